@@ -1,0 +1,68 @@
+# Permanence: the single entry point, the same targets locally and in CI.
+#   make run    set up, train if needed, start the action server + Rasa (web chat at /chat)
+#   make test   lint, unit tests, data validation, training, story tests, held-out NLU check
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(shell (pyenv prefix $(PYTHON_VERSION) 2>/dev/null || echo /nonexistent)/bin/python)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL := models/permanence.tar.gz
+TRAINING := domain.yml config.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export PERMANENCE_HOST ?= 127.0.0.1
+export PERMANENCE_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup train run test lint unit validate story-test nlu-eval clean
+
+help:
+	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
+	@echo "make test   - everything CI runs"
+	@echo "make setup | train | lint | unit | validate | story-test | nlu-eval | clean"
+
+# The virtualenv, installed from the lock files; re-installed only when they change.
+setup: $(STAMP)
+$(STAMP): requirements.txt requirements-dev.txt .python-version
+	@test -x "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (pyenv install $(PYTHON_VERSION), or PYTHON=/path/to/python3.10)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-dev.txt
+	@touch $(STAMP)
+
+# Retrain only when the training data, the domain or the config changed.
+train: $(MODEL)
+$(MODEL): $(STAMP) $(TRAINING)
+	$(BIN)/rasa train --fixed-model-name permanence --out models --quiet
+	@touch $(MODEL)
+
+run: setup train
+	@bash scripts/run.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+unit: setup
+	$(BIN)/python -m pytest -q
+
+validate: setup
+	$(BIN)/rasa data validate --fail-on-warnings --quiet
+
+story-test: train
+	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) \
+		--fail-on-prediction-errors --out results/stories --quiet
+
+nlu-eval: train
+	$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_heldout
+
+test: lint validate unit story-test nlu-eval
+
+clean:
+	rm -rf models results .pytest_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""Before consent: keep the person's question, ask consent, and act on the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import domains
+from actions.responses import say
+
+# Free text that is probably a question even when the classifier is unsure.
+MIN_QUESTION_CHARS = 15
+
+
+def question_events(tracker: Tracker) -> list[EventType]:
+    """Slot events that keep the latest message as (part of) the person's question."""
+    message = tracker.latest_message or {}
+    text = (message.get("text") or "").strip()
+    intent = (message.get("intent") or {}).get("name")
+    if not text or text.startswith("/"):
+        domain = domains.from_intent(intent)
+        return [SlotSet("domaine", domain)] if domain else []
+    domain = domains.from_intent(intent)
+    if domain is None and not (intent in ("inform", "nlu_fallback")
+                               and len(text) >= MIN_QUESTION_CHARS):
+        return []
+    events: list[EventType] = []
+    previous = tracker.get_slot("question_initiale")
+    events.append(SlotSet("question_initiale", f"{previous}\n{text}" if previous else text))
+    if domain and not tracker.get_slot("domaine"):
+        events.append(SlotSet("domaine", domain))
+    return events
+
+
+class ActionRememberQuestion(Action):
+    """Keep the message if it is a question; ask consent again if it was already asked."""
+
+    def name(self) -> str:
+        return "action_remember_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events = question_events(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "ask_lawyer":
+            events.append(SlotSet("handoff_requested", True))
+        if tracker.get_slot("consent") == "pending":
+            say(dispatcher, "utter_ask_consent_again")
+        # On the first message the disclosure and consent question were just sent by session start.
+        events.append(SlotSet("consent", "pending"))
+        return events
+
+
+class ActionGiveConsent(Action):
+    def name(self) -> str:
+        return "action_give_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return [SlotSet("consent", "given")]
+
+
+class ActionRefuseConsent(Action):
+    """Close politely; the tracker store then erases the whole conversation."""
+
+    def name(self) -> str:
+        return "action_refuse_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        say(dispatcher, "utter_consent_refused")
+        return [SlotSet("consent", "refused"), SlotSet("purge_requested", True)]

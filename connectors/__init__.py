@@ -1,0 +1,1 @@
+"""Rasa input/output channels: the web chat (webchat.py) and X (x/)."""

@@ -1,0 +1,70 @@
+"""Rasa's SQL tracker store, configured by one URL, that erases conversations on request.
+
+When an action sets the slot ``purge_requested`` (consent refused, "stop", "supprimez mes
+données"), every stored event of that conversation is deleted once the turn is saved. Nothing of
+the conversation is kept: refusing consent needs no record (LEGAL.md D4, GDPR art. 17). The
+person's next message starts a new conversation, with the disclosure again.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+
+from permanence.settings import database_url, masked
+
+logger = logging.getLogger(__name__)
+
+PURGE_SLOT = "purge_requested"
+
+
+class ConfidentialSQLTrackerStore(SQLTrackerStore):
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        parsed = make_url(url or database_url())
+        dialect = parsed.drivername
+        db = parsed.database or ""
+        if dialect.startswith("sqlite") and db:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        logger.info("tracker_store.open url=%s", masked(str(parsed)))
+        super().__init__(
+            domain=domain,
+            dialect=dialect,
+            host=parsed.host,
+            port=parsed.port,
+            db=db,
+            username=parsed.username,
+            password=parsed.password,
+            event_broker=event_broker,
+            query=dict(parsed.query) or None,
+        )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        if tracker.get_slot(PURGE_SLOT):
+            self.erase(tracker.sender_id)
+
+    def erase(self, sender_id: str) -> int:
+        """Delete every stored event of one conversation; returns how many were deleted."""
+        with self.session_scope() as session:
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .delete(synchronize_session=False)
+            )
+            session.commit()
+        logger.info("tracker_store.erased events=%d", deleted)
+        return deleted

@@ -1,0 +1,98 @@
+"""Emulator configuration: credentials, the emulated account and the knobs tests turn."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from .fixtures import load_fixture
+
+# Sandbox credentials used when the environment does not provide any. They only
+# open the emulator; they are not secrets.
+DEFAULT_CONSUMER_KEY = "sandbox-consumer-key"
+DEFAULT_CONSUMER_SECRET = "sandbox-consumer-secret"
+DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
+DEFAULT_ACCESS_TOKEN_SECRET = "sandbox-access-token-secret"
+DEFAULT_BEARER_TOKEN = "sandbox-bearer-token"
+
+# Environment variable -> config field, with the sandbox default above.
+ENV_CREDENTIALS = {
+    "X_CONSUMER_KEY": ("consumer_key", DEFAULT_CONSUMER_KEY),
+    "X_CONSUMER_SECRET": ("consumer_secret", DEFAULT_CONSUMER_SECRET),
+    "X_ACCESS_TOKEN": ("access_token", DEFAULT_ACCESS_TOKEN),
+    "X_ACCESS_TOKEN_SECRET": ("access_token_secret", DEFAULT_ACCESS_TOKEN_SECRET),
+    "X_BEARER_TOKEN": ("bearer_token", DEFAULT_BEARER_TOKEN),
+}
+
+# Requests per 15-minute window. Recorded values (fixtures README, x-rate-limit-limit):
+# DM send 200, dm_events 300, mentions 450, search 450, tweet create 200, users/me 75.
+# The webhook and subscription limits were not recorded; 50 is a guess.
+DEFAULT_RATE_LIMITS = {
+    "users_me": 75,
+    "dm_send": 200,
+    "dm_events": 300,
+    "tweets_create": 200,
+    "mentions": 450,
+    "search_recent": 450,
+    "webhooks": 50,
+    "subscriptions": 50,
+}
+RATE_LIMIT_WINDOW_SECONDS = 15 * 60
+
+
+def _fixture_account() -> dict[str, str]:
+    return load_fixture("users_me.json")["data"]
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything the emulator needs; all fields have sandbox defaults."""
+
+    consumer_key: str = DEFAULT_CONSUMER_KEY
+    consumer_secret: str = DEFAULT_CONSUMER_SECRET
+    access_token: str = DEFAULT_ACCESS_TOKEN
+    access_token_secret: str = DEFAULT_ACCESS_TOKEN_SECRET
+    bearer_token: str = DEFAULT_BEARER_TOKEN
+    # The emulated account (the firm). Defaults to the user of users_me.json.
+    account_id: str = field(default_factory=lambda: _fixture_account()["id"])
+    account_username: str = field(default_factory=lambda: _fixture_account()["username"])
+    account_name: str = field(default_factory=lambda: _fixture_account()["name"])
+    # Webhook registered and subscribed at start-up (no CRC: the bot may not be up yet).
+    webhook_url: str | None = None
+    # The app that owns the credentials (source_app_id of DMs sent through the API).
+    app_id: str = "1000000001"
+    app_name: str = "Permanence sandbox"
+    app_url: str = "https://example.invalid/permanence"
+    rate_limits: dict[str, int] = field(default_factory=dict)
+    rate_limit_window: int = RATE_LIMIT_WINDOW_SECONDS
+    # OAuth 1.0a: reject timestamps further than this from now (None: no check)
+    # and nonces already seen inside that window.
+    timestamp_skew: int | None = 300
+    # Webhook POSTs and CRC GETs give up after this many seconds (X: 10 s).
+    delivery_timeout: float = 10.0
+    # X delivers the account's own DMs and tweets to its webhook too.
+    echo_own_events: bool = True
+    # X answers 403 to a tweet whose text duplicates one of the account's tweets.
+    reject_duplicate_tweets: bool = True
+    max_webhooks: int = 5
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rate_limits) - set(DEFAULT_RATE_LIMITS)
+        if unknown:
+            raise ValueError(f"unknown rate-limit keys: {sorted(unknown)}")
+        self.rate_limits = {**DEFAULT_RATE_LIMITS, **self.rate_limits}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> EmulatorConfig:
+        """Credentials from ``X_*`` variables (sandbox defaults otherwise), then overrides."""
+        env = os.environ if environ is None else environ
+        values = {name: env.get(var) or default for var, (name, default) in ENV_CREDENTIALS.items()}
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def replace(self, **changes) -> EmulatorConfig:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,111 @@
+"""Held-out NLU check: classify examples that are not in the training data and score them.
+
+    python -m scripts.nlu_heldout --model models/permanence.tar.gz --data tests/nlu_heldout
+
+Prints macro-F1 over the ``question_*`` intents and the accuracy of the in-scope versus
+``question_hors_champ`` decision, writes them to results/nlu_heldout.json, and exits 1 when
+either is below its threshold (0.85 and 0.93 by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+OUT_OF_SCOPE = "question_hors_champ"
+
+
+def load_examples(folder: Path) -> list[tuple[str, str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(folder))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def in_out_correct(gold: str, predicted: str) -> bool:
+    """The decision that matters for routing: out of scope, or one of the in-scope domains.
+
+    An in-scope question predicted as another in-scope domain still goes to triage (the person
+    can correct the domain at the summary); predicted as anything else, it does not.
+    """
+    if gold == OUT_OF_SCOPE:
+        return predicted == OUT_OF_SCOPE
+    return predicted.startswith("question_") and predicted != OUT_OF_SCOPE
+
+
+def score(pairs: list[tuple[str, str]]) -> dict[str, object]:
+    from sklearn.metrics import classification_report, f1_score
+
+    questions = [(g, p) for g, p in pairs if g.startswith("question_")]
+    labels = sorted({g for g, _ in questions})
+    gold = [g for g, _ in questions]
+    pred = [p for _, p in questions]
+    report = classification_report(gold, pred, labels=labels, output_dict=True, zero_division=0)
+    others = [(g, p) for g, p in pairs if not g.startswith("question_")]
+    return {
+        "question_macro_f1": round(f1_score(gold, pred, labels=labels, average="macro",
+                                            zero_division=0), 4),
+        "in_out_accuracy": round(sum(in_out_correct(g, p) for g, p in questions)
+                                 / max(len(questions), 1), 4),
+        "question_examples": len(questions),
+        "other_intent_accuracy": round(sum(g == p for g, p in others) / max(len(others), 1), 4),
+        "other_examples": len(others),
+        "per_intent_f1": {k: round(v["f1-score"], 3) for k, v in report.items() if k in labels},
+    }
+
+
+async def predict(model: str, texts: list[str]) -> list[str]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    predictions = []
+    for text in texts:
+        result = await agent.parse_message(text)
+        predictions.append(result["intent"]["name"])
+    return predictions
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="models/permanence.tar.gz")
+    parser.add_argument("--data", default="tests/nlu_heldout")
+    parser.add_argument("--min-f1", type=float, default=0.85)
+    parser.add_argument("--min-in-out", type=float, default=0.93)
+    parser.add_argument("--out", default="results/nlu_heldout.json")
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    examples = load_examples(Path(args.data))
+    predicted = asyncio.run(predict(args.model, [text for text, _ in examples]))
+    pairs = [(gold, pred) for (_, gold), pred in zip(examples, predicted, strict=True)]
+    result = score(pairs)
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"Held-out NLU ({args.data}): {result['question_examples']} questions, "
+          f"{result['other_examples']} other messages")
+    for intent, f1 in result["per_intent_f1"].items():
+        print(f"  {intent:<42} F1 {f1:.3f}")
+    print(f"question_* macro-F1        {result['question_macro_f1']:.3f} (min {args.min_f1})")
+    print(f"in-scope vs hors champ     {result['in_out_accuracy']:.3f} (min {args.min_in_out})")
+    print(f"other intents accuracy     {result['other_intent_accuracy']:.3f} (reported only)")
+    if args.show_errors:
+        for (text, gold), pred in zip(examples, predicted, strict=True):
+            if gold != pred:
+                print(f"  [{gold} -> {pred}] {text}")
+    ok = (result["question_macro_f1"] >= args.min_f1
+          and result["in_out_accuracy"] >= args.min_in_out)
+    print("NLU held-out check:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

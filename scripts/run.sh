@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server together; Ctrl-C stops both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+BIN=.venv/bin
+mkdir -p var
+
+"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" &
+actions_pid=$!
+"$BIN/rasa" run --model models/permanence.tar.gz --credentials credentials.yml \
+  --endpoints endpoints.yml --interface "${PERMANENCE_HOST:-127.0.0.1}" \
+  --port "${PERMANENCE_PORT:-5005}" &
+rasa_pid=$!
+
+stop() {
+  trap - INT TERM
+  kill "$rasa_pid" "$actions_pid" 2>/dev/null
+  wait "$rasa_pid" "$actions_pid" 2>/dev/null
+  echo "Permanence stopped."
+  exit 0
+}
+trap stop INT TERM
+
+url="http://${PERMANENCE_HOST:-127.0.0.1}:${PERMANENCE_PORT:-5005}"
+for _ in $(seq 1 120); do
+  if curl -fs "$url/" >/dev/null 2>&1; then break; fi
+  kill -0 "$rasa_pid" 2>/dev/null || { echo "Rasa server exited"; kill "$actions_pid"; exit 1; }
+  sleep 1
+done
+echo
+echo "Permanence is running."
+echo "  Web chat:      $url/chat"
+echo "  REST channel:  POST $url/webhooks/rest/webhook"
+echo "Press Ctrl-C to stop."
+wait -n "$rasa_pid" "$actions_pid"
+stop

@@ -1,0 +1,354 @@
+"""Urgency tiers (LEGAL.md §4.8) from triage slots; expected deadlines worked out by hand."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+
+from actions.urgency import EXPIRED_REASON, TIERS, Urgency, compute_urgency, detect_triggers
+
+D = date.fromisoformat
+TODAY = D("2026-03-20")  # a Friday
+
+
+def urgency(today: date = TODAY, **slots: str) -> Urgency:
+    return compute_urgency(slots, today)
+
+
+def has_reason(result: Urgency, fragment: str) -> bool:
+    return any(fragment in reason for reason in result.reasons)
+
+
+# --- P3 / OUT ---------------------------------------------------------------------------------
+
+
+def test_no_facts_is_p3() -> None:
+    result = urgency()
+    assert result.tier == "P3" and result.deadline is None
+    assert urgency(recit="Je suis étudiant, simple curiosité.").tier == "P3"
+
+
+def test_out_of_scope_is_out_and_left_to_the_lawyer() -> None:
+    result = urgency(domaine="hors_champ", recit="divorce", date_decision="2026-03-01")
+    assert result.tier == "OUT" and result.deadline is None
+    assert has_reason(result, "hors champ") and has_reason(result, "valider par l'avocat")
+    flagged = urgency(domaine="hors_champ", recit="Mon propriétaire parle d'expulsion demain")
+    assert flagged.tier == "OUT" and has_reason(flagged, "mots-clés d'urgence")
+
+
+# --- foreigners: 48 h / 7 days / 1 month ----------------------------------------------------
+
+
+def test_retention_is_p0_with_48_hours() -> None:
+    # Notified 19 Mar 2026, hour unknown: 19 Mar 00:00 + 48 h = 21 Mar 00:00 (20 Mar at 24:00).
+    result = urgency(domaine="etrangers", mesure_privative="retention",
+                     date_decision="2026-03-19")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "oqtf_48_hours"
+    assert (result.deadline.deadline, result.deadline.time) == (D("2026-03-20"), "24:00")
+
+
+@pytest.mark.parametrize("text", ["placé en RÉTENTION au CRA", "retention", "Rétention",
+                                  "je suis au cra de Lesquin"])
+def test_retention_keywords_ignore_accents_and_case(text: str) -> None:
+    result = urgency(domaine="etrangers", mesure_privative="nsp", recit=text,
+                     date_decision="2026-03-18")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "oqtf_48_hours"
+
+
+def test_assignation_is_seven_days() -> None:
+    # Notified Mon 16 Mar 2026: seven days, not franc -> Mon 23 Mar 2026 at 24:00.
+    result = urgency(domaine="etrangers", mesure_privative="assignation",
+                     type_decision="OQTF", date_decision="2026-03-16")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "oqtf_7_days"
+    assert result.deadline.deadline == D("2026-03-23")
+
+
+def test_oqtf_without_measure_is_one_month_and_p0() -> None:
+    # Notified 1 Mar 2026: one month, prudent (not franc) -> 1 Apr 2026, 12 days away.
+    result = urgency(domaine="etrangers", mesure_privative="aucune",
+                     type_decision="Obligation de quitter le territoire français",
+                     date_decision="2026-03-01")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "oqtf_month"
+    assert result.deadline.deadline == D("2026-04-01")
+    assert has_reason(result, "15 jours")
+
+
+def test_oqtf_without_departure_period_takes_seven_days() -> None:
+    # 16 Mar 2026 + 7 days = 23 Mar 2026.
+    result = urgency(domaine="etrangers", mesure_privative="aucune",
+                     type_decision="OQTF sans délai de départ", date_decision="2026-03-16")
+    assert result.deadline is not None and result.deadline.kind == "oqtf_7_days"
+    assert result.deadline.deadline == D("2026-03-23")
+    assert any("sans délai de départ" in note for note in result.deadline.notes)
+
+
+# --- urbanisme ---------------------------------------------------------------------------------
+
+
+def test_neighbour_display_recent_is_p2() -> None:
+    # Display from 10 Mar 2026: 11 Mar + 2 months = Mon 11 May 2026 (8 May is the Friday before).
+    result = urgency(domaine="urbanisme", role="particulier",
+                     recit="Le panneau du permis du voisin est affiché", date_decision="2026-03-10")
+    assert result.deadline is not None and result.deadline.kind == "urbanisme_display"
+    assert result.deadline.deadline == D("2026-05-11")
+    assert result.tier == "P2"
+
+
+def test_neighbour_display_old_and_expired_is_p1() -> None:
+    # Display from 10 Jan 2026 -> 11 Mar 2026, passed on 20 Mar; recours gracieux of 1 Feb 2026
+    # does not extend it (L. 600-12-2).
+    result = urgency(domaine="urbanisme", recit="permis de construire du voisin",
+                     date_decision="2026-01-10", recours_gracieux="oui",
+                     recours_gracieux_date="2026-02-01")
+    assert result.tier == "P1"
+    assert result.deadline is not None and result.deadline.deadline == D("2026-03-11")
+    assert EXPIRED_REASON in result.reasons
+    assert has_reason(result, "quatre semaines") and has_reason(result, "L. 600-12-2")
+
+
+def test_applicant_refusal_uses_general_rule() -> None:
+    # Refusal notified 10 Mar 2026 -> 11 May 2026, general two-month rule.
+    result = urgency(domaine="urbanisme", type_decision="Refus de mon permis de construire",
+                     date_decision="2026-03-10")
+    assert result.deadline is not None and result.deadline.kind == "general"
+    assert result.deadline.deadline == D("2026-05-11")
+
+
+# --- appeal routes not mentioned: Czabaj -------------------------------------------------------
+
+
+def test_no_mention_and_old_decision_uses_czabaj() -> None:
+    # 10 Jan 2025 + 1 year = 10 Jan 2026: passed on 20 Mar 2026.
+    result = urgency(domaine="fonction_publique", type_decision="refus de disponibilité",
+                     date_decision="2025-01-10", mention_voies_delais="non")
+    assert result.deadline is not None and result.deadline.kind == "czabaj"
+    assert result.deadline.deadline == D("2026-01-10")
+    assert "délai raisonnable d'un an (Czabaj)" in result.deadline.notes
+    assert result.tier == "P1" and EXPIRED_REASON in result.reasons
+
+
+def test_czabaj_limit_near_is_p1() -> None:
+    # 10 May 2025 + 1 year = 10 May 2026, 51 days after 20 Mar 2026.
+    result = urgency(domaine="collectivites", date_decision="2025-05-10",
+                     mention_voies_delais="non")
+    assert result.deadline is not None and result.deadline.kind == "czabaj"
+    assert result.tier == "P1" and has_reason(result, "Czabaj")
+
+
+def test_no_mention_recent_decision_keeps_two_months_prudently() -> None:
+    # 1 Mar 2026 -> 2 Mar + 2 = Sat 2 May -> Mon 4 May 2026 (45 days away).
+    result = urgency(domaine="fonction_publique", date_decision="2026-03-01",
+                     mention_voies_delais="non")
+    assert result.deadline is not None and result.deadline.kind == "general"
+    assert result.deadline.deadline == D("2026-05-04")
+    assert any("inopposable" in note for note in result.deadline.notes)
+    assert result.tier == "P2"
+
+
+def test_expired_with_mention_is_still_flagged_p1() -> None:
+    result = urgency(domaine="collectivites", date_decision="2025-01-10",
+                     mention_voies_delais="oui")
+    assert result.tier == "P1" and EXPIRED_REASON in result.reasons
+    assert result.deadline is not None and result.deadline.kind == "general"
+
+
+# --- procurement, elections -------------------------------------------------------------------
+
+
+def test_procurement_rejection_before_signature_is_p0() -> None:
+    # Rejection letter sent 15 Mar 2026: +11 days = 26 Mar 2026.
+    result = urgency(domaine="commande_publique", role="entreprise",
+                     recit="Nous avons reçu une lettre de rejet de notre offre",
+                     date_decision="2026-03-15")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "procurement_standstill"
+    assert result.deadline.deadline == D("2026-03-26")
+
+
+def test_procurement_rejection_in_type_decision() -> None:
+    # "Rejet" in type_decision, sent 18 Mar 2026; means of sending unknown, so the shorter
+    # electronic standstill (11 days, prudent) applies -> 29 Mar 2026.
+    result = urgency(domaine="commande_publique", type_decision="Rejet",
+                     date_decision="2026-03-18")
+    assert result.deadline is not None and result.deadline.kind == "procurement_standstill"
+    assert result.deadline.deadline == D("2026-03-29") and result.tier == "P0"
+
+
+def test_procurement_standstill_over_is_p1_with_contract_remedies() -> None:
+    # Sent 1 Mar 2026: standstill over on 12 Mar.
+    result = urgency(domaine="commande_publique", recit="Notre offre n'a pas été retenue",
+                     date_decision="2026-03-01")
+    assert result.tier == "P1" and EXPIRED_REASON in result.reasons
+    assert has_reason(result, "référé contractuel")
+
+
+def test_election_in_last_ten_days_is_p0() -> None:
+    # Round of Sun 15 Mar 2026 -> Fri 20 Mar 2026 at 18:00.
+    result = urgency(today=D("2026-03-18"), domaine="elections", date_decision="2026-03-15")
+    assert result.tier == "P0"
+    assert result.deadline is not None and result.deadline.kind == "election"
+    assert (result.deadline.deadline, result.deadline.time) == (D("2026-03-20"), "18:00")
+
+
+def test_election_protest_after_deadline_is_p1_not_p0() -> None:
+    result = urgency(today=D("2026-03-30"), domaine="elections", date_decision="2026-03-15")
+    assert result.tier == "P1" and EXPIRED_REASON in result.reasons
+
+
+def test_council_vote_is_not_an_election() -> None:
+    # Délibération of 15 Mar 2026: 16 Mar + 2 = Sat 16 May -> Mon 18 May 2026.
+    result = urgency(domaine="collectivites", recit="le vote du conseil municipal",
+                     date_decision="2026-03-15")
+    assert result.tier == "P2"
+    assert result.deadline is not None and result.deadline.deadline == D("2026-05-18")
+
+
+# --- thresholds --------------------------------------------------------------------------------
+
+# General rule: notified 2 Oct 2026 -> Thu 3 Dec 2026 at 24:00 (LEGAL.md worked example).
+THRESHOLDS = [
+    ("2026-11-17", "P2"),  # 16 days left
+    ("2026-11-18", "P1"),  # 15 days left
+    ("2026-11-29", "P1"),  # 4 days left
+    ("2026-11-30", "P0"),  # 3 days: ends within 72 h of the end of today
+    ("2026-12-03", "P0"),  # last day
+    ("2026-12-04", "P1"),  # passed: probably expired, to verify
+]
+
+
+@pytest.mark.parametrize("today,tier", THRESHOLDS)
+def test_deadline_thresholds(today: str, tier: str) -> None:
+    # commande_publique without a rejection letter: general rule, no six-week flag.
+    result = urgency(today=D(today), domaine="commande_publique", date_decision="2026-10-02")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-12-03")
+    assert result.tier == tier
+
+
+def test_decision_older_than_six_weeks_is_p1() -> None:
+    # 1 Feb 2026 -> 2 Apr 2026; 47 days old on 20 Mar.
+    result = urgency(domaine="collectivites", date_decision="2026-02-01")
+    assert result.tier == "P1" and has_reason(result, "six semaines")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-04-02")
+
+
+# --- other triggers ----------------------------------------------------------------------------
+
+
+def test_imminent_execution_without_date_is_p0() -> None:
+    result = urgency(domaine="police_administrative",
+                     recit="La préfecture ordonne la FERMETURE de mon bar demain")
+    assert result.tier == "P0" and result.deadline is None
+    assert has_reason(result, "date de la décision inconnue")
+
+
+def test_execution_measure_alone_is_p1() -> None:
+    result = urgency(domaine="collectivites", recit="arrêté de démolition de mon abri")
+    assert result.tier == "P1"
+
+
+def test_implicit_rejection_nearing_is_p1() -> None:
+    # Claim received 25 Jan 2026: rejection born 25 Mar; 26 Mar + 2 = Tue 26 May 2026.
+    result = urgency(domaine="responsabilite_administrative",
+                     recit="Aucune réponse à ma demande d'indemnisation",
+                     date_decision="2026-01-25")
+    assert result.deadline is not None and result.deadline.kind == "implicit_rejection"
+    assert result.deadline.deadline == D("2026-05-26")
+    assert result.tier == "P1" and has_reason(result, "rejet implicite")
+    assert not has_reason(result, "six semaines")
+
+
+def test_recours_gracieux_extends_general_rule() -> None:
+    # Notified 10 Feb 2026, recours 1 Mar 2026: born 1 May; 2 May + 2 = Thu 2 Jul 2026.
+    result = urgency(domaine="fonction_publique", date_decision="2026-02-10",
+                     recours_gracieux="oui", recours_gracieux_date="2026-03-01")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-07-02")
+    assert result.tier == "P2"
+
+
+def test_recours_gracieux_without_date_is_not_applied() -> None:
+    # Notified 10 Mar 2026 -> 11 May 2026 without prorogation.
+    result = urgency(domaine="fonction_publique", date_decision="2026-03-10",
+                     recours_gracieux="oui")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-05-11")
+    assert has_reason(result, "date inconnue")
+
+
+def test_alsace_moselle_holidays_from_postcode() -> None:
+    # 2 Feb 2026 -> Fri 3 Apr 2026 (Good Friday): working day in Paris, holiday in Strasbourg,
+    # where the weekend and Easter Monday follow -> Tue 7 Apr 2026.
+    paris = urgency(today=D("2026-02-10"), domaine="collectivites",
+                    date_decision="2026-02-02", code_postal="75011")
+    strasbourg = urgency(today=D("2026-02-10"), domaine="collectivites",
+                         date_decision="2026-02-02", code_postal="67000")
+    assert paris.deadline is not None and paris.deadline.deadline == D("2026-04-03")
+    assert strasbourg.deadline is not None and strasbourg.deadline.deadline == D("2026-04-07")
+
+
+def test_environment_published_over_five_weeks_is_p1() -> None:
+    # Published 1 Feb 2026 (after 1 Sep 2024: two months) -> Thu 2 Apr 2026.
+    result = urgency(domaine="environnement", date_decision="2026-02-01")
+    assert result.deadline is not None and result.deadline.kind == "environment_third_party"
+    assert result.deadline.deadline == D("2026-04-02")
+    assert result.tier == "P1" and has_reason(result, "cinq semaines")
+
+
+def test_local_tax_claim_and_december() -> None:
+    # Taxe foncière notice of 1 Sep 2025 -> complaint by 31 Dec 2026.
+    result = urgency(domaine="fiscalite", type_decision="taxe foncière 2025",
+                     date_decision="2025-09-01")
+    assert result.deadline is not None and result.deadline.kind == "local_tax_claim"
+    assert result.deadline.deadline == D("2026-12-31")
+    december = urgency(today=D("2026-12-02"), domaine="fiscalite",
+                       type_decision="taxe foncière", date_decision="2025-09-01")
+    assert december.tier == "P1" and has_reason(december, "décembre")
+
+
+def test_unreadable_or_inconsistent_dates_do_not_crash() -> None:
+    unreadable = urgency(domaine="collectivites", date_decision="hier")
+    assert unreadable.deadline is None and has_reason(unreadable, "illisible")
+    assert unreadable.tier == "P2"
+    inconsistent = urgency(domaine="collectivites", date_decision="2026-03-10",
+                           recours_gracieux="oui", recours_gracieux_date="2026-01-01")
+    assert inconsistent.deadline is None and has_reason(inconsistent, "incohérentes")
+
+
+# --- contract -----------------------------------------------------------------------------------
+
+
+def test_pure_and_lawyer_only_record() -> None:
+    case = {"domaine": "etrangers", "mesure_privative": "retention",
+            "date_decision": "2026-03-19", "recit": "CRA"}
+    before = copy.deepcopy(case)
+    result = compute_urgency(case, TODAY)
+    assert case == before
+    assert compute_urgency(case, TODAY) == result
+    record = result.to_record()
+    assert record["visibility"] == "lawyer_only"
+    assert record["tier"] == "P0" and record["deadline"]["deadline"] == "2026-03-20"
+    json.dumps(record)
+    with pytest.raises(AttributeError):
+        result.tier = "P3"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("domaine", ["fonction_publique", "urbanisme", "commande_publique",
+                                     "collectivites", "responsabilite_administrative",
+                                     "etrangers", "police_administrative", "fiscalite",
+                                     "environnement", "elections", "hors_champ", ""])
+def test_every_domain_gives_a_valid_tier(domaine: str) -> None:
+    result = urgency(domaine=domaine, date_decision="2026-02-15", recit="question")
+    assert result.tier in TIERS
+    assert all(isinstance(reason, str) and reason for reason in result.reasons)
+
+
+def test_detect_triggers() -> None:
+    assert {"oqtf", "imminent"} <= detect_triggers("O.Q.T.F. notifiée, audience DEMAIN")
+    assert "procurement_rejection" in detect_triggers(None, "Lettre de rejet reçue")
+    assert "election" in detect_triggers("résultats du second tour")
+    assert detect_triggers("Bonjour") == frozenset()
