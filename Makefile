@@ -21,12 +21,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train run test lint unit validate story-test nlu-eval clean
+.PHONY: help setup train run test lint pytest validate story-test nlu-eval clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
-	@echo "make setup | train | lint | unit | validate | story-test | nlu-eval | clean"
+	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | clean"
 
 # The virtualenv, installed from the lock files; re-installed only when they change.
 setup: $(STAMP)
@@ -49,20 +49,26 @@ run: setup train
 lint: setup
 	$(BIN)/ruff check .
 
-unit: setup
+# pytest: unit tests, and end-to-end tests that start the real servers on 127.0.0.1.
+pytest: train
 	$(BIN)/python -m pytest -q
 
+# rasa data validate, failing on any warning except Rasa 3.6's known false positive for
+# responses sent by forms and custom actions (see scripts/validate_data.py).
 validate: setup
-	$(BIN)/rasa data validate --fail-on-warnings --quiet
+	$(BIN)/python -m scripts.validate_data
 
 story-test: train
 	$(BIN)/rasa test core --stories tests/test_stories.yml --model $(MODEL) \
 		--fail-on-prediction-errors --out results/stories --quiet
 
+# The gate: tests/nlu_test/, written independently of the training data. tests/nlu_dev/ was
+# used for error analysis during development: reported, not a gate.
 nlu-eval: train
-	$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_heldout
+	$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_test --out results/nlu_test.json
+	-$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_dev --out results/nlu_dev.json
 
-test: lint validate unit story-test nlu-eval
+test: lint validate pytest story-test nlu-eval
 
 clean:
 	rm -rf models results .pytest_cache .ruff_cache

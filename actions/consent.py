@@ -11,9 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import domains
 from actions.responses import say
 
-# Free text that is probably a question even when the classifier is unsure.
-MIN_QUESTION_CHARS = 15
-
 
 def question_events(tracker: Tracker) -> list[EventType]:
     """Slot events that keep the latest message as (part of) the person's question."""
@@ -23,9 +20,9 @@ def question_events(tracker: Tracker) -> list[EventType]:
     if not text or text.startswith("/"):
         domain = domains.from_intent(intent)
         return [SlotSet("domaine", domain)] if domain else []
-    domain = domains.from_intent(intent)
+    domain = domains.from_message(message)
     if domain is None and not (intent in ("inform", "nlu_fallback")
-                               and len(text) >= MIN_QUESTION_CHARS):
+                               and len(text) >= domains.MIN_QUESTION_CHARS):
         return []
     events: list[EventType] = []
     previous = tracker.get_slot("question_initiale")

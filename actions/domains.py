@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from actions.parsing import fold
 
 IN_SCOPE = (
@@ -37,16 +39,19 @@ LABELS = {
 LIBERTY_DOMAINS = ("etrangers", "police_administrative")
 
 _KEYWORDS = {
-    "etrangers": ("etranger", "sejour", "oqtf", "titre", "visa", "naturalisation", "asile"),
+    "etrangers": ("etranger", "etrangers", "sejour", "oqtf", "titre", "visa", "naturalisation",
+                  "asile"),
     "urbanisme": ("urbanisme", "permis", "plu", "construire"),
     "fonction_publique": ("fonction publique", "fonctionnaire", "agent"),
-    "fiscalite": ("impot", "taxe", "fiscal"),
-    "collectivites": ("commune", "collectivite", "conseil municipal", "mairie"),
-    "responsabilite_administrative": ("dommage", "responsabilite", "indemnisation", "accident"),
-    "police_administrative": ("police", "fermeture", "interdiction"),
-    "commande_publique": ("marche", "appel d'offres", "commande publique"),
-    "environnement": ("environnement", "eolien", "icpe", "pollution"),
-    "elections": ("election", "electoral", "vote"),
+    "fiscalite": ("impot", "impots", "taxe", "taxes", "fiscal", "fiscalite"),
+    "collectivites": ("commune", "collectivite", "collectivites", "conseil municipal", "mairie"),
+    "responsabilite_administrative": ("dommage", "responsabilite", "indemnisation", "accident",
+                                      "administration"),
+    "police_administrative": ("police", "fermeture", "interdiction", "mesure de police"),
+    "commande_publique": ("marche", "marches", "marches publics", "appel d offres",
+                          "commande publique"),
+    "environnement": ("environnement", "eolien", "eolienne", "eoliennes", "icpe", "pollution"),
+    "elections": ("election", "elections", "electoral", "vote"),
     OUT_OF_SCOPE: ("autre", "famille", "travail", "penal", "logement"),
 }
 
@@ -58,15 +63,49 @@ def from_intent(intent: str | None) -> str | None:
     return None
 
 
+# When a question is classified as a short answer ("inform") or is uncertain, the best
+# question_* intent of the ranking still tells its domain if it has at least this confidence.
+MIN_RANKED_CONFIDENCE = 0.05
+MIN_QUESTION_CHARS = 15
+
+
+def from_message(message: dict) -> str | None:
+    """The domain of a question message: its intent, or the best question_* of its ranking.
+
+    "j'ai reçu une OQTF hier et je suis au CRA" can come out as ``inform`` (it reads like an
+    answer); its ranking still puts ``question_etrangers`` first among the questions. The person
+    sees the domain in the summary and can correct it.
+    """
+    intent = (message.get("intent") or {}).get("name")
+    domain = from_intent(intent)
+    if domain or len(message.get("text") or "") < MIN_QUESTION_CHARS:
+        return domain
+    if intent not in ("inform", "nlu_fallback"):
+        return None
+    ranked = [
+        (r.get("confidence") or 0.0, from_intent(r.get("name")))
+        for r in message.get("intent_ranking") or []
+    ]
+    ranked = [(confidence, d) for confidence, d in ranked if d]
+    if ranked:
+        confidence, best = max(ranked)
+        if confidence >= MIN_RANKED_CONFIDENCE:
+            return best
+    return None
+
+
 def parse_domain(text: str) -> str | None:
     """A domain from a button payload ('/question_x'), its number in the list, or words."""
     stripped = (text or "").strip()
+    if stripped in ALL:
+        return stripped
     if stripped.startswith("/"):
         return from_intent(stripped[1:].split("{", 1)[0])
     folded = fold(stripped)
     if folded.isdigit() and 1 <= int(folded) <= len(ALL):
         return ALL[int(folded) - 1]
+    padded = f" {re.sub(r'[^a-z0-9]+', ' ', folded)} "
     for domain, words in _KEYWORDS.items():
-        if any(w in folded for w in words):
+        if any(f" {w} " in padded for w in words):
             return domain
     return None

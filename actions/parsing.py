@@ -54,7 +54,8 @@ _UNKNOWN_PATTERNS = (
     r"\baucune idee\b",
     r"\bne sait pas\b",
     r"\bnsp\b",
-    r"\bje me souviens (pas|plus)\b",
+    r"\bje (ne )?(me|m'en) souviens (pas|plus)\b",
+    r"\bme rappelle (pas|plus)\b",
     r"\bj'?ai oublie\b",
     r"\bpas sur\b",
     r"\bidk\b",
@@ -113,7 +114,8 @@ _ROLE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "gendarme", "policier", "policiere", "enseignant", "enseignante", "prof",
                       "professeur", "infirmier", "infirmiere", "aide-soignant", "aide-soignante",
                       "atsem", "territorial", "territoriale", "hospitalier", "hospitaliere",
-                      "attache", "redacteur", "adjoint administratif")),
+                      "attache", "redacteur", "adjoint administratif",
+                      "adjointe administrative", "adjoint technique", "adjointe technique")),
     ("entreprise", ("entreprise", "societe", "sarl", "sas", "sasu", "eurl", "artisan",
                     "commercant", "commercante", "auto-entrepreneur", "auto entrepreneur",
                     "autoentrepreneur", "micro-entreprise", "micro entreprise", "gerant",
@@ -133,10 +135,10 @@ def parse_role(text: str) -> str | None:
     if folded in {"1", "2", "3", "4", "5"}:
         return ROLES[int(folded) - 1]
     padded = f" {re.sub(r'[^a-z0-9-]+', ' ', folded)} "
-    for role, keywords in _ROLE_KEYWORDS:
-        if any(f" {k} " in padded for k in keywords):
-            return role
-    return None
+    # The longest matching phrase wins: "adjoint administratif" (agent) over "adjoint" (élu).
+    matches = [(len(k), role) for role, keywords in _ROLE_KEYWORDS for k in keywords
+               if f" {k} " in padded]
+    return max(matches)[1] if matches else None
 
 
 _MESURE_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -166,22 +168,34 @@ def parse_mesure(text: str) -> str | None:
     return None
 
 
-_POSTCODE = re.compile(r"(?<!\d)(\d{2})\s?(\d{3})(?!\d)")
+_POSTCODE = re.compile(r"(?<![0-9])([0-9]{2}) ?([0-9]{3})(?![0-9])")
+
+
+def ascii_digits(text: str) -> str:
+    """'٧٥٠١١' or '７５０１１' -> '75011': people type digits on many keyboards."""
+    return "".join(
+        str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
+        else c
+        for c in text
+    )
 
 
 def parse_postcode(text: str) -> str | None:
     """A French postal code (metropolitan, Corsica, overseas), as 5 digits, or None.
 
-    Valid first two digits: 01-95 and 97-98 (overseas); '00', '96' and '99' do not exist.
+    Valid first two digits: 01-95, 971-976 and 984-988 (overseas); '00', '96' and '99' do not
+    exist, and 980xx is Monaco.
     """
-    for match in _POSTCODE.finditer(text or ""):
+    for match in _POSTCODE.finditer(ascii_digits(text or "")):
         code = match.group(1) + match.group(2)
         prefix = int(code[:2])
         if code.endswith("000") and prefix == 0:
             continue
+        if prefix == 97 and code[2] not in "123456":
+            continue
+        if prefix == 98 and code[2] not in "4678":  # 980xx is Monaco, not France
+            continue
         if 1 <= prefix <= 95 or prefix in (97, 98):
-            if prefix == 97 and code[2] not in "123456":
-                continue
             return code
     return None
 
@@ -193,7 +207,7 @@ _DATE_NOISE = re.compile(
 
 
 _DATE_WORD = re.compile(
-    r"[0-9]|\b(hier|avant-hier|aujourd'?hui|ce matin|semaines?|mois|ans?|annee|jours?|"
+    r"[0-9]|\b(hier|avant-hier|aujourd'?hui|demain|apres-demain|semaines?|mois|ans?|annee|jours?|"
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janv\w*|fevr?\w*|mars|avr\w*|mai|"
     r"juin|juil\w*|aout|sept\w*|oct\w*|nov\w*|dec\w*|debut|fin|mi)\b"
 )
@@ -235,6 +249,8 @@ def parse_past_date(text: str, today: date) -> tuple[str, date | None]:
         "RETURN_AS_TIMEZONE_AWARE": False,
         "REQUIRE_PARTS": [],
     }
+    if re.search(r"\b(ce matin|cet apres-midi|ce midi|ce soir|tout a l'heure)\b", folded):
+        return "ok", today
     iso = re.fullmatch(r"\s*(\d{4})-(\d{2})-(\d{2})\s*", text)
     if iso:
         try:
@@ -256,17 +272,32 @@ def parse_past_date(text: str, today: date) -> tuple[str, date | None]:
     return "invalid", None
 
 
-# Fields the person may correct at the summary: slot name -> words that designate it.
-CORRECTABLE_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("domaine", ("domaine", "theme", "sujet", "matiere")),
-    ("partie_adverse", ("administration", "adverse", "partie", "en face", "mairie", "prefecture")),
-    ("role", ("vous etes", "qualite", "role", "statut", "je suis")),
-    ("type_decision", ("decision", "type", "nature")),
-    ("date_decision", ("date", "jour", "quand")),
+# Fields the person may correct at the summary, in the order of the buttons of
+# utter_ask_field_to_correct (a number typed by the person refers to this order).
+CORRECTABLE_FIELDS = (
+    "domaine",
+    "partie_adverse",
+    "role",
+    "type_decision",
+    "date_decision",
+    "mention_voies_delais",
+    "recours_gracieux",
+    "mesure_privative",
+    "code_postal",
+    "recit",
+)
+# Words that designate a field, most specific first: "date du recours" is about the recours,
+# "voies et délais de recours" about the mention, "date de la décision" about the date.
+_FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mention_voies_delais", ("voies", "delais", "mention")),
     ("recours_gracieux", ("recours", "gracieux", "contest")),
-    ("mesure_privative", ("mesure", "retention", "assignation", "oqtf")),
+    ("date_decision", ("date", "jour", "quand")),
+    ("domaine", ("domaine", "theme", "sujet", "matiere")),
     ("code_postal", ("code postal", "postal", "cp", "ville", "commune", "adresse")),
+    ("partie_adverse", ("administration", "adverse", "partie", "en face", "mairie", "prefecture")),
+    ("role", ("vous etes", "qualite", "role", "statut", "je suis")),
+    ("mesure_privative", ("mesure", "retention", "assignation", "oqtf")),
+    ("type_decision", ("decision", "type", "nature")),
     ("recit", ("recit", "histoire", "description", "situation", "explication", "faits")),
 )
 
@@ -275,9 +306,10 @@ def parse_field(text: str) -> str | None:
     """Which summary field the person wants to correct (button title, number or words)."""
     folded = fold(text)
     if folded.isdigit() and 1 <= int(folded) <= len(CORRECTABLE_FIELDS):
-        return CORRECTABLE_FIELDS[int(folded) - 1][0]
-    for slot, keywords in CORRECTABLE_FIELDS:
-        if any(k in folded for k in keywords):
+        return CORRECTABLE_FIELDS[int(folded) - 1]
+    words = f" {re.sub(r'[^a-z0-9]+', ' ', folded)} "
+    for slot, keywords in _FIELD_WORDS:
+        if any(f" {k} " in words or (len(k) > 5 and k in folded) for k in keywords):
             return slot
     return None
 
@@ -285,7 +317,7 @@ def parse_field(text: str) -> str | None:
 def looks_like_chitchat(text: str) -> bool:
     """Answers that cannot be a party, a decision or an account: 'ok', 'merci', 'oui', emoji."""
     folded = fold(text)
-    letters = re.sub(r"[^a-z]", "", folded)
+    letters = [c for c in folded if c.isalpha()]
     if len(letters) < 2:
         return True
     return folded.strip(" !.?") in {

@@ -21,7 +21,7 @@ from actions.responses import say
 
 
 def ordres_text(names_and_seats: list[tuple[str, str]]) -> str:
-    """'le Barreau d'Arras' or 'le Barreau de Lille (Lille) ou le Barreau de Douai (Douai)'."""
+    """"l'Ordre des avocats (Barreau d'Arras)", or the list of the département's Ordres."""
     if len(names_and_seats) == 1:
         return f"l'Ordre des avocats ({names_and_seats[0][0]})"
     listed = " ou ".join(f"{name} ({seat})" for name, seat in names_and_seats)

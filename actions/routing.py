@@ -48,7 +48,8 @@ class ActionRouteQuestion(Action):
             if question and len(question) >= RECIT_FROM_QUESTION_CHARS:
                 events.append(SlotSet("recit", question))
             mesure = parse_mesure(question or "")
-            if mesure in ("retention", "assignation", "detention"):
+            if (slots.get("domaine") in domains.LIBERTY_DOMAINS
+                    and mesure in ("retention", "assignation", "detention")):
                 events.append(SlotSet("mesure_privative", mesure))
         elif route == "referral":
             say(dispatcher, "utter_out_of_scope")

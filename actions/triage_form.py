@@ -39,6 +39,8 @@ def _text(value: Any) -> str:
 
 
 def validate_postcode(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    if is_unknown(_text(value)):
+        return {"code_postal": UNKNOWN}
     postcode = parse_postcode(_text(value))
     if postcode is None:
         say(dispatcher, "utter_invalid_code_postal")

@@ -7,6 +7,7 @@ desk) can push messages to the person with ``get_output_channel()``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import uuid
@@ -120,7 +121,9 @@ class WebChatInput(InputChannel):
         async def session_request(sid: str, data: Any) -> None:
             session_id = clean_session_id((data or {}).get("session_id")
                                           if isinstance(data, dict) else None)
-            sio.enter_room(sid, session_id)
+            joined = sio.enter_room(sid, session_id)
+            if inspect.isawaitable(joined):  # a coroutine in python-socketio >= 5.10
+                await joined
             await sio.emit("session_confirm", session_id, room=sid)
             logger.debug("webchat.session sid=%s", sid)
 

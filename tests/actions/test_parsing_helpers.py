@@ -1,0 +1,315 @@
+"""Tables for the pure parsers of actions/parsing.py and actions/domains.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions import domains
+from actions.parsing import (
+    fold,
+    is_unknown,
+    looks_like_chitchat,
+    parse_field,
+    parse_mesure,
+    parse_postcode,
+    parse_role,
+    parse_yes_no,
+)
+
+NSP = "nsp"
+
+
+def buttons(domain, response: str) -> list[dict]:
+    return domain["responses"][response][0]["buttons"]
+
+
+# --- fold / is_unknown -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Élu(e)  Préfecture", "elu(e) prefecture"),
+        ("  ÇA   VA  ", "ca va"),
+        ("\tA\nB ", "a b"),
+        ("l’administration", "l'administration"),
+        ("Crème brûlée", "creme brulee"),
+        ("ﬁscalité", "fiscalite"),  # ligature decomposed
+        ("oui\u200b", "oui"),  # zero-width space
+        ("\u200fnon", "non"),  # right-to-left mark
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_fold(text, folded) -> None:
+    assert fold(text) == folded
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["je ne sais pas", "Je sais pas", "je sais plus", "j'sais pas", "J’sais pas", "jsp",
+     "chais pas", "je c pas", "Aucune idée", "aucune idee", "j'ai oublié", "J’ai oublié",
+     "pas sûr", "nsp", "idk", "Je ne sais pas trop", "euh… je ne sais plus",
+     "je me souviens plus", "il ne sait pas"],
+)
+def test_is_unknown(text) -> None:
+    assert is_unknown(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["oui", "non", "je sais", "je sais parfaitement", "pas de problème", "la préfecture",
+     "", "12/03/2025", "😡"],
+)
+def test_is_not_unknown(text) -> None:
+    assert not is_unknown(text)
+
+
+@pytest.mark.parametrize("text", ["je ne me souviens plus", "Je ne m'en souviens pas"])
+def test_formal_dont_remember_is_unknown(text) -> None:
+    assert is_unknown(text)
+
+
+# --- parse_yes_no -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("oui", "oui"), ("Oui", "oui"), ("OUI !", "oui"), ("ouais", "oui"), ("yes", "oui"),
+        ("oui bien sûr", "oui"), ("bien sûr", "oui"), ("c'est exact", "oui"),
+        ("je crois que oui", "oui"), ("👍", "oui"), ("✅", "oui"),
+        ("non", "non"), ("Non merci", "non"), ("nan", "non"), ("non, jamais", "non"),
+        ("pas encore", "non"), ("pas du tout", "non"), ("je pense pas", "non"),
+        ("je crois que non", "non"), ("👎", "non"), ("❌", "non"), ("nn", "non"),
+        ("je ne sais pas", NSP), ("Je ne sais pas", NSP), ("aucune idée", NSP),
+        ("pas sûr", NSP), ("jsp", NSP),
+        # The buttons are rendered as a numbered list: Oui / Non / Je ne sais pas.
+        ("1", "oui"), ("2", "non"), ("3", NSP),
+        ("\u200boui\u200b", "oui"), ("\ufeffnon", "non"),
+        ("4", None), ("peut-être", None), ("bof", None), ("", None), ("   ", None),
+        ("😡", None), ("\u200b", None), ("لا أعرف", None), ("absolument pas", None),
+    ],
+)
+def test_parse_yes_no(text, expected) -> None:
+    assert parse_yes_no(text) == expected
+
+
+def test_yes_no_buttons_and_their_numbers_agree(domain) -> None:
+    for response in ("utter_ask_mention_voies_delais", "utter_ask_recours_gracieux"):
+        payloads = [b["payload"] for b in buttons(domain, response)]
+        assert [parse_yes_no(p) for p in payloads] == ["oui", "non", NSP]
+        assert [parse_yes_no(str(n)) for n in range(1, len(payloads) + 1)] == ["oui", "non", NSP]
+
+
+# --- parse_role -----------------------------------------------------------------------------------
+
+
+def test_role_buttons_and_their_numbers_agree(domain) -> None:
+    payloads = [b["payload"] for b in buttons(domain, "utter_ask_role")]
+    roles = [parse_role(p) for p in payloads]
+    assert roles == ["particulier", "agent_public", "elu", "entreprise", "association"]
+    assert [parse_role(str(n)) for n in range(1, len(payloads) + 1)] == roles
+    titles = [parse_role(b["title"]) for b in buttons(domain, "utter_ask_role")]
+    assert titles == roles
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("particulier", "particulier"), ("je suis un simple particulier", "particulier"),
+        ("riveraine", "particulier"), ("locataire", "particulier"), ("moi", "particulier"),
+        ("fonctionnaire", "agent_public"), ("je suis agent territorial", "agent_public"),
+        ("infirmière à l'hôpital public", "agent_public"), ("policier", "agent_public"),
+        ("contractuelle", "agent_public"), ("aide-soignante", "agent_public"),
+        ("professeur des écoles", "agent_public"),
+        ("maire", "elu"), ("Élue", "elu"), ("conseillère municipale", "elu"),
+        ("conseiller municipal d'opposition", "elu"), ("maire adjoint", "elu"),
+        ("gérant d'une SARL", "entreprise"), ("auto-entrepreneur", "entreprise"),
+        ("artisan", "entreprise"), ("nous sommes une PME", "entreprise"),
+        ("président d'une asso", "association"), ("un syndicat", "association"),
+        ("collectif de riverains", "association"),  # the collective comes first
+        ("6", None), ("0", None), ("bof", None), ("je ne sais pas", None), ("", None),
+        ("👍", None), ("شخص", None),
+    ],
+)
+def test_parse_role(text, expected) -> None:
+    assert parse_role(text) == expected
+
+
+@pytest.mark.parametrize("text", ["adjoint administratif", "je suis adjointe administrative"])
+def test_civil_service_grade_is_an_agent(text) -> None:
+    assert parse_role(text) == "agent_public"
+
+
+# --- parse_mesure ---------------------------------------------------------------------------------
+
+
+def test_measure_buttons_and_their_numbers_agree(domain) -> None:
+    payloads = [b["payload"] for b in buttons(domain, "utter_ask_mesure_privative")]
+    mesures = [parse_mesure(p) for p in payloads]
+    assert mesures == ["retention", "assignation", "detention", "oqtf", "aucune"]
+    assert [parse_mesure(str(n)) for n in range(1, len(payloads) + 1)] == mesures
+    titles = [parse_mesure(b["title"]) for b in buttons(domain, "utter_ask_mesure_privative")]
+    assert titles == mesures
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("au CRA de Vincennes", "retention"), ("placé en rétention", "retention"),
+        ("en zone d'attente à Roissy", "retention"),
+        ("assigné à résidence", "assignation"), ("je dois pointer au commissariat",
+                                                 "assignation"),
+        ("il est en prison", "detention"), ("détenu à la maison d'arrêt", "detention"),
+        ("obligation de quitter le territoire", "oqtf"), ("juste une OQTF", "oqtf"),
+        # OQTF with a liberty measure: the measure decides the deadline (48 h / 7 days).
+        ("OQTF et assignation", "assignation"), ("OQTF, je suis au CRA", "retention"),
+        ("non", "aucune"), ("rien", "aucune"), ("ni l'un ni l'autre", "aucune"),
+        ("je suis libre", "aucune"),
+        ("je ne sais pas", NSP), ("aucune idée", NSP),
+        ("6", None), ("bof", None), ("", None), ("😡", None), ("احتجاز", None),
+    ],
+)
+def test_parse_mesure(text, expected) -> None:
+    assert parse_mesure(text) == expected
+
+
+# --- parse_postcode -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("75011", "75011"), ("75 011", "75011"), ("01000", "01000"), ("95000", "95000"),
+        ("mon code postal est 62300", "62300"), ("62300 Lens", "62300"),
+        ("tél 06 12 34 56 78, code 75011", "75011"),
+        # Corsica: 2A (20000-20199) and 2B (20200-20699) use 20xxx postcodes.
+        ("20000", "20000"), ("20090", "20090"), ("20200", "20200"), ("20600", "20600"),
+        # Overseas: 971 Guadeloupe (incl. Saint-Barthélemy 97133, Saint-Martin 97150),
+        # 972 Martinique, 973 Guyane, 974 La Réunion, 975 Saint-Pierre, 976 Mayotte.
+        ("97100", "97100"), ("97133", "97133"), ("97150", "97150"), ("97200", "97200"),
+        ("97300", "97300"), ("97400", "97400"), ("97500", "97500"), ("97600", "97600"),
+        ("\u200b62000", "62000"),
+    ],
+)
+def test_parse_postcode_valid(text, expected) -> None:
+    assert parse_postcode(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["00000", "00100", "96000", "99999", "97000", "97700", "1234", "123456", "0612345678",
+     "2A004", "2B200", "Paris", "", "😡", "\u200b"],
+)
+def test_parse_postcode_invalid(text) -> None:
+    assert parse_postcode(text) is None
+
+
+def test_parse_postcode_none() -> None:
+    assert parse_postcode(None) is None
+
+
+@pytest.mark.parametrize("text", ["٧٥٠١١", "۷۵۰۱۱", "７５０１１"])
+def test_parse_postcode_non_ascii_digits(text) -> None:
+    assert parse_postcode(text) in ("75011", None)
+
+
+# --- parse_field ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Domaine", "domaine"), ("1", "domaine"), ("le sujet", "domaine"),
+        ("Administration", "partie_adverse"), ("la préfecture", "partie_adverse"),
+        ("Vous êtes", "role"), ("mon statut", "role"),
+        ("Décision", "type_decision"), ("la nature de la décision", "type_decision"),
+        ("Date", "date_decision"), ("le jour", "date_decision"),
+        ("Voies et délais", "mention_voies_delais"),
+        ("Recours", "recours_gracieux"), ("le recours gracieux", "recours_gracieux"),
+        ("Mesure", "mesure_privative"), ("la rétention", "mesure_privative"),
+        ("Code postal", "code_postal"), ("ma ville", "code_postal"), ("10", "recit"),
+        ("Récit", "recit"), ("les faits", "recit"),
+        ("0", None), ("11", None), ("bof", None), ("", None), ("😡", None),
+    ],
+)
+def test_parse_field(text, expected) -> None:
+    assert parse_field(text) == expected
+
+
+# --- domains --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intent", "expected"),
+    [
+        ("question_urbanisme", "urbanisme"), ("question_hors_champ", "hors_champ"),
+        ("question_etrangers", "etrangers"), ("question_inconnu", None), ("greet", None),
+        ("ask_lawyer", None), ("", None), (None, None),
+    ],
+)
+def test_domain_from_intent(intent, expected) -> None:
+    assert domains.from_intent(intent) == expected
+
+
+def test_every_question_intent_is_a_domain(domain) -> None:
+    question_intents = [i for i in domain["intents"] if str(i).startswith("question_")]
+    assert sorted(domains.from_intent(i) for i in question_intents) == sorted(domains.ALL)
+
+
+def test_domain_buttons_numbers_and_titles_agree(domain) -> None:
+    for number, button in enumerate(buttons(domain, "utter_ask_domaine"), start=1):
+        expected = domains.from_intent(button["payload"].lstrip("/"))
+        assert expected is not None
+        assert domains.parse_domain(button["payload"]) == expected
+        assert domains.parse_domain(str(number)) == expected
+        assert domains.parse_domain(button["title"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/question_fiscalite", "fiscalite"),
+        ('/question_etrangers{"x": 1}', "etrangers"),
+        ("un refus de titre de séjour", "etrangers"),
+        ("mon permis de construire", "urbanisme"),
+        ("je suis fonctionnaire", "fonction_publique"),
+        ("ma taxe foncière", "fiscalite"),
+        ("le conseil municipal", "collectivites"),
+        ("un accident sur la voirie", "responsabilite_administrative"),
+        ("fermeture administrative", "police_administrative"),
+        ("un appel d'offres", "commande_publique"),
+        ("un projet éolien", "environnement"),
+        ("les élections municipales", "elections"),
+        ("un problème de famille", "hors_champ"),
+        ("/affirm", None), ("/question_", None), ("12", None), ("0", None), ("bof", None),
+        ("", None), ("😡", None),
+    ],
+)
+def test_parse_domain(text, expected) -> None:
+    assert domains.parse_domain(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("plutôt la fiscalité", "fiscalite"), ("je ne sais plus", None),
+     ("plusieurs amendes de la police", "police_administrative")],
+)
+def test_parse_domain_whole_words(text, expected) -> None:
+    assert domains.parse_domain(text) == expected
+
+
+# --- looks_like_chitchat --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ok", True), ("Merci !", True), ("Bonjour.", True), ("d'accord", True),
+        ("👍", True), ("X", True), ("", True), ("\u200b\u200b", True),
+        ("mairie de Lille", False), ("CAF", False), ("refus de permis", False),
+    ],
+)
+def test_looks_like_chitchat(text, expected) -> None:
+    assert looks_like_chitchat(text) is expected

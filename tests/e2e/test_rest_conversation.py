@@ -1,0 +1,201 @@
+"""Whole conversations through Rasa's REST channel against the real servers (see conftest.py)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from permanence.firm import load_firm
+
+URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def joined(messages: list[dict]) -> str:
+    return "\n".join(texts(messages))
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+def last_past(month: int, day: int, today: date) -> date:
+    """The most recent date with this month and day, not after today."""
+    candidate = date(today.year, month, day)
+    return candidate if candidate <= today else candidate.replace(year=today.year - 1)
+
+
+def start_triage(servers, sender: str, question: str = URBANISME) -> None:
+    servers.say(sender, question)
+    assert "Quelle administration" in joined(servers.say(sender, "/affirm"))
+
+
+def test_first_message_gets_the_disclosure_before_anything_else(servers):
+    sender = new_sender()
+    messages = servers.say(sender, URBANISME)
+    firm = load_firm()
+    first = messages[0]["text"]
+    assert "assistant automatisé" in first and "pas avocat" in first
+    assert "aucun conseil juridique" in first and firm.lawyer_name in first
+    body = joined(messages)
+    assert "gratuite" in body and "ne crée pas de mandat" in body
+    assert firm.barreaux in body and firm.contact in body
+    assert "Confidentialité" in body and firm.privacy_url in body
+    assert "données de santé" in body and "n'interrompt aucun délai" in body
+    consent = messages[-1]
+    assert "Acceptez-vous" in consent["text"]
+    assert [b["payload"] for b in consent["buttons"]] == ["/affirm", "/deny"]
+    # The question itself was kept for the lawyer.
+    assert servers.stored_slots(sender)["question_initiale"] == URBANISME
+
+
+def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
+    sender = new_sender()
+    start_triage(servers, sender)
+    assert "Vous êtes" in joined(servers.say(sender, "la mairie de Lens"))
+    assert "De quelle décision" in joined(servers.say(sender, "particulier"))
+    assert "À quelle date" in joined(servers.say(sender, "refus de permis de construire"))
+    assert "voies et délais" in joined(servers.say(sender, "le 2 octobre"))
+    assert "déjà contesté" in joined(servers.say(sender, "oui"))
+    assert "code postal" in joined(servers.say(sender, "non"))
+    assert "que s'est-il passé" in joined(servers.say(sender, "62300"))
+    summary = joined(servers.say(sender, "Refus reçu début octobre pour une extension de 20 m2."))
+    expected_date = last_past(10, 2, date.today())
+    assert "Voici ce que je transmets" in summary
+    assert "• Domaine : Urbanisme" in summary
+    assert "• Administration / partie : la mairie de Lens" in summary
+    assert f"• Date de la décision : {expected_date:%d/%m/%Y}" in summary
+    assert "• Code postal : 62300" in summary
+
+    handoff = joined(servers.say(sender, "/affirm"))
+    assert load_firm().lawyer_name in handoff and "en personne" in handoff
+
+    slots = servers.stored_slots(sender)
+    assert slots["domaine"] == "urbanisme"
+    assert slots["date_decision"] == expected_date.isoformat()
+    assert slots["role"] == "particulier" and slots["code_postal"] == "62300"
+    assert slots["urgence"] in {"P0", "P1", "P2", "P3"}
+    assert slots["echeance_estimee"] and slots["echeance_regle"]
+    assert slots["echeance_estimee"] not in handoff
+
+    # Paused: the assistant is silent, but the person's message is recorded for the lawyer.
+    assert servers.say(sender, "vous êtes là ?") == []
+    events = servers.stored_events(sender)
+    assert any(e["event"] == "pause" for e in events)
+    assert events[-1]["event"] == "user" and events[-1]["text"] == "vous êtes là ?"
+
+
+def test_correction_at_the_summary_changes_only_that_field(servers):
+    sender = new_sender()
+    start_triage(servers, sender)
+    for answer in ("mairie de Lens", "particulier", "refus de permis", "le 2 octobre", "oui",
+                   "non", "62300"):
+        servers.say(sender, answer)
+    assert "Est-ce exact" in joined(servers.say(sender, "Extension refusée par la mairie."))
+    assert "Que faut-il corriger" in joined(servers.say(sender, "/deny"))
+    assert "À quelle date" in joined(servers.say(sender, "Date"))
+    summary = joined(servers.say(sender, "il y a 3 jours"))
+    assert f"• Date de la décision : {date.today() - timedelta(days=3):%d/%m/%Y}" in summary
+    assert "• Administration / partie : mairie de Lens" in summary
+
+
+def test_consent_refused_erases_the_whole_conversation(servers):
+    sender = new_sender()
+    servers.say(sender, "j'ai reçu une OQTF hier, je fais quoi ?")
+    assert servers.stored_events(sender)
+    assert "effacée" in joined(servers.say(sender, "/deny"))
+    assert servers.stored_events(sender) == []
+    # Writing again starts a new conversation, disclosure first.
+    again = servers.say(sender, "bonjour")
+    assert "assistant automatisé" in again[0]["text"]
+
+
+def test_delete_my_data_in_the_middle_of_the_form_erases_it(servers):
+    sender = new_sender()
+    start_triage(servers, sender)
+    servers.say(sender, "la mairie de Lens")
+    reply = joined(servers.say(sender, "supprimez mes données svp"))
+    assert "effacés" in reply
+    assert servers.stored_events(sender) == []
+
+
+def test_are_you_a_bot_in_the_middle_of_the_form_then_it_goes_on(servers):
+    sender = new_sender()
+    start_triage(servers, sender)
+    servers.say(sender, "la mairie de Lens")
+    reply = servers.say(sender, "attendez, je parle à un robot là ?")
+    assert "assistant automatisé" in reply[0]["text"]
+    assert "Vous êtes" in reply[-1]["text"]
+    assert "De quelle décision" in joined(servers.say(sender, "particulier"))
+
+
+def test_unparseable_date_is_asked_again(servers):
+    sender = new_sender()
+    start_triage(servers, sender)
+    for answer in ("mairie de Lens", "particulier", "refus de permis"):
+        servers.say(sender, answer)
+    reply = joined(servers.say(sender, "bof aucune idée de quand exactement, genre un truc"))
+    assert "voies et délais" in reply  # "aucune idée" means unknown: accepted, next question
+    sender = new_sender()
+    start_triage(servers, sender)
+    for answer in ("mairie de Lens", "particulier", "refus de permis"):
+        servers.say(sender, answer)
+    reply = joined(servers.say(sender, "zzz"))
+    assert "Je n'ai pas reconnu de date" in reply and "À quelle date" in reply
+
+
+def test_out_of_scope_question_from_92100_points_to_the_hauts_de_seine_bar(servers):
+    sender = new_sender()
+    servers.say(sender, "mon ex refuse de me laisser voir mes enfants le week-end")
+    assert "code postal" in joined(servers.say(sender, "/affirm"))
+    reply = joined(servers.say(sender, "92100"))
+    assert "Barreau des Hauts-de-Seine" in reply and "consultations gratuites" in reply
+    assert "vérifiera cette orientation" in reply
+    assert servers.stored_slots(sender)["urgence"] == "OUT"
+
+
+def test_oqtf_received_yesterday_is_p0_and_the_deadline_is_never_told(servers):
+    sender = new_sender()
+    start_triage(servers, sender, "j'ai reçu une OQTF hier et je suis en rétention au CRA")
+    answers = ("préfecture du Nord", "particulier", "OQTF sans délai de départ", "hier",
+               "je ne sais pas", "non", "59000")
+    seen = []
+    for answer in answers:
+        seen += servers.say(sender, answer)
+    seen += servers.say(sender, "J'ai été interpellé hier matin et placé au centre de rétention.")
+    seen += servers.say(sender, "/affirm")
+    assert "prioritaire" in joined(seen)
+    slots = servers.stored_slots(sender)
+    assert slots["urgence"] == "P0"
+    assert slots["mesure_privative"] == "retention"
+    deadline = date.fromisoformat(slots["echeance_estimee"])
+    for text in texts(seen):
+        assert deadline.isoformat() not in text and f"{deadline:%d/%m/%Y}" not in text
+
+
+def test_decision_four_months_old_without_appeal_routes_gets_the_one_year_rule(servers):
+    sender = new_sender()
+    start_triage(servers, sender, "le rectorat a refusé ma mutation, je suis prof titulaire")
+    for answer in ("le rectorat de Lille", "agent public", "refus de mutation", "il y a 4 mois",
+                   "non", "non", "59000", "Refus de mutation sans explication."):
+        servers.say(sender, answer)
+    servers.say(sender, "/affirm")
+    slots = servers.stored_slots(sender)
+    assert "Czabaj" in slots["echeance_regle"]
+
+
+def test_odd_and_huge_messages_get_an_answer(servers):
+    for text in ("🙏🙏🙏", "مرحبا، لدي سؤال عن الإقامة", "bon\u200bjour\u200f", "x" * 10_000):
+        messages = servers.say(new_sender(), text)
+        assert messages and "assistant automatisé" in messages[0]["text"]
+    sender = new_sender()
+    start_triage(servers, sender)
+    for answer in ("mairie de Lens", "particulier", "refus de permis", "hier", "oui", "non",
+                   "62300"):
+        servers.say(sender, answer)
+    story = ("Une très longue histoire. " * 400)[:10_000]
+    assert "Est-ce exact" in joined(servers.say(sender, story))
+    assert servers.stored_slots(sender)["recit"] == story.strip()

@@ -1,0 +1,70 @@
+"""The web chat page in a real browser: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is required: apt-get install chromium (.ci/run does it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(f"{servers.base_url}/chat")
+    bot = page.locator(".msg.bot")
+
+    page.fill("#text", "la préfecture refuse de renouveler mon titre de séjour")
+    page.press("#text", "Enter")
+    expect(bot.filter(has_text="assistant automatisé")).to_have_count(1)
+    expect(bot.last).to_contain_text("Acceptez-vous")
+    page.get_by_role("button", name="J'accepte").click()
+    expect(bot.last).to_contain_text("Quelle administration")
+
+    page.fill("#text", "préfecture du Rhône")
+    page.press("#text", "Enter")
+    expect(bot.last).to_contain_text("Vous êtes")
+    page.get_by_role("button", name="Particulier").click()
+    expect(bot.last).to_contain_text("De quelle décision")
+
+    # Right-to-left text is shown in its own direction, as typed.
+    page.fill("#text", "رفض تجديد بطاقة الإقامة")
+    page.press("#text", "Enter")
+    user = page.locator(".msg.user").last
+    expect(user).to_have_text("رفض تجديد بطاقة الإقامة")
+    expect(user).to_have_attribute("dir", "auto")
+    expect(bot.last).to_contain_text("À quelle date")
+    page.screenshot(path=str(tmp_path / "webchat.png"))
+
+    # The conversation survives a reload of the page (same session id, transcript kept).
+    session_id = page.evaluate("sessionStorage.getItem('permanence.session_id')")
+    page.reload()
+    expect(page.locator(".msg.bot").filter(has_text="Quelle administration")).to_have_count(1)
+    assert page.evaluate("sessionStorage.getItem('permanence.session_id')") == session_id
+    page.fill("#text", "hier")
+    page.press("#text", "Enter")
+    expect(page.locator(".msg.bot").last).to_contain_text("voies et délais")
+    slots = servers.stored_slots(session_id)
+    assert slots["partie_adverse"] == "préfecture du Rhône"
+    assert slots["role"] == "particulier"
+    page.close()
