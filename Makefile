@@ -5,7 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON_VERSION := $(shell cat .python-version)
-PYTHON ?= $(shell (pyenv prefix $(PYTHON_VERSION) 2>/dev/null || echo /nonexistent)/bin/python)
+PYENV_PREFIX := $(shell pyenv prefix $(PYTHON_VERSION) 2>/dev/null || \
+	ls -d $(HOME)/.pyenv/versions/$(PYTHON_VERSION) 2>/dev/null)
+PYTHON ?= $(if $(PYENV_PREFIX),$(PYENV_PREFIX)/bin/python,$(shell command -v python3.10))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

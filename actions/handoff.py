@@ -9,6 +9,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
+from actions.alerts import alert_payload, send_alert
 from actions.responses import say
 from actions.triage_form import today
 from actions.urgency import compute_urgency
@@ -71,6 +72,9 @@ class ActionHandoff(Action):
             say(dispatcher, "utter_handoff_early")
         if tier == "P0":
             say(dispatcher, "utter_handoff_priority")
+            record = {**slots, **{e["name"]: e["value"] for e in events}}
+            channel = (tracker.get_latest_input_channel() or None)
+            await send_alert(alert_payload(tracker.sender_id, channel, record))
         # Asked for the lawyer in the middle of a form: the form ends here.
         events += [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("route", "handoff")]
         return events + [ConversationPaused()]

@@ -6,7 +6,8 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 BIN=.venv/bin
 mkdir -p var
 
-"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" &
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" "$BIN/rasa" run actions --actions actions \
+  --port "${ACTIONS_PORT:-5055}" &
 actions_pid=$!
 "$BIN/rasa" run --model models/permanence.tar.gz --credentials credentials.yml \
   --endpoints endpoints.yml --interface "${PERMANENCE_HOST:-127.0.0.1}" \
