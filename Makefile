@@ -23,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup train run test lint pytest validate story-test nlu-eval clean
+.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
@@ -51,9 +51,23 @@ run: setup train
 lint: setup
 	$(BIN)/ruff check .
 
-# pytest: unit tests, and end-to-end tests that start the real servers on 127.0.0.1.
-pytest: train
-	$(BIN)/python -m pytest -q
+# System packages the tests need (Debian): Chromium for the browser tests, PostgreSQL for the
+# database integration tests (the tests start their own server on 127.0.0.1).
+sysdeps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing:$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "Missing system packages:$$missing (Debian: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+# pytest: unit tests, PostgreSQL integration tests on a throwaway server, and end-to-end tests
+# that start the real servers on 127.0.0.1.
+pytest: sysdeps train
+	PERMANENCE_TEST_POSTGRES_THROWAWAY=1 $(BIN)/python -m pytest -q
 
 # rasa data validate, failing on any warning except Rasa 3.6's known false positive for
 # responses sent by forms and custom actions (see scripts/validate_data.py).

@@ -1,0 +1,845 @@
+"""Durable storage of the X channel: inbox, outbox, polling cursors, poller lease, invitations.
+
+Everything the X channel must not lose or repeat across restarts and across server processes
+lives here, in the project's database (``permanence.settings.database_url()``: an SQLite file by
+default, PostgreSQL by URL):
+
+``x_inbox``
+    Every accepted webhook or polled event, written *before* the webhook answers 200. The
+    UNIQUE ``event_id`` deduplicates redeliveries, also across restarts. Workers claim items
+    one at a time, in order per sender: an item is handed out only when every earlier item of
+    the same sender is ``done`` or ``failed`` and none is ``processing``. An item left
+    ``processing`` by a killed process goes back to ``pending`` with
+    :meth:`Store.inbox_release_stale`, so a ``kill -9`` loses nothing.
+``x_outbox``
+    Replies not sent yet, in order per recipient (``seq``). A recipient's later replies wait
+    until the earlier ones are ``sent`` or ``failed_permanent``; other recipients are not
+    blocked. :meth:`Store.outbox_next_due` reserves the item it returns for ``hold_seconds`` so
+    that two processes never send the same reply at once.
+``x_cursor``
+    Polling state (``since_id``, pagination tokens). :meth:`Store.inbox_add_many` can advance a
+    cursor in the same transaction as the events it stored: a restart neither loses nor
+    repeats.
+``x_lease``
+    One row per singleton job (the poller). Held until ``expires_at``, renewed by its holder,
+    taken over by anyone once expired.
+``x_invitation``
+    When each author last received a public invitation to DM (at most one per period).
+
+The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables. Alembic
+migrations come with the desk issue and will use :data:`metadata` as their target.
+
+Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
+is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
+tracker store holds the conversation); :meth:`Store.erase_person` and :meth:`Store.prune`
+serve erasure requests and retention.
+
+The API is synchronous (the async channel calls it in an executor). Every public method is one
+unit of work (``with self._session.begin():``). Datetimes are timezone-aware and stored as UTC;
+every method that depends on the clock takes an explicit ``now`` (default: the current time),
+and the clocks of processes sharing a database are assumed to agree within seconds.
+
+Guarantees and limits:
+
+- Ordering per sender follows ``x_inbox.id``. On PostgreSQL, ids are drawn at insert, so two
+  events of one sender inserted concurrently by two processes may commit out of order; X
+  delivers one person's DMs in sequence, so this is not expected in practice.
+- Sending is at-least-once in one case that no database can close: a process that crashes
+  after X accepted a reply but before :meth:`Store.outbox_sent` sends it again once its hold
+  expires (the X DM API has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from permanence.settings import database_url, masked
+
+logger = logging.getLogger(__name__)
+
+InboxKind = Literal["dm", "tweet"]
+INBOX_KINDS = ("dm", "tweet")
+INBOX_PENDING, INBOX_PROCESSING = "pending", "processing"
+INBOX_DONE, INBOX_FAILED = "done", "failed"
+OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed_permanent"
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+ERROR_MAX_LENGTH = 200
+# How many candidates one claim tries before querying again (only PostgreSQL ever loses races).
+CLAIM_BATCH = 8
+CLAIM_ROUNDS = 20
+SEQ_RETRIES = 10
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("x_store datetimes must be timezone-aware")
+    return value.astimezone(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC (same on SQLite and PostgreSQL), returns aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return _utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a hand-written query
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+# BIGINT on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+x_inbox = Table(
+    "x_inbox",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("event_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("sender_id", String(64), nullable=False),
+    Column("payload", Text, nullable=True),  # JSON text; NULL once done (data minimisation)
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False, default=INBOX_PENDING),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("processed_at", UTCDateTime, nullable=True),
+    Column("last_error", String(ERROR_MAX_LENGTH), nullable=True),
+    UniqueConstraint("event_id"),
+    CheckConstraint("kind IN ('dm', 'tweet')", name="kind"),
+    CheckConstraint("state IN ('pending', 'processing', 'done', 'failed')", name="state"),
+    Index("ix_x_inbox_sender_state", "sender_id", "state", "id"),
+    Index("ix_x_inbox_state_id", "state", "id"),
+)
+
+x_outbox = Table(
+    "x_outbox",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("recipient_id", String(64), nullable=False),
+    Column("conversation_key", String(128), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=True),  # NULL once sent (data minimisation)
+    Column("state", String(24), nullable=False, default=OUTBOX_PENDING),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error_code", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("external_id", String(128), nullable=True),
+    UniqueConstraint("recipient_id", "seq", name="uq_x_outbox_recipient_seq"),
+    CheckConstraint("state IN ('pending', 'sent', 'failed_permanent')", name="state"),
+    Index("ix_x_outbox_state_due", "state", "next_attempt_at"),
+)
+
+x_cursor = Table(
+    "x_cursor",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+x_lease = Table(
+    "x_lease",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+x_invitation = Table(
+    "x_invitation",
+    metadata,
+    Column("author_id", String(64), primary_key=True),
+    Column("last_invited_at", UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """One event to store: see :meth:`Store.inbox_add`."""
+
+    event_id: str
+    kind: InboxKind
+    sender_id: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    event_id: str
+    kind: str
+    sender_id: str
+    payload: Any  # decoded JSON; None once the item is done
+    received_at: datetime
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    recipient_id: str
+    conversation_key: str
+    seq: int
+    text: str | None  # None once sent
+    state: str
+    attempts: int  # including the attempt that outbox_next_due just reserved
+    next_attempt_at: datetime
+    last_error_code: str | None
+
+
+def backoff_delay(
+    attempts: int, base_seconds: float = 5.0, cap_seconds: float = 3600.0
+) -> timedelta:
+    """Exponential backoff after ``attempts`` failed attempts (1 -> base, 2 -> 2*base, ...)."""
+    exponent = max(attempts - 1, 0)
+    seconds = cap_seconds if exponent >= 63 else min(base_seconds * 2**exponent, cap_seconds)
+    return timedelta(seconds=seconds)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Serialise SQLite writers: BEGIN IMMEDIATE takes the write lock at the start of each unit
+    of work, so two processes cannot interleave a read and a write (the busy timeout makes the
+    second one wait instead of failing). This is the recipe of SQLAlchemy's pysqlite docs, with
+    IMMEDIATE instead of a plain BEGIN; it also makes SAVEPOINT work."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not emit its own BEGIN
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _inbox_item(row: Any) -> InboxItem:
+    return InboxItem(
+        id=row.id,
+        event_id=row.event_id,
+        kind=row.kind,
+        sender_id=row.sender_id,
+        payload=None if row.payload is None else json.loads(row.payload),
+        received_at=row.received_at,
+        state=row.state,
+        attempts=row.attempts,
+    )
+
+
+def _outbox_item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        recipient_id=row.recipient_id,
+        conversation_key=row.conversation_key,
+        seq=row.seq,
+        text=row.text,
+        state=row.state,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error_code=row.last_error_code,
+    )
+
+
+def _error_text(error: object) -> str:
+    return str(error)[:ERROR_MAX_LENGTH]
+
+
+# Conditions on a candidate row of x_inbox ("candidate" is the table itself in the statement).
+def _inbox_sender_ready() -> Any:
+    """No earlier unfinished item and no processing item for the candidate's sender."""
+    other = x_inbox.alias("other")
+    earlier_unfinished = exists().where(
+        other.c.sender_id == x_inbox.c.sender_id,
+        other.c.id < x_inbox.c.id,
+        other.c.state.in_([INBOX_PENDING, INBOX_PROCESSING]),
+    )
+    processing = exists().where(
+        other.c.sender_id == x_inbox.c.sender_id,
+        other.c.state == INBOX_PROCESSING,
+    )
+    return and_(~earlier_unfinished, ~processing)
+
+
+def _outbox_recipient_ready() -> Any:
+    """Every earlier reply of the candidate's recipient is sent or failed permanently."""
+    other = x_outbox.alias("other")
+    return ~exists().where(
+        other.c.recipient_id == x_outbox.c.recipient_id,
+        other.c.seq < x_outbox.c.seq,
+        other.c.state == OUTBOX_PENDING,
+    )
+
+
+class Store:
+    """The X channel's tables in one database. One instance (one engine) per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._session = sessionmaker(engine, future=True)
+
+    @classmethod
+    def create(cls, url: str | None = None, **engine_options: Any) -> Store:
+        """Open the database at ``url`` (default: the project's) and create missing tables."""
+        url = url or database_url()
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            db = parsed.database or ""
+            if db and db != ":memory:" and not db.startswith("file:"):
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            connect_args = dict(engine_options.pop("connect_args", {}))
+            connect_args.setdefault("check_same_thread", False)
+            connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+            engine = create_engine(parsed, future=True, connect_args=connect_args, **engine_options)
+            _configure_sqlite(engine)
+        else:
+            engine_options.setdefault("pool_pre_ping", True)
+            engine = create_engine(parsed, future=True, **engine_options)
+        metadata.create_all(engine, checkfirst=True)
+        logger.info("x_store.open url=%s", masked(url))
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ inbox
+
+    def inbox_add(
+        self,
+        event_id: str,
+        kind: InboxKind,
+        sender_id: str,
+        payload: Any,
+        now: datetime | None = None,
+    ) -> bool:
+        """Store one event; False if ``event_id`` is already stored (a redelivery)."""
+        return self.inbox_add_many([InboxEvent(event_id, kind, sender_id, payload)], now=now)[0]
+
+    def inbox_add_many(
+        self,
+        events: Iterable[InboxEvent],
+        now: datetime | None = None,
+        cursor: tuple[str, str | None] | None = None,
+    ) -> list[bool]:
+        """Store events in one transaction, in the given order; True for each new one.
+
+        ``cursor=(name, value)`` is written in the same transaction, so a polling cursor only
+        advances once the events it covers are stored.
+        """
+        now = _utc(now or utcnow())
+        events = list(events)
+        for item in events:
+            if item.kind not in INBOX_KINDS:
+                raise ValueError(f"unknown inbox kind {item.kind!r}")
+        added: list[bool] = []
+        with self._session.begin() as session:
+            for item in events:
+                added.append(self._insert_event(session, item, now))
+            if cursor is not None:
+                self._cursor_write(session, cursor[0], cursor[1], now)
+        for item, new in zip(events, added, strict=True):
+            logger.debug(
+                "x_store.inbox.%s event_id=%s kind=%s",
+                "added" if new else "duplicate",
+                item.event_id,
+                item.kind,
+            )
+        return added
+
+    @staticmethod
+    def _insert_event(session: OrmSession, item: InboxEvent, now: datetime) -> bool:
+        # Dedupe relies on the UNIQUE constraint, which also holds against concurrent inserts
+        # by other processes; the savepoint keeps the surrounding transaction usable.
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(x_inbox).values(
+                        event_id=item.event_id,
+                        kind=item.kind,
+                        sender_id=item.sender_id,
+                        payload=json.dumps(item.payload, ensure_ascii=False),
+                        received_at=now,
+                        state=INBOX_PENDING,
+                        attempts=0,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def inbox_claim_next(self, worker: str, now: datetime | None = None) -> InboxItem | None:
+        """Mark the oldest ready item ``processing`` for ``worker`` and return it.
+
+        Ready: pending, and every earlier item of the same sender is done or failed (so none is
+        processing). The claim is a conditional UPDATE (``state = 'pending'`` and the sender
+        still ready), checked by its rowcount: on SQLite the unit of work holds the write lock;
+        on PostgreSQL the row lock makes a second claimant re-check ``state`` and find the row
+        taken. ``SELECT ... FOR UPDATE SKIP LOCKED`` is not used: it would skip a sender's
+        locked first item and could hand out the second one.
+        """
+        now = _utc(now or utcnow())
+        candidates = (
+            select(x_inbox.c.id)
+            .where(x_inbox.c.state == INBOX_PENDING, _inbox_sender_ready())
+            .order_by(x_inbox.c.id)
+            .limit(CLAIM_BATCH)
+        )
+        for _ in range(CLAIM_ROUNDS):
+            with self._session.begin() as session:
+                ids = session.execute(candidates).scalars().all()
+                if not ids:
+                    return None
+                for item_id in ids:
+                    claimed = session.execute(
+                        update(x_inbox)
+                        .where(
+                            x_inbox.c.id == item_id,
+                            x_inbox.c.state == INBOX_PENDING,
+                            _inbox_sender_ready(),
+                        )
+                        .values(
+                            state=INBOX_PROCESSING,
+                            attempts=x_inbox.c.attempts + 1,
+                            claimed_by=worker,
+                            claimed_at=now,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if claimed.rowcount == 1:
+                        row = session.execute(select(x_inbox).where(x_inbox.c.id == item_id)).one()
+                        logger.debug("x_store.inbox.claimed id=%s worker=%s", item_id, worker)
+                        return _inbox_item(row)
+        logger.warning("x_store.inbox.claim_contended worker=%s", worker)
+        return None
+
+    def inbox_done(self, item_id: int, now: datetime | None = None) -> bool:
+        """Mark an item done and clear its payload. Accepted from ``pending`` too: a worker that
+        finishes after its item was released as stale prevents a second processing."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_inbox)
+                .where(
+                    x_inbox.c.id == item_id,
+                    x_inbox.c.state.in_([INBOX_PENDING, INBOX_PROCESSING]),
+                )
+                .values(state=INBOX_DONE, processed_at=now, payload=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+        logger.debug("x_store.inbox.done id=%s", item_id)
+        return result.rowcount == 1
+
+    def inbox_failed(self, item_id: int, error: object, now: datetime | None = None) -> bool:
+        """Mark an item failed (it no longer blocks its sender's later items).
+
+        ``error`` should be an error class or code: it is stored (truncated), so it must not
+        carry message text."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_inbox)
+                .where(
+                    x_inbox.c.id == item_id,
+                    x_inbox.c.state.in_([INBOX_PENDING, INBOX_PROCESSING]),
+                )
+                .values(state=INBOX_FAILED, processed_at=now, last_error=_error_text(error))
+                .execution_options(synchronize_session=False)
+            )
+        logger.warning("x_store.inbox.failed id=%s", item_id)
+        return result.rowcount == 1
+
+    def inbox_release_stale(
+        self, older_than: datetime, max_attempts: int = 5, now: datetime | None = None
+    ) -> int:
+        """Put items claimed before ``older_than`` and still ``processing`` back to ``pending``.
+
+        Items that already had ``max_attempts`` claims are marked ``failed`` instead (an event
+        that kills its worker every time must not block its sender forever). Returns how many
+        items went back to pending.
+        """
+        older_than = _utc(older_than)
+        now = _utc(now or utcnow())
+        stale = and_(x_inbox.c.state == INBOX_PROCESSING, x_inbox.c.claimed_at < older_than)
+        with self._session.begin() as session:
+            failed = session.execute(
+                update(x_inbox)
+                .where(stale, x_inbox.c.attempts >= max_attempts)
+                .values(state=INBOX_FAILED, processed_at=now, last_error="stale_max_attempts")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            released = session.execute(
+                update(x_inbox)
+                .where(stale)
+                .values(state=INBOX_PENDING, claimed_by=None, claimed_at=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if released or failed:
+            logger.warning("x_store.inbox.stale released=%d failed=%d", released, failed)
+        return released
+
+    def inbox_get(self, item_id: int) -> InboxItem | None:
+        with self._session.begin() as session:
+            row = session.execute(select(x_inbox).where(x_inbox.c.id == item_id)).one_or_none()
+        return None if row is None else _inbox_item(row)
+
+    def inbox_pending_count(self) -> int:
+        with self._session.begin() as session:
+            return session.execute(
+                select(func.count()).select_from(x_inbox).where(x_inbox.c.state == INBOX_PENDING)
+            ).scalar_one()
+
+    # ----------------------------------------------------------------- outbox
+
+    def outbox_enqueue(
+        self,
+        recipient_id: str,
+        text: str,
+        now: datetime | None = None,
+        conversation_key: str | None = None,
+    ) -> int:
+        """Queue a reply, due at once; ``seq`` follows the recipient's previous replies.
+
+        ``conversation_key`` defaults to ``recipient_id`` (one DM conversation per person)."""
+        now = _utc(now or utcnow())
+        next_seq = (
+            select(func.coalesce(func.max(x_outbox.c.seq), 0) + 1)
+            .where(x_outbox.c.recipient_id == recipient_id)
+            .scalar_subquery()
+        )
+        for _ in range(SEQ_RETRIES):
+            try:
+                with self._session.begin() as session:
+                    result = session.execute(
+                        insert(x_outbox).values(
+                            recipient_id=recipient_id,
+                            conversation_key=conversation_key or recipient_id,
+                            seq=next_seq,
+                            text=text,
+                            state=OUTBOX_PENDING,
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+                    item_id = result.inserted_primary_key[0]
+            except IntegrityError:  # a concurrent enqueue took the same seq (PostgreSQL)
+                continue
+            logger.debug("x_store.outbox.enqueued id=%s", item_id)
+            return item_id
+        raise RuntimeError("x_store.outbox.enqueue_contended")
+
+    def outbox_next_due(
+        self, now: datetime | None = None, hold_seconds: float = 60.0
+    ) -> OutboxItem | None:
+        """Reserve and return the next reply to send, or None.
+
+        Due: pending, ``next_attempt_at <= now``, and every earlier reply of the same recipient
+        sent or failed permanently. The reply is reserved by moving its ``next_attempt_at`` to
+        ``now + hold_seconds`` (and counting the attempt): another process does not get it in
+        the meantime, the recipient's later replies stay blocked, and if this process dies
+        before reporting, the reply is due again after the hold. Report the outcome with
+        :meth:`outbox_sent`, :meth:`outbox_retry` or :meth:`outbox_failed_permanent`.
+        """
+        now = _utc(now or utcnow())
+        hold_until = now + timedelta(seconds=hold_seconds)
+        due = and_(
+            x_outbox.c.state == OUTBOX_PENDING,
+            x_outbox.c.next_attempt_at <= now,
+            _outbox_recipient_ready(),
+        )
+        candidates = (
+            select(x_outbox.c.id)
+            .where(due)
+            .order_by(x_outbox.c.next_attempt_at, x_outbox.c.id)
+            .limit(CLAIM_BATCH)
+        )
+        for _ in range(CLAIM_ROUNDS):
+            with self._session.begin() as session:
+                ids = session.execute(candidates).scalars().all()
+                if not ids:
+                    return None
+                for item_id in ids:
+                    reserved = session.execute(
+                        update(x_outbox)
+                        .where(x_outbox.c.id == item_id, due)
+                        .values(next_attempt_at=hold_until, attempts=x_outbox.c.attempts + 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if reserved.rowcount == 1:
+                        row = session.execute(
+                            select(x_outbox).where(x_outbox.c.id == item_id)
+                        ).one()
+                        logger.debug("x_store.outbox.reserved id=%s", item_id)
+                        return _outbox_item(row)
+        logger.warning("x_store.outbox.reserve_contended")
+        return None
+
+    def outbox_sent(
+        self, item_id: int, external_id: str | None, now: datetime | None = None
+    ) -> bool:
+        """Record a delivered reply (its text is cleared); unblocks the recipient's next one."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
+                .values(state=OUTBOX_SENT, sent_at=now, external_id=external_id, text=None)
+                .execution_options(synchronize_session=False)
+            )
+        logger.debug("x_store.outbox.sent id=%s external_id=%s", item_id, external_id)
+        return result.rowcount == 1
+
+    def outbox_retry(self, item_id: int, at: datetime, error_code: str | int) -> bool:
+        """Try again at ``at`` (429: the reset time; 5xx: now + :func:`backoff_delay`)."""
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
+                .values(next_attempt_at=_utc(at), last_error_code=str(error_code)[:32])
+                .execution_options(synchronize_session=False)
+            )
+        logger.info("x_store.outbox.retry id=%s code=%s", item_id, error_code)
+        return result.rowcount == 1
+
+    def outbox_failed_permanent(self, item_id: int, error_code: str | int) -> bool:
+        """Give up on a reply (e.g. 403: the person does not accept DMs); it is never retried
+        and no longer blocks the recipient's next replies. Its text is kept for the desk."""
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
+                .values(state=OUTBOX_FAILED, last_error_code=str(error_code)[:32])
+                .execution_options(synchronize_session=False)
+            )
+        logger.warning("x_store.outbox.failed_permanent id=%s code=%s", item_id, error_code)
+        return result.rowcount == 1
+
+    def outbox_get(self, item_id: int) -> OutboxItem | None:
+        with self._session.begin() as session:
+            row = session.execute(select(x_outbox).where(x_outbox.c.id == item_id)).one_or_none()
+        return None if row is None else _outbox_item(row)
+
+    def outbox_pending_count(self) -> int:
+        with self._session.begin() as session:
+            return session.execute(
+                select(func.count()).select_from(x_outbox).where(x_outbox.c.state == OUTBOX_PENDING)
+            ).scalar_one()
+
+    # ---------------------------------------------------------------- cursors
+
+    def cursor_get(self, name: str) -> str | None:
+        with self._session.begin() as session:
+            return session.execute(
+                select(x_cursor.c.value).where(x_cursor.c.name == name)
+            ).scalar_one_or_none()
+
+    def cursor_set(self, name: str, value: str | None, now: datetime | None = None) -> None:
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            self._cursor_write(session, name, value, now)
+        logger.debug("x_store.cursor.set name=%s", name)
+
+    @staticmethod
+    def _cursor_write(session: OrmSession, name: str, value: str | None, now: datetime) -> None:
+        for _ in range(SEQ_RETRIES):
+            changed = session.execute(
+                update(x_cursor)
+                .where(x_cursor.c.name == name)
+                .values(value=value, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed:
+                return
+            try:
+                with session.begin_nested():
+                    session.execute(insert(x_cursor).values(name=name, value=value, updated_at=now))
+            except IntegrityError:  # created concurrently: update it
+                continue
+            return
+        raise RuntimeError("x_store.cursor.write_contended")
+
+    # ------------------------------------------------------------------ lease
+
+    def lease_acquire(
+        self, name: str, holder: str, ttl_seconds: float, now: datetime | None = None
+    ) -> bool:
+        """Take the lease if free, expired or already ours (then it is renewed to now + ttl)."""
+        now = _utc(now or utcnow())
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        with self._session.begin() as session:
+            taken = session.execute(
+                update(x_lease)
+                .where(
+                    x_lease.c.name == name,
+                    or_(x_lease.c.holder == holder, x_lease.c.expires_at <= now),
+                )
+                .values(holder=holder, expires_at=expires_at)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not taken:
+                try:
+                    with session.begin_nested():
+                        session.execute(
+                            insert(x_lease).values(name=name, holder=holder, expires_at=expires_at)
+                        )
+                except IntegrityError:  # held by someone else (or just created by them)
+                    return False
+        logger.debug("x_store.lease.held name=%s holder=%s", name, holder)
+        return True
+
+    def lease_release(self, name: str, holder: str) -> bool:
+        """Give the lease up if we hold it (on shutdown, so a successor need not wait)."""
+        with self._session.begin() as session:
+            result = session.execute(
+                delete(x_lease)
+                .where(x_lease.c.name == name, x_lease.c.holder == holder)
+                .execution_options(synchronize_session=False)
+            )
+        logger.debug("x_store.lease.released name=%s holder=%s", name, holder)
+        return result.rowcount == 1
+
+    def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        """Who holds the lease now (None if free or expired)."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            return session.execute(
+                select(x_lease.c.holder).where(x_lease.c.name == name, x_lease.c.expires_at > now)
+            ).scalar_one_or_none()
+
+    # ------------------------------------------------------------ invitations
+
+    def invitation_allowed(
+        self, author_id: str, now: datetime | None = None, period: timedelta = timedelta(days=30)
+    ) -> bool:
+        """True, and the invitation recorded, if ``author_id`` was not invited within ``period``
+        before ``now``. Two processes asking at once for the same author get one True."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            renewed = session.execute(
+                update(x_invitation)
+                .where(
+                    x_invitation.c.author_id == author_id,
+                    x_invitation.c.last_invited_at <= now - period,
+                )
+                .values(last_invited_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not renewed:
+                try:
+                    with session.begin_nested():
+                        session.execute(
+                            insert(x_invitation).values(author_id=author_id, last_invited_at=now)
+                        )
+                except IntegrityError:  # invited within the period
+                    logger.debug("x_store.invitation.refused author_id=%s", author_id)
+                    return False
+        logger.debug("x_store.invitation.recorded author_id=%s", author_id)
+        return True
+
+    # ------------------------------------------------------- erasure, retention
+
+    def erase_person(self, person_id: str) -> int:
+        """Delete every inbox item sent by, reply to and invitation of ``person_id`` (erasure
+        request, LEGAL.md D4). Returns the number of rows deleted."""
+        with self._session.begin() as session:
+            deleted = 0
+            for statement in (
+                delete(x_inbox).where(x_inbox.c.sender_id == person_id),
+                delete(x_outbox).where(x_outbox.c.recipient_id == person_id),
+                delete(x_invitation).where(x_invitation.c.author_id == person_id),
+            ):
+                deleted += session.execute(
+                    statement.execution_options(synchronize_session=False)
+                ).rowcount
+        logger.info("x_store.erased rows=%d", deleted)
+        return deleted
+
+    def prune(self, before: datetime) -> int:
+        """Delete finished inbox items processed and finished replies created before ``before``.
+
+        Redeliveries of a pruned event are no longer recognised: keep ``before`` well beyond
+        X's redelivery window (days, not minutes). Returns the number of rows deleted."""
+        before = _utc(before)
+        with self._session.begin() as session:
+            deleted = session.execute(
+                delete(x_inbox)
+                .where(
+                    x_inbox.c.state.in_([INBOX_DONE, INBOX_FAILED]),
+                    x_inbox.c.processed_at < before,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            deleted += session.execute(
+                delete(x_outbox)
+                .where(
+                    x_outbox.c.state.in_([OUTBOX_SENT, OUTBOX_FAILED]),
+                    x_outbox.c.created_at < before,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        logger.info("x_store.pruned rows=%d", deleted)
+        return deleted
