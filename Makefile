@@ -23,12 +23,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval clean
+.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
-	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | clean"
+	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | x-register | clean"
 
 # The virtualenv, installed from the lock files; re-installed only when they change.
 setup: $(STAMP)
@@ -85,6 +85,10 @@ nlu-eval: train
 	-$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_dev --out results/nlu_dev.json
 
 test: lint validate pytest story-test nlu-eval
+
+# Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
+x-register: setup
+	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register
 
 clean:
 	rm -rf models results .pytest_cache .ruff_cache
