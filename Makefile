@@ -23,11 +23,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register clean
+.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register sandbox clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
+	@echo "make sandbox - the X sandbox (emulator page at http://127.0.0.1:8090/) with the assistant"
 	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | x-register | clean"
 
 # The virtualenv, installed from the lock files; re-installed only when they change.
@@ -47,6 +48,11 @@ $(MODEL): $(STAMP) $(TRAINING)
 
 run: setup train
 	@bash scripts/run.sh
+
+# The X flow without an X account: the X emulator (its page at http://127.0.0.1:8090/) plus the
+# assistant with its X channel pointed at it.
+sandbox: setup train
+	@bash scripts/sandbox.sh
 
 lint: setup
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ mkdir -p var
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" "$BIN/rasa" run actions --actions actions \
   --port "${ACTIONS_PORT:-5055}" &
 actions_pid=$!
-"$BIN/rasa" run --model models/permanence.tar.gz --credentials credentials.yml \
+"$BIN/rasa" run --model models/permanence.tar.gz --credentials "${CREDENTIALS:-credentials.yml}" \
   --endpoints endpoints.yml --interface "${PERMANENCE_HOST:-127.0.0.1}" \
   --port "${PERMANENCE_PORT:-5005}" &
 rasa_pid=$!

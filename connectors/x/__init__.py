@@ -1,6 +1,28 @@
-"""The X (Twitter) channel: webhook signatures, X payload parsing and DM rendering.
+"""The X (Twitter) channel: ``XInput`` (``connectors.x.XInput`` in the credentials file).
 
-Pure modules only so far: ``signatures`` (CRC answer, webhook signature check), ``payloads``
-(the one module that knows X's webhook and v2 formats) and ``render`` (text for X DMs and the
-public invitation). The Rasa input channel comes later.
+Modules: ``signatures`` (CRC answer, webhook signature check), ``payloads`` (the one module
+that knows X's webhook and v2 formats), ``render`` (text for X DMs and the public invitation),
+``config`` (the credentials section), ``client`` (tweepy's AsyncClient, optionally pointed at
+another origin such as the sandbox), ``output`` (``XOutput``: replies into the durable outbox),
+``runtime`` (store, client, inbox workers and outbox sender) and ``channel`` (``XInput``).
+
+``XInput`` is imported on first use, so that the pure modules stay importable without Rasa.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["XInput", "XOutput"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "XInput":
+        from connectors.x.channel import XInput
+
+        return XInput
+    if name == "XOutput":
+        from connectors.x.output import XOutput
+
+        return XOutput
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,9 @@
 """Start the real action server and Rasa server on free 127.0.0.1 ports, once per test session.
 
 They use the trained model (models/permanence.tar.gz, built by `make train`) and a temporary
-SQLite database, so that tests can read what the tracker store really kept.
+SQLite database, so that tests can read what the tracker store really kept. The X emulator
+(sandbox/x_emulator) runs too, and Rasa gets a temporary credentials file with the X channel
+pointed at it (sandbox credentials), so the X channel is tested against the same servers.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,10 +47,50 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 180.0) -> No
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+# The emulator's default sandbox credentials (sandbox/x_emulator/README.md); not secrets.
+X_SANDBOX_CREDENTIALS = {
+    "X_CONSUMER_KEY": "sandbox-consumer-key",
+    "X_CONSUMER_SECRET": "sandbox-consumer-secret",
+    "X_ACCESS_TOKEN": "sandbox-access-token",
+    "X_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
+    "X_BEARER_TOKEN": "sandbox-bearer-token",
+}
+
+
+def x_credentials_file(path: Path, api_base_url: str) -> Path:
+    """credentials.yml plus the X channel on the emulator, written to ``path``."""
+    x_section = "\n".join([
+        "",
+        "connectors.x.XInput:",
+        f"  consumer_key: {X_SANDBOX_CREDENTIALS['X_CONSUMER_KEY']}",
+        f"  consumer_secret: {X_SANDBOX_CREDENTIALS['X_CONSUMER_SECRET']}",
+        f"  access_token: {X_SANDBOX_CREDENTIALS['X_ACCESS_TOKEN']}",
+        f"  access_token_secret: {X_SANDBOX_CREDENTIALS['X_ACCESS_TOKEN_SECRET']}",
+        f"  bearer_token: {X_SANDBOX_CREDENTIALS['X_BEARER_TOKEN']}",
+        "  mode: webhook",
+        f"  api_base_url: {api_base_url}",
+        "",
+    ])
+    path.write_text((ROOT / "credentials.yml").read_text() + x_section)
+    return path
+
+
 @dataclass
 class Servers:
     base_url: str
     db_path: Path
+    x_base_url: str = ""
+    x_consumer_secret: str = ""
+
+    def x_control(self, method: str, path: str, body: dict | None = None) -> Any:
+        """A call to the X emulator's control API (``/_control/...``), decoded."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.x_base_url}{path}", data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def say(self, sender: str, text: str) -> list[dict]:
         """One REST turn: the bot's messages in answer to ``text``."""
@@ -82,7 +125,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
     tmp = tmp_path_factory.mktemp("e2e")
     db_path = tmp / "permanence.db"
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, x_port = free_port(), free_port(), free_port()
+    x_base_url = f"http://127.0.0.1:{x_port}"
+    credentials = x_credentials_file(tmp / "credentials.yml", x_base_url)
     env = {
         **os.environ,
         "PERMANENCE_DATABASE_URL": f"sqlite:///{db_path}",
@@ -92,24 +137,33 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    logs = [open(tmp / name, "w") for name in ("actions.log", "rasa.log")]  # noqa: SIM115
+    names = ("actions.log", "rasa.log", "x_emulator.log")
+    logs = [open(tmp / name, "w") for name in names]  # noqa: SIM115
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.x_emulator", "--host", "127.0.0.1", "--port", str(x_port),
+         "--webhook-url", f"http://127.0.0.1:{rasa_port}/webhooks/x/webhook"],
+        cwd=ROOT, env={**env, **X_SANDBOX_CREDENTIALS}, stdout=logs[2], stderr=subprocess.STDOUT,
+    )
     actions = subprocess.Popen(
         [str(RASA), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
-        [str(RASA), "run", "--model", str(MODEL), "--credentials", "credentials.yml",
+        [str(RASA), "run", "--model", str(MODEL), "--credentials", str(credentials),
          "--endpoints", "endpoints.yml", "--interface", "127.0.0.1", "--port", str(rasa_port)],
         cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
     )
     try:
         wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
+        wait_http(f"{x_base_url}/_control/info", emulator)
         wait_http(f"http://127.0.0.1:{rasa_port}/", rasa)
-        yield Servers(base_url=f"http://127.0.0.1:{rasa_port}", db_path=db_path)
+        yield Servers(base_url=f"http://127.0.0.1:{rasa_port}", db_path=db_path,
+                      x_base_url=x_base_url,
+                      x_consumer_secret=X_SANDBOX_CREDENTIALS["X_CONSUMER_SECRET"])
     finally:
-        for process in (rasa, actions):
+        for process in (rasa, actions, emulator):
             process.terminate()
-        for process in (rasa, actions):
+        for process in (rasa, actions, emulator):
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,121 @@
+"""The X channel for Rasa (webhook mode): ``XInput`` and its routes.
+
+``/webhooks/x/webhook``:
+
+- ``GET ?crc_token=T`` answers X's CRC check with ``{"response_token": ...}`` (400 without T).
+- ``POST`` takes an Account Activity (or X Activity API) batch: signature over the raw body
+  (403 if missing or wrong, nothing stored), 413 over ``max_body_bytes``, 400 if the body is
+  not JSON of the documented shape, 503 until the account is known. Every DM and every tweet
+  meant for us is written to the durable inbox, then 200 at once: Rasa is fed from the inbox
+  by the runtime's workers (``connectors/x/runtime.py``), never inside the request.
+
+Nothing happens at import time: the store, the API client and the tasks are created in
+sanic's ``after_server_start`` and stopped in ``before_server_stop``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.x.config import XSettings
+from connectors.x.output import XOutput
+from connectors.x.payloads import MalformedPayload, decode_body, parse_webhook
+from connectors.x.runtime import XRuntime
+from connectors.x.signatures import (
+    SIGNATURE_HEADER,
+    crc_response_token,
+    verify_webhook_signature,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class XInput(InputChannel):
+    """X direct messages and public mentions, through X's webhooks."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "x"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(XSettings.from_credentials(credentials))
+
+    def __init__(self, settings: XSettings) -> None:
+        self.settings = settings
+        self.runtime: XRuntime | None = None
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Pushes (the server, the lawyer's desk) go through the outbox like any reply."""
+        if self.runtime is None:
+            return None
+        return XOutput(self.runtime)
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        x_webhook = Blueprint("x_webhook", __name__)
+        runtime = XRuntime(self.settings, on_new_message)
+        self.runtime = runtime
+        settings = self.settings
+
+        @x_webhook.listener("after_server_start")
+        async def start(app: Any, loop: Any) -> None:
+            await runtime.start()
+
+        @x_webhook.listener("before_server_stop")
+        async def stop(app: Any, loop: Any) -> None:
+            await runtime.stop()
+
+        @x_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "ready": runtime.ready})
+
+        @x_webhook.route("/webhook", methods=["GET"])
+        async def crc(request: Request) -> HTTPResponse:
+            token = request.args.get("crc_token")
+            if not token:
+                logger.info("x.crc.missing_token")
+                return response.json({"error": "crc_token is required"}, status=400)
+            logger.info("x.crc.answered")
+            return response.json(
+                {"response_token": crc_response_token(settings.consumer_secret, token)})
+
+        @x_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            raw = request.body or b""
+            declared = request.headers.get("content-length", "")
+            if len(raw) > settings.max_body_bytes or (
+                    declared.isdigit() and int(declared) > settings.max_body_bytes):
+                logger.info("x.webhook.too_large bytes=%d", len(raw))
+                return response.json({"error": "body too large"}, status=413)
+            if not verify_webhook_signature(
+                    settings.consumer_secret, raw, request.headers.get(SIGNATURE_HEADER)):
+                logger.warning("x.signature.invalid")
+                return response.json({"error": "invalid signature"}, status=403)
+            if not runtime.ready:
+                logger.warning("x.webhook.not_ready")
+                return response.json({"error": "starting"}, status=503)
+            try:
+                events = parse_webhook(decode_body(raw), runtime.account_id)
+            except MalformedPayload as exc:
+                logger.info("x.webhook.malformed where=%s", str(exc)[:120])
+                return response.json({"error": "malformed body"}, status=400)
+            try:
+                added = await runtime.accept(events)
+            except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
+                logger.exception("x.webhook.store_failed")
+                return response.json({"error": "not stored"}, status=500)
+            # Batches without events for us (the account's own echoes, typing...) are noise.
+            log = logger.info if events else logger.debug
+            log("x.webhook.accepted events=%d new=%d", len(events), added)
+            return response.json({"status": "ok"})
+
+        return x_webhook

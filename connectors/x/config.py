@@ -1,0 +1,107 @@
+"""The X channel's settings, read from the ``connectors.x.XInput:`` section of the credentials.
+
+See ``credentials.x.yml``. Secrets are never shown in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.x.client import X_API_ORIGIN, check_api_base_url
+
+REQUIRED_SECRETS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+MODES = ("webhook", "polling")
+DEFAULT_HASHTAGS = ("droitautweet",)
+_ID = re.compile(r"[0-9]{1,20}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
+
+
+class XConfigError(ValueError):
+    """The credentials section of the X channel is incomplete or wrong."""
+
+
+def _text(credentials: Mapping[str, Any], key: str) -> str | None:
+    value = credentials.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise XConfigError(f"x channel: `{key}` must be a string")
+    value = str(value).strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class XSettings:
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    mode: str = "webhook"
+    hashtags: tuple[str, ...] = DEFAULT_HASHTAGS
+    api_base_url: str = X_API_ORIGIN
+    account_id: str | None = None
+    account_username: str | None = None
+    invitation_period_hours: float = 24.0
+    # Conversations handled at once (one person's messages are always handled in order).
+    workers: int = 4
+    max_body_bytes: int = 1_000_000
+    # An inbox item claimed longer ago than this is taken to belong to a dead process.
+    stale_after_seconds: float = 300.0
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> XSettings:
+        credentials = credentials or {}
+        secrets = {key: _text(credentials, key) for key in REQUIRED_SECRETS}
+        missing = [key for key, value in secrets.items() if not value]
+        if missing:
+            raise XConfigError(
+                "x channel: missing credentials " + ", ".join(missing)
+                + " (set them under `connectors.x.XInput:` in the credentials file, "
+                "see credentials.x.yml)")
+        mode = _text(credentials, "mode") or "webhook"
+        if mode not in MODES:
+            raise XConfigError(f"x channel: `mode` must be one of {', '.join(MODES)}")
+        if mode == "polling":
+            raise XConfigError("x channel: mode `polling` is not implemented yet; "
+                               "use `webhook`")
+        hashtags = credentials.get("hashtags", list(DEFAULT_HASHTAGS))
+        if isinstance(hashtags, str):
+            hashtags = [part for part in re.split(r"[\s,]+", hashtags) if part]
+        if not isinstance(hashtags, list) or not all(isinstance(t, str) for t in hashtags):
+            raise XConfigError("x channel: `hashtags` must be a list of strings")
+        try:
+            api_base_url = check_api_base_url(_text(credentials, "api_base_url") or X_API_ORIGIN)
+        except ValueError as exc:
+            raise XConfigError(f"x channel: {exc}") from None
+        account_id = _text(credentials, "account_id")
+        if account_id is not None and not _ID.fullmatch(account_id):
+            raise XConfigError("x channel: `account_id` must be a numeric X id")
+        username = _text(credentials, "account_username")
+        if username is not None:
+            username = username.lstrip("@")
+            if not _USERNAME.fullmatch(username):
+                raise XConfigError("x channel: `account_username` is not an X username")
+        try:
+            period = float(credentials.get("invitation_period_hours", 24))
+            workers = int(credentials.get("workers", 4))
+        except (TypeError, ValueError):
+            raise XConfigError("x channel: `invitation_period_hours` and `workers` "
+                               "must be numbers") from None
+        if period <= 0 or workers < 1:
+            raise XConfigError("x channel: `invitation_period_hours` and `workers` "
+                               "must be positive")
+        return cls(
+            **secrets,
+            bearer_token=_text(credentials, "bearer_token"),
+            mode=mode,
+            hashtags=tuple(tag.lstrip("#") for tag in hashtags if tag.strip("# ")),
+            api_base_url=api_base_url,
+            account_id=account_id,
+            account_username=username,
+            invitation_period_hours=period,
+            workers=workers,
+        )

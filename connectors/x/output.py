@@ -1,0 +1,121 @@
+"""``XOutput``: the assistant's messages to a person, queued in the durable outbox as DMs.
+
+Nothing is sent from here: each part goes to ``x_outbox`` (``Store.outbox_enqueue``) and the
+runtime's sender task delivers it (rate limits, retries, 403). Buttons become numbered options
+(``render.render_buttons``); the options last shown to a person are kept in the store
+(cursor ``x.options.<id>``) so that "1" or the option's title maps back to its payload.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from rasa.core.channels.channel import OutputChannel
+
+from connectors.x import render
+
+if TYPE_CHECKING:
+    from connectors.x.runtime import XRuntime
+
+logger = logging.getLogger(__name__)
+
+_X_ID = re.compile(r"[0-9]{1,20}")
+
+
+def options_cursor(person_id: str) -> str:
+    return f"x.options.{person_id}"
+
+
+def button_options(buttons: Any) -> list[dict[str, str]]:
+    """The title/payload of each button, as ``render.map_reply`` reads them."""
+    if not isinstance(buttons, list):
+        return []
+    return [{"title": button.get("title"), "payload": button.get("payload")}
+            for button in buttons if isinstance(button, dict)]
+
+
+class XOutput(OutputChannel):
+    """Queues DMs for the sender task.
+
+    ``turn=True`` (a reply to the person's message): the options to remember are written once,
+    at the end of the turn (:meth:`XRuntime` calls :meth:`finish_turn`); a turn that shows
+    text without buttons forgets earlier options. ``turn=False`` (a push, e.g. the lawyer's
+    desk): each message updates the options at once.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return "x"
+
+    def __init__(self, runtime: XRuntime, *, turn: bool = False) -> None:
+        self._runtime = runtime
+        self._turn = turn
+        self._sent: dict[str, list[dict[str, str]] | None] = {}
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if await self._enqueue(recipient_id, text):
+            await self._remember(recipient_id, None)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str,
+                                     buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        rendered, mapping = render.render_buttons(text or "", buttons)
+        if await self._enqueue(recipient_id, rendered):
+            await self._remember(recipient_id, button_options(buttons) if mapping else None)
+
+    async def send_quick_replies(self, recipient_id: str, text: str,
+                                 quick_replies: list[dict[str, Any]], **kwargs: Any) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        try:
+            link = render.render_image(image)
+        except (ValueError, AttributeError):
+            logger.warning("x.output.image_skipped reason=not_http")
+            return
+        await self.send_text_message(recipient_id, link)
+
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, str) and attachment.strip():
+            await self.send_text_message(recipient_id, attachment)
+        else:
+            logger.warning("x.output.attachment_skipped")
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any],
+                               **kwargs: Any) -> None:
+        # Raw JSON is meant for rich clients; it is never shown to a person on X.
+        logger.info("x.output.custom_skipped")
+
+    async def finish_turn(self) -> None:
+        """Write the options of this turn (see the class docstring)."""
+        sent, self._sent = self._sent, {}
+        for recipient_id, options in sent.items():
+            await self._store_options(recipient_id, options)
+
+    async def _enqueue(self, recipient_id: str, text: str) -> bool:
+        if self._runtime.store is None:
+            raise RuntimeError("the x channel is not running (no store)")
+        if not _X_ID.fullmatch(str(recipient_id)):
+            logger.warning("x.output.bad_recipient")
+            return False
+        parts = render.split_text(text or "")
+        for part in parts:
+            item_id = await self._runtime.run_db(
+                self._runtime.store.outbox_enqueue, str(recipient_id), part)
+            logger.info("x.outbox.enqueued id=%s recipient_id=%s", item_id, recipient_id)
+            self._runtime.wake_sender()
+        return bool(parts)
+
+    async def _remember(self, recipient_id: str, options: list[dict[str, str]] | None) -> None:
+        if self._turn:
+            self._sent[str(recipient_id)] = options
+        else:
+            await self._store_options(str(recipient_id), options)
+
+    async def _store_options(self, recipient_id: str,
+                             options: list[dict[str, str]] | None) -> None:
+        value = json.dumps(options, ensure_ascii=False) if options else None
+        await self._runtime.run_db(
+            self._runtime.store.cursor_set, options_cursor(recipient_id), value)

@@ -1,0 +1,413 @@
+"""What the X channel runs while the server is up: the store, the API client, the inbox
+workers that feed Rasa, and the sender that delivers the outbox.
+
+Created by ``XInput`` in sanic's ``after_server_start`` and stopped in ``before_server_stop``;
+every task is kept referenced and cancelled on stop. Database calls run in a small thread pool
+(``run_db``), never on the event loop.
+
+Flow: the webhook stores each DM and each tweet meant for us in ``x_inbox`` and wakes the
+workers. A worker claims the next item (in order per person), hands a DM to Rasa as a
+``UserMessage`` whose output channel (``XOutput``) queues the replies in ``x_outbox``, or answers
+a tweet with one public invitation to DM per person and period. The sender drains the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+import aiohttp
+import tweepy
+from rasa.core.channels.channel import UserMessage
+
+from connectors.x import render
+from connectors.x.client import XApiClient
+from connectors.x.config import XSettings
+from connectors.x.output import XOutput, options_cursor
+from connectors.x.payloads import Inbound, InboundDM, InboundTweet, is_for_us
+from permanence.settings import database_url
+from permanence.x_store import InboxEvent, InboxItem, OutboxItem, Store, backoff_delay, utcnow
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+POLL_SECONDS = 1.0  # workers and sender look at the store at least this often
+STALE_SWEEP_SECONDS = 60.0
+OUTBOX_HOLD_SECONDS = 60.0
+OUTBOX_MAX_ATTEMPTS = 20
+STOP_GRACE_SECONDS = 10.0
+RATE_LIMIT_FALLBACK = timedelta(seconds=60)
+INVITATION_VARIANT_CURSOR = "x.invitation.variant"
+
+
+def dm_event_id(event_id: str) -> str:
+    return f"dm:{event_id}"
+
+
+def tweet_event_id(tweet_id: str) -> str:
+    return f"tweet:{tweet_id}"
+
+
+class XRuntime:
+    """Store, client and background tasks of one server process."""
+
+    def __init__(self, settings: XSettings,
+                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        self.settings = settings
+        self.on_new_message = on_new_message
+        self.account_id = settings.account_id
+        self.account_username = settings.account_username
+        self.worker_name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.store: Store | None = None
+        self.client: XApiClient | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._workers: set[asyncio.Task] = set()
+        self._inbox_wake: asyncio.Event | None = None
+        self._outbox_wake: asyncio.Event | None = None
+        self._stopping = False
+        self._send_paused_until: datetime | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def ready(self) -> bool:
+        """True once the store is open and the account is known (webhooks can be accepted)."""
+        return self.store is not None and bool(self.account_id and self.account_username)
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
+                                            thread_name_prefix="x-store")
+        self._inbox_wake = asyncio.Event()
+        self._outbox_wake = asyncio.Event()
+        self.store = await self.run_db(Store.create, database_url())
+        self.client = XApiClient(
+            api_base_url=settings.api_base_url,
+            consumer_key=settings.consumer_key,
+            consumer_secret=settings.consumer_secret,
+            access_token=settings.access_token,
+            access_token_secret=settings.access_token_secret,
+            bearer_token=settings.bearer_token,
+        )
+        await self._release_stale()
+        self._spawn(self._account_then_workers(), self._tasks)
+        self._spawn(self._sender_loop(), self._tasks)
+        logger.info("x.started worker=%s mode=%s", self.worker_name, settings.mode)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._inbox_wake is not None:
+            self._inbox_wake.set()
+        if self._workers:  # let a turn in progress end, so its item is not left processing
+            await asyncio.wait(set(self._workers), timeout=STOP_GRACE_SECONDS)
+        tasks = self._tasks | self._workers
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._workers.clear()
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.store is not None:
+            await self.run_db(self.store.close)
+            self.store = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+        logger.info("x.stopped worker=%s", self.worker_name)
+
+    def _spawn(self, coroutine: Awaitable[Any], group: set[asyncio.Task]) -> asyncio.Task:
+        task = asyncio.ensure_future(coroutine)
+        group.add(task)
+        task.add_done_callback(group.discard)
+        task.add_done_callback(_log_crash)
+        return task
+
+    async def run_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store call in the channel's thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor,
+                                          functools.partial(function, *args, **kwargs))
+
+    def wake_sender(self) -> None:
+        if self._outbox_wake is not None:
+            self._outbox_wake.set()
+
+    async def _account_then_workers(self) -> None:
+        delay = 1.0
+        while not (self.account_id and self.account_username):
+            try:
+                response = await self.client.get_me(user_auth=True)
+                self.account_id = str(response.data.id)
+                self.account_username = str(response.data.username)
+                logger.info("x.account account_id=%s", self.account_id)
+            except Exception as exc:  # noqa: BLE001 - keep trying: X or the network may be down
+                logger.warning("x.account.unavailable error=%s retry_in=%.0fs",
+                               type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+        for index in range(self.settings.workers):
+            self._spawn(self._worker_loop(index), self._workers)
+
+    # ---------------------------------------------------------------- inbox
+
+    async def accept(self, events: list[Inbound]) -> int:
+        """Store the DMs and the tweets meant for us of one webhook batch; how many are new."""
+        rows = []
+        for event in events:
+            if isinstance(event, InboundDM):
+                rows.append(InboxEvent(dm_event_id(event.event_id), "dm", event.sender_id, {
+                    "text": event.text,
+                    "screen_name": event.screen_name,
+                    "quick_reply_payload": event.quick_reply_payload,
+                }))
+            elif isinstance(event, InboundTweet) and self._for_us(event):
+                # The tweet's text is not kept: the public answer never depends on it.
+                rows.append(InboxEvent(tweet_event_id(event.tweet_id), "tweet", event.author_id, {
+                    "tweet_id": event.tweet_id,
+                    "username": event.username,
+                    "hashtags": list(event.hashtags),
+                    "mentions": list(event.mentions),
+                    "is_retweet": event.is_retweet,
+                }))
+        if not rows:
+            return 0
+        added = await self.run_db(self.store.inbox_add_many, rows)
+        for row, new in zip(rows, added, strict=True):
+            logger.info("x.inbox.%s event_id=%s sender_id=%s",
+                        "added" if new else "duplicate", row.event_id, row.sender_id)
+        if any(added) and self._inbox_wake is not None:
+            self._inbox_wake.set()
+        return sum(added)
+
+    def _for_us(self, tweet: InboundTweet) -> bool:
+        return is_for_us(tweet, self.account_id or "", self.account_username or "",
+                         self.settings.hashtags)
+
+    async def _release_stale(self) -> None:
+        older_than = utcnow() - timedelta(seconds=self.settings.stale_after_seconds)
+        released = await self.run_db(self.store.inbox_release_stale, older_than)
+        if released:
+            logger.warning("x.inbox.released_stale count=%d", released)
+
+    async def _worker_loop(self, index: int) -> None:
+        swept = asyncio.get_running_loop().time()
+        while not self._stopping:
+            if index == 0 and asyncio.get_running_loop().time() - swept > STALE_SWEEP_SECONDS:
+                swept = asyncio.get_running_loop().time()
+                await self._release_stale()
+            self._inbox_wake.clear()
+            try:
+                item = await self.run_db(self.store.inbox_claim_next, self.worker_name)
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
+                logger.exception("x.inbox.claim_error")
+                await asyncio.sleep(POLL_SECONDS)
+                continue
+            if item is None:
+                await _wait(self._inbox_wake, POLL_SECONDS)
+                continue
+            await self._handle(item)
+
+    async def _handle(self, item: InboxItem) -> None:
+        try:
+            if item.kind == "dm":
+                await self._handle_dm(item)
+            else:
+                await self._handle_tweet(item)
+        except asyncio.CancelledError:
+            raise  # left processing; released as stale later
+        except Exception as exc:  # noqa: BLE001 - the boundary: one bad item must not stop us
+            logger.exception("x.inbox.error id=%s event_id=%s", item.id, item.event_id)
+            await self._finish(item, error=type(exc).__name__)
+            return
+        await self._finish(item)
+        logger.info("x.inbox.done id=%s event_id=%s", item.id, item.event_id)
+
+    async def _finish(self, item: InboxItem, error: str | None = None) -> None:
+        """Record the outcome; if the database refuses, the item stays ``processing`` and is
+        released as stale later (at worst handled twice, never lost)."""
+        try:
+            if error is None:
+                await self.run_db(self.store.inbox_done, item.id)
+            else:
+                await self.run_db(self.store.inbox_failed, item.id, error)
+        except Exception:  # noqa: BLE001
+            logger.exception("x.inbox.finish_error id=%s", item.id)
+
+    async def message_text(self, sender_id: str, text: str,
+                           quick_reply_payload: str | None) -> str:
+        """What Rasa gets for a DM: the payload of the option chosen (quick reply, number or
+        title of the options last shown to this person), else the text as typed. A typed
+        text cannot be an intent: leading '/' are removed."""
+        raw = await self.run_db(self.store.cursor_get, options_cursor(sender_id))
+        try:
+            options = json.loads(raw) if raw else []
+        except ValueError:
+            options = []
+        if not isinstance(options, list):
+            options = []
+        payloads = {option.get("payload") for option in options if isinstance(option, dict)}
+        if quick_reply_payload and quick_reply_payload in payloads:
+            return quick_reply_payload
+        chosen = render.map_reply(text, options) if options else None
+        if chosen is not None:
+            return chosen
+        return text.lstrip().lstrip("/")
+
+    async def _handle_dm(self, item: InboxItem) -> None:
+        payload = item.payload or {}
+        text = payload.get("text") or ""
+        message_text = await self.message_text(item.sender_id, text,
+                                               payload.get("quick_reply_payload"))
+        if not message_text.strip():
+            logger.info("x.dm.empty event_id=%s", item.event_id)
+            return
+        output = XOutput(self, turn=True)
+        message = UserMessage(
+            message_text,
+            output,
+            sender_id=item.sender_id,
+            input_channel="x",
+            message_id=item.event_id.removeprefix("dm:"),
+            metadata={"screen_name": payload.get("screen_name")},
+        )
+        logger.info("x.dm.to_rasa event_id=%s sender_id=%s", item.event_id, item.sender_id)
+        await self.on_new_message(message)
+        await output.finish_turn()
+
+    async def _handle_tweet(self, item: InboxItem) -> None:
+        payload = item.payload or {}
+        tweet = InboundTweet(
+            tweet_id=str(payload["tweet_id"]), author_id=item.sender_id,
+            username=payload.get("username"), text="",
+            hashtags=tuple(payload.get("hashtags") or ()),
+            mentions=tuple(payload.get("mentions") or ()),
+            in_reply_to_status_id=None, is_retweet=bool(payload.get("is_retweet")),
+            created_at=None)
+        if not self._for_us(tweet):
+            return
+        period = timedelta(hours=self.settings.invitation_period_hours)
+        if not await self.run_db(self.store.invitation_allowed, tweet.author_id, period=period):
+            logger.info("x.tweet.invitation_skipped tweet_id=%s author_id=%s reason=period",
+                        tweet.tweet_id, tweet.author_id)
+            return
+        await self._post_invitation(tweet)
+
+    async def _post_invitation(self, tweet: InboundTweet) -> None:
+        """One public reply; X refuses a text identical to an earlier tweet (403), so each
+        invitation uses the next wording (a counter kept in the store)."""
+        raw = await self.run_db(self.store.cursor_get, INVITATION_VARIANT_CURSOR)
+        variant = int(raw) if raw and raw.isdigit() else 0
+        for attempt in range(len(render.INVITATION_TEMPLATES) + 1):
+            text = render.invitation_text(self.account_username, self.account_id,
+                                          variant=variant + attempt)
+            try:
+                response = await self.client.create_tweet(
+                    text=text, in_reply_to_tweet_id=tweet.tweet_id, user_auth=True)
+            except tweepy.Forbidden:
+                logger.warning("x.tweet.invitation_refused tweet_id=%s attempt=%d",
+                               tweet.tweet_id, attempt)
+                continue
+            await self.run_db(self.store.cursor_set, INVITATION_VARIANT_CURSOR,
+                              str(variant + attempt + 1))
+            reply_id = (response.data or {}).get("id")
+            logger.info("x.tweet.invited tweet_id=%s author_id=%s reply_id=%s",
+                        tweet.tweet_id, tweet.author_id, reply_id)
+            return
+        raise RuntimeError("x.tweet.invitation_failed")
+
+    # --------------------------------------------------------------- outbox
+
+    async def _sender_loop(self) -> None:
+        while True:
+            paused = self._send_paused_until
+            if paused is not None:
+                delay = (paused - utcnow()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(min(delay, POLL_SECONDS))
+                    continue
+                self._send_paused_until = None
+            self._outbox_wake.clear()
+            if self.store is None or self.client is None:
+                return
+            try:
+                item = await self.run_db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS)
+                if item is None:
+                    await _wait(self._outbox_wake, POLL_SECONDS)
+                    continue
+                await self._send(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a reserved reply is retried after its hold
+                logger.exception("x.outbox.error")
+                await asyncio.sleep(POLL_SECONDS)
+
+    async def _send(self, item: OutboxItem) -> None:
+        store = self.store
+        if item.text is None:  # already sent by a process that died before recording it
+            await self.run_db(store.outbox_sent, item.id, None)
+            return
+        try:
+            response = await self.client.create_direct_message(
+                participant_id=item.recipient_id, text=item.text, user_auth=True)
+        except tweepy.TooManyRequests as exc:
+            now = utcnow()
+            at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
+                  if exc.reset_time else now + RATE_LIMIT_FALLBACK)
+            at = max(at, now + timedelta(seconds=1))
+            self._send_paused_until = at  # the limit is the account's: pause every send
+            await self.run_db(store.outbox_retry, item.id, at, 429)
+            return
+        except tweepy.Forbidden:  # the person does not accept DMs from the account
+            await self.run_db(store.outbox_failed_permanent, item.id, 403)
+            return
+        except (tweepy.BadRequest, tweepy.NotFound) as exc:
+            await self.run_db(store.outbox_failed_permanent, item.id, _status(exc))
+            return
+        except (tweepy.TweepyException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # 5xx, 401 (credentials being fixed), network: retry later.
+            code = _status(exc)
+            if item.attempts >= OUTBOX_MAX_ATTEMPTS:
+                await self.run_db(store.outbox_failed_permanent, item.id, f"max:{code}")
+                return
+            if isinstance(exc, tweepy.Unauthorized):
+                logger.error("x.outbox.unauthorized id=%s", item.id)
+            at = utcnow() + backoff_delay(item.attempts)
+            await self.run_db(store.outbox_retry, item.id, at, code)
+            return
+        external_id = (response.data or {}).get("dm_event_id")
+        await self.run_db(store.outbox_sent, item.id, external_id)
+        logger.info("x.outbox.sent id=%s recipient_id=%s dm_event_id=%s",
+                    item.id, item.recipient_id, external_id)
+
+
+def _status(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status", None)
+    return str(status) if status is not None else type(exc).__name__
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        pass
+
+
+def _log_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("x.task.crashed task=%s", task.get_coroutine().__qualname__,
+                     exc_info=task.exception())
