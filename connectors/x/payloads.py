@@ -186,12 +186,13 @@ def _parse_aaa(root: Mapping[str, Any], account_id: str) -> list[Inbound]:
     if for_user is not None and _id(for_user, "for_user_id") != account_id:
         return []
     out: list[Inbound] = []
-    events = root.get("direct_message_events")
-    if events is not None:
+    # A known key is validated even when null: X never sends null there.
+    if "direct_message_events" in root:
+        events = root["direct_message_events"]
         users = _v1_users(root.get("users"), "users")
         out.extend(_aaa_dms(events, "direct_message_events", users, account_id))
-    tweets = root.get("tweet_create_events")
-    if tweets is not None:
+    if "tweet_create_events" in root:
+        tweets = root["tweet_create_events"]
         for index, item in enumerate(_list(tweets, "tweet_create_events")):
             tweet = _v1_tweet(item, f"tweet_create_events[{index}]")
             if tweet.author_id != account_id:
