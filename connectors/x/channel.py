@@ -26,13 +26,8 @@ from sanic.response import HTTPResponse
 
 from connectors.x.config import XSettings
 from connectors.x.output import XOutput
-from connectors.x.payloads import MalformedPayload, decode_body, parse_webhook
 from connectors.x.runtime import XRuntime
-from connectors.x.signatures import (
-    SIGNATURE_HEADER,
-    crc_response_token,
-    verify_webhook_signature,
-)
+from connectors.x.webhook import check_crc, check_post
 
 logger = logging.getLogger(__name__)
 
@@ -80,42 +75,24 @@ class XInput(InputChannel):
 
         @x_webhook.route("/webhook", methods=["GET"])
         async def crc(request: Request) -> HTTPResponse:
-            token = request.args.get("crc_token")
-            if not token:
-                logger.info("x.crc.missing_token")
-                return response.json({"error": "crc_token is required"}, status=400)
-            logger.info("x.crc.answered")
-            return response.json(
-                {"response_token": crc_response_token(settings.consumer_secret, token)})
+            verdict = check_crc(settings, request.args.get("crc_token"))
+            return response.json(verdict.body, status=verdict.status)
 
         @x_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            declared = request.headers.get("content-length", "")
-            if len(raw) > settings.max_body_bytes or (
-                    declared.isdigit() and int(declared) > settings.max_body_bytes):
-                logger.info("x.webhook.too_large bytes=%d", len(raw))
-                return response.json({"error": "body too large"}, status=413)
-            if not verify_webhook_signature(
-                    settings.consumer_secret, raw, request.headers.get(SIGNATURE_HEADER)):
-                logger.warning("x.signature.invalid")
-                return response.json({"error": "invalid signature"}, status=403)
-            if not runtime.ready:
-                logger.warning("x.webhook.not_ready")
-                return response.json({"error": "starting"}, status=503)
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            verdict = check_post(settings, request.body or b"", headers,
+                                 runtime.account_id if runtime.ready else None)
+            if verdict.status != 200:
+                return response.json(verdict.body, status=verdict.status)
             try:
-                events = parse_webhook(decode_body(raw), runtime.account_id)
-            except MalformedPayload as exc:
-                logger.info("x.webhook.malformed where=%s", str(exc)[:120])
-                return response.json({"error": "malformed body"}, status=400)
-            try:
-                added = await runtime.accept(events)
+                added = await runtime.accept(verdict.events)
             except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
                 logger.exception("x.webhook.store_failed")
                 return response.json({"error": "not stored"}, status=500)
             # Batches without events for us (the account's own echoes, typing...) are noise.
-            log = logger.info if events else logger.debug
-            log("x.webhook.accepted events=%d new=%d", len(events), added)
-            return response.json({"status": "ok"})
+            log = logger.info if verdict.events else logger.debug
+            log("x.webhook.accepted events=%d new=%d", len(verdict.events), added)
+            return response.json(verdict.body)
 
         return x_webhook

@@ -48,6 +48,10 @@ class XSettings:
     invitation_period_hours: float = 24.0
     # Conversations handled at once (one person's messages are always handled in order).
     workers: int = 4
+    # When set, webhooks are also served on this loopback port by a thread of their own, so that
+    # acknowledging X never waits behind inference on Rasa's event loop (connectors/x/ingress.py).
+    ingress_port: int | None = None
+    ingress_host: str = "127.0.0.1"
     max_body_bytes: int = 1_000_000
     # An inbox item claimed longer ago than this is taken to belong to a dead process.
     stale_after_seconds: float = 300.0
@@ -94,6 +98,9 @@ class XSettings:
         if period <= 0 or workers < 1:
             raise XConfigError("x channel: `invitation_period_hours` and `workers` "
                                "must be positive")
+        ingress_port = _text(credentials, "ingress_port")
+        if ingress_port and not (ingress_port.isdigit() and 0 < int(ingress_port) < 65536):
+            raise XConfigError("x channel: `ingress_port` must be a TCP port number")
         return cls(
             **secrets,
             bearer_token=_text(credentials, "bearer_token"),
@@ -104,4 +111,6 @@ class XSettings:
             account_username=username,
             invitation_period_hours=period,
             workers=workers,
+            ingress_port=int(ingress_port) if ingress_port else None,
+            ingress_host=_text(credentials, "ingress_host") or "127.0.0.1",
         )

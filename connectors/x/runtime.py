@@ -32,6 +32,7 @@ from rasa.core.channels.channel import UserMessage
 from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
+from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor
 from connectors.x.payloads import Inbound, InboundDM, InboundTweet, is_for_us
 from permanence.settings import database_url
@@ -77,6 +78,8 @@ class XRuntime:
         self._outbox_wake: asyncio.Event | None = None
         self._stopping = False
         self._send_paused_until: datetime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.ingress: WebhookIngress | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,13 +103,20 @@ class XRuntime:
             access_token_secret=settings.access_token_secret,
             bearer_token=settings.bearer_token,
         )
+        self._loop = asyncio.get_running_loop()
         await self._release_stale()
         self._spawn(self._account_then_workers(), self._tasks)
         self._spawn(self._sender_loop(), self._tasks)
+        if settings.ingress_port:
+            self.ingress = WebhookIngress(self)
+            await self.run_db(self.ingress.start)
         logger.info("x.started worker=%s mode=%s", self.worker_name, settings.mode)
 
     async def stop(self) -> None:
         self._stopping = True
+        if self.ingress is not None:
+            await self.run_db(self.ingress.stop)
+            self.ingress = None
         if self._inbox_wake is not None:
             self._inbox_wake.set()
         if self._workers:  # let a turn in progress end, so its item is not left processing
@@ -164,8 +174,7 @@ class XRuntime:
 
     # ---------------------------------------------------------------- inbox
 
-    async def accept(self, events: list[Inbound]) -> int:
-        """Store the DMs and the tweets meant for us of one webhook batch; how many are new."""
+    def _rows(self, events: list[Inbound]) -> list[InboxEvent]:
         rows = []
         for event in events:
             if isinstance(event, InboundDM):
@@ -183,14 +192,35 @@ class XRuntime:
                     "mentions": list(event.mentions),
                     "is_retweet": event.is_retweet,
                 }))
-        if not rows:
-            return 0
-        added = await self.run_db(self.store.inbox_add_many, rows)
+        return rows
+
+    @staticmethod
+    def _log_added(rows: list[InboxEvent], added: list[bool]) -> None:
         for row, new in zip(rows, added, strict=True):
             logger.info("x.inbox.%s event_id=%s sender_id=%s",
                         "added" if new else "duplicate", row.event_id, row.sender_id)
+
+    async def accept(self, events: list[Inbound]) -> int:
+        """Store the DMs and the tweets meant for us of one webhook batch; how many are new."""
+        rows = self._rows(events)
+        if not rows:
+            return 0
+        added = await self.run_db(self.store.inbox_add_many, rows)
+        self._log_added(rows, added)
         if any(added) and self._inbox_wake is not None:
             self._inbox_wake.set()
+        return sum(added)
+
+    def accept_from_thread(self, events: list[Inbound]) -> int:
+        """``accept`` for the ingress thread: a blocking store call, then wake the workers on
+        Rasa's loop."""
+        rows = self._rows(events)
+        if not rows:
+            return 0
+        added = self.store.inbox_add_many(rows)
+        self._log_added(rows, added)
+        if any(added) and self._inbox_wake is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._inbox_wake.set)
         return sum(added)
 
     def _for_us(self, tweet: InboundTweet) -> bool:

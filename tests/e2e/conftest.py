@@ -57,8 +57,9 @@ X_SANDBOX_CREDENTIALS = {
 }
 
 
-def x_credentials_file(path: Path, api_base_url: str) -> Path:
-    """credentials.yml plus the X channel on the emulator, written to ``path``."""
+def x_credentials_file(path: Path, api_base_url: str, ingress_port: int) -> Path:
+    """credentials.yml plus the X channel on the emulator, written to ``path``; the webhook is
+    also served by the ingress thread on ``ingress_port``."""
     x_section = "\n".join([
         "",
         "connectors.x.XInput:",
@@ -69,6 +70,7 @@ def x_credentials_file(path: Path, api_base_url: str) -> Path:
         f"  bearer_token: {X_SANDBOX_CREDENTIALS['X_BEARER_TOKEN']}",
         "  mode: webhook",
         f"  api_base_url: {api_base_url}",
+        f"  ingress_port: {ingress_port}",
         "",
     ])
     path.write_text((ROOT / "credentials.yml").read_text() + x_section)
@@ -80,6 +82,7 @@ class Servers:
     base_url: str
     db_path: Path
     x_base_url: str = ""
+    x_ingress_url: str = ""
     x_consumer_secret: str = ""
 
     def x_control(self, method: str, path: str, body: dict | None = None) -> Any:
@@ -126,8 +129,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     tmp = tmp_path_factory.mktemp("e2e")
     db_path = tmp / "permanence.db"
     rasa_port, actions_port, x_port = free_port(), free_port(), free_port()
+    ingress_port = free_port()
     x_base_url = f"http://127.0.0.1:{x_port}"
-    credentials = x_credentials_file(tmp / "credentials.yml", x_base_url)
+    credentials = x_credentials_file(tmp / "credentials.yml", x_base_url, ingress_port)
     env = {
         **os.environ,
         "PERMANENCE_DATABASE_URL": f"sqlite:///{db_path}",
@@ -141,7 +145,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     logs = [open(tmp / name, "w") for name in names]  # noqa: SIM115
     emulator = subprocess.Popen(
         [sys.executable, "-m", "sandbox.x_emulator", "--host", "127.0.0.1", "--port", str(x_port),
-         "--webhook-url", f"http://127.0.0.1:{rasa_port}/webhooks/x/webhook"],
+         "--webhook-url", f"http://127.0.0.1:{ingress_port}/webhooks/x/webhook"],
         cwd=ROOT, env={**env, **X_SANDBOX_CREDENTIALS}, stdout=logs[2], stderr=subprocess.STDOUT,
     )
     actions = subprocess.Popen(
@@ -157,8 +161,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         wait_http(f"http://127.0.0.1:{actions_port}/health", actions)
         wait_http(f"{x_base_url}/_control/info", emulator)
         wait_http(f"http://127.0.0.1:{rasa_port}/", rasa)
+        wait_http(f"http://127.0.0.1:{ingress_port}/webhooks/x/webhook?crc_token=up", rasa)
         yield Servers(base_url=f"http://127.0.0.1:{rasa_port}", db_path=db_path,
                       x_base_url=x_base_url,
+                      x_ingress_url=f"http://127.0.0.1:{ingress_port}",
                       x_consumer_secret=X_SANDBOX_CREDENTIALS["X_CONSUMER_SECRET"])
     finally:
         for process in (rasa, actions, emulator):

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "sandbox" / "x_emulator" / "fixtures" / "aaa_direct_message_events_docs.json"
 SENDER = "987650000000000001"  # every generated DM claims to come from this user
@@ -100,9 +102,12 @@ def generated_requests(secret: str, account_id: str, count: int = 300):
         yield kind, body, headers
 
 
-def test_generated_bad_webhooks_get_4xx_and_reach_nothing(servers):
+@pytest.mark.parametrize("where", ["rasa", "ingress"])
+def test_generated_bad_webhooks_get_4xx_and_reach_nothing(servers, where):
+    """Both doors: Rasa's own route and the ingress thread."""
     account_id = servers.x_control("GET", "/_control/info")["account"]["id"]
-    url = f"{servers.base_url}/webhooks/x/webhook"
+    origin = servers.base_url if where == "rasa" else servers.x_ingress_url
+    url = f"{origin}/webhooks/x/webhook"
     statuses: dict[int, set[int]] = {}
     for kind, body, headers in generated_requests(servers.x_consumer_secret, account_id):
         status = post(url, body, headers)
