@@ -8,6 +8,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# CI machines are small and the suite shares one server: allow slow first answers.
+expect.set_options(timeout=20_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
