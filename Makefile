@@ -23,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register sandbox clean
+.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register sandbox desk-user desk-token desk-client clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
@@ -95,6 +95,22 @@ test: lint validate pytest story-test nlu-eval
 # Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
 x-register: setup
 	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register
+
+# The lawyer's desk (desk/):
+#   make desk-user EMAIL=avocat@example.fr PASSWORD='...'   (PASSWORD omitted: asked for)
+#   make desk-token EMAIL=avocat@example.fr                 (prints a bearer token, shown once)
+#   make desk-client NAME="Commune d'Arras"                 (a client of the firm: conflict check)
+desk-user: setup
+	@test -n "$(EMAIL)" || { echo "usage: make desk-user EMAIL=... [PASSWORD=...]"; exit 2; }
+	@$(BIN)/python -m desk.cli user "$(EMAIL)" $(if $(PASSWORD),"$(PASSWORD)")
+
+desk-token: setup
+	@test -n "$(EMAIL)" || { echo "usage: make desk-token EMAIL=..."; exit 2; }
+	@$(BIN)/python -m desk.cli token "$(EMAIL)"
+
+desk-client: setup
+	@test -n "$(NAME)" || { echo "usage: make desk-client NAME=..."; exit 2; }
+	@$(BIN)/python -m desk.cli client "$(NAME)"
 
 clean:
 	rm -rf models results .pytest_cache .ruff_cache

@@ -4,11 +4,16 @@ When an action sets the slot ``purge_requested`` (consent refused, "stop", "supp
 données"), every stored event of that conversation is deleted once the turn is saved. Nothing of
 the conversation is kept: refusing consent needs no record (LEGAL.md D4, GDPR art. 17). The
 person's next message starts a new conversation, with the disclosure again.
+
+After each save, the lawyer's desk is told about the turn (``desk.hooks``): a handover opens a
+case, and a message written after it goes on the case. A desk failure is logged and never
+breaks the conversation.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +56,27 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query) or None,
         )
+        self._desk_url = parsed.render_as_string(hide_password=False)
+        self._new_events: dict[str, list[Any]] = {}
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        # Remembered for the desk: the events this save adds.
+        events = list(super()._additional_events(session, tracker))
+        self._new_events[tracker.sender_id] = events
+        return iter(events)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
+        new_events = self._new_events.pop(tracker.sender_id, [])
         if tracker.get_slot(PURGE_SLOT):
             self.erase(tracker.sender_id)
+            return
+        try:
+            from desk.hooks import on_tracker_saved
+
+            await on_tracker_saved(self._desk_url, tracker, new_events)
+        except Exception:  # the desk's boundary: the conversation goes on
+            logger.exception("tracker_store.desk_hook_failed")
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns how many were deleted."""

@@ -1,0 +1,270 @@
+"""The desk's JSON API, a Sanic blueprint served under ``/desk`` (see :mod:`desk.channel`).
+
+Every route needs a lawyer: ``Authorization: Bearer <token>`` (``make desk-token``), or the
+session cookie set by ``POST /desk/api/session``, and then, on every state-changing request,
+the ``X-CSRF-Token`` header returned at login. Refusals are 401 (no or bad credentials) and
+403 (missing or wrong CSRF token). Errors are JSON ``{"error": code, "detail": text}``, 4xx
+for bad input, never 500 for it. Every read and action is written to the audit log.
+
+    POST   /desk/api/session               {"email", "password"} -> cookie + {"csrf_token"}
+    DELETE /desk/api/session               log out
+    GET    /desk/api/cases                 {"queue": [...], "flagged": [...]}
+    GET    /desk/api/cases/<id>            the case, fact card, transcript, messages, notes
+    POST   /desk/api/cases/<id>/take
+    POST   /desk/api/cases/<id>/reply      {"text"} -> 202 {"delivery": "pending"}
+    POST   /desk/api/cases/<id>/note       {"text"}
+    POST   /desk/api/cases/<id>/handback
+    POST   /desk/api/cases/<id>/close      {"outcome": "answered"|"referred"|"nothing_to_answer"}
+
+Database work runs in the default executor, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk import auth, cases, db
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "desk_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_BODY_BYTES = 64 * 1024
+
+
+class Unauthorized(cases.DeskError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(cases.DeskError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyAttempts(cases.DeskError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def error(status: int, code: str, detail: str = "") -> HTTPResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="desk"'} if status == 401 else None
+    return response.json({"error": code, "detail": detail}, status=status, headers=headers)
+
+
+def client_ip(request: Request) -> str:
+    return str(request.remote_addr or request.ip or "?")
+
+
+def credentials(request: Request) -> tuple[str, str]:
+    """``(token kind, token)`` of the request; CSRF is checked for cookie sessions."""
+    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return "api", value.strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        if request.method not in SAFE_METHODS and not auth.csrf_valid(
+            cookie, request.headers.get(CSRF_HEADER)
+        ):
+            raise Forbidden("missing or invalid CSRF token")
+        return "session", cookie
+    raise Unauthorized("a bearer token or a session is required")
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    raw = request.body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise cases.InvalidInput("body too large")
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise cases.InvalidInput("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise cases.InvalidInput("the body must be a JSON object")
+    return body
+
+
+def make_blueprint(
+    factory: Callable[[], sessionmaker] = db.session_factory, name: str = "desk"
+) -> Blueprint:
+    """The API's blueprint; ``factory`` gives the session factory (the project's database by
+    default), looked up at the first request."""
+    bp = Blueprint(name)
+
+    async def in_db(work: Callable[[Session], Any]) -> Any:
+        def unit() -> Any:
+            with factory().begin() as session:
+                return work(session)
+
+        return await asyncio.get_running_loop().run_in_executor(None, unit)
+
+    def guarded(
+        handler: Callable[..., Awaitable[HTTPResponse]],
+    ) -> Callable[..., Awaitable[HTTPResponse]]:
+        @functools.wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                return await handler(request, *args, **kwargs)
+            except cases.DeskError as exc:
+                return error(exc.status, exc.code, str(exc))
+            except Exception:  # the API's boundary: logged, answered in JSON
+                logger.exception("desk.api.error route=%s", request.path)
+                return error(500, "internal_error")
+
+        return wrapper
+
+    def lawyer_action(
+        work: Callable[[Session, int, int, dict[str, Any]], Any], status: int = 200
+    ) -> Callable[..., Awaitable[HTTPResponse]]:
+        """A POST on one case: authenticate, parse, run ``work`` and answer its result."""
+
+        async def handler(request: Request, case_id: str) -> HTTPResponse:
+            kind, token = credentials(request)
+            body = json_body(request)
+
+            def unit(session: Session) -> Any:
+                lawyer_id = _lawyer(session, kind, token)
+                return work(session, _case_id(case_id), lawyer_id, body)
+
+            return response.json(await in_db(unit), status=status)
+
+        return guarded(handler)
+
+    # ------------------------------------------------------------ session
+
+    @bp.post("/api/session")
+    @guarded
+    async def login(request: Request) -> HTTPResponse:
+        try:
+            body = json_body(request)
+        except cases.InvalidInput:
+            body = {}
+        ip = client_ip(request)
+
+        def unit(session: Session) -> tuple[str, str | None]:
+            result, lawyer_id = auth.authenticate(
+                session, body.get("email"), body.get("password"), ip
+            )
+            if result != "ok" or lawyer_id is None:
+                return result, None
+            cases.audit(session, lawyer_id, None, "session.login")
+            return result, auth.create_token(session, lawyer_id, "session")
+
+        result, token = await in_db(unit)
+        if result == "limited":
+            raise TooManyAttempts("too many failed attempts: wait 15 minutes")
+        if token is None:
+            raise Unauthorized("wrong email or password")
+        reply = response.json({"csrf_token": auth.csrf_token(token)})
+        reply.cookies[SESSION_COOKIE] = token
+        cookie = reply.cookies[SESSION_COOKIE]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = "/desk"
+        cookie["max-age"] = int(auth.SESSION_TTL.total_seconds())
+        if request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
+            cookie["secure"] = True
+        return reply
+
+    @bp.delete("/api/session")
+    @guarded
+    async def logout(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> None:
+            lawyer_id = _lawyer(session, kind, token)
+            if kind == "session":
+                auth.revoke_token(session, token)
+            cases.audit(session, lawyer_id, None, "session.logout")
+
+        await in_db(unit)
+        reply = response.json({"ok": True})
+        reply.cookies[SESSION_COOKIE] = ""
+        reply.cookies[SESSION_COOKIE]["path"] = "/desk"
+        reply.cookies[SESSION_COOKIE]["max-age"] = 0
+        return reply
+
+    # ------------------------------------------------------------ cases
+
+    @bp.get("/api/cases")
+    @guarded
+    async def queue(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer_id = _lawyer(session, kind, token)
+            cases.audit(session, lawyer_id, None, "queue.read")
+            return {"queue": cases.list_queue(session), "flagged": cases.list_flagged(session)}
+
+        return response.json(await in_db(unit))
+
+    @bp.get("/api/cases/<case_id>")
+    @guarded
+    async def read_case(request: Request, case_id: str) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer_id = _lawyer(session, kind, token)
+            found = cases.get_case(session, _case_id(case_id))
+            cases.audit(session, lawyer_id, found["id"], "case.read")
+            return found
+
+        return response.json(await in_db(unit))
+
+    def do_take(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        cases.take(session, case_id, lawyer_id)
+        return {"case": cases.get_summary(session, case_id)}
+
+    def do_reply(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        # Recorded only, delivery "pending": sending the reply through the person's channel
+        # (output channel of the conversation, X outbox) comes in the next session.
+        message_id = cases.reply(session, case_id, lawyer_id, body.get("text"))
+        return {"message_id": message_id, "delivery": "pending"}
+
+    def do_note(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        return {"note_id": cases.note(session, case_id, lawyer_id, body.get("text"))}
+
+    def do_handback(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        # The case is closed as handed back; resuming the Rasa conversation (ConversationResumed)
+        # comes with the channels in the next session.
+        cases.handback(session, case_id, lawyer_id)
+        return {"case": cases.get_summary(session, case_id)}
+
+    def do_close(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        cases.close(session, case_id, lawyer_id, body.get("outcome"))
+        return {"case": cases.get_summary(session, case_id)}
+
+    bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])
+    bp.add_route(
+        lawyer_action(do_reply, status=202), "/api/cases/<case_id>/reply", methods=["POST"]
+    )
+    bp.add_route(lawyer_action(do_note, status=201), "/api/cases/<case_id>/note", methods=["POST"])
+    bp.add_route(lawyer_action(do_handback), "/api/cases/<case_id>/handback", methods=["POST"])
+    bp.add_route(lawyer_action(do_close), "/api/cases/<case_id>/close", methods=["POST"])
+    return bp
+
+
+def _lawyer(session: Session, kind: str, token: str) -> int:
+    lawyer_id = auth.verify_token(session, token, kind)
+    if lawyer_id is None:
+        raise Unauthorized("unknown, expired or revoked credentials")
+    return lawyer_id
+
+
+def _case_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise cases.NotFound(f"no case {value[:20]}")
+    return int(value)

@@ -1,0 +1,55 @@
+"""The desk as a Rasa input channel, so that the Rasa server serves it under ``/desk``.
+
+Enable it in ``credentials.yml``::
+
+    desk.channel.DeskInput:
+
+It receives no person's messages: its blueprint serves the lawyers' JSON API
+(:mod:`desk.api`). Before the server starts, the desk's tables are created or upgraded
+(:func:`desk.db.upgrade_to_head`) on the project's database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, Sanic
+
+from desk import db
+from desk.api import make_blueprint
+
+logger = logging.getLogger(__name__)
+
+
+class DeskInput(InputChannel):
+    """The lawyer's desk (JSON API for now; the pages come next)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(database_url=credentials.get("database_url") or None)
+
+    def __init__(self, database_url: str | None = None) -> None:
+        self.database_url = database_url
+
+    def url_prefix(self) -> str:
+        return "/desk"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        url = self.database_url
+        bp = make_blueprint(lambda: db.session_factory(url), name="desk")
+
+        @bp.listener("before_server_start")
+        async def upgrade(app: Sanic, loop: Any) -> None:
+            await asyncio.get_running_loop().run_in_executor(None, db.upgrade_to_head, url)
+            logger.info("desk.channel.ready")
+
+        return bp

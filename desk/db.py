@@ -1,0 +1,118 @@
+"""The desk's engine, sessions and schema migrations, on the project's database.
+
+One engine per process and URL (:func:`session_factory`); each unit of work is
+``with factory.begin() as session:``. The schema is created and upgraded by Alembic
+(:func:`upgrade_to_head`), called at startup by the desk channel and the tracker store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
+
+from permanence.settings import database_url, masked
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+ALEMBIC_INI = HERE / "alembic.ini"
+MIGRATIONS = HERE / "migrations"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+_lock = threading.Lock()
+_factories: dict[str, sessionmaker] = {}
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A new engine on ``url`` (default: the project's database); SQLite's folder is created."""
+    parsed = make_url(url or database_url())
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.drivername.startswith("sqlite"):
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, and BEGIN IMMEDIATE for every unit of work (as in permanence.x_store):
+    the write lock is taken at the start, so two writers wait for each other (busy timeout)
+    instead of failing when a reading transaction turns into a writing one."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite must not emit its own BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(url: str | None = None) -> sessionmaker:
+    """The process-wide session factory of ``url`` (one engine per process and URL)."""
+    key = url or database_url()
+    with _lock:
+        factory = _factories.get(key)
+        if factory is None:
+            factory = sessionmaker(make_engine(key), future=True)
+            _factories[key] = factory
+        return factory
+
+
+def dispose_all() -> None:
+    """Close every engine (tests, shutdown)."""
+    with _lock:
+        for factory in _factories.values():
+            factory.kw["bind"].dispose()
+        _factories.clear()
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Passed as an attribute, not through the ini file (whose interpolation would eat '%').
+    config.attributes["url"] = url or database_url()
+    return config
+
+
+def upgrade_to_head(url: str | None = None) -> None:
+    """Create or upgrade the desk's tables to the latest revision (idempotent)."""
+    from alembic import command
+
+    target = url or database_url()
+    logger.info("desk.db.upgrade url=%s", masked(target))
+    command.upgrade(alembic_config(target), "head")
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(
+                connection, opts={"version_table": VERSION_TABLE}
+            ).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+# The desk's own version table: other parts of the project may get their own migrations.
+VERSION_TABLE = "desk_alembic_version"

@@ -1,0 +1,68 @@
+"""What the tracker store tells the desk after saving a turn (see permanence/tracker_store.py).
+
+- The turn's new events hold ``action_handoff`` then a pause (``ConversationPaused``): open the
+  conversation's case (idempotent: one open case per conversation).
+- The conversation is paused and the person wrote again: put the message on the open case.
+
+The desk's tables are created on first use (:func:`desk.db.upgrade_to_head`, once per URL and
+process). The database work runs in the default executor. Errors propagate: the caller logs
+them and the conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from desk import cases, db
+
+logger = logging.getLogger(__name__)
+
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def ensure_schema(url: str) -> None:
+    with _ready_lock:
+        if url not in _ready:
+            db.upgrade_to_head(url)
+            _ready.add(url)
+
+
+def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None] | None:
+    """The database work for this turn, or None; reads the tracker on the caller's thread."""
+    if cases.handed_off(new_events):
+        source = cases.source_from_tracker(tracker)
+
+        def open_case() -> None:
+            ensure_schema(url)
+            with db.session_factory(url).begin() as session:
+                cases.open_case(session, source)
+
+        return open_case
+    if not tracker.is_paused():
+        return None
+    texts = [
+        e.text for e in new_events
+        if getattr(e, "type_name", None) == "user" and isinstance(getattr(e, "text", None), str)
+    ]
+    if not texts:
+        return None
+    sender_id = tracker.sender_id
+
+    def record() -> None:
+        ensure_schema(url)
+        with db.session_factory(url).begin() as session:
+            for text in texts:
+                cases.record_person_message(session, sender_id, text)
+
+    return record
+
+
+async def on_tracker_saved(url: str, tracker: Any, new_events: Sequence[Any]) -> None:
+    work = plan(url, tracker, new_events)
+    if work is not None:
+        await asyncio.get_running_loop().run_in_executor(None, work)

@@ -1,0 +1,78 @@
+"""The tracker store tells the desk: a handover opens a case, later messages go on it, and a
+desk failure never breaks the conversation."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from desk_testlib import handoff_tracker
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from desk import cases, db, hooks
+from permanence.tracker_store import ConfidentialSQLTrackerStore
+
+
+@pytest.fixture
+def store_url(tmp_path) -> str:
+    yield f"sqlite:///{tmp_path / 'permanence.db'}"
+    db.dispose_all()
+
+
+@pytest.fixture
+def store(store_url, domain) -> ConfidentialSQLTrackerStore:
+    return ConfidentialSQLTrackerStore(domain=domain, url=store_url)
+
+
+def queue(url: str) -> list[dict]:
+    db.upgrade_to_head(url)
+    with db.session_factory(url).begin() as session:
+        return cases.list_queue(session)
+
+
+async def test_handover_opens_a_case_and_later_messages_go_on_it(store, store_url, domain):
+    tracker = handoff_tracker(domain, "web-1", channel="webchat")
+    assert tracker.is_paused()
+    await store.save(tracker)
+    [case] = queue(store_url)
+    assert (case["conversation_id"], case["channel"], case["state"]) == ("web-1", "webchat",
+                                                                         "waiting")
+    # Saving the same tracker again adds no event and opens nothing.
+    await store.save(tracker)
+    assert [c["id"] for c in queue(store_url)] == [case["id"]]
+    # The paused conversation: Rasa records the person's message and predicts nothing.
+    tracker.update(UserUttered("J'ai oublié de préciser : c'est urgent", input_channel="webchat"))
+    await store.save(tracker)
+    with db.session_factory(store_url).begin() as session:
+        messages = cases.get_case(session, case["id"])["messages"]
+    assert [(m["author"], m["text"]) for m in messages] == [
+        ("person", "J'ai oublié de préciser : c'est urgent")]
+    # The tracker store still has every event.
+    stored = await store.retrieve("web-1")
+    assert len(stored.events) == len(tracker.events)
+
+
+async def test_no_case_without_a_handover(store, store_url, domain):
+    tracker = DialogueStateTracker.from_events(
+        "web-2",
+        [ActionExecuted("action_listen"), UserUttered("bonjour", input_channel="webchat")],
+        slots=domain.slots,
+    )
+    await store.save(tracker)
+    assert queue(store_url) == []
+
+
+async def test_a_desk_failure_is_logged_and_the_turn_is_saved(
+    store, store_url, domain, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("desk down")
+
+    monkeypatch.setattr(hooks, "plan", broken)
+    tracker = handoff_tracker(domain, "web-3")
+    with caplog.at_level(logging.ERROR, logger="permanence.tracker_store"):
+        await store.save(tracker)
+    assert any(r.message == "tracker_store.desk_hook_failed" and r.exc_info for r in caplog.records)
+    stored = await store.retrieve("web-3")
+    assert stored is not None and len(stored.events) == len(tracker.events)

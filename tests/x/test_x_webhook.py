@@ -1,0 +1,106 @@
+"""What the X webhook answers (connectors/x/webhook.py) and the channel's configuration."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+import pytest
+
+from connectors.x.config import XConfigError, XSettings
+from connectors.x.payloads import InboundDM
+from connectors.x.webhook import check_crc, check_post
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "sandbox" / "x_emulator" / "fixtures" / "aaa_direct_message_events_docs.json"
+SECRET = "consumer-secret-for-tests"
+CREDENTIALS = {
+    "consumer_key": "ck",
+    "consumer_secret": SECRET,
+    "access_token": "at",
+    "access_token_secret": "ats",
+}
+
+
+def settings(**extra) -> XSettings:
+    return XSettings.from_credentials({**CREDENTIALS, **extra})
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return {"x-twitter-webhooks-signature": "sha256=" + base64.b64encode(digest).decode()}
+
+
+def fixture_body() -> tuple[bytes, str]:
+    payload = json.loads(FIXTURE.read_text())
+    return json.dumps(payload).encode(), str(payload["for_user_id"])
+
+
+def test_a_signed_batch_is_accepted_with_its_events():
+    body, account = fixture_body()
+    verdict = check_post(settings(), body, signed(body), account)
+    assert verdict.status == 200
+    dms = [e for e in verdict.events if isinstance(e, InboundDM)]
+    assert dms and all(dm.sender_id != account for dm in dms)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 403),
+        ({"x-twitter-webhooks-signature": ""}, 403),
+        ({"x-twitter-webhooks-signature": "sha256=AAAA"}, 403),
+        ("other-secret", 403),
+    ],
+)
+def test_bad_signatures_are_refused_before_parsing(headers, status):
+    body, account = fixture_body()
+    if headers == "other-secret":
+        headers = signed(body, "other-secret")
+    verdict = check_post(settings(), body, headers, account)
+    assert verdict.status == status and verdict.events == []
+
+
+def test_malformed_too_large_and_not_ready():
+    body = b'{"direct_message_events": "not a list"}'
+    assert check_post(settings(), body, signed(body), "1").status == 400
+    body = b"not json at all"
+    assert check_post(settings(), body, signed(body), "1").status == 400
+    big = b"{" + b" " * 1_000_001 + b"}"
+    assert check_post(settings(), big, signed(big), "1").status == 413
+    assert check_post(settings(), b"{}", {"content-length": "5000000"}, "1").status == 413
+    body, account = fixture_body()
+    assert check_post(settings(), body, signed(body), None).status == 503
+
+
+def test_crc():
+    token = "crc-token-1"
+    expected = base64.b64encode(hmac.new(SECRET.encode(), token.encode(),
+                                         hashlib.sha256).digest()).decode()
+    verdict = check_crc(settings(), token)
+    assert verdict.status == 200 and verdict.body == {"response_token": f"sha256={expected}"}
+    assert check_crc(settings(), None).status == 400
+    assert check_crc(settings(), "").status == 400
+
+
+@pytest.mark.parametrize("missing", sorted(CREDENTIALS))
+def test_the_channel_refuses_to_start_without_a_secret(missing):
+    credentials = {k: v for k, v in CREDENTIALS.items() if k != missing}
+    with pytest.raises(XConfigError, match=missing):
+        XSettings.from_credentials(credentials)
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "abc", "-1"])
+def test_bad_ingress_port_is_refused(port):
+    with pytest.raises(XConfigError, match="ingress_port"):
+        settings(ingress_port=port)
+
+
+def test_ingress_port_and_defaults():
+    assert settings().ingress_port is None
+    configured = settings(ingress_port="5006", hashtags=["#DroitAuTweet", "autre"])
+    assert configured.ingress_port == 5006 and configured.ingress_host == "127.0.0.1"
+    assert configured.hashtags == ("DroitAuTweet", "autre")
