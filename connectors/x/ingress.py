@@ -1,24 +1,42 @@
-"""The X webhook on a thread of its own, so that acknowledging X never waits behind inference.
+"""The X webhook served apart from Rasa's event loop, so acknowledging X never waits behind
+inference.
 
 Rasa runs NLU and the policies on the server's event loop. A webhook answered on that loop waits
-behind them when many people write at once, and X retries, then disables, slow webhooks. With
-``ingress_port`` set, this thread serves ``/webhooks/x/webhook`` (CRC and POST) with its own
-event loop (aiohttp) on ``ingress_host:ingress_port``: it checks the request
-(``connectors/x/webhook.py``), writes the events to the durable inbox, answers 200, and wakes
-the inbox workers on Rasa's loop. Rasa's own route keeps working on the main port. In
-production the reverse proxy sends X's webhook to the ingress port.
+behind them when many people write at once, and X retries, then disables, slow webhooks. This
+module serves ``/webhooks/x/webhook`` (CRC and POST) with an event loop of its own (aiohttp): it
+checks the request (``connectors/x/webhook.py``), writes the events to the durable inbox and
+answers 200. Two ways to run it:
+
+- **A separate process** (recommended): ``python -m connectors.x.ingress --port 5006``, with the
+  X secrets in the environment and the same ``PERMANENCE_DATABASE_URL``. It shares no
+  interpreter (no GIL) with inference; the Rasa process's inbox workers pick the events up from
+  the database (they look every ``POLL_SECONDS``). The account is read from the database, where
+  the Rasa process publishes it, or from ``X_ACCOUNT_ID`` / ``X_ACCOUNT_USERNAME``.
+- **A thread of the Rasa process** (``ingress_port`` in the channel's credentials). Measured with
+  ``bench/x_ack.py``: a thread still competes with inference for the interpreter, so its p99 was
+  no better than Rasa's own route; it is kept for single-process set-ups.
+
+In production the reverse proxy sends X's webhook to the ingress.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import logging
+import os
+import sys
 import threading
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from connectors.x.config import XSettings
+from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.webhook import check_crc, check_post
+from permanence.settings import database_url
+from permanence.x_store import Store
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
@@ -29,8 +47,38 @@ PATH = "/webhooks/x/webhook"
 START_TIMEOUT_SECONDS = 10.0
 
 
+class StandaloneSink:
+    """What the ingress needs of a runtime, in a process of its own: the store and the account."""
+
+    def __init__(self, settings: XSettings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.account_id = settings.account_id
+        self.account_username = settings.account_username
+
+    @property
+    def ready(self) -> bool:
+        if not (self.account_id and self.account_username):
+            published = self.store.cursor_get(ACCOUNT_CURSOR)
+            if published:
+                account = json.loads(published)
+                self.account_id, self.account_username = account["id"], account["username"]
+        return bool(self.account_id and self.account_username)
+
+    def accept_from_thread(self, events: list) -> int:
+        rows = inbox_rows(events, self.settings, self.account_id or "",
+                          self.account_username or "")
+        if not rows:
+            return 0
+        added = self.store.inbox_add_many(rows)
+        for row, new in zip(rows, added, strict=True):
+            logger.info("x.inbox.%s event_id=%s sender_id=%s via=ingress",
+                        "added" if new else "duplicate", row.event_id, row.sender_id)
+        return sum(added)
+
+
 class WebhookIngress:
-    def __init__(self, runtime: XRuntime) -> None:
+    def __init__(self, runtime: XRuntime | StandaloneSink) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self._thread: threading.Thread | None = None
@@ -91,12 +139,12 @@ class WebhookIngress:
             return web.json_response({"error": "body too large"}, status=413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         runtime = self.runtime
-        verdict = check_post(self.settings, raw, headers,
-                             runtime.account_id if runtime.ready else None)
+        loop = asyncio.get_running_loop()
+        ready = await loop.run_in_executor(None, lambda: runtime.ready)
+        verdict = check_post(self.settings, raw, headers, runtime.account_id if ready else None)
         if verdict.status != 200:
             return web.json_response(verdict.body, status=verdict.status)
         try:
-            loop = asyncio.get_running_loop()
             added = await loop.run_in_executor(None, runtime.accept_from_thread, verdict.events)
         except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
             logger.exception("x.webhook.store_failed")
@@ -104,3 +152,42 @@ class WebhookIngress:
         log = logger.info if verdict.events else logger.debug
         log("x.webhook.accepted events=%d new=%d via=ingress", len(verdict.events), added)
         return web.json_response(verdict.body)
+
+
+def settings_from_env() -> XSettings:
+    env = os.environ
+    return XSettings.from_credentials({
+        "consumer_key": env.get("X_CONSUMER_KEY"),
+        "consumer_secret": env.get("X_CONSUMER_SECRET"),
+        "access_token": env.get("X_ACCESS_TOKEN"),
+        "access_token_secret": env.get("X_ACCESS_TOKEN_SECRET"),
+        "hashtags": env.get("X_HASHTAGS", "droitautweet"),
+        "account_id": env.get("X_ACCOUNT_ID"),
+        "account_username": env.get("X_ACCOUNT_USERNAME"),
+    })
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The X webhook as a process of its own.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5006)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = settings_from_env()
+    settings = XSettings(**{**settings.__dict__, "ingress_host": args.host,
+                            "ingress_port": args.port})
+    store = Store.create(database_url())
+    ingress = WebhookIngress(StandaloneSink(settings, store))
+    ingress.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ingress.stop()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

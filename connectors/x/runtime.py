@@ -32,9 +32,10 @@ from rasa.core.channels.channel import UserMessage
 from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
+from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor
-from connectors.x.payloads import Inbound, InboundDM, InboundTweet, is_for_us
+from connectors.x.payloads import Inbound, InboundTweet, is_for_us
 from permanence.settings import database_url
 from permanence.x_store import InboxEvent, InboxItem, OutboxItem, Store, backoff_delay, utcnow
 
@@ -42,21 +43,13 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-POLL_SECONDS = 1.0  # workers and sender look at the store at least this often
+POLL_SECONDS = 0.25  # workers and sender look at the store at least this often
 STALE_SWEEP_SECONDS = 60.0
 OUTBOX_HOLD_SECONDS = 60.0
 OUTBOX_MAX_ATTEMPTS = 20
 STOP_GRACE_SECONDS = 10.0
 RATE_LIMIT_FALLBACK = timedelta(seconds=60)
 INVITATION_VARIANT_CURSOR = "x.invitation.variant"
-
-
-def dm_event_id(event_id: str) -> str:
-    return f"dm:{event_id}"
-
-
-def tweet_event_id(tweet_id: str) -> str:
-    return f"tweet:{tweet_id}"
 
 
 class XRuntime:
@@ -169,30 +162,17 @@ class XRuntime:
                                type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
+        # For a separate ingress process (python -m connectors.x.ingress).
+        await self.run_db(self.store.cursor_set, ACCOUNT_CURSOR, json.dumps(
+            {"id": self.account_id, "username": self.account_username}))
         for index in range(self.settings.workers):
             self._spawn(self._worker_loop(index), self._workers)
 
     # ---------------------------------------------------------------- inbox
 
     def _rows(self, events: list[Inbound]) -> list[InboxEvent]:
-        rows = []
-        for event in events:
-            if isinstance(event, InboundDM):
-                rows.append(InboxEvent(dm_event_id(event.event_id), "dm", event.sender_id, {
-                    "text": event.text,
-                    "screen_name": event.screen_name,
-                    "quick_reply_payload": event.quick_reply_payload,
-                }))
-            elif isinstance(event, InboundTweet) and self._for_us(event):
-                # The tweet's text is not kept: the public answer never depends on it.
-                rows.append(InboxEvent(tweet_event_id(event.tweet_id), "tweet", event.author_id, {
-                    "tweet_id": event.tweet_id,
-                    "username": event.username,
-                    "hashtags": list(event.hashtags),
-                    "mentions": list(event.mentions),
-                    "is_retweet": event.is_retweet,
-                }))
-        return rows
+        return inbox_rows(events, self.settings, self.account_id or "",
+                          self.account_username or "")
 
     @staticmethod
     def _log_added(rows: list[InboxEvent], added: list[bool]) -> None:
