@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run([10] if args.quick else args.people)
     results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
     out = ROOT / "bench" / "results" / "x_ack.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"{'people':>6} {'door':<10} {'ack p50 ms':>10} {'ack p99 ms':>10}   "
           "first reply p50/p99 s")
