@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import auth, cases, db
+from desk.delivery import deliver_reply
 
 logger = logging.getLogger(__name__)
 
@@ -228,11 +229,34 @@ def make_blueprint(
         cases.take(session, case_id, lawyer_id)
         return {"case": cases.get_summary(session, case_id)}
 
-    def do_reply(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
-        # Recorded only, delivery "pending": sending the reply through the person's channel
-        # (output channel of the conversation, X outbox) comes in the next session.
-        message_id = cases.reply(session, case_id, lawyer_id, body.get("text"))
-        return {"message_id": message_id, "delivery": "pending"}
+    @bp.post("/api/cases/<case_id>/reply")
+    @guarded
+    async def reply(request: Request, case_id: str) -> HTTPResponse:
+        """Record the reply, send it through the person's channel, then say how it went."""
+        kind, token = credentials(request)
+        body = json_body(request)
+
+        def record(session: Session) -> dict[str, Any]:
+            lawyer_id = _lawyer(session, kind, token)
+            number = _case_id(case_id)
+            message_id = cases.reply(session, number, lawyer_id, body.get("text"))
+            case = cases.get_summary(session, number)
+            return {"message_id": message_id, "case": case}
+
+        recorded = await in_db(record)
+        case = recorded["case"]
+        delivery = await deliver_reply(request.app, case["conversation_id"], case["channel"],
+                                       body["text"].strip())
+
+        def mark(session: Session) -> None:
+            # Not delivered through the channel either way: the case shows it as failed.
+            stored = "sent" if delivery == "sent" else "failed"
+            cases.set_delivery(session, recorded["message_id"], stored)
+
+        await in_db(mark)
+        status = 200 if delivery == "sent" else 202
+        return response.json({"message_id": recorded["message_id"], "delivery": delivery},
+                             status=status)
 
     def do_note(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
         return {"note_id": cases.note(session, case_id, lawyer_id, body.get("text"))}
@@ -248,9 +272,6 @@ def make_blueprint(
         return {"case": cases.get_summary(session, case_id)}
 
     bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])
-    bp.add_route(
-        lawyer_action(do_reply, status=202), "/api/cases/<case_id>/reply", methods=["POST"]
-    )
     bp.add_route(lawyer_action(do_note, status=201), "/api/cases/<case_id>/note", methods=["POST"])
     bp.add_route(lawyer_action(do_handback), "/api/cases/<case_id>/handback", methods=["POST"])
     bp.add_route(lawyer_action(do_close), "/api/cases/<case_id>/close", methods=["POST"])

@@ -352,6 +352,13 @@ def reply(
     return message_id
 
 
+def set_delivery(session: Session, message_id: int, delivery: str) -> None:
+    """The delivery state of a lawyer's reply: ``sent`` or ``failed``."""
+    session.execute(
+        update(desk_message).where(desk_message.c.id == message_id).values(delivery=delivery)
+    )
+
+
 def note(
     session: Session, case_id: int, lawyer_id: int, text: Any, now: datetime | None = None
 ) -> int:

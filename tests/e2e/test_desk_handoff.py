@@ -66,3 +66,69 @@ def test_handoff_opens_a_case_in_the_desk(servers):
     status, detail = api(servers, f"/cases/{case['id']}", token)
     assert status == 200
     assert "je suis toujours là" in json.dumps(detail, ensure_ascii=False)
+
+
+def api_post(servers, path: str, token: str, body: dict | None = None):
+    request = urllib.request.Request(
+        f"{servers.base_url}/desk/api{path}", data=json.dumps(body or {}).encode(),
+        method="POST", headers={"Authorization": f"Bearer {token}",
+                                "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+REPLY = "Bonjour, ici Maître Exemple. Avez-vous le courrier ?"
+
+
+async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
+    import asyncio
+
+    import socketio
+
+    email = f"avocat-{uuid.uuid4().hex[:6]}@cabinet.example"
+    desk_cli(servers, "user", email, "un mot de passe assez long")
+    token = desk_cli(servers, "token", email)
+
+    client = socketio.AsyncClient(reconnection=False)
+    received: asyncio.Queue = asyncio.Queue()
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    client.on("bot_uttered", lambda data: received.put_nowait(data))
+    client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+    await client.connect(servers.base_url, socketio_path="/socket.io", transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(confirmed, 10)
+        for text in ("la mairie refuse mon permis de construire", "/affirm",
+                     "je veux parler à l'avocat"):
+            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+            await asyncio.sleep(1.5)
+        while not received.empty():
+            received.get_nowait()
+
+        def find_case():
+            status, body = api(servers, "/cases", token)
+            return [c for c in body["queue"] if c["sender_id"] == session_id]
+
+        [case] = await asyncio.get_running_loop().run_in_executor(None, find_case)
+        assert case["channel"] == "webchat"
+        status, _ = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: api_post(servers, f"/cases/{case['id']}/take", token))
+        assert status == 200
+        started = time.monotonic()
+        status, body = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: api_post(servers, f"/cases/{case['id']}/reply", token, {"text": REPLY}))
+        assert (status, body["delivery"]) == (200, "sent")
+        pushed = await asyncio.wait_for(received.get(), 5)
+        assert pushed["text"] == REPLY
+        assert time.monotonic() - started < 5
+    finally:
+        await client.disconnect()
+
+    lawyer = [e for e in servers.stored_events(session_id)
+              if e["event"] == "bot" and (e.get("metadata") or {}).get("author") == "lawyer"]
+    assert [e["text"] for e in lawyer] == [REPLY]
+    status, detail = api(servers, f"/cases/{case['id']}", token)
+    assert [m["delivery"] for m in detail["messages"] if m["author"] == "lawyer"] == ["sent"]
