@@ -10,24 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
 from actions.alerts import alert_payload, send_alert
+from actions.case import CASE_SLOTS
 from actions.responses import say
 from actions.triage_form import today
 from actions.urgency import compute_urgency
-
-CASE_SLOTS = (
-    "domaine",
-    "question_initiale",
-    "partie_adverse",
-    "role",
-    "type_decision",
-    "date_decision",
-    "mention_voies_delais",
-    "recours_gracieux",
-    "recours_gracieux_date",
-    "mesure_privative",
-    "code_postal",
-    "recit",
-)
 
 
 def case_record(slots: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.case import CASE_SLOTS
 from desk.conflicts import Client, conflict_check
 from desk.models import (
     OPEN_STATES,
@@ -37,21 +38,9 @@ from desk.models import (
 
 logger = logging.getLogger(__name__)
 
-# The fact card: the slots the assistant gathered (actions/handoff.py) and the urgency it
-# computed at handover (for the lawyer only, LEGAL.md N1).
-CARD_SLOTS = (
-    "domaine",
-    "question_initiale",
-    "partie_adverse",
-    "role",
-    "type_decision",
-    "date_decision",
-    "mention_voies_delais",
-    "recours_gracieux",
-    "recours_gracieux_date",
-    "mesure_privative",
-    "code_postal",
-    "recit",
+# The fact card: the facts the assistant gathered (actions/case.py, one list for
+# both) and the urgency it computed at handover (for the lawyer only, LEGAL.md N1).
+CARD_SLOTS = CASE_SLOTS + (
     "urgence",
     "urgence_motifs",
     "echeance_estimee",
