@@ -2,10 +2,10 @@
 
 One kind of warning is a known false positive of Rasa 3.6's validator: "The utterance 'utter_x'
 is not used in any story or rule" for responses that are sent by a form (``utter_ask_<slot>``),
-by a custom action (``say(dispatcher, "utter_x")`` in actions/) or by Rasa's default fallback
-(``utter_default``). The validator only looks at stories and rules, so it cannot see them. This
-script checks that each such response really is used in one of those places, and fails otherwise:
-a response that nothing sends is still reported.
+by a custom action (``say(dispatcher, "utter_x")`` in actions/), by the desk (desk/) or by
+Rasa's default fallback (``utter_default``). The validator only looks at stories and rules, so
+it cannot see them. This script checks that each such response really is used in one of those
+places, and fails otherwise: a response that nothing sends is still reported.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def used_outside_stories() -> set[str]:
     used = {"utter_default"}  # sent by action_default_fallback
     for form in (domain.get("forms") or {}).values():
         used |= {f"utter_ask_{slot}" for slot in form.get("required_slots", [])}
-    for path in (ROOT / "actions").rglob("*.py"):
+    for path in [*(ROOT / "actions").rglob("*.py"), *(ROOT / "desk").rglob("*.py")]:
         used |= set(re.findall(r"[\"'](utter_[a-z_]+)[\"']", path.read_text(encoding="utf-8")))
     return used
 

@@ -4,6 +4,8 @@
 - ``dispatcher``: a fresh ``CollectingDispatcher`` per test.
 - ``make_tracker`` / ``make_form_tracker``: build a ``rasa_sdk.Tracker`` with every domain slot.
 - ``today``: "today" fixed for the validators and the handoff (autouse: no test reads the clock).
+- ``schedule``: the handoff's clock fixed at ``NOW`` and its permanence schedule always live
+  (autouse); ``schedule(yaml_text)`` gives it another schedule.
 - ``sent``, ``slot_events``, ``render``: small helpers, exposed as fixtures because several
   ``conftest.py`` files live under tests/ (no ``from conftest import``).
 """
@@ -14,9 +16,10 @@ import copy
 import re
 import warnings
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -33,6 +36,9 @@ FIRM_FILE = ROOT / "firm.yml"
 
 # A Wednesday, far from month ends and public holidays.
 TODAY = date(2026, 5, 20)
+# The moment the handoff reads the permanence schedule at: 10:00 in Paris, TODAY.
+NOW = datetime.combine(TODAY, time(10), tzinfo=ZoneInfo("Europe/Paris"))
+ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
 
@@ -65,6 +71,24 @@ def today(monkeypatch: pytest.MonkeyPatch) -> date:
     monkeypatch.setattr(actions.triage_form, "today", lambda: TODAY)
     monkeypatch.setattr(actions.handoff, "today", lambda: TODAY)
     return TODAY
+
+
+@pytest.fixture(autouse=True)
+def schedule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Path]:
+    """Fix the handoff's clock at ``NOW`` and make the lawyer live (the handover's texts as during
+    a session); ``schedule(text)`` writes another schedule file and makes the handoff read it."""
+    monkeypatch.setattr(actions.handoff, "now", lambda: NOW)
+    monkeypatch.setenv("PERMANENCE_SCHEDULE_FILE", str(ALWAYS_LIVE))
+
+    def _use(text: str) -> Path:
+        path = tmp_path_factory.mktemp("schedule") / "schedule.yml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("PERMANENCE_SCHEDULE_FILE", str(path))
+        return path
+
+    return _use
 
 
 def _latest_message(text: str, intent: str | None) -> dict[str, Any]:

@@ -1,12 +1,19 @@
-"""action_handoff (urgency for the lawyer only, LEGAL.md N1, N6) and action_forget (erasure)."""
+"""action_handoff (urgency for the lawyer only, LEGAL.md N1, N6; the permanence schedule) and
+action_forget (erasure).
+
+The handoff's clock is fixed by tests/actions/conftest.py at Wednesday 20 May 2026, 10:00 in
+Paris, and its schedule is always live unless a test gives one with the ``schedule`` fixture.
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import logging
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.handoff import ActionForget, ActionHandoff
+from actions.handoff import ActionForget, ActionHandoff, act_now_warning
 
 URGENCY_SLOTS = ("urgence", "urgence_motifs", "echeance_estimee", "echeance_regle",
                  "echeance_source")
@@ -204,6 +211,204 @@ async def test_out_of_scope_referral_is_left_to_the_lawyer(
     assert sent() == ["utter_handoff_referral"]
     assert firm_data["lawyer_name"] in render(dispatcher.messages[0])
     assert_handoff_tail(events)
+
+
+# --- the permanence schedule ------------------------------------------------------------------
+
+# The firm's default: the first Tuesday of the month, 12:00-13:00. On Wednesday 20 May 2026 the
+# lawyer is off; the next session is Tuesday 2 June 2026 at noon.
+MONTHLY = """
+timezone: Europe/Paris
+recurring:
+  - {every: month, week: first, weekday: tuesday, start: "12:00", end: "13:00"}
+"""
+NEXT_MONTHLY = "mardi 2 juin 2026 à 12 h"
+# Live now (10:00 on the 20th): an extra session in the middle of the morning.
+LIVE_NOW = MONTHLY + """
+extra:
+  - {date: 2026-05-20, start: "09:30", end: "10:30"}
+"""
+# Off, and no session planned at all.
+UNSCHEDULED = "timezone: Europe/Paris\n"
+# Off, the next session tomorrow at 18:30 (weekly, on Thursdays).
+WEEKLY = """
+timezone: Europe/Paris
+recurring:
+  - {every: week, weekday: thursday, start: "18:30", end: "19:30"}
+"""
+P0_CASE = {"domaine": "etrangers", "type_decision": "OQTF", "mesure_privative": "retention",
+           "partie_adverse": "préfecture du Nord", "code_postal": "59000",
+           "recit": "J'ai reçu une OQTF hier et je suis au CRA de Lesquin."}
+
+
+def offline_texts(dispatcher, render) -> list[str]:
+    return [render(m) for m in dispatcher.messages if m["response"].startswith("utter_handoff_off")]
+
+
+@pytest.mark.parametrize("text", [LIVE_NOW, MONTHLY.replace("tuesday", "wednesday")
+                                  .replace("first", "third").replace("12:00", "08:00")],
+                         ids=["extra-session", "third-wednesday-8-to-13"])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [({}, ["utter_handoff"]), (P0_CASE, ["utter_handoff", "utter_handoff_priority"])],
+    ids=["P2", "P0"],
+)
+async def test_during_a_session_the_handover_is_unchanged(
+    dispatcher, make_tracker, domain, sent, schedule, today, text, changes, expected
+) -> None:
+    schedule(text)
+    case = complete_case(today, **changes)
+    if changes:
+        case["date_decision"] = yesterday(today)
+
+    events = await ActionHandoff().run(dispatcher, make_tracker(slots=case), domain)
+
+    assert sent() == expected
+    assert_handoff_tail(events)
+
+
+async def test_outside_a_session_the_question_is_recorded_for_the_next_one(
+    dispatcher, make_tracker, domain, sent, slot_events, render, schedule, firm_data, today
+) -> None:
+    schedule(MONTHLY)
+
+    events = await ActionHandoff().run(dispatcher, make_tracker(slots=complete_case(today)),
+                                       domain)
+
+    assert slot_events(events)["urgence"] == "P2"
+    assert sent() == ["utter_handoff", "utter_handoff_offline"]
+    [text] = offline_texts(dispatcher, render)
+    assert f"lors de la prochaine permanence, le {NEXT_MONTHLY}." in text
+    assert firm_data["lawyer_name"] in text
+    assert_handoff_tail(events)
+    assert_deadline_not_told(dispatcher.messages, render, slot_events(events)["echeance_estimee"])
+
+
+async def test_outside_a_session_a_p0_case_is_told_not_to_wait(
+    dispatcher, make_tracker, domain, sent, slot_events, render, schedule, today
+) -> None:
+    schedule(MONTHLY)
+    case = complete_case(today, date_decision=yesterday(today), **P0_CASE)
+
+    events = await ActionHandoff().run(dispatcher, make_tracker(slots=case), domain)
+
+    slots = slot_events(events)
+    assert slots["urgence"] == "P0"
+    assert sent() == ["utter_handoff", "utter_handoff_priority", "utter_handoff_offline",
+                      "utter_offline_urgent"]
+    assert NEXT_MONTHLY in offline_texts(dispatcher, render)[0]
+    assert "n'attendez pas" in render(dispatcher.messages[-1])
+    assert_handoff_tail(events)
+    assert_deadline_not_told(dispatcher.messages, render, slots["echeance_estimee"])
+
+
+@pytest.mark.parametrize(
+    ("text", "decided_days_ago", "urgent"),
+    [
+        # Deadline ends 28 May at 00:00: the session of 2 June comes too late.
+        pytest.param(MONTHLY, 55, True, id="next-session-after-the-deadline"),
+        # Deadline ends 17 June: the session of 2 June leaves the lawyer time.
+        pytest.param(MONTHLY, 35, False, id="next-session-well-before-the-deadline"),
+        # Deadline 28 May, session tomorrow evening: in time.
+        pytest.param(WEEKLY, 55, False, id="weekly-session-tomorrow"),
+        # Deadline probably passed already: no session can be in time.
+        pytest.param(WEEKLY, 100, True, id="deadline-probably-passed"),
+    ],
+)
+async def test_outside_a_session_a_p1_case_is_told_not_to_wait_when_the_session_is_late(
+    dispatcher, make_tracker, domain, sent, slot_events, render, schedule, today,
+    text, decided_days_ago, urgent
+) -> None:
+    schedule(text)
+    case = complete_case(today, date_decision=(today - timedelta(days=decided_days_ago))
+                         .isoformat())
+
+    events = await ActionHandoff().run(dispatcher, make_tracker(slots=case), domain)
+
+    slots = slot_events(events)
+    assert slots["urgence"] == "P1"
+    expected = ["utter_handoff", "utter_handoff_offline"]
+    assert sent() == expected + (["utter_offline_urgent"] if urgent else [])
+    assert_deadline_not_told(dispatcher.messages, render, slots["echeance_estimee"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, ["utter_handoff", "utter_handoff_offline_unscheduled"]),
+        (P0_CASE, ["utter_handoff", "utter_handoff_priority", "utter_handoff_offline_unscheduled",
+                   "utter_offline_urgent"]),
+    ],
+    ids=["P2", "P0"],
+)
+async def test_without_any_session_planned_no_date_is_given(
+    dispatcher, make_tracker, domain, sent, render, schedule, today, changes, expected
+) -> None:
+    schedule(UNSCHEDULED)
+    case = complete_case(today, **changes)
+    if changes:
+        case["date_decision"] = yesterday(today)
+
+    await ActionHandoff().run(dispatcher, make_tracker(slots=case), domain)
+
+    assert sent() == expected
+    [text] = offline_texts(dispatcher, render)
+    assert text.endswith("lors de la prochaine permanence.")
+
+
+async def test_outside_a_session_a_referral_also_waits_for_the_next_session(
+    dispatcher, make_tracker, domain, sent, render, schedule
+) -> None:
+    schedule(WEEKLY)
+    tracker = make_tracker(
+        slots={"consent": "given", "route": "referral", "domaine": "hors_champ",
+               "question_initiale": "mon ex refuse que je voie mes enfants",
+               "code_postal": "92100", "ordres": ["Barreau des Hauts-de-Seine"]},
+        latest_action_name="action_referral",
+    )
+
+    await ActionHandoff().run(dispatcher, tracker, domain)
+
+    assert sent() == ["utter_handoff_referral", "utter_handoff_offline"]
+    assert "le jeudi 21 mai 2026 à 18 h 30." in offline_texts(dispatcher, render)[0]
+
+
+@pytest.mark.parametrize("text", ["timezone: Mars/Olympus\n", "recurring: [\n", "[]"])
+async def test_an_unreadable_schedule_does_not_stop_the_handover(
+    dispatcher, make_tracker, domain, sent, schedule, today, caplog, text
+) -> None:
+    schedule(text)
+
+    with caplog.at_level(logging.ERROR, logger="actions.handoff"):
+        events = await ActionHandoff().run(dispatcher, make_tracker(slots=complete_case(today)),
+                                           domain)
+
+    assert sent() == ["utter_handoff"]
+    assert_handoff_tail(events)
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["handoff.schedule.invalid"]
+
+
+PARIS = ZoneInfo("Europe/Paris")
+SESSION = datetime(2026, 6, 2, 12, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("tier", "next_start", "deadline", "urgent"),
+    [
+        ("P0", SESSION, SESSION + timedelta(days=30), True),
+        ("P0", None, None, True),
+        ("P1", None, SESSION + timedelta(days=30), True),
+        ("P1", SESSION, None, True),
+        # The margin is three days: 2 June 12:00 against a deadline at 5 June 12:00 and later.
+        ("P1", SESSION, SESSION + timedelta(days=3), False),
+        ("P1", SESSION, SESSION + timedelta(days=3, seconds=-1), True),
+        ("P2", SESSION, SESSION - timedelta(days=1), False),
+        ("P3", None, None, False),
+        ("OUT", None, None, False),
+    ],
+)
+def test_when_the_person_is_told_not_to_wait(tier, next_start, deadline, urgent) -> None:
+    assert act_now_warning(tier, next_start, deadline) is urgent
 
 
 # --- forget ------------------------------------------------------------------------------------
