@@ -6,9 +6,10 @@ Tests that take ``fresh_database_url`` (through the desk's ``empty_url`` or the 
 - ``sqlite``: always; a file in ``tmp_path``.
 - ``postgres``: only when ``PERMANENCE_TEST_POSTGRES_URL`` is set (an existing server, e.g.
   ``postgresql://user:pass@127.0.0.1:5432/test``), or when ``PERMANENCE_TEST_POSTGRES_THROWAWAY=1``
-  (a throwaway server started by :func:`start_throwaway_postgres` from Debian's
-  ``/usr/lib/postgresql/*/bin``, on 127.0.0.1, as ``nobody`` when run as root; ``make test`` sets
-  it). Otherwise the postgres parameter is not generated at all. A set but unreachable URL fails.
+  (a throwaway server started by :mod:`sandbox.postgres`, shared with the benchmarks, from
+  Debian's ``/usr/lib/postgresql/*/bin``, on 127.0.0.1, as ``nobody`` when run as root;
+  ``make test`` sets it). Otherwise the postgres parameter is not generated at all. A set but
+  unreachable URL fails.
 
 Each postgres test works in its own schema (``search_path`` set through the URL), dropped after
 the test; one server serves the whole session.
@@ -16,25 +17,20 @@ the test; one server serves the whole session.
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from sandbox.postgres import PostgresUnavailable, ThrowawayPostgres
+from sandbox.postgres import start_throwaway_postgres as start_server
+
 POSTGRES_URL_VAR = "PERMANENCE_TEST_POSTGRES_URL"
 THROWAWAY_VAR = "PERMANENCE_TEST_POSTGRES_THROWAWAY"
-SERVER_USER = "nobody"
 
 
 def database_backends() -> list[str]:
@@ -45,81 +41,12 @@ def database_backends() -> list[str]:
 # ----------------------------------------------------------- throwaway PostgreSQL
 
 
-@dataclass
-class ThrowawayPostgres:
-    bindir: Path
-    base: Path
-    port: int
-    as_user: list[str]
-
-    @property
-    def datadir(self) -> Path:
-        return self.base / "data"
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://permanence@127.0.0.1:{self.port}/postgres"
-
-    def stop(self) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.datadir)]
-            + ["-m", "immediate", "-w", "stop"],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(self.base, ignore_errors=True)
-
-
-def _postgres_bindir() -> Path | None:
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: (
-            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
-        ),
-    )
-    if candidates:
-        return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_throwaway_postgres() -> ThrowawayPostgres:
-    """initdb into a temporary directory and start a server on 127.0.0.1 (trust auth, no fsync).
-
-    PostgreSQL refuses to run as root, so under root the directory is given to ``nobody`` and
-    the commands run through ``runuser``. Call ``stop()`` to shut it down and delete it."""
-    bindir = _postgres_bindir()
-    if bindir is None:
-        pytest.fail(f"{THROWAWAY_VAR}=1 but no PostgreSQL binaries (initdb) were found")
-    base = Path(tempfile.mkdtemp(prefix="permanence-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam(SERVER_USER)
-        os.chown(base, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", SERVER_USER, "--"]
-    server = ThrowawayPostgres(bindir=bindir, base=base, port=_free_port(), as_user=as_user)
-    initdb = [str(bindir / "initdb"), "-D", str(server.datadir), "-U", "permanence"]
-    initdb += ["--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"]
-    options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {base} -c fsync=off"
-    start = [str(bindir / "pg_ctl"), "-D", str(server.datadir), "-l", str(base / "server.log")]
-    start += ["-o", options, "-w", "-t", "60", "start"]
-    for command in (initdb, start):
-        done = subprocess.run([*as_user, *command], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            log = base / "server.log"
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            server.stop()
-            pytest.fail(
-                f"throwaway PostgreSQL: {Path(command[0]).name} failed ({done.returncode}):\n"
-                f"{done.stdout}\n{done.stderr}\n{tail}"
-            )
-    return server
+    """:func:`sandbox.postgres.start_throwaway_postgres`, failing the test session if it cannot."""
+    try:
+        return start_server()
+    except PostgresUnavailable as error:
+        pytest.fail(f"{THROWAWAY_VAR}=1 but the throwaway PostgreSQL did not start: {error}")
 
 
 # ---------------------------------------------------------------------- fixtures

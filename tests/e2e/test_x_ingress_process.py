@@ -6,58 +6,38 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from sandbox.stack import ROOT, X_SANDBOX_CREDENTIALS, free_port, wait_http
 from scripts.x_register import Credentials, register
-
-ROOT = Path(__file__).resolve().parents[2]
-SANDBOX = {
-    "X_CONSUMER_KEY": "sandbox-consumer-key",
-    "X_CONSUMER_SECRET": "sandbox-consumer-secret",
-    "X_ACCESS_TOKEN": "sandbox-access-token",
-    "X_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
-    "X_BEARER_TOKEN": "sandbox-bearer-token",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def ingress_process(servers, tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("ingress") / "ingress.log", "w")  # noqa: SIM115
-    env = {**os.environ, **SANDBOX, "PERMANENCE_DATABASE_URL": f"sqlite:///{servers.db_path}"}
+    env = {**os.environ, **X_SANDBOX_CREDENTIALS,
+           "PERMANENCE_DATABASE_URL": f"sqlite:///{servers.db_path}"}
     process = subprocess.Popen([sys.executable, "-m", "connectors.x.ingress", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/webhooks/x/webhook"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}?crc_token=up", timeout=2).read()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "ingress did not start"
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        wait_http(f"{url}?crc_token=up", process, timeout=60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
 
 
 def test_a_dm_delivered_to_the_process_and_to_rasa_is_answered_once(servers, ingress_process):
-    creds = Credentials(**{k[2:].lower(): v for k, v in SANDBOX.items()})
+    creds = Credentials(**{k[2:].lower(): v for k, v in X_SANDBOX_CREDENTIALS.items()})
     summary = register(servers.x_base_url, ingress_process, creds)
     assert summary["subscribed"]
     try:
@@ -65,7 +45,8 @@ def test_a_dm_delivered_to_the_process_and_to_rasa_is_answered_once(servers, ing
     finally:  # the other tests share the emulator: take this webhook away again
         urllib.request.urlopen(urllib.request.Request(
             f"{servers.x_base_url}/2/webhooks/{summary['webhook_id']}", method="DELETE",
-            headers={"Authorization": f"Bearer {SANDBOX['X_BEARER_TOKEN']}"}), timeout=10)
+            headers={"Authorization": f"Bearer {X_SANDBOX_CREDENTIALS['X_BEARER_TOKEN']}"}),
+            timeout=10)
 
 
 def check_answered_once(servers, ingress_process: str) -> None:

@@ -1,0 +1,275 @@
+"""Start the whole assistant on 127.0.0.1: X emulator, action server, Rasa (one or more).
+
+One launcher for the end-to-end tests (``tests/e2e/conftest.py``), the benchmarks (``bench/``)
+and anything else that needs the real servers on loopback with the X channel pointed at the
+emulator. Every port is free and chosen at start; every file lives in ``workdir``.
+
+    with Stack(workdir, x_mode="webhook") as stack:
+        stack.say("person-1", "bonjour")           # REST turn
+        stack.x_control("POST", "/_control/dm", {"sender_id": "42", "text": "bonjour"})
+        stack.kill_rasa(); stack.start_rasa()      # kill -9 and restart, same ports and database
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from sandbox.x_emulator.config import ENV_CREDENTIALS
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+MODEL = ROOT / "models" / "permanence.tar.gz"
+RASA = Path(sys.executable).parent / "rasa"
+
+# The emulator's sandbox credentials ({"X_CONSUMER_KEY": "sandbox-consumer-key", ...}): they
+# only open the emulator, they are not secrets.
+X_SANDBOX_CREDENTIALS = {env: default for env, (_, default) in ENV_CREDENTIALS.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen | None = None, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before {url} answered")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def wait_for(probe: Callable[[], T], timeout: float = 60.0, interval: float = 0.05) -> T:
+    """The first truthy value of ``probe()`` within ``timeout`` seconds, else the last one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def http_json(method: str, url: str, body: Any = None, headers: dict | None = None,
+              timeout: float = 60) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def x_channel_section(api_base_url: str, mode: str, ingress_port: int | None = None,
+                      extra: dict[str, Any] | None = None) -> str:
+    """The ``connectors.x.XInput`` block of a credentials file, on the sandbox credentials."""
+    lines = ["", "connectors.x.XInput:"]
+    lines += [f"  {env[2:].lower()}: {value}" for env, value in X_SANDBOX_CREDENTIALS.items()]
+    lines += [f"  mode: {mode}", f"  api_base_url: {api_base_url}", "  hashtags: [droitautweet]"]
+    if ingress_port:
+        lines.append(f"  ingress_port: {ingress_port}")
+    for key, value in (extra or {}).items():
+        lines.append(f"  {key}: {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Stack:
+    """The servers, started by :meth:`start` and stopped by :meth:`stop` (or ``with``).
+
+    ``x_mode``: ``"webhook"`` (the emulator delivers signed webhooks to the ingress thread),
+    ``"polling"`` (the channel reads the emulator's ``/2/dm_events`` and search), or ``None``
+    (no X channel, no emulator). ``database_url`` defaults to an SQLite file in ``workdir``.
+    ``rasa_count`` > 1 starts several Rasa servers on the same database (each with its own
+    ports); ``env`` is added to every server's environment (e.g. a lock store).
+    ``api_token`` turns on Rasa's HTTP API (``--enable-api``) behind that token; see
+    :meth:`rasa_api`.
+    """
+
+    workdir: Path
+    x_mode: str | None = "webhook"
+    database_url: str | None = None
+    rasa_count: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+    x_extra: dict[str, Any] = field(default_factory=dict)
+    endpoints: Path = ROOT / "endpoints.yml"
+    model: Path = MODEL
+    quiet_emulator: bool = False
+    api_token: str | None = None
+
+    def __post_init__(self) -> None:
+        self.workdir = Path(self.workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.workdir / "permanence.db"
+        self.database_url = self.database_url or f"sqlite:///{self.db_path}"
+        self.actions_port = free_port()
+        self.x_port = free_port()
+        self.rasa_ports = [free_port() for _ in range(self.rasa_count)]
+        self.ingress_ports = [free_port() for _ in range(self.rasa_count)]
+        self.x_base_url = f"http://127.0.0.1:{self.x_port}" if self.x_mode else ""
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._logs: list[IO[str]] = []
+
+    # --- addresses ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.rasa_url(0)
+
+    def rasa_url(self, index: int = 0) -> str:
+        return f"http://127.0.0.1:{self.rasa_ports[index]}"
+
+    @property
+    def x_ingress_url(self) -> str:
+        return self.ingress_url(0)
+
+    def ingress_url(self, index: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ingress_ports[index]}" if self.x_mode == "webhook" else ""
+
+    @property
+    def x_consumer_secret(self) -> str:
+        return X_SANDBOX_CREDENTIALS["X_CONSUMER_SECRET"]
+
+    def server_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PERMANENCE_DATABASE_URL": str(self.database_url),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "SANIC_HOST": "127.0.0.1",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.env,
+        }
+
+    def credentials_file(self, index: int = 0) -> Path:
+        path = self.workdir / f"credentials.{index}.yml"
+        text = (ROOT / "credentials.yml").read_text()
+        if self.x_mode:
+            ingress = self.ingress_ports[index] if self.x_mode == "webhook" else None
+            text += x_channel_section(self.x_base_url, self.x_mode, ingress, self.x_extra)
+        path.write_text(text)
+        return path
+
+    # --- processes ---------------------------------------------------------------------------
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "a")  # noqa: SIM115 - closed in stop()
+        self._logs.append(log)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start_emulator(self) -> None:
+        webhook = (f"{self.ingress_url(0)}/webhooks/x/webhook" if self.x_mode == "webhook"
+                   else f"http://127.0.0.1:{free_port()}/unused")
+        command = [sys.executable, "-m", "sandbox.x_emulator", "--host", "127.0.0.1",
+                   "--port", str(self.x_port), "--webhook-url", webhook]
+        if self.quiet_emulator:
+            command += ["--log-level", "WARNING"]
+        process = self._spawn("x_emulator", command,
+                              {**self.server_env(), **X_SANDBOX_CREDENTIALS})
+        wait_http(f"{self.x_base_url}/_control/info", process)
+
+    def start_actions(self) -> None:
+        process = self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",
+                                          "--port", str(self.actions_port)], self.server_env())
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", process)
+
+    def start_rasa(self, index: int = 0, wait: bool = True) -> subprocess.Popen:
+        name = "rasa" if index == 0 else f"rasa{index}"
+        api = ["--enable-api", "--auth-token", self.api_token] if self.api_token else []
+        process = self._spawn(name, [
+            str(RASA), "run", "--model", str(self.model),
+            "--credentials", str(self.credentials_file(index)),
+            "--endpoints", str(self.endpoints), "--interface", "127.0.0.1",
+            "--port", str(self.rasa_ports[index]), *api], self.server_env())
+        if wait:
+            self.wait_rasa(index)
+        return process
+
+    def wait_rasa(self, index: int = 0) -> None:
+        name = "rasa" if index == 0 else f"rasa{index}"
+        process = self.processes[name]
+        wait_http(f"{self.rasa_url(index)}/", process)
+        if self.x_mode == "webhook":
+            wait_http(f"{self.ingress_url(index)}/webhooks/x/webhook?crc_token=up", process)
+
+    def kill_rasa(self, index: int = 0) -> None:
+        """``kill -9`` the Rasa server: no shutdown hook runs."""
+        process = self.processes["rasa" if index == 0 else f"rasa{index}"]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def start(self) -> Stack:
+        if not self.model.exists():
+            raise FileNotFoundError(f"{self.model} is missing: run `make train` first")
+        try:
+            if self.x_mode:
+                self.start_emulator()
+            self.start_actions()
+            for index in range(self.rasa_count):
+                self.start_rasa(index, wait=False)
+            for index in range(self.rasa_count):
+                self.wait_rasa(index)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- talking to it -----------------------------------------------------------------------
+    def x_control(self, method: str, path: str, body: dict | None = None) -> Any:
+        """A call to the X emulator's control API (``/_control/...``), decoded."""
+        return http_json(method, f"{self.x_base_url}{path}", body, timeout=30)
+
+    def rasa_api(self, method: str, path: str, body: Any = None, index: int = 0) -> Any:
+        """A call to Rasa's HTTP API (``/conversations/...``); needs ``api_token``."""
+        if not self.api_token:
+            raise RuntimeError("Rasa's HTTP API is off: give the Stack an api_token")
+        separator = "&" if "?" in path else "?"
+        return http_json(method, f"{self.rasa_url(index)}{path}{separator}token={self.api_token}",
+                         body)
+
+    def say(self, sender: str, text: str, index: int = 0) -> list[dict]:
+        """One REST turn: the bot's messages in answer to ``text``."""
+        return http_json("POST", f"{self.rasa_url(index)}/webhooks/rest/webhook",
+                         {"sender": sender, "message": text})
