@@ -23,6 +23,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from connectors.limits import is_too_long, too_long_text
+
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
@@ -31,12 +33,7 @@ STATIC_FILES = {
     "chat.js": "application/javascript",
     "chat.css": "text/css",
 }
-MAX_MESSAGE_CHARS = 10_000
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-TOO_LONG = (
-    "Votre message est trop long ({length} caractères, maximum {limit}). "
-    "Pouvez-vous le raccourcir ou l'envoyer en plusieurs fois ?"
-)
 
 
 class RecentIds:
@@ -140,10 +137,8 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str) or not text.strip():
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
-            if len(text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(
-                    session_id, TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS)
-                )
+            if is_too_long(text):
+                await output.send_text_message(session_id, too_long_text(text))
                 logger.info("webchat.message.too_long length=%d", len(text))
                 return
             message_id = data.get("message_id")

@@ -10,7 +10,10 @@ default, PostgreSQL by URL):
     one at a time, in order per sender: an item is handed out only when every earlier item of
     the same sender is ``done`` or ``failed`` and none is ``processing``. An item left
     ``processing`` by a killed process goes back to ``pending`` with
-    :meth:`Store.inbox_release_stale`, so a ``kill -9`` loses nothing.
+    :meth:`Store.inbox_release_orphans` (its claimant's liveness lease expired) or
+    :meth:`Store.inbox_release_stale` (claimed too long ago), so a ``kill -9`` loses nothing.
+    :meth:`Store.turn_commit` marks an item done together with the replies of its turn, so a
+    turn interrupted by a crash leaves no reply behind and runs again without repeating one.
 ``x_outbox``
     Replies not sent yet, in order per recipient (``seq``). A recipient's later replies wait
     until the earlier ones are ``sent`` or ``failed_permanent``; other recipients are not
@@ -21,8 +24,8 @@ default, PostgreSQL by URL):
     cursor in the same transaction as the events it stored: a restart neither loses nor
     repeats.
 ``x_lease``
-    One row per singleton job (the poller). Held until ``expires_at``, renewed by its holder,
-    taken over by anyone once expired.
+    One row per singleton job (the poller) and per live server process (its liveness). Held
+    until ``expires_at``, renewed by its holder, taken over by anyone once expired.
 ``x_invitation``
     When each author last received a public invitation to DM (at most one per period).
 
@@ -78,6 +81,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -246,6 +250,7 @@ class OutboxItem:
     attempts: int  # including the attempt that outbox_next_due just reserved
     next_attempt_at: datetime
     last_error_code: str | None
+    created_at: datetime | None = None  # when the reply was queued
 
 
 def backoff_delay(
@@ -296,6 +301,7 @@ def _outbox_item(row: Any) -> OutboxItem:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error_code=row.last_error_code,
+        created_at=row.created_at,
     )
 
 
@@ -541,6 +547,75 @@ class Store:
             logger.warning("x_store.inbox.stale released=%d failed=%d", released, failed)
         return released
 
+    def inbox_release_orphans(
+        self, lease_prefix: str, max_attempts: int = 5, now: datetime | None = None
+    ) -> int:
+        """Put ``processing`` items back to ``pending`` when their claimant has no live lease
+        named ``lease_prefix + claimed_by`` (each process renews its own: see
+        :meth:`lease_acquire`). A killed process's items are thus released as soon as its
+        lease expires, however long a turn may legitimately take. Items that already had
+        ``max_attempts`` claims are marked ``failed``. Returns how many went back to pending.
+        """
+        now = _utc(now or utcnow())
+        alive = exists().where(
+            x_lease.c.name == literal(lease_prefix) + x_inbox.c.claimed_by,
+            x_lease.c.expires_at > now,
+        )
+        orphan = and_(x_inbox.c.state == INBOX_PROCESSING, ~alive)
+        with self._session.begin() as session:
+            failed = session.execute(
+                update(x_inbox)
+                .where(orphan, x_inbox.c.attempts >= max_attempts)
+                .values(state=INBOX_FAILED, processed_at=now, last_error="orphan_max_attempts")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            released = session.execute(
+                update(x_inbox)
+                .where(orphan)
+                .values(state=INBOX_PENDING, claimed_by=None, claimed_at=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if released or failed:
+            logger.warning("x_store.inbox.orphans released=%d failed=%d", released, failed)
+        return released
+
+    def turn_commit(
+        self,
+        item_id: int,
+        worker: str,
+        replies: Iterable[tuple[str, str]],
+        cursors: dict[str, str | None] | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Finish a handled inbox item in one transaction: mark it done, queue its replies
+        (``(recipient_id, text)``, in order) and write ``cursors``.
+
+        Refused (False, nothing written) if another worker has claimed the item since
+        (``worker`` lost it, e.g. taken for dead): that worker commits the turn instead. A
+        process killed before this call leaves no reply behind, so the turn can run again
+        without repeating anything."""
+        now = _utc(now or utcnow())
+        mine = or_(
+            x_inbox.c.state == INBOX_PENDING,
+            and_(x_inbox.c.state == INBOX_PROCESSING, x_inbox.c.claimed_by == worker),
+        )
+        with self._session.begin() as session:
+            done = session.execute(
+                update(x_inbox)
+                .where(x_inbox.c.id == item_id, mine)
+                .values(state=INBOX_DONE, processed_at=now, payload=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if done != 1:
+                logger.warning("x_store.inbox.commit_refused id=%s worker=%s", item_id, worker)
+                return False
+            for recipient_id, text in replies:
+                self._outbox_insert(session, recipient_id, text, now)
+            for name, value in (cursors or {}).items():
+                self._cursor_write(session, name, value, now)
+        logger.debug("x_store.inbox.committed id=%s", item_id)
+        return True
+
     def inbox_get(self, item_id: int) -> InboxItem | None:
         with self._session.begin() as session:
             row = session.execute(select(x_inbox).where(x_inbox.c.id == item_id)).one_or_none()
@@ -565,6 +640,19 @@ class Store:
 
         ``conversation_key`` defaults to ``recipient_id`` (one DM conversation per person)."""
         now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            item_id = self._outbox_insert(session, recipient_id, text, now, conversation_key)
+        logger.debug("x_store.outbox.enqueued id=%s", item_id)
+        return item_id
+
+    @staticmethod
+    def _outbox_insert(
+        session: OrmSession,
+        recipient_id: str,
+        text: str,
+        now: datetime,
+        conversation_key: str | None = None,
+    ) -> int:
         next_seq = (
             select(func.coalesce(func.max(x_outbox.c.seq), 0) + 1)
             .where(x_outbox.c.recipient_id == recipient_id)
@@ -572,7 +660,7 @@ class Store:
         )
         for _ in range(SEQ_RETRIES):
             try:
-                with self._session.begin() as session:
+                with session.begin_nested():
                     result = session.execute(
                         insert(x_outbox).values(
                             recipient_id=recipient_id,
@@ -585,11 +673,9 @@ class Store:
                             created_at=now,
                         )
                     )
-                    item_id = result.inserted_primary_key[0]
             except IntegrityError:  # a concurrent enqueue took the same seq (PostgreSQL)
                 continue
-            logger.debug("x_store.outbox.enqueued id=%s", item_id)
-            return item_id
+            return result.inserted_primary_key[0]
         raise RuntimeError("x_store.outbox.enqueue_contended")
 
     def outbox_next_due(
@@ -682,6 +768,16 @@ class Store:
         with self._session.begin() as session:
             row = session.execute(select(x_outbox).where(x_outbox.c.id == item_id)).one_or_none()
         return None if row is None else _outbox_item(row)
+
+    def outbox_external_ids(self, recipient_id: str) -> set[str]:
+        """The X ids of the replies already recorded as sent to ``recipient_id``."""
+        with self._session.begin() as session:
+            return set(session.execute(
+                select(x_outbox.c.external_id).where(
+                    x_outbox.c.recipient_id == recipient_id,
+                    x_outbox.c.external_id.isnot(None),
+                )
+            ).scalars())
 
     def outbox_pending_count(self) -> int:
         with self._session.begin() as session:

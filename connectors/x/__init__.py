@@ -4,7 +4,9 @@ Modules: ``signatures`` (CRC answer, webhook signature check), ``payloads`` (the
 that knows X's webhook and v2 formats), ``render`` (text for X DMs and the public invitation),
 ``config`` (the credentials section), ``client`` (tweepy's AsyncClient, optionally pointed at
 another origin such as the sandbox), ``output`` (``XOutput``: replies into the durable outbox),
-``runtime`` (store, client, inbox workers and outbox sender) and ``channel`` (``XInput``).
+``runtime`` (store, client, inbox workers and outbox sender), ``polling`` (polling mode: X's
+lists read into the inbox by one process at a time), ``replay`` (a saved turn's messages, after
+a crash) and ``channel`` (``XInput``).
 
 ``XInput`` is imported on first use, so that the pure modules stay importable without Rasa.
 """

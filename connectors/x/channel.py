@@ -1,4 +1,8 @@
-"""The X channel for Rasa (webhook mode): ``XInput`` and its routes.
+"""The X channel for Rasa: ``XInput`` and its routes.
+
+Two modes (``mode:`` in the credentials): ``webhook``, X posts each event to the routes below;
+``polling``, for accounts without webhook access, the runtime's poller reads X's lists instead
+(``connectors/x/polling.py``; the routes stay, and an event that comes both ways is stored once).
 
 ``/webhooks/x/webhook``:
 
@@ -33,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 class XInput(InputChannel):
-    """X direct messages and public mentions, through X's webhooks."""
+    """X direct messages and public mentions, through X's webhooks or by polling."""
 
     @classmethod
     def name(cls) -> str:
@@ -63,7 +67,7 @@ class XInput(InputChannel):
 
         @x_webhook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
-            await runtime.start()
+            await runtime.start(app)
 
         @x_webhook.listener("before_server_stop")
         async def stop(app: Any, loop: Any) -> None:
@@ -71,7 +75,8 @@ class XInput(InputChannel):
 
         @x_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "ready": runtime.ready})
+            return response.json({"status": "ok", "ready": runtime.ready,
+                                  "mode": settings.mode})
 
         @x_webhook.route("/webhook", methods=["GET"])
         async def crc(request: Request) -> HTTPResponse:

@@ -55,6 +55,18 @@ class XSettings:
     max_body_bytes: int = 1_000_000
     # An inbox item claimed longer ago than this is taken to belong to a dead process.
     stale_after_seconds: float = 300.0
+    # A server process that has not renewed its liveness lease for this long is taken for dead:
+    # the messages it was handling go back to the queue (kill -9, power loss).
+    liveness_seconds: float = 30.0
+    # Polling mode (connectors/x/polling.py). DMs: GET /2/dm_events allows 300 requests per
+    # 15 minutes (one every 3 s); mentions and hashtag search 450 each (one every 2 s).
+    poll_interval_seconds: float = 5.0
+    poll_tweets_interval_seconds: float = 10.0
+    # Only one process polls: the holder of a database lease that lasts this long unless
+    # renewed; another process takes over at most this long after the holder died.
+    poll_lease_seconds: float = 30.0
+    # On the very first start, DMs and tweets of the last this-many seconds are answered.
+    poll_backfill_seconds: float = 600.0
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> XSettings:
@@ -69,9 +81,6 @@ class XSettings:
         mode = _text(credentials, "mode") or "webhook"
         if mode not in MODES:
             raise XConfigError(f"x channel: `mode` must be one of {', '.join(MODES)}")
-        if mode == "polling":
-            raise XConfigError("x channel: mode `polling` is not implemented yet; "
-                               "use `webhook`")
         hashtags = credentials.get("hashtags", list(DEFAULT_HASHTAGS))
         if isinstance(hashtags, str):
             hashtags = [part for part in re.split(r"[\s,]+", hashtags) if part]
@@ -98,6 +107,7 @@ class XSettings:
         if period <= 0 or workers < 1:
             raise XConfigError("x channel: `invitation_period_hours` and `workers` "
                                "must be positive")
+        durations = {key: _seconds(credentials, key) for key in _DURATIONS}
         ingress_port = _text(credentials, "ingress_port")
         if ingress_port and not (ingress_port.isdigit() and 0 < int(ingress_port) < 65536):
             raise XConfigError("x channel: `ingress_port` must be a TCP port number")
@@ -113,4 +123,23 @@ class XSettings:
             workers=workers,
             ingress_port=int(ingress_port) if ingress_port else None,
             ingress_host=_text(credentials, "ingress_host") or "127.0.0.1",
+            **{key: value for key, value in durations.items() if value is not None},
         )
+
+
+# Optional durations in seconds, each positive.
+_DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
+              "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds")
+
+
+def _seconds(credentials: Mapping[str, Any], key: str) -> float | None:
+    value = credentials.get(key)
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise XConfigError(f"x channel: `{key}` must be a number of seconds") from None
+    if isinstance(value, bool) or not seconds > 0 or seconds == float("inf"):
+        raise XConfigError(f"x channel: `{key}` must be a positive number of seconds")
+    return seconds

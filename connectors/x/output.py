@@ -1,9 +1,13 @@
 """``XOutput``: the assistant's messages to a person, queued in the durable outbox as DMs.
 
-Nothing is sent from here: each part goes to ``x_outbox`` (``Store.outbox_enqueue``) and the
-runtime's sender task delivers it (rate limits, retries, 403). Buttons become numbered options
+Nothing is sent from here: each part goes to ``x_outbox`` and the runtime's sender task
+delivers it (rate limits, retries, 403). Buttons become numbered options
 (``render.render_buttons``); the options last shown to a person are kept in the store
 (cursor ``x.options.<id>``) so that "1" or the option's title maps back to its payload.
+
+The replies of a turn (the answer to one inbox item) are kept until the turn ends, then queued
+in the same transaction that marks the item done (``Store.turn_commit``): a server killed
+mid-turn leaves no reply behind, and the turn runs again without repeating any.
 """
 
 from __future__ import annotations
@@ -40,10 +44,11 @@ def button_options(buttons: Any) -> list[dict[str, str]]:
 class XOutput(OutputChannel):
     """Queues DMs for the sender task.
 
-    ``turn=True`` (a reply to the person's message): the options to remember are written once,
-    at the end of the turn (:meth:`XRuntime` calls :meth:`finish_turn`); a turn that shows
-    text without buttons forgets earlier options. ``turn=False`` (a push, e.g. the lawyer's
-    desk): each message updates the options at once.
+    ``turn=True`` (a reply to the person's message): the replies and the options to remember
+    are written once, at the end of the turn, with the inbox item (the runtime calls
+    :meth:`commit`); a turn that shows text without buttons forgets earlier options.
+    ``turn=False`` (a push, e.g. the lawyer's desk): each message is queued, and updates the
+    options, at once.
     """
 
     @classmethod
@@ -54,6 +59,7 @@ class XOutput(OutputChannel):
         self._runtime = runtime
         self._turn = turn
         self._sent: dict[str, list[dict[str, str]] | None] = {}
+        self._replies: list[tuple[str, str]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         if await self._enqueue(recipient_id, text):
@@ -88,11 +94,24 @@ class XOutput(OutputChannel):
         # Raw JSON is meant for rich clients; it is never shown to a person on X.
         logger.info("x.output.custom_skipped")
 
-    async def finish_turn(self) -> None:
-        """Write the options of this turn (see the class docstring)."""
+    async def add_reply(self, recipient_id: str, text: str) -> None:
+        """A message outside Rasa's turn (e.g. a refusal): the options last shown stay."""
+        await self._enqueue(recipient_id, text)
+
+    async def commit(self, item_id: int) -> bool:
+        """Queue the replies of this turn and write its options, in the transaction that marks
+        inbox item ``item_id`` done; False if another worker took the item over meanwhile."""
+        runtime = self._runtime
+        replies, self._replies = self._replies, []
         sent, self._sent = self._sent, {}
-        for recipient_id, options in sent.items():
-            await self._store_options(recipient_id, options)
+        cursors = {options_cursor(recipient_id): _options_value(options)
+                   for recipient_id, options in sent.items()}
+        committed = await runtime.run_db(runtime.store.turn_commit, item_id,
+                                         runtime.worker_name, replies, cursors)
+        if committed and replies:
+            logger.info("x.outbox.enqueued item_id=%s replies=%d", item_id, len(replies))
+            runtime.wake_sender()
+        return committed
 
     async def _enqueue(self, recipient_id: str, text: str) -> bool:
         if self._runtime.store is None:
@@ -101,6 +120,9 @@ class XOutput(OutputChannel):
             logger.warning("x.output.bad_recipient")
             return False
         parts = render.split_text(text or "")
+        if self._turn:
+            self._replies.extend((str(recipient_id), part) for part in parts)
+            return bool(parts)
         for part in parts:
             item_id = await self._runtime.run_db(
                 self._runtime.store.outbox_enqueue, str(recipient_id), part)
@@ -116,6 +138,9 @@ class XOutput(OutputChannel):
 
     async def _store_options(self, recipient_id: str,
                              options: list[dict[str, str]] | None) -> None:
-        value = json.dumps(options, ensure_ascii=False) if options else None
-        await self._runtime.run_db(
-            self._runtime.store.cursor_set, options_cursor(recipient_id), value)
+        await self._runtime.run_db(self._runtime.store.cursor_set,
+                                   options_cursor(recipient_id), _options_value(options))
+
+
+def _options_value(options: list[dict[str, str]] | None) -> str | None:
+    return json.dumps(options, ensure_ascii=False) if options else None

@@ -13,6 +13,11 @@ Account Activity API is being replaced by the X Activity API) touches one file. 
 - v2 ``GET /2/dm_events`` pages (``MessageCreate`` events) and v2 tweet pages (mentions,
   recent search) with ``includes.users``. Request the fields listed in ``DM_EVENT_FIELDS``,
   ``TWEET_FIELDS`` and the matching expansions: without them the pages cannot be parsed.
+  Polling mode builds its requests here too (``dm_events_request``, ``mentions_request``,
+  ``search_request``) and reads whole pages (``parse_dm_events_page``, ``parse_tweets_page``:
+  the events, the ids bounding the page and the token of the next, older, page).
+- Snowflake ids: X's ids grow with time (milliseconds since X's epoch, shifted by 22 bits),
+  which polling uses to compare ids with times (``snowflake_at``, ``snowflake_time``).
 
 Every parser returns every event of a batch, in order, minus the account's own DMs and
 tweets (X echoes them). A body of the wrong shape raises ``MalformedPayload``, a ValueError
@@ -38,6 +43,11 @@ TWEET_FIELDS = ("id", "text", "author_id", "created_at", "entities", "referenced
                 "note_tweet")
 TWEET_EXPANSIONS = ("author_id",)
 USER_FIELDS = ("username",)
+# v2 lists read by polling mode: the largest page X serves, and how far back recent search goes.
+MAX_PAGE_RESULTS = 100
+SEARCH_RECENT_WINDOW = timedelta(days=7)
+SNOWFLAKE_EPOCH_MS = 1_288_834_974_657  # 2010-11-04T01:42:54.657Z
+SNOWFLAKE_TIME_SHIFT = 22
 
 XAA_DM_EVENTS = frozenset({"dm.received", "dm.sent"})
 XAA_MENTION_EVENTS = frozenset({"post.mention.create"})
@@ -96,6 +106,41 @@ class InboundTweet:
 Inbound = InboundDM | InboundTweet
 
 
+@dataclass(frozen=True)
+class SentDM:
+    """A direct message the account sent (read back from ``GET /2/dm_events``)."""
+
+    event_id: str
+    recipient_id: str
+    text: str
+    created_at_ms: int | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a v2 list, newest first.
+
+    ``inbound``: the DMs to the account or the tweets not written by it, in the page's order.
+    ``sent``: the account's own DMs (DM pages only). ``newest_id`` / ``oldest_id`` bound every
+    item of the page, skipped ones included (None for an empty page); ``next_token`` asks
+    for the next, older, page (None on the last one).
+    """
+
+    inbound: tuple[Inbound, ...]
+    sent: tuple[SentDM, ...]
+    newest_id: str | None
+    oldest_id: str | None
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A v2 GET: the route and its query parameters (to send as they are)."""
+
+    route: str
+    params: Mapping[str, str]
+
+
 # Public entry points
 
 
@@ -133,17 +178,29 @@ def parse_dm_events(body: Any, account_id: str) -> list[InboundDM]:
     Other event types (``ParticipantsJoin``/``Leave``) and group conversations are skipped:
     the assistant only talks one to one. Usernames come from ``includes.users``.
     """
+    page = parse_dm_events_page(body, account_id)
+    return [dm for dm in page.inbound if isinstance(dm, InboundDM)]
+
+
+def parse_dm_events_page(body: Any, account_id: str) -> Page:
+    """A whole ``GET /2/dm_events`` page: the DMs to the account, the account's own DMs, the
+    ids bounding the page and ``meta.next_token``."""
     root = _obj(body, "body")
     data = root.get("data")
-    if data is None:
-        return []
+    items = [] if data is None else _list(data, "data")
     users = _v2_users(root.get("includes"), "includes")
-    out = []
-    for index, item in enumerate(_list(data, "data")):
-        dm = _v2_dm(item, f"data[{index}]", users, account_id)
-        if dm is not None:
-            out.append(dm)
-    return out
+    inbound: list[Inbound] = []
+    sent: list[SentDM] = []
+    for index, item in enumerate(items):
+        message = _v2_message(item, f"data[{index}]", users)
+        if message is None:
+            continue
+        if message.sender_id == account_id:
+            sent.append(SentDM(message.event_id, message.recipient_id, message.text,
+                               message.created_at_ms))
+        elif message.recipient_id == account_id:
+            inbound.append(message)
+    return _page(root, items, inbound, sent)
 
 
 def parse_tweets(body: Any, account_id: str) -> list[InboundTweet]:
@@ -157,6 +214,74 @@ def parse_tweets(body: Any, account_id: str) -> list[InboundTweet]:
         (item, f"data[{index}]") for index, item in enumerate(_list(data, "data"))]
     tweets = [_v2_tweet(item, where, users) for item, where in items]
     return [tweet for tweet in tweets if tweet.author_id != account_id]
+
+
+def parse_tweets_page(body: Any, account_id: str) -> Page:
+    """A whole page of mentions or recent search: its tweets minus the account's, the ids
+    bounding the page and ``meta.next_token``."""
+    root = _obj(body, "body")
+    data = root.get("data")
+    items = [] if data is None else _list(data, "data")
+    tweets = parse_tweets(root, account_id)
+    return _page(root, items, list(tweets), [])
+
+
+def dm_events_request(pagination_token: str | None = None) -> ListRequest:
+    """``GET /2/dm_events``: the account's most recent DM events, ``MessageCreate`` only."""
+    params = {
+        "dm_event.fields": ",".join(DM_EVENT_FIELDS),
+        "event_types": "MessageCreate",
+        "expansions": ",".join(DM_EVENT_EXPANSIONS),
+        "user.fields": ",".join(USER_FIELDS),
+        "max_results": str(MAX_PAGE_RESULTS),
+    }
+    if pagination_token:
+        params["pagination_token"] = pagination_token
+    return ListRequest("/2/dm_events", params)
+
+
+def conversation_events_request(participant_id: str) -> ListRequest:
+    """``GET /2/dm_conversations/with/:id/dm_events``: the last DM events with one person."""
+    return ListRequest(f"/2/dm_conversations/with/{_id(participant_id, 'participant_id')}"
+                       "/dm_events", dm_events_request().params)
+
+
+def mentions_request(account_id: str, since_id: str | int | None = None,
+                     pagination_token: str | None = None) -> ListRequest:
+    """``GET /2/users/:id/mentions``, newer than ``since_id`` (exclusive)."""
+    params = _tweet_list_params(since_id)
+    if pagination_token:
+        params["pagination_token"] = pagination_token
+    return ListRequest(f"/2/users/{_id(account_id, 'account_id')}/mentions", params)
+
+
+def search_request(hashtags: Iterable[str], since_id: str | int | None = None,
+                   next_token: str | None = None) -> ListRequest:
+    """``GET /2/tweets/search/recent`` for original posts with one of ``hashtags``."""
+    params = {"query": hashtag_query(hashtags), **_tweet_list_params(since_id)}
+    if next_token:
+        params["next_token"] = next_token
+    return ListRequest("/2/tweets/search/recent", params)
+
+
+def hashtag_query(hashtags: Iterable[str]) -> str:
+    """A search query for any of ``hashtags``, retweets left out: ``(#a OR #b) -is:retweet``."""
+    tags = sorted({tag.strip().lstrip("#\uff03") for tag in hashtags} - {""})
+    if not tags or any(not re.fullmatch(r"\w+", tag) for tag in tags):
+        raise ValueError("hashtags must be words (letters, digits, underscore)")
+    return "(" + " OR ".join(f"#{tag}" for tag in tags) + ") -is:retweet"
+
+
+def snowflake_at(moment: datetime) -> int:
+    """The smallest id X could give to something created at ``moment`` (aware datetime)."""
+    millis = (moment - _EPOCH) // timedelta(milliseconds=1)
+    return max(millis - SNOWFLAKE_EPOCH_MS, 0) << SNOWFLAKE_TIME_SHIFT
+
+
+def snowflake_time(snowflake: str | int) -> datetime:
+    """When the id ``snowflake`` was made (to the millisecond)."""
+    millis = (int(snowflake) >> SNOWFLAKE_TIME_SHIFT) + SNOWFLAKE_EPOCH_MS
+    return _EPOCH + timedelta(milliseconds=millis)
 
 
 def is_for_us(
@@ -257,9 +382,31 @@ def _v1_dm(
                      users.get(sender_id), quick_reply)
 
 
-def _v2_dm(
-    value: Any, where: str, users: Mapping[str, str | None], account_id: str
-) -> InboundDM | None:
+def _page(root: Mapping[str, Any], items: list[Any], inbound: list[Inbound],
+          sent: list[SentDM]) -> Page:
+    ids = [int(_id(_obj(item, f"data[{index}]").get("id"), f"data[{index}].id"))
+           for index, item in enumerate(items)]
+    meta = root.get("meta")
+    token = None if meta is None else _opt_str(_obj(meta, "meta").get("next_token"),
+                                                "meta.next_token")
+    return Page(tuple(inbound), tuple(sent),
+                str(max(ids)) if ids else None, str(min(ids)) if ids else None, token or None)
+
+
+def _tweet_list_params(since_id: str | int | None) -> dict[str, str]:
+    params = {
+        "tweet.fields": ",".join(TWEET_FIELDS),
+        "expansions": ",".join(TWEET_EXPANSIONS),
+        "user.fields": ",".join(USER_FIELDS),
+        "max_results": str(MAX_PAGE_RESULTS),
+    }
+    if since_id is not None:
+        params["since_id"] = _id(since_id, "since_id")
+    return params
+
+
+def _v2_message(value: Any, where: str, users: Mapping[str, str | None]) -> InboundDM | None:
+    """A one-to-one ``MessageCreate`` event, whoever sent it (None for other events)."""
     event = _obj(value, where)
     if _str(event.get("event_type"), f"{where}.event_type") != "MessageCreate":
         return None
@@ -279,8 +426,6 @@ def _v2_dm(
     if sender_id not in (low, high):
         raise MalformedPayload(f"{where}.sender_id: not a participant of the conversation")
     recipient_id = high if sender_id == low else low
-    if sender_id == account_id or recipient_id != account_id:
-        return None
     return InboundDM(event_id, sender_id, recipient_id, text, created_ms,
                      users.get(sender_id), None)
 

@@ -1,14 +1,23 @@
 """What the X channel runs while the server is up: the store, the API client, the inbox
-workers that feed Rasa, and the sender that delivers the outbox.
+workers that feed Rasa, the sender that delivers the outbox, and in polling mode the poller.
 
 Created by ``XInput`` in sanic's ``after_server_start`` and stopped in ``before_server_stop``;
 every task is kept referenced and cancelled on stop. Database calls run in a small thread pool
 (``run_db``), never on the event loop.
 
-Flow: the webhook stores each DM and each tweet meant for us in ``x_inbox`` and wakes the
-workers. A worker claims the next item (in order per person), hands a DM to Rasa as a
-``UserMessage`` whose output channel (``XOutput``) queues the replies in ``x_outbox``, or answers
-a tweet with one public invitation to DM per person and period. The sender drains the outbox.
+Flow: the webhook (or, in polling mode, the poller: ``connectors/x/polling.py``) stores each DM
+and each tweet meant for us in ``x_inbox`` and wakes the workers. A worker claims the next item
+(in order per person), hands a DM to Rasa as a ``UserMessage`` whose output channel
+(``XOutput``) collects the replies, then queues them in ``x_outbox`` in the transaction that
+marks the item done; or it answers a tweet with one public invitation to DM per person and
+period. The sender drains the outbox.
+
+Crashes (``kill -9``): each process renews a liveness lease (``x.alive.<worker>``); the items a
+dead process was handling go back to the queue once its lease expires. A turn interrupted before
+Rasa saved it runs again (none of its replies had been queued); a turn Rasa saved but whose
+replies were not queued yet is not run again: its replies are read back from the saved
+conversation (``connectors/x/replay.py``). A reply X accepted just before the crash, but not
+recorded as sent, is looked up in the conversation on X before being sent again.
 """
 
 from __future__ import annotations
@@ -29,13 +38,22 @@ import aiohttp
 import tweepy
 from rasa.core.channels.channel import UserMessage
 
+from connectors.limits import is_too_long, too_long_text
 from connectors.x import render
-from connectors.x.client import XApiClient
+from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient
 from connectors.x.config import XSettings
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor
-from connectors.x.payloads import Inbound, InboundTweet, is_for_us
+from connectors.x.payloads import (
+    Inbound,
+    InboundTweet,
+    conversation_events_request,
+    is_for_us,
+    parse_dm_events_page,
+)
+from connectors.x.polling import Poller, response_json
+from connectors.x.replay import turn_messages
 from permanence.settings import database_url
 from permanence.x_store import InboxEvent, InboxItem, OutboxItem, Store, backoff_delay, utcnow
 
@@ -45,11 +63,14 @@ T = TypeVar("T")
 
 POLL_SECONDS = 0.25  # workers and sender look at the store at least this often
 STALE_SWEEP_SECONDS = 60.0
-OUTBOX_HOLD_SECONDS = 60.0
+# A reply being sent is reserved this long: more than a request may take.
+OUTBOX_HOLD_SECONDS = REQUEST_TIMEOUT_SECONDS + 5.0
 OUTBOX_MAX_ATTEMPTS = 20
 STOP_GRACE_SECONDS = 10.0
 RATE_LIMIT_FALLBACK = timedelta(seconds=60)
 INVITATION_VARIANT_CURSOR = "x.invitation.variant"
+ALIVE_LEASE_PREFIX = "x.alive."
+CLOCK_SKEW = timedelta(seconds=2)
 
 
 class XRuntime:
@@ -61,7 +82,7 @@ class XRuntime:
         self.on_new_message = on_new_message
         self.account_id = settings.account_id
         self.account_username = settings.account_username
-        self.worker_name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store: Store | None = None
         self.client: XApiClient | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -73,6 +94,8 @@ class XRuntime:
         self._send_paused_until: datetime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.ingress: WebhookIngress | None = None
+        self.poller: Poller | None = None
+        self._app: Any = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -81,8 +104,11 @@ class XRuntime:
         """True once the store is open and the account is known (webhooks can be accepted)."""
         return self.store is not None and bool(self.account_id and self.account_username)
 
-    async def start(self) -> None:
+    async def start(self, app: Any = None) -> None:
+        """Open the store and start the tasks. ``app``: the sanic app, whose ``ctx.agent``
+        holds the saved conversations (read back after a crash)."""
         settings = self.settings
+        self._app = app
         self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
                                             thread_name_prefix="x-store")
         self._inbox_wake = asyncio.Event()
@@ -98,6 +124,7 @@ class XRuntime:
         )
         self._loop = asyncio.get_running_loop()
         await self._release_stale()
+        self._spawn(self._liveness_loop(), self._tasks)
         self._spawn(self._account_then_workers(), self._tasks)
         self._spawn(self._sender_loop(), self._tasks)
         if settings.ingress_port:
@@ -107,6 +134,8 @@ class XRuntime:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self.poller is not None:
+            await self.poller.stop()
         if self.ingress is not None:
             await self.run_db(self.ingress.stop)
             self.ingress = None
@@ -125,6 +154,10 @@ class XRuntime:
             await self.client.aclose()
             self.client = None
         if self.store is not None:
+            try:
+                await self.run_db(self.store.lease_release, self._alive_lease, self.worker_name)
+            except Exception:  # noqa: BLE001 - it expires anyway
+                logger.exception("x.liveness.release_error")
             await self.run_db(self.store.close)
             self.store = None
         if self._executor is not None:
@@ -149,6 +182,30 @@ class XRuntime:
         if self._outbox_wake is not None:
             self._outbox_wake.set()
 
+    def wake_workers(self) -> None:
+        if self._inbox_wake is not None:
+            self._inbox_wake.set()
+
+    @property
+    def _alive_lease(self) -> str:
+        return ALIVE_LEASE_PREFIX + self.worker_name
+
+    async def _liveness_loop(self) -> None:
+        """Renew this process's liveness, and release the items of processes that lost theirs."""
+        ttl = self.settings.liveness_seconds
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                await self._renew_liveness()
+                if await self.run_db(self.store.inbox_release_orphans, ALIVE_LEASE_PREFIX):
+                    self.wake_workers()
+            except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
+                logger.exception("x.liveness.error")
+
+    async def _renew_liveness(self) -> None:
+        await self.run_db(self.store.lease_acquire, self._alive_lease, self.worker_name,
+                          self.settings.liveness_seconds)
+
     async def _account_then_workers(self) -> None:
         delay = 1.0
         while not (self.account_id and self.account_username):
@@ -167,6 +224,9 @@ class XRuntime:
             {"id": self.account_id, "username": self.account_username}))
         for index in range(self.settings.workers):
             self._spawn(self._worker_loop(index), self._workers)
+        if self.settings.mode == "polling" and not self._stopping:
+            self.poller = Poller(self)
+            self._spawn(self.poller.run(), self._tasks)
 
     # ---------------------------------------------------------------- inbox
 
@@ -208,8 +268,11 @@ class XRuntime:
                          self.settings.hashtags)
 
     async def _release_stale(self) -> None:
+        # Ours first: after a long stall of this loop, our own lease may have run out.
+        await self._renew_liveness()
         older_than = utcnow() - timedelta(seconds=self.settings.stale_after_seconds)
         released = await self.run_db(self.store.inbox_release_stale, older_than)
+        released += await self.run_db(self.store.inbox_release_orphans, ALIVE_LEASE_PREFIX)
         if released:
             logger.warning("x.inbox.released_stale count=%d", released)
 
@@ -234,11 +297,15 @@ class XRuntime:
     async def _handle(self, item: InboxItem) -> None:
         try:
             if item.kind == "dm":
-                await self._handle_dm(item)
-            else:
-                await self._handle_tweet(item)
+                if await self._handle_dm(item):
+                    logger.info("x.inbox.done id=%s event_id=%s", item.id, item.event_id)
+                else:
+                    logger.warning("x.inbox.taken_over id=%s event_id=%s",
+                                   item.id, item.event_id)
+                return
+            await self._handle_tweet(item)
         except asyncio.CancelledError:
-            raise  # left processing; released as stale later
+            raise  # left processing; released once this process's liveness lease expires
         except Exception as exc:  # noqa: BLE001 - the boundary: one bad item must not stop us
             logger.exception("x.inbox.error id=%s event_id=%s", item.id, item.event_id)
             await self._finish(item, error=type(exc).__name__)
@@ -277,26 +344,51 @@ class XRuntime:
             return chosen
         return text.lstrip().lstrip("/")
 
-    async def _handle_dm(self, item: InboxItem) -> None:
+    async def _handle_dm(self, item: InboxItem) -> bool:
+        """Run the turn of a DM and commit it (item done, replies queued); False if another
+        worker took the item over meanwhile. An item claimed again after a crash whose turn
+        Rasa had already saved is not run again: its replies are read back."""
         payload = item.payload or {}
+        output = XOutput(self, turn=True)
+        message_id = item.event_id.removeprefix("dm:")
+        saved = await self._saved_turn(item.sender_id, message_id) if item.attempts > 1 else None
+        if saved is not None:
+            logger.warning("x.dm.replayed event_id=%s sender_id=%s messages=%d",
+                           item.event_id, item.sender_id, len(saved))
+            for bot_message in saved:
+                await output.send_response(item.sender_id, bot_message)
+            return await output.commit(item.id)
         text = payload.get("text") or ""
+        if is_too_long(text):  # over X's own DM limit: refused as on the web chat
+            logger.info("x.dm.too_long event_id=%s length=%d", item.event_id, len(text))
+            # Not a turn of Rasa's: the options last shown stay valid.
+            await output.add_reply(item.sender_id, too_long_text(text))
+            return await output.commit(item.id)
         message_text = await self.message_text(item.sender_id, text,
                                                payload.get("quick_reply_payload"))
         if not message_text.strip():
             logger.info("x.dm.empty event_id=%s", item.event_id)
-            return
-        output = XOutput(self, turn=True)
+            return await output.commit(item.id)
         message = UserMessage(
             message_text,
             output,
             sender_id=item.sender_id,
             input_channel="x",
-            message_id=item.event_id.removeprefix("dm:"),
+            message_id=message_id,
             metadata={"screen_name": payload.get("screen_name")},
         )
         logger.info("x.dm.to_rasa event_id=%s sender_id=%s", item.event_id, item.sender_id)
         await self.on_new_message(message)
-        await output.finish_turn()
+        return await output.commit(item.id)
+
+    async def _saved_turn(self, sender_id: str, message_id: str) -> list[dict] | None:
+        """The assistant's messages in answer to ``message_id`` if Rasa saved that turn."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return None
+        tracker = await tracker_store.retrieve_full_tracker(sender_id)
+        return None if tracker is None else turn_messages(tracker.events, message_id)
 
     async def _handle_tweet(self, item: InboxItem) -> None:
         payload = item.payload or {}
@@ -370,6 +462,13 @@ class XRuntime:
         if item.text is None:  # already sent by a process that died before recording it
             await self.run_db(store.outbox_sent, item.id, None)
             return
+        if item.attempts > 1:  # an earlier attempt may have reached X unrecorded
+            sent_as = await self._sent_before(item)
+            if sent_as is not None:
+                await self.run_db(store.outbox_sent, item.id, sent_as)
+                logger.warning("x.outbox.found_sent id=%s recipient_id=%s dm_event_id=%s",
+                               item.id, item.recipient_id, sent_as)
+                return
         try:
             response = await self.client.create_direct_message(
                 participant_id=item.recipient_id, text=item.text, user_auth=True)
@@ -402,6 +501,27 @@ class XRuntime:
         await self.run_db(store.outbox_sent, item.id, external_id)
         logger.info("x.outbox.sent id=%s recipient_id=%s dm_event_id=%s",
                     item.id, item.recipient_id, external_id)
+
+    async def _sent_before(self, item: OutboxItem) -> str | None:
+        """The X id of this reply if the conversation on X already has it (sent by an attempt
+        whose process died before recording it), else None. Matched on the text, sent after
+        the reply was queued, and not yet attributed to another reply."""
+        request = conversation_events_request(item.recipient_id)
+        try:
+            response = await self.client.request("GET", request.route,
+                                                  params=dict(request.params), user_auth=True)
+            page = parse_dm_events_page(await response_json(response), self.account_id or "")
+            known = await self.run_db(self.store.outbox_external_ids, item.recipient_id)
+        except Exception as exc:  # noqa: BLE001 - cannot tell: send (at worst twice)
+            logger.warning("x.outbox.lookup_failed id=%s error=%s", item.id, _status(exc))
+            return None
+        since_ms = (item.created_at - CLOCK_SKEW).timestamp() * 1000 if item.created_at else 0
+        for dm in reversed(page.sent):  # oldest first
+            if (dm.recipient_id == item.recipient_id and dm.text == item.text
+                    and dm.event_id not in known
+                    and (dm.created_at_ms is None or dm.created_at_ms >= since_ms)):
+                return dm.event_id
+        return None
 
 
 def _status(exc: BaseException) -> str:

@@ -17,12 +17,13 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import yaml
+
+from sandbox.stack import wait_for
 
 T = TypeVar("T")
 
@@ -30,15 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 FIRST_REPLY_SECONDS = 2.0
 
-
-def wait_for(probe: Callable[[], T], timeout: float, interval: float = 0.05) -> T | None:
-    """The first truthy value of ``probe()`` within ``timeout`` seconds, else the last one."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def new_user_id() -> str:

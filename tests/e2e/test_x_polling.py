@@ -1,0 +1,177 @@
+"""The X channel in polling mode, end to end: the real Rasa server reads the X emulator's
+``GET /2/dm_events``, mentions and hashtag search (no webhook reaches it), answers through the
+emulator's API, and survives a ``kill -9`` mid-conversation without losing or repeating a DM.
+
+One stack of its own for the module (sandbox/stack.py), since the last test kills its Rasa.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import pytest
+
+from sandbox.stack import MODEL, Stack, wait_for
+
+T = TypeVar("T")
+
+# Fast polling for the test (the defaults follow X's rate limits: 5 s and 10 s), and short
+# leases so that the restarted server takes over at once.
+POLLING = {
+    "poll_interval_seconds": 0.5,
+    "poll_tweets_interval_seconds": 0.5,
+    "poll_lease_seconds": 4,
+    "liveness_seconds": 3,
+}
+URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
+PEOPLE = ["880000000000000011", "880000000000000012", "880000000000000013"]
+
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    servers = Stack(tmp_path_factory.mktemp("x_polling"), x_mode="polling", x_extra=POLLING)
+    with servers:
+        assert wait_for(lambda: health(servers)["ready"], 60, 0.3), "X channel not ready"
+        assert health(servers)["mode"] == "polling"
+        yield servers
+    for name in ("rasa", "rasa.restarted"):
+        if "Traceback" in servers.log(name):
+            print(servers.log(name)[-5000:])
+
+
+def health(stack: Stack) -> dict:
+    with urllib.request.urlopen(f"{stack.base_url}/webhooks/x/", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def send_dm(stack: Stack, user: str, text: str) -> str:
+    """The public writes to the account; nothing is delivered to the server (polling)."""
+    answer = stack.x_control("POST", "/_control/dm", {
+        "sender_id": user, "screen_name": f"citoyen{user[-6:]}", "text": text, "wait": False})
+    return answer["event_id"]
+
+
+def dms_to(stack: Stack, user: str) -> list[str]:
+    return [dm["text"] for dm in stack.x_control("GET", "/_control/outbox")["dms"]
+            if dm["recipient_id"] == user]
+
+
+def wait_dm_containing(stack: Stack, user: str, needle: str, timeout: float = 60) -> None:
+    assert wait_for(lambda: any(needle in text for text in dms_to(stack, user)), timeout, 0.2), (
+        f"no DM containing {needle!r} to {user}: {dms_to(stack, user)}")
+
+
+def db(stack: Stack, query: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(stack.db_path, timeout=30) as connection:
+        return connection.execute(query, params).fetchall()
+
+
+def message_ids(stack: Stack, user: str) -> list[str]:
+    """The X event ids of the person's messages as the tracker store kept them."""
+    rows = db(stack, "SELECT data FROM events WHERE sender_id = ? ORDER BY id", user)
+    events = [json.loads(data) for (data,) in rows]
+    return [event.get("message_id") for event in events if event.get("event") == "user"]
+
+
+def test_a_dm_is_read_by_polling_and_answered(stack: Stack) -> None:
+    user = "870000000000000001"
+    started = time.monotonic()
+    event_id = send_dm(stack, user, URBANISME)
+    first = wait_for(lambda: dms_to(stack, user), 30, 0.02)
+    elapsed = time.monotonic() - started
+    print(f"first reply {elapsed:.2f} s after the DM (polling every "
+          f"{POLLING['poll_interval_seconds']} s)")
+    assert first, "no reply"
+    assert "assistant automatisé" in first[0] and "pas avocat" in first[0]
+    wait_dm_containing(stack, user, "Acceptez-vous")
+    # It came through GET /2/dm_events: no webhook delivery of this DM reached the server.
+    deliveries = [d for d in stack.x_control("GET", "/_control/deliveries")
+                  if d["event_id"] == event_id]
+    assert all(d["status"] != 200 for d in deliveries)
+    polls = [r for r in stack.x_control("GET", "/_control/requests")
+             if r["path"] == "/2/dm_events"]
+    assert polls and polls[-1]["status"] == 200 and polls[-1]["auth"] == "oauth1"
+    assert db(stack, "SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
+        ("done",)]
+    assert message_ids(stack, user) == [event_id]
+
+
+def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) -> None:
+    account = stack.x_control("GET", "/_control/info")["account"]
+    author = "870000000000000002"
+    username = f"temoin{author[-6:]}"
+    words = "voisine Zéphyrine conteste pergola municipale Quimperlé"
+    tweet = stack.x_control("POST", "/_control/tweet", {
+        "author_id": author, "username": username,
+        "text": f"@{account['screen_name']} #droitautweet {words}", "wait": False})
+
+    def invitations(tweet_ids: set[str]) -> list[dict]:
+        return [t for t in stack.x_control("GET", "/_control/outbox")["tweets"]
+                if t["in_reply_to_tweet_id"] in tweet_ids]
+
+    assert wait_for(lambda: invitations({tweet["tweet_id"]}), 30, 0.2), "no invitation"
+    again = stack.x_control("POST", "/_control/tweet", {
+        "author_id": author, "username": username,
+        "text": f"#droitautweet @{account['screen_name']} encore une question", "wait": False})
+    assert wait_for(lambda: db(stack, "SELECT state FROM x_inbox WHERE event_id = ?",
+                               f"tweet:{again['tweet_id']}") == [("done",)], 30, 0.2)
+    time.sleep(1.5)  # several polling rounds of mentions and search
+    [reply] = invitations({tweet["tweet_id"], again["tweet_id"]})
+    reply_words = set(re.findall(r"\w+", reply["text"].casefold()))
+    tweet_words = set(re.findall(r"\w+", f"{words} droitautweet {username}".casefold()))
+    assert not reply_words & tweet_words, reply["text"]
+    assert account["id"] in reply["text"]  # the link to DM the account
+    # Found both as a mention and by the hashtag search: stored once.
+    assert db(stack, "SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
+              f"tweet:{tweet['tweet_id']}") == [(1,)]
+
+
+def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None:
+    # What every person must get: the same conversation, once, run without a crash.
+    control = "870000000000000003"
+    send_dm(stack, control, URBANISME)
+    wait_dm_containing(stack, control, "Acceptez-vous")
+    send_dm(stack, control, "1")
+    wait_dm_containing(stack, control, "Quelle administration")
+    time.sleep(1.5)
+    expected = dms_to(stack, control)
+
+    first_ids = {user: send_dm(stack, user, URBANISME) for user in PEOPLE}
+    placeholders = ",".join("?" * len(PEOPLE))
+
+    def states() -> list[str]:
+        return [state for (state,) in db(
+            stack, f"SELECT state FROM x_inbox WHERE event_id IN ({placeholders})",
+            *(f"dm:{event_id}" for event_id in first_ids.values()))]
+
+    # Kill once every first DM is polled and one of them is being handled.
+    def polled_and_handled() -> bool:
+        now = states()
+        return len(now) == len(PEOPLE) and any(state != "pending" for state in now)
+
+    polled = wait_for(polled_and_handled, 30, 0.01)
+    stack.kill_rasa()
+    assert polled, f"the first DMs were not polled and handled: {states()}"
+    at_kill = {user: len(dms_to(stack, user)) for user in PEOPLE}
+    print(f"inbox at the kill: {sorted(states())}; replies per person: {at_kill}; "
+          f"a whole conversation: {len(expected)}")
+    second_ids = {user: send_dm(stack, user, "1") for user in PEOPLE}  # while the server is down
+    stack.start_rasa()
+
+    def complete() -> bool:
+        return all(len(dms_to(stack, user)) >= len(expected) for user in PEOPLE)
+
+    assert wait_for(complete, 90, 0.5), {user: dms_to(stack, user) for user in PEOPLE}
+    time.sleep(2.0)  # a few polling and sending rounds: a duplicate would show up
+    for user in PEOPLE:
+        assert dms_to(stack, user) == expected, user
+        assert message_ids(stack, user) == [first_ids[user], second_ids[user]]

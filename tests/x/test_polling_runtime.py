@@ -1,0 +1,381 @@
+"""Polling mode and crash safety of the X channel's runtime, in process, against the real X
+emulator (sandbox/x_emulator) on 127.0.0.1 and a real database.
+
+Rasa's agent is replaced by a recorder that answers each message with one reply through the
+message's output channel, as Rasa does: the runtime, store, poller, outbox and sender are the
+real ones. A "crash" cancels every task of a runtime without any of its shutdown steps, which
+is what ``kill -9`` leaves behind (no lease released, no item finished, nothing queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from connectors.limits import MAX_MESSAGE_CHARS, too_long_text
+from connectors.x.client import XApiClient
+from connectors.x.config import XSettings
+from connectors.x.polling import LEASE
+from connectors.x.runtime import XRuntime
+from permanence.x_store import InboxEvent, Store
+from sandbox.x_emulator import EmulatorConfig, RunningEmulator, run_emulator
+
+T = TypeVar("T")
+FAST = {
+    "poll_interval_seconds": 0.2,
+    "poll_tweets_interval_seconds": 0.2,
+    "poll_lease_seconds": 1.5,
+    "liveness_seconds": 1.0,
+}
+
+
+class Recorder:
+    """Stands in for Rasa's agent: records each message, answers it once. A message whose text
+    is in ``hang`` never finishes (until its task is cancelled)."""
+
+    def __init__(self, hang: tuple[str, ...] = ()) -> None:
+        self.seen: list[tuple[str, str]] = []
+        self.hang = set(hang)
+
+    async def __call__(self, message: Any) -> None:
+        self.seen.append((message.sender_id, message.text))
+        if message.text in self.hang:
+            await asyncio.Event().wait()
+        await message.output_channel.send_text_message(message.sender_id,
+                                                       f"reçu : {message.text}")
+
+
+async def eventually(probe: Callable[[], Awaitable[T] | T], timeout: float = 15.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.05)
+
+
+@pytest_asyncio.fixture
+async def emulator() -> AsyncIterator[RunningEmulator]:
+    clock = SimpleNamespace(offset=0.0)
+    config = EmulatorConfig(clock=lambda: time.time() + clock.offset, timestamp_skew=None)
+    async with run_emulator(config) as emu:
+        emu.clock = clock  # type: ignore[attr-defined]
+        yield emu
+
+
+@pytest.fixture
+def db_url(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("PERMANENCE_DATABASE_URL", fresh_database_url)
+    return fresh_database_url
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def settings_for(emu: RunningEmulator, **extra: Any) -> XSettings:
+    cfg = emu.config
+    credentials = {
+        "consumer_key": cfg.consumer_key, "consumer_secret": cfg.consumer_secret,
+        "access_token": cfg.access_token, "access_token_secret": cfg.access_token_secret,
+        "api_base_url": emu.base_url, "mode": "polling", "hashtags": ["droitautweet"],
+        **FAST, **extra,
+    }
+    return XSettings.from_credentials({k: v for k, v in credentials.items() if v is not None})
+
+
+@pytest_asyncio.fixture
+async def runtimes(emulator: RunningEmulator, db_url: str):
+    """``await start(agent, **settings)``: a started runtime, stopped after the test."""
+    started: list[XRuntime] = []
+
+    async def start(agent: Recorder, app: Any = None, **extra: Any) -> XRuntime:
+        runtime = XRuntime(settings_for(emulator, **extra), agent)
+        await runtime.start(app)
+        started.append(runtime)
+        await eventually(lambda: runtime.ready)
+        return runtime
+
+    yield start
+    for runtime in started:
+        if runtime.store is not None:
+            await runtime.stop()
+
+
+async def crash(runtime: XRuntime) -> None:
+    """What kill -9 leaves: every task gone mid-way, nothing released or recorded."""
+    runtime._stopping = True
+    tasks = {*runtime._tasks, *runtime._workers}
+    if runtime.poller is not None:
+        tasks |= set(runtime.poller._tasks.values())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await runtime.client.aclose()
+    runtime.store.close()
+    runtime.store = None
+
+
+async def write_dm(http: aiohttp.ClientSession, emu: RunningEmulator, sender: str,
+                   text: str) -> str:
+    async with http.post(f"{emu.base_url}/_control/dm", json={
+            "sender_id": sender, "screen_name": f"p{sender}", "text": text}) as response:
+        assert response.status == 200
+        return (await response.json())["event_id"]
+
+
+async def write_tweet(http: aiohttp.ClientSession, emu: RunningEmulator, username: str,
+                      text: str, **extra: Any) -> dict:
+    async with http.post(f"{emu.base_url}/_control/tweet",
+                         json={"username": username, "text": text, **extra}) as response:
+        assert response.status == 200
+        return await response.json()
+
+
+def replies(emu: RunningEmulator, person: str) -> list[str]:
+    return [dm["text"] for dm in emu.state.outbox()["dms"] if dm["recipient_id"] == person]
+
+
+def dm_requests(emu: RunningEmulator) -> list[Any]:
+    return [r for r in emu.state.requests if r.path == "/2/dm_events"]
+
+
+async def answered(emu: RunningEmulator, expected: dict[str, list[str]],
+                   timeout: float = 20.0) -> dict[str, list[str]]:
+    """The replies per person, once every expected one is there (or at the timeout), plus a
+    few more polling rounds to let any duplicate show up."""
+    def done() -> bool:
+        return all(len(replies(emu, person)) >= len(texts) for person, texts in expected.items())
+
+    await eventually(done, timeout)
+    await asyncio.sleep(1.0)
+    return {person: replies(emu, person) for person in expected}
+
+
+# ------------------------------------------------------------------------------- polling
+
+
+async def test_a_dm_is_polled_answered_once_and_the_cursor_kept(emulator, runtimes, http,
+                                                                db_url) -> None:
+    agent = Recorder()
+    runtime = await runtimes(agent)
+    event_id = await write_dm(http, emulator, "4242", "bonjour")
+    got = await answered(emulator, {"4242": ["reçu : bonjour"]})
+    assert got == {"4242": ["reçu : bonjour"]}
+    assert agent.seen == [("4242", "bonjour")]
+    with Store.create(db_url) as store:
+        # The account's own reply is on the list too: the cursor moves past it.
+        reply_id = emulator.state.outbox()["dms"][-1]["id"]
+        assert await eventually(lambda: int(store.cursor_get("x.poll.dm_events")) >= int(
+            reply_id))
+        assert store.lease_holder(LEASE) == runtime.worker_name
+    assert runtime.poller.leading
+    assert {r.auth for r in dm_requests(emulator)} == {"oauth1"}
+    assert int(event_id) < int(reply_id)
+
+
+async def test_history_before_the_first_start_is_not_answered(emulator, runtimes,
+                                                              http) -> None:
+    emulator.clock.offset = -3600.0  # an hour ago
+    await write_dm(http, emulator, "1111", "une vieille question")
+    emulator.clock.offset = -60.0  # a minute before the first start: answered
+    await write_dm(http, emulator, "2222", "juste avant")
+    emulator.clock.offset = 0.0
+    agent = Recorder()
+    await runtimes(agent, poll_backfill_seconds=600)
+    await write_dm(http, emulator, "1111", "nouvelle question")
+    got = await answered(emulator, {"1111": ["reçu : nouvelle question"],
+                                    "2222": ["reçu : juste avant"]})
+    assert got == {"1111": ["reçu : nouvelle question"], "2222": ["reçu : juste avant"]}
+    assert sorted(agent.seen) == [("1111", "nouvelle question"), ("2222", "juste avant")]
+
+
+async def test_a_restart_neither_loses_nor_repeats(emulator, runtimes, http) -> None:
+    first = await runtimes(Recorder())
+    await write_dm(http, emulator, "4242", "un")
+    await answered(emulator, {"4242": ["reçu : un"]})
+    await first.stop()
+    await write_dm(http, emulator, "4242", "deux")  # while no server runs
+    await write_dm(http, emulator, "777", "trois")
+    agent = Recorder()
+    await runtimes(agent)
+    got = await answered(emulator, {"4242": ["reçu : un", "reçu : deux"],
+                                    "777": ["reçu : trois"]})
+    assert got == {"4242": ["reçu : un", "reçu : deux"], "777": ["reçu : trois"]}
+    assert sorted(agent.seen) == [("4242", "deux"), ("777", "trois")]
+
+
+async def test_a_crash_mid_turn_neither_loses_nor_repeats(emulator, runtimes, http,
+                                                          db_url) -> None:
+    doomed = await runtimes(Recorder(hang=("bloque",)))
+    await write_dm(http, emulator, "4242", "bloque")
+    with Store.create(db_url) as store:
+        assert await eventually(lambda: store.inbox_get(1) and store.inbox_get(1).state
+                                == "processing")
+    await write_dm(http, emulator, "4242", "ensuite")
+    await write_dm(http, emulator, "555", "autre personne")
+    await eventually(lambda: len(replies(emulator, "555")) == 1)
+    await crash(doomed)
+    assert replies(emulator, "4242") == []
+    agent = Recorder()
+    await runtimes(agent)  # takes over once the dead one's liveness and poller leases expire
+    got = await answered(emulator, {"4242": ["reçu : bloque", "reçu : ensuite"]})
+    assert got == {"4242": ["reçu : bloque", "reçu : ensuite"]}
+    assert replies(emulator, "555") == ["reçu : autre personne"]
+    assert agent.seen == [("4242", "bloque"), ("4242", "ensuite")]
+
+
+async def test_two_servers_on_one_database_poll_once(emulator, runtimes, http,
+                                                     db_url) -> None:
+    agents = [Recorder(), Recorder()]
+    servers = [await runtimes(agent) for agent in agents]
+    assert await eventually(lambda: any(server.poller.leading for server in servers))
+    await asyncio.sleep(1.0)  # a few lease rounds: the other one stays out
+    [leader] = [server for server in servers if server.poller.leading]
+    [follower] = [server for server in servers if not server.poller.leading]
+    assert follower.poller._tasks == {}
+    with Store.create(db_url) as store:
+        assert store.lease_holder(LEASE) == leader.worker_name
+    people = {"101": ["a1", "a2"], "202": ["b1", "b2"], "303": ["c1"]}
+    for round_ in range(2):
+        for person, texts in people.items():
+            if round_ < len(texts):
+                await write_dm(http, emulator, person, texts[round_])
+    expected = {person: [f"reçu : {text}" for text in texts] for person, texts in people.items()}
+    assert await answered(emulator, expected) == expected
+    seen = sorted(agents[0].seen + agents[1].seen)
+    assert seen == sorted((p, t) for p, texts in people.items() for t in texts)
+
+    await crash(leader)
+    assert await eventually(lambda: follower.poller.leading, timeout=10)
+    await write_dm(http, emulator, "404", "après la panne")
+    assert (await answered(emulator, {"404": ["reçu : après la panne"]}))["404"] == [
+        "reçu : après la panne"]
+
+
+async def test_rate_limits_and_server_errors_are_waited_out(emulator, runtimes, http) -> None:
+    for status, extra in ((503, {"count": 2}), (429, {"count": 1, "reset_in": 2})):
+        async with http.post(f"{emulator.base_url}/_control/faults", json={
+                "status": status, "path_prefix": "/2/dm_events", "method": "GET",
+                **extra}) as response:
+            assert response.status == 200
+    await runtimes(Recorder())
+    await write_dm(http, emulator, "4242", "malgré tout")
+    assert (await answered(emulator, {"4242": ["reçu : malgré tout"]}))["4242"] == [
+        "reçu : malgré tout"]
+    log = dm_requests(emulator)
+    assert [r.status for r in log[:4]] == [503, 503, 429, 200]
+    at = [datetime.fromisoformat(r.as_json()["at"].replace("Z", "+00:00")) for r in log[:4]]
+    # Backoff after a 5xx; after the 429, nothing before x-rate-limit-reset (>= 2 s ahead).
+    assert (at[1] - at[0]).total_seconds() >= 0.9
+    assert (at[3] - at[2]).total_seconds() >= 2.0
+
+
+async def test_mentions_and_hashtags_get_one_invitation(emulator, runtimes, http) -> None:
+    account = emulator.state.account.username
+    await runtimes(Recorder(), bearer_token=None)  # search and mentions in user context
+    mention = await write_tweet(http, emulator, "mentionneur", f"@{account} une question")
+    hashtag = await write_tweet(http, emulator, "tagueur", "#droitautweet ma préfecture")
+    both = await write_tweet(http, emulator, "lesdeux", f"@{account} #DroitAuTweet bonjour")
+    retweet = await write_tweet(http, emulator, "relayeur", "#droitautweet à relayer",
+                                retweet=True, original_username="autrice")
+    other = await write_tweet(http, emulator, "horsujet", "#autrechose rien à voir")
+    invited = {mention["tweet_id"], hashtag["tweet_id"], both["tweet_id"],
+               retweet["original_tweet_id"]}
+
+    def invitations() -> list[str]:
+        return [t["in_reply_to_tweet_id"] for t in emulator.state.outbox()["tweets"]]
+
+    await eventually(lambda: set(invitations()) >= invited)
+    await asyncio.sleep(1.0)
+    assert sorted(invitations()) == sorted(invited)
+    assert retweet["tweet_id"] not in invitations() and other["tweet_id"] not in invitations()
+    searches = [r for r in emulator.state.requests if r.path == "/2/tweets/search/recent"]
+    assert searches and {r.status for r in searches} == {200}
+    assert {r.auth for r in searches} == {"oauth1"}
+
+
+# ------------------------------------------------------------------------- crash safety
+
+
+async def test_a_turn_saved_before_a_crash_is_read_back_not_run_again(
+        emulator, runtimes, http, db_url) -> None:
+    """Rasa saved the turn, then the server died before queueing its replies."""
+    await write_dm(http, emulator, "4242", "bonjour")  # so that X lets the account answer
+    tracker_store = InMemoryTrackerStore(Domain.empty())
+    await tracker_store.save(DialogueStateTracker.from_events("4242", [
+        ActionExecuted("action_session_start"), SessionStarted(),
+        BotUttered("avertissement"), ActionExecuted("action_listen"),
+        UserUttered("bonjour", message_id="900"),
+        BotUttered("Acceptez-vous ?", data={"buttons": [
+            {"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]}),
+        ActionExecuted("action_listen"),
+    ]))
+    with Store.create(db_url) as store:
+        store.inbox_add_many([InboxEvent("dm:900", "dm", "4242", {"text": "bonjour"})])
+        assert store.inbox_claim_next("killed-worker") is not None
+    agent = Recorder()
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(
+        tracker_store=tracker_store)))
+    await runtimes(agent, app=app, mode="webhook")
+    got = await answered(emulator, {"4242": ["avertissement", "Acceptez-vous ?"]})
+    assert got["4242"] == ["avertissement", "Acceptez-vous ?\n\n1. Oui\n2. Non"]
+    assert agent.seen == []
+
+
+async def test_a_reply_x_accepted_before_a_crash_is_not_sent_again(
+        emulator, runtimes, http, db_url) -> None:
+    await write_dm(http, emulator, "4242", "bonjour")
+    cfg = emulator.config
+    client = XApiClient(emulator.base_url, consumer_key=cfg.consumer_key,
+                        consumer_secret=cfg.consumer_secret, access_token=cfg.access_token,
+                        access_token_secret=cfg.access_token_secret)
+    with Store.create(db_url) as store:
+        sent = store.outbox_enqueue("4242", "déjà parti")
+        store.outbox_enqueue("4242", "pas encore parti")
+        # The dead process reserved the first reply and X accepted it; nothing was recorded.
+        assert store.outbox_next_due(hold_seconds=0).id == sent
+        await client.create_direct_message(participant_id="4242", text="déjà parti",
+                                           user_auth=True)
+        await client.aclose()
+        await runtimes(Recorder(), mode="webhook")
+        got = await answered(emulator, {"4242": ["déjà parti", "pas encore parti"]})
+        assert got["4242"] == ["déjà parti", "pas encore parti"]
+        first = store.outbox_get(sent)
+        assert first.state == "sent"
+        assert first.attempts == 2
+        assert store.outbox_external_ids("4242") == {
+            dm["id"] for dm in emulator.state.outbox()["dms"]}
+
+
+async def test_a_message_over_the_limit_is_refused_and_the_options_kept(
+        emulator, runtimes, http, db_url) -> None:
+    await write_dm(http, emulator, "4242", "bonjour")  # so that X lets the account answer
+    options = '[{"title": "Oui", "payload": "/affirm"}]'
+    long_text = "x" * (MAX_MESSAGE_CHARS + 1)
+    with Store.create(db_url) as store:
+        store.cursor_set("x.options.4242", options)
+        store.inbox_add_many([InboxEvent("dm:901", "dm", "4242", {"text": long_text})])
+        agent = Recorder()
+        await runtimes(agent, mode="webhook")
+        got = await answered(emulator, {"4242": [too_long_text(long_text)]})
+        assert got["4242"] == [too_long_text(long_text)]
+        assert agent.seen == []
+        assert store.cursor_get("x.options.4242") == options
+        assert store.inbox_get(1).state == "done"
