@@ -352,7 +352,11 @@ async def set_rate_limits(request: web.Request) -> web.Response:
 
 
 async def outbox(request: web.Request) -> web.Response:
-    return web.json_response(request.app[STATE_KEY].outbox())
+    """``?since_id=N``: only what was sent after the item ``N`` (for pollers)."""
+    raw = request.query.get("since_id", "0")
+    if not raw.isdigit():
+        raise ControlError("`since_id` must be a non-negative integer")
+    return web.json_response(request.app[STATE_KEY].outbox(int(raw)))
 
 
 async def requests_log(request: web.Request) -> web.Response:

@@ -292,16 +292,19 @@ class EmulatorState:
 
     # Outbox
 
-    def outbox(self) -> dict[str, list[dict[str, Any]]]:
+    def outbox(self, since_id: int = 0) -> dict[str, list[dict[str, Any]]]:
+        """What the account sent, oldest first; only the items with an id above ``since_id``
+        (ids grow with time, so a poller reads only what is new)."""
         account_id = self.account.id
         dms = [{"id": ev.id, "recipient_id": ev.recipient_id, "text": ev.text,
                 "created_at": iso_millis(ev.created_at),
                 "dm_conversation_id": ev.dm_conversation_id, "attachments": ev.attachments}
-               for ev in self.dm_events if ev.sender_id == account_id]
+               for ev in _newer(self.dm_events, since_id) if ev.sender_id == account_id]
         tweets = [{"id": t.id, "text": t.text, "in_reply_to_tweet_id": t.in_reply_to_tweet_id,
                    "in_reply_to_user_id": t.in_reply_to_user_id,
                    "created_at": iso_millis(t.created_at)}
-                  for t in self.tweets.values() if t.author_id == account_id]
+                  for t in _newer(list(self.tweets.values()), since_id)
+                  if t.author_id == account_id]
         return {"dms": dms, "tweets": tweets}
 
     # Webhooks
@@ -354,3 +357,11 @@ class EmulatorState:
 
     def log_request(self, method: str, path: str, status: int, auth: str | None) -> None:
         self.requests.append(RequestRecord(self.clock(), method, path, status, auth))
+
+
+def _newer(items: list[Any], since_id: int) -> list[Any]:
+    """The items (in id order) whose id is above ``since_id``, found from the end."""
+    start = len(items)
+    while start > 0 and int(items[start - 1].id) > since_id:
+        start -= 1
+    return items[start:]

@@ -290,6 +290,11 @@ async def test_dm_to_someone_who_wrote_first(emulator, control, make_client):
         (MARIE["id"], "Bonjour !", first["data"]["dm_event_id"]),
         (MARIE["id"], "Suite", second["data"]["dm_event_id"]),
     ]
+    newer = await control.get(f"/_control/outbox?since_id={first['data']['dm_event_id']}")
+    assert [dm["text"] for dm in newer["dms"]] == ["Suite"]
+    latest = await control.get(f"/_control/outbox?since_id={second['data']['dm_event_id']}")
+    assert latest == {"dms": [], "tweets": []}
+    await control.call("GET", "/_control/outbox?since_id=abc", expect=400)
 
 
 @pytest.mark.asyncio

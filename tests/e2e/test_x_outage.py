@@ -1,0 +1,134 @@
+"""X answers 429 (rate limit, reset 30 s ahead) then 503 for a minute while people write:
+afterwards every reply reaches X, once, in the order the assistant produced it for each person,
+and the sender waited (the reset, then backoff) instead of hammering the API.
+
+It starts a stack of its own (the faults would disturb the session's other tests) and takes
+about two minutes: the outage lasts a minute, then the backoff runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from connectors.x.render import render_buttons, split_text
+from sandbox.stack import MODEL, Stack
+from tests.e2e.conformance.drivers import wait_for
+
+PEOPLE = 5
+RATE_LIMITED_SECONDS = 30
+OUTAGE_SECONDS = 60
+DM_PATH = "/2/dm_conversations"
+# Each person's next reply waits for the one before: while X fails, the sender makes about
+# one try per person per backoff step (5 s, 10 s, 20 s...), so a handful in a minute. A loop
+# that ignores the reset or the backoff makes hundreds.
+MAX_FAILED_TRIES_PER_PERSON = 8
+# (what the person writes, what the assistant asks next)
+TURNS = (
+    ("bonjour, la mairie a refusé mon permis de construire pour une extension", "Acceptez-vous"),
+    ("1", "Quelle administration"),
+    ("la mairie de Lens", "Vous êtes"),
+)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    with Stack(tmp_path_factory.mktemp("x-outage"), x_mode="webhook") as running:
+        yield running
+
+
+def bot_events(stack: Stack, person: str) -> list[dict]:
+    with sqlite3.connect(stack.db_path) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+                          (person,)).fetchall()
+    return [event for event in (json.loads(row[0]) for row in rows) if event["event"] == "bot"]
+
+
+def outbox_rows(stack: Stack, person: str) -> list[tuple]:
+    with sqlite3.connect(stack.db_path) as db:
+        return db.execute("SELECT state, external_id FROM x_outbox WHERE recipient_id = ? "
+                          "ORDER BY seq", (person,)).fetchall()
+
+
+def expected_dms(stack: Stack, person: str) -> list[str]:
+    """The DMs the assistant's messages make, in the order it produced them (XOutput)."""
+    dms = []
+    for event in bot_events(stack, person):
+        buttons = (event.get("data") or {}).get("buttons")
+        text = render_buttons(event["text"] or "", buttons)[0] if buttons else event["text"]
+        dms += split_text(text or "")
+    return dms
+
+
+def dms_to(stack: Stack, person: str) -> list[dict]:
+    return [dm for dm in stack.x_control("GET", "/_control/outbox")["dms"]
+            if dm["recipient_id"] == person]
+
+
+def write(stack: Stack, person: str, text: str) -> None:
+    answer = stack.x_control("POST", "/_control/dm", {"sender_id": person, "text": text})
+    assert answer["delivery_status"] == 200, answer
+
+
+def asked(stack: Stack, person: str, needle: str) -> bool:
+    return any(needle in (event["text"] or "") for event in bot_events(stack, person))
+
+
+@pytest.mark.timeout(600)
+def test_replies_held_by_an_outage_are_all_delivered_afterwards_in_order(stack):
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{stack.base_url}/webhooks/x/", timeout=10) as response:
+            return json.loads(response.read())["ready"]
+
+    assert wait_for(ready, 60, 0.5), "the X channel did not become ready"
+    warm_up = str(random.randrange(10**15, 10**18))  # loads the model's components
+    write(stack, warm_up, TURNS[0][0])
+    assert wait_for(lambda: any(TURNS[0][1] in dm["text"] for dm in dms_to(stack, warm_up)),
+                    120)
+    requests_before = len(stack.x_control("GET", "/_control/requests"))
+
+    fault = {"path_prefix": DM_PATH, "method": "POST"}
+    stack.x_control("POST", "/_control/faults", {**fault, "status": 429,
+                                                  "seconds": RATE_LIMITED_SECONDS,
+                                                  "reset_in": RATE_LIMITED_SECONDS})
+    stack.x_control("POST", "/_control/faults", {**fault, "status": 503,
+                                                  "seconds": OUTAGE_SECONDS})
+    people = [str(random.randrange(10**15, 10**18)) for _ in range(PEOPLE)]
+    for text, next_question in TURNS:
+        for person in people:
+            write(stack, person, text)
+        for person in people:
+            assert wait_for(lambda p=person: asked(stack, p, next_question), 120), (
+                f"no {next_question!r} for {person}")
+
+    def all_sent() -> bool:
+        return all(rows and {state for state, _ in rows} == {"sent"}
+                   for rows in (outbox_rows(stack, person) for person in people))
+
+    assert wait_for(all_sent, OUTAGE_SECONDS + 240, 1.0), {
+        person: outbox_rows(stack, person) for person in people}
+
+    for person in people:
+        dms = dms_to(stack, person)
+        # Once each, in the outbox's order, as the assistant said it.
+        assert [dm["id"] for dm in dms] == [external for _, external in
+                                            outbox_rows(stack, person)]
+        assert [dm["text"] for dm in dms] == expected_dms(stack, person)
+        assert [dm["text"] for dm in dms if TURNS[-1][1] in dm["text"]], dms
+
+    requests = stack.x_control("GET", "/_control/requests")
+    assert len(requests) < 2000, "the emulator's request log wrapped around"
+    sends = [r for r in requests[requests_before:]
+             if r["method"] == "POST" and r["path"].startswith(DM_PATH)]
+    statuses = [r["status"] for r in sends]
+    assert 429 in statuses and 503 in statuses, statuses  # the outage did happen
+    failed = statuses.count(429) + statuses.count(503)
+    assert failed <= MAX_FAILED_TRIES_PER_PERSON * PEOPLE, statuses
+    assert statuses.count(201) == sum(len(outbox_rows(stack, p)) for p in people)
