@@ -13,8 +13,11 @@ for bad input, never 500 for it. Every read and action is written to the audit l
     POST   /desk/api/cases/<id>/take
     POST   /desk/api/cases/<id>/reply      {"text"} -> 202 {"delivery": "pending"}
     POST   /desk/api/cases/<id>/note       {"text"}
-    POST   /desk/api/cases/<id>/handback
+    POST   /desk/api/cases/<id>/handback   the assistant resumes and tells the person
     POST   /desk/api/cases/<id>/close      {"outcome": "answered"|"referred"|"nothing_to_answer"}
+                                           the assistant resumes, silently
+    POST   /desk/api/cases/<id>/erase      {"confirm": "erase"}: the conversation's cases and
+                                           its record in the tracker store are deleted
 
 Database work runs in the default executor, off the event loop.
 """
@@ -33,8 +36,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import auth, cases, db
+from desk import auth, cases, db, erasure
 from desk.delivery import deliver_reply
+from desk.handback import resume_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,50 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+# ------------------------------------------------------------------ sessions (API and pages)
+
+
+def start_session(session: Session, email: object, password: object,
+                  ip: str) -> tuple[auth.LoginResult, str | None]:
+    """Check a login (rate limited), audit it and open a session: ``(result, session token)``."""
+    result, lawyer_id = auth.authenticate(session, email, password, ip)
+    if result != "ok" or lawyer_id is None:
+        return result, None
+    cases.audit(session, lawyer_id, None, "session.login")
+    return result, auth.create_token(session, lawyer_id, "session")
+
+
+def end_session(session: Session, kind: str, token: str) -> int:
+    """Log out: a session token is revoked (an API token is not); returns the lawyer's id."""
+    lawyer_id = _lawyer(session, kind, token)
+    if kind == "session":
+        auth.revoke_token(session, token)
+    cases.audit(session, lawyer_id, None, "session.logout")
+    return lawyer_id
+
+
+def set_session_cookie(request: Request, reply: HTTPResponse, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, path ``/desk``, Secure behind HTTPS."""
+    reply.cookies[SESSION_COOKIE] = token
+    cookie = reply.cookies[SESSION_COOKIE]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/desk"
+    cookie["max-age"] = int(auth.SESSION_TTL.total_seconds())
+    if is_https(request):
+        cookie["secure"] = True
+
+
+def clear_session_cookie(reply: HTTPResponse) -> None:
+    reply.cookies[SESSION_COOKIE] = ""
+    reply.cookies[SESSION_COOKIE]["path"] = "/desk"
+    reply.cookies[SESSION_COOKIE]["max-age"] = 0
+
+
+def is_https(request: Request) -> bool:
+    return request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
 def make_blueprint(
     factory: Callable[[], sessionmaker] = db.session_factory, name: str = "desk"
 ) -> Blueprint:
@@ -128,9 +176,11 @@ def make_blueprint(
         return wrapper
 
     def lawyer_action(
-        work: Callable[[Session, int, int, dict[str, Any]], Any], status: int = 200
+        work: Callable[[Session, int, int, dict[str, Any]], Any], status: int = 200,
+        after: Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
     ) -> Callable[..., Awaitable[HTTPResponse]]:
-        """A POST on one case: authenticate, parse, run ``work`` and answer its result."""
+        """A POST on one case: authenticate, parse, run ``work`` and answer its result, plus
+        what ``after`` adds once the database work is committed."""
 
         async def handler(request: Request, case_id: str) -> HTTPResponse:
             kind, token = credentials(request)
@@ -140,7 +190,11 @@ def make_blueprint(
                 lawyer_id = _lawyer(session, kind, token)
                 return work(session, _case_id(case_id), lawyer_id, body)
 
-            return response.json(await in_db(unit), status=status)
+            result = await in_db(unit)
+            if after is not None:
+                added = await after(request, result)  # may take keys out of ``result``
+                result = {**result, **added}
+            return response.json(result, status=status)
 
         return guarded(handler)
 
@@ -155,29 +209,15 @@ def make_blueprint(
             body = {}
         ip = client_ip(request)
 
-        def unit(session: Session) -> tuple[str, str | None]:
-            result, lawyer_id = auth.authenticate(
-                session, body.get("email"), body.get("password"), ip
-            )
-            if result != "ok" or lawyer_id is None:
-                return result, None
-            cases.audit(session, lawyer_id, None, "session.login")
-            return result, auth.create_token(session, lawyer_id, "session")
-
-        result, token = await in_db(unit)
+        result, token = await in_db(
+            lambda session: start_session(session, body.get("email"), body.get("password"), ip)
+        )
         if result == "limited":
             raise TooManyAttempts("too many failed attempts: wait 15 minutes")
         if token is None:
             raise Unauthorized("wrong email or password")
         reply = response.json({"csrf_token": auth.csrf_token(token)})
-        reply.cookies[SESSION_COOKIE] = token
-        cookie = reply.cookies[SESSION_COOKIE]
-        cookie["httponly"] = True
-        cookie["samesite"] = "Strict"
-        cookie["path"] = "/desk"
-        cookie["max-age"] = int(auth.SESSION_TTL.total_seconds())
-        if request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
-            cookie["secure"] = True
+        set_session_cookie(request, reply, token)
         return reply
 
     @bp.delete("/api/session")
@@ -185,17 +225,9 @@ def make_blueprint(
     async def logout(request: Request) -> HTTPResponse:
         kind, token = credentials(request)
 
-        def unit(session: Session) -> None:
-            lawyer_id = _lawyer(session, kind, token)
-            if kind == "session":
-                auth.revoke_token(session, token)
-            cases.audit(session, lawyer_id, None, "session.logout")
-
-        await in_db(unit)
+        await in_db(lambda session: end_session(session, kind, token))
         reply = response.json({"ok": True})
-        reply.cookies[SESSION_COOKIE] = ""
-        reply.cookies[SESSION_COOKIE]["path"] = "/desk"
-        reply.cookies[SESSION_COOKIE]["max-age"] = 0
+        clear_session_cookie(reply)
         return reply
 
     # ------------------------------------------------------------ cases
@@ -262,19 +294,54 @@ def make_blueprint(
         return {"note_id": cases.note(session, case_id, lawyer_id, body.get("text"))}
 
     def do_handback(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
-        # The case is closed as handed back; resuming the Rasa conversation (ConversationResumed)
-        # comes with the channels in the next session.
         cases.handback(session, case_id, lawyer_id)
         return {"case": cases.get_summary(session, case_id)}
+
+    def resume(announce: bool) -> Callable[[Request, dict[str, Any]], Awaitable[dict]]:
+        """After a hand back (announced) or a close (silent): the assistant takes over again."""
+
+        async def after(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+            case = result["case"]
+            outcome = await resume_conversation(request.app, case["conversation_id"],
+                                                case["channel"], announce)
+            return {"conversation": outcome}
+
+        return after
 
     def do_close(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
         cases.close(session, case_id, lawyer_id, body.get("outcome"))
         return {"case": cases.get_summary(session, case_id)}
 
+    def do_erase(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        if body.get("confirm") != "erase":
+            raise cases.InvalidInput('erasing needs {"confirm": "erase"}')
+        found = erasure.conversation_of(session, case_id)
+        if found is None:
+            raise cases.NotFound(f"no case {case_id}")
+        conversation_id, channel = found
+        erased = erasure.erase_conversation(session, conversation_id, lawyer_id,
+                                            reason="lawyer_request")
+        return {"erased_cases": erased, "conversation_id": conversation_id, "channel": channel}
+
+    async def erase_tracker(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+        """The conversation itself, in the tracker store, under its lock."""
+        conversation_id = result.pop("conversation_id")
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None or not hasattr(store, "erase"):
+            return {"conversation": "not_erased"}
+        async with agent.lock_store.lock(conversation_id):
+            await asyncio.get_running_loop().run_in_executor(None, store.erase, conversation_id)
+        return {"conversation": "erased"}
+
     bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])
     bp.add_route(lawyer_action(do_note, status=201), "/api/cases/<case_id>/note", methods=["POST"])
-    bp.add_route(lawyer_action(do_handback), "/api/cases/<case_id>/handback", methods=["POST"])
-    bp.add_route(lawyer_action(do_close), "/api/cases/<case_id>/close", methods=["POST"])
+    bp.add_route(lawyer_action(do_handback, after=resume(announce=True)),
+                 "/api/cases/<case_id>/handback", methods=["POST"])
+    bp.add_route(lawyer_action(do_close, after=resume(announce=False)),
+                 "/api/cases/<case_id>/close", methods=["POST"])
+    bp.add_route(lawyer_action(do_erase, after=erase_tracker),
+                 "/api/cases/<case_id>/erase", methods=["POST"])
     return bp
 
 

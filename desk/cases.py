@@ -173,6 +173,11 @@ def _open_case_id(session: Session, conversation_id: str) -> int | None:
     ).scalar_one_or_none()
 
 
+def open_case_id(session: Session, conversation_id: str) -> int | None:
+    """The conversation's open case (``waiting`` or ``taken``), if any."""
+    return _open_case_id(session, conversation_id)
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{what} must be a non-empty string")
@@ -358,6 +363,8 @@ def note(
     note_id = session.execute(
         insert(desk_note).values(case_id=case_id, lawyer_id=lawyer_id, text=text, created_at=now)
     ).inserted_primary_key[0]
+    # Seen by the other lawyers' open pages (desk/live.py watches updated_at).
+    session.execute(update(desk_case).where(desk_case.c.id == case_id).values(updated_at=now))
     audit(session, lawyer_id, case_id, "case.note", f"note={note_id}", now)
     return note_id
 

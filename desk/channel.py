@@ -5,7 +5,8 @@ Enable it in ``credentials.yml``::
     desk.channel.DeskInput:
 
 It receives no person's messages: its blueprint serves the lawyers' JSON API
-(:mod:`desk.api`). Before the server starts, the desk's tables are created or upgraded
+(:mod:`desk.api`), the pages (:mod:`desk.pages`) and the live updates (:mod:`desk.live`).
+Before the server starts, the desk's tables are created or upgraded
 (:func:`desk.db.upgrade_to_head`) on the project's database.
 """
 
@@ -18,15 +19,24 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
+from sqlalchemy.orm import sessionmaker
 
-from desk import db
+from desk import db, live, pages
 from desk.api import make_blueprint
 
 logger = logging.getLogger(__name__)
 
 
+def desk_blueprint(factory: Callable[[], sessionmaker], name: str = "desk") -> Blueprint:
+    """Everything the desk serves under ``/desk``: JSON API, pages, live events."""
+    bp = make_blueprint(factory, name=name)
+    pages.install(bp, factory)
+    live.install(bp, factory)
+    return bp
+
+
 class DeskInput(InputChannel):
-    """The lawyer's desk (JSON API for now; the pages come next)."""
+    """The lawyer's desk: pages, JSON API and live events."""
 
     @classmethod
     def name(cls) -> str:
@@ -45,7 +55,7 @@ class DeskInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         url = self.database_url
-        bp = make_blueprint(lambda: db.session_factory(url), name="desk")
+        bp = desk_blueprint(lambda: db.session_factory(url), name="desk")
 
         @bp.listener("before_server_start")
         async def upgrade(app: Sanic, loop: Any) -> None:

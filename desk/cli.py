@@ -4,6 +4,7 @@
                                                (asked for when omitted)
     python -m desk.cli token EMAIL             print a new API bearer token (shown once)
     python -m desk.cli client NAME             add a client of the firm (conflict check)
+    python -m desk.cli purge --days N          delete the cases closed more than N days ago
     python -m desk.cli upgrade                 create or upgrade the desk's tables
 
 The database is ``PERMANENCE_DATABASE_URL`` (default: the SQLite file of the project).
@@ -14,8 +15,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import timedelta
 
-from desk import auth, cases, db
+from desk import auth, cases, db, erasure
+from desk.models import utcnow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("email")
     client = commands.add_parser("client", help="add a client of the firm")
     client.add_argument("name")
+    purge = commands.add_parser("purge", help="delete the cases closed more than N days ago")
+    purge.add_argument("--days", type=int, required=True)
     commands.add_parser("upgrade", help="create or upgrade the desk's tables")
     args = parser.parse_args(argv)
 
@@ -49,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(auth.create_token(session, lawyer_id, "api"))
             elif args.command == "client":
                 print(f"client {cases.add_client(session, args.name)}")
+            elif args.command == "purge":
+                if args.days < 1:
+                    print("error: --days must be at least 1", file=sys.stderr)
+                    return 2
+                before = utcnow() - timedelta(days=args.days)
+                print(f"purged {erasure.purge_closed(session, before)} cases")
     except cases.DeskError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,9 +3,11 @@
 - The turn's new events hold ``action_handoff`` then a pause (``ConversationPaused``): open the
   conversation's case (idempotent: one open case per conversation).
 - The conversation is paused and the person wrote again: put the message on the open case.
+- The conversation was erased (``on_conversation_erased``): its cases go too (desk/erasure.py).
 
 The desk's tables are created on first use (:func:`desk.db.upgrade_to_head`, once per URL and
-process). The database work runs in the default executor. Errors propagate: the caller logs
+process). The database work runs in the default executor; once it is committed, the lawyers'
+pages are told in-process (:func:`desk.live.publish`). Errors propagate: the caller logs
 them and the conversation goes on.
 """
 
@@ -17,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desk import cases, db
+from desk import cases, db, erasure, live
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,9 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None
         def open_case() -> None:
             ensure_schema(url)
             with db.session_factory(url).begin() as session:
-                cases.open_case(session, source)
+                case_id, created = cases.open_case(session, source)
+            if created:  # committed: the lawyers' pages hear of it at once
+                live.publish("case.opened", case_id)
 
         return open_case
     if not tracker.is_paused():
@@ -56,8 +60,10 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None
     def record() -> None:
         ensure_schema(url)
         with db.session_factory(url).begin() as session:
-            for text in texts:
-                cases.record_person_message(session, sender_id, text)
+            recorded = [cases.record_person_message(session, sender_id, text) for text in texts]
+            case_id = cases.open_case_id(session, sender_id)
+        if case_id is not None and any(recorded):
+            live.publish("case.message", case_id)
 
     return record
 
@@ -66,3 +72,12 @@ async def on_tracker_saved(url: str, tracker: Any, new_events: Sequence[Any]) ->
     work = plan(url, tracker, new_events)
     if work is not None:
         await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+async def on_conversation_erased(url: str, sender_id: str) -> None:
+    def erase() -> None:
+        ensure_schema(url)
+        with db.session_factory(url).begin() as session:
+            erasure.erase_conversation(session, sender_id)
+
+    await asyncio.get_running_loop().run_in_executor(None, erase)

@@ -2,8 +2,10 @@
 
 When an action sets the slot ``purge_requested`` (consent refused, "stop", "supprimez mes
 données"), every stored event of that conversation is deleted once the turn is saved. Nothing of
-the conversation is kept: refusing consent needs no record (LEGAL.md D4, GDPR art. 17). The
-person's next message starts a new conversation, with the disclosure again.
+the conversation is kept: refusing consent needs no record (LEGAL.md D4, GDPR art. 17), and the
+desk's cases of the conversation go too (``desk/erasure.py``). The person's next message starts a
+new conversation, with the disclosure again. (The X store keeps no text once a message is
+handled or a reply sent: ``permanence/x_store.py``.)
 
 After each save, the lawyer's desk is told about the turn (``desk.hooks``): a handover opens a
 case, and a message written after it goes on the case. A desk failure is logged and never
@@ -68,13 +70,16 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
         new_events = self._new_events.pop(tracker.sender_id, [])
-        if tracker.get_slot(PURGE_SLOT):
+        purge = bool(tracker.get_slot(PURGE_SLOT))
+        if purge:
             self.erase(tracker.sender_id)
-            return
         try:
-            from desk.hooks import on_tracker_saved
+            from desk import hooks
 
-            await on_tracker_saved(self._desk_url, tracker, new_events)
+            if purge:
+                await hooks.on_conversation_erased(self._desk_url, tracker.sender_id)
+            else:
+                await hooks.on_tracker_saved(self._desk_url, tracker, new_events)
         except Exception:  # the desk's boundary: the conversation goes on
             logger.exception("tracker_store.desk_hook_failed")
 

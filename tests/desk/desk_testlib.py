@@ -3,6 +3,9 @@ and they would shadow each other on import)."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -76,3 +79,28 @@ def handoff_tracker(
         ConversationPaused(),
     ]
     return DialogueStateTracker.from_events(sender_id, events, slots=domain.slots)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """A Sanic app served on a free 127.0.0.1 port, with its listeners run; yields its base URL.
+    Needs ``Sanic.test_mode = True`` (set with monkeypatch by the caller)."""
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
+                                     access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()

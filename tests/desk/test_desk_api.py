@@ -20,8 +20,8 @@ from sanic import Sanic
 from sqlalchemy import select
 
 from desk import auth, cases, db
-from desk.api import SESSION_COOKIE, make_blueprint
-from desk.channel import DeskInput
+from desk.api import SESSION_COOKIE
+from desk.channel import DeskInput, desk_blueprint
 from desk.models import desk_audit
 
 PASSWORD = "un mot de passe solide"
@@ -30,8 +30,16 @@ EXPECTED_ROUTES = {
     ("GET", "/desk/api/cases"), ("GET", "/desk/api/cases/1"),
     ("POST", "/desk/api/cases/1/take"), ("POST", "/desk/api/cases/1/reply"),
     ("POST", "/desk/api/cases/1/note"), ("POST", "/desk/api/cases/1/handback"),
-    ("POST", "/desk/api/cases/1/close"),
+    ("POST", "/desk/api/cases/1/close"), ("POST", "/desk/api/cases/1/erase"),
+    ("GET", "/desk/events"), ("GET", "/desk/fragments/queue"), ("GET", "/desk/cases/1/updates"),
 }
+# The pages (desk/pages.py): without a session, the browser is sent to the login form.
+PAGE_ROUTES = {
+    ("GET", "/desk"), ("GET", "/desk/cases/1"), ("GET", "/desk/canned"),
+    ("POST", "/desk/canned"), ("POST", "/desk/logout"),
+}
+# Open to anyone: the login form (its POST needs the form's own CSRF token) and static files.
+PUBLIC_ROUTES = {("GET", "/desk/login"), ("POST", "/desk/login"), ("GET", "/desk/static/1")}
 
 
 def free_port() -> int:
@@ -61,6 +69,13 @@ class Desk:
                     found.add((method, re.sub(r"<[^>]+>", "1", path)))
         return found
 
+    async def page(self, method: str, path: str, headers: dict | None = None,
+                   data: dict | None = None) -> tuple[int, dict, str]:
+        """A browser's request: no redirect followed; (status, headers, body)."""
+        async with self.http.request(method, self.base + path, data=data, headers=headers,
+                                     allow_redirects=False) as reply:
+            return reply.status, reply.headers, await reply.text()
+
     async def call(self, method: str, path: str, token: str | None = None, body=None,
                    headers: dict | None = None, raw: bytes | None = None):
         headers = dict(headers or {})
@@ -84,7 +99,7 @@ async def desk(factory, monkeypatch) -> AsyncIterator[Desk]:
         token = auth.create_token(session, lawyer)
         other_token = auth.create_token(session, other)
     app = Sanic(f"desk_test_{uuid.uuid4().hex}")
-    app.blueprint(make_blueprint(lambda: factory), url_prefix="/desk")
+    app.blueprint(desk_blueprint(lambda: factory), url_prefix="/desk")
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
                                      access_log=False)
@@ -120,8 +135,15 @@ def audit_trail(factory) -> list[tuple]:
 async def test_every_desk_route_refuses_without_credentials(desk: Desk, domain) -> None:
     open_case(desk.factory, domain, "walk")  # case 1 exists: refusals are not 404s
     routes = desk.routes()
-    assert EXPECTED_ROUTES <= routes  # routes added later are walked too
-    for method, path in sorted(routes):
+    assert EXPECTED_ROUTES | PAGE_ROUTES | PUBLIC_ROUTES <= routes
+    for method, path in sorted(PAGE_ROUTES):
+        await refuses_page(desk, method, path)
+    assert (await desk.page("GET", "/desk/login"))[0] == 200
+    assert (await desk.page("POST", "/desk/login", data={"email": "a@cabinet.example",
+                                                          "password": PASSWORD}))[0] == 403
+    assert (await desk.page("GET", "/desk/static/1"))[0] == 404
+    # Everything else, routes added later included, answers 401 in JSON.
+    for method, path in sorted(routes - PAGE_ROUTES - PUBLIC_ROUTES):
         for headers in ({}, {"Authorization": "Bearer not-a-token"},
                         {"Authorization": "Basic YTpi"}):
             status, body, reply_headers = await desk.call(method, path, headers=headers,
@@ -135,6 +157,23 @@ async def test_every_desk_route_refuses_without_credentials(desk: Desk, domain) 
                 "Cookie": f"{SESSION_COOKIE}=whatever"}, body={"text": "x"})
             assert status in (401, 403), (method, path, status)
     assert all(row[0] is None for row in audit_trail(desk.factory))  # nobody did anything
+
+
+async def refuses_page(desk: Desk, method: str, path: str) -> None:
+    """A page without a (valid) session: the login form, or 401 for a script; a form posted
+    with a session cookie but without its CSRF token: 403."""
+    for headers in ({}, {"Authorization": "Bearer not-a-token"},
+                    {"Cookie": f"{SESSION_COOKIE}=whatever", "X-CSRF-Token":
+                     auth.csrf_token("whatever")}):
+        status, reply_headers, _ = await desk.page(method, path, headers=headers,
+                                                   data={"title": "x", "text": "x"})
+        assert (status, reply_headers.get("Location")) == (303, "/desk/login"), (method, path)
+    status, _, body = await desk.page(method, path, headers={"X-Requested-With": "fetch"})
+    assert (status, json.loads(body)["error"]) == (401, "unauthorized"), (method, path)
+    if method == "POST":
+        status, _, _ = await desk.page(method, path, headers={
+            "Cookie": f"{SESSION_COOKIE}=whatever"}, data={"title": "x", "text": "x"})
+        assert status == 403, (method, path)
 
 
 # ------------------------------------------------------------------ bearer API
@@ -218,6 +257,38 @@ async def test_bad_input_is_a_json_4xx(desk: Desk, domain, method, path, payload
     status, answer, _ = await desk.call(method, path.format(id=case_id), desk.token, body=body,
                                         raw=raw)
     assert status == expected and isinstance(answer.get("error"), str)
+
+
+async def test_erase_needs_confirmation_then_deletes_the_conversations_cases(
+    desk: Desk, domain
+) -> None:
+    first = open_case(desk.factory, domain, "to-erase")
+    with desk.factory.begin() as session:
+        cases.take(session, first, desk.lawyer)
+        cases.reply(session, first, desk.lawyer, "Réponse de l'avocat")
+        cases.note(session, first, desk.lawyer, "note interne")
+        cases.handback(session, first, desk.lawyer)
+    second = open_case(desk.factory, domain, "to-erase")  # the person came back
+    kept = open_case(desk.factory, domain, "someone-else")
+
+    status, body, _ = await desk.call("POST", f"/desk/api/cases/{second}/erase", desk.token, {})
+    assert (status, body["error"]) == (400, "invalid_input")
+    status, body, _ = await desk.call("POST", f"/desk/api/cases/{second}/erase", desk.token,
+                                      {"confirm": "erase"})
+    # No Rasa agent in this test app: the desk's part is done, the tracker is not reachable.
+    assert status == 200 and body == {"erased_cases": 2, "channel": "webchat",
+                                      "conversation": "not_erased"}
+    for case_id in (first, second):
+        status, _, _ = await desk.call("GET", f"/desk/api/cases/{case_id}", desk.token)
+        assert status == 404
+    status, body, _ = await desk.call("GET", "/desk/api/cases", desk.token)
+    assert [c["id"] for c in body["queue"]] == [kept]
+    status, _, _ = await desk.call("POST", "/desk/api/cases/99999/erase", desk.token,
+                                   {"confirm": "erase"})
+    assert status == 404
+    erased = [row for row in audit_trail(desk.factory) if row[2] == "case.erased"]
+    assert sorted(erased) == sorted([(desk.lawyer, first, "case.erased"),
+                                     (desk.lawyer, second, "case.erased")])
 
 
 async def test_invalid_transitions_are_409(desk: Desk, domain) -> None:

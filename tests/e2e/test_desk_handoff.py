@@ -13,6 +13,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from sandbox.stack import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -132,3 +134,95 @@ async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
     assert [e["text"] for e in lawyer] == [REPLY]
     status, detail = api(servers, f"/cases/{case['id']}", token)
     assert [m["delivery"] for m in detail["messages"] if m["author"] == "lawyer"] == ["sent"]
+
+
+def lawyer_token(servers) -> str:
+    email = f"avocat-{uuid.uuid4().hex[:6]}@cabinet.example"
+    desk_cli(servers, "user", email, "un mot de passe assez long")
+    return desk_cli(servers, "token", email)
+
+
+def open_case_of(servers, token: str, sender: str) -> dict:
+    def find():
+        status, body = api(servers, "/cases", token)
+        return [c for c in body["queue"] if c["sender_id"] == sender]
+
+    found = wait_for(find)
+    assert found, f"no case for {sender}"
+    return found[0]
+
+
+def test_hand_back_resumes_the_assistant_then_erasure_reaches_the_desk(servers):
+    token = lawyer_token(servers)
+    sender = f"e2e-handback-{uuid.uuid4().hex[:8]}"
+    servers.say(sender, "la mairie refuse mon permis de construire")
+    servers.say(sender, "/affirm")
+    servers.say(sender, "je veux parler à l'avocat")
+    case = open_case_of(servers, token, sender)
+    assert servers.say(sender, "vous êtes là ?") == []  # paused: the assistant is silent
+
+    status, body = api_post(servers, f"/cases/{case['id']}/handback", token)
+    # Rasa's REST channel answers only inside a request: the text is on the record, not pushed.
+    assert (status, body["case"]["state"], body["conversation"]) == (
+        200, "handed_back", "unsupported")
+    events = servers.stored_events(sender)
+    assert [e["event"] for e in events].count("resume") == 1
+    handback = [e for e in events if e["event"] == "bot"
+                and (e.get("metadata") or {}).get("utter_action") == "utter_handback"]
+    assert len(handback) == 1 and "a terminé" in handback[0]["text"]
+    assert servers.stored_slots(sender)["route"] == "question"
+    assert servers.stored_slots(sender)["partie_adverse"] is None
+
+    # The assistant answers again, and treats the next message as a new question.
+    answer = servers.say(sender, "la préfecture m'a retiré mon titre de séjour")
+    assert answer, "the assistant stayed silent after the hand back"
+    assert servers.stored_slots(sender)["route"] == "triage", "\n".join(
+        f'{e["event"]} {e.get("name")} {e.get("value")} {e.get("text")} '
+        f'{(e.get("parse_data") or {}).get("intent")}' for e in servers.stored_events(sender)
+        if e["event"] != "slot" or e.get("value") is not None)
+    status, _ = api(servers, f"/cases/{case['id']}", token)
+    assert status == 200
+
+    # "supprimez mes données": the conversation and its case are erased.
+    servers.say(sender, "supprimez mes données")
+    assert servers.stored_events(sender) == []
+    status, _ = api(servers, f"/cases/{case['id']}", token)
+    assert status == 404
+
+
+def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
+    token = lawyer_token(servers)
+    user_id = str(uuid.uuid4().int % 10**17 + 10**17)
+
+    def dm(text: str) -> None:
+        answer = servers.x_control("POST", "/_control/dm", {
+            "sender_id": user_id, "screen_name": f"citoyen{user_id[-6:]}", "text": text})
+        assert answer["delivery_status"] == 200, answer
+
+    def dms() -> list[str]:
+        return [d["text"] for d in servers.x_control("GET", "/_control/outbox")["dms"]
+                if d["recipient_id"] == user_id]
+
+    dm("la mairie refuse mon permis de construire")
+    assert wait_for(lambda: any("?" in text for text in dms()))
+    dm("1")  # the first numbered option of the consent question: yes
+    assert wait_for(lambda: len(dms()) >= 6)
+    dm("je veux parler à l'avocat")
+    case = open_case_of(servers, token, user_id)
+    assert case["channel"] == "x"
+    before = len(dms())
+    status, body = api_post(servers, f"/cases/{case['id']}/handback", token)
+    assert (status, body["conversation"]) == (200, "sent")
+    assert wait_for(lambda: len(dms()) > before and "a terminé" in dms()[-1]), dms()[before:]
+
+    # A second handover, closed this time: the assistant resumes without a word.
+    dm("finalement je veux parler à l'avocat")
+    second = open_case_of(servers, token, user_id)
+    assert second["id"] != case["id"]
+    before = len(dms())
+    status, body = api_post(servers, f"/cases/{second['id']}/close", token,
+                            {"outcome": "nothing_to_answer"})
+    assert (status, body["case"]["state"], body["conversation"]) == (200, "closed", "resumed")
+    time.sleep(1.0)
+    assert len(dms()) == before
+    assert servers.stored_slots(user_id)["route"] == "question"

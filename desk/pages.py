@@ -1,0 +1,431 @@
+"""The lawyer's desk in the browser: server-rendered pages under ``/desk`` (Jinja2, autoescaped),
+with a little JavaScript (``desk/static/desk.js``) for the actions and the live updates.
+
+    GET  /desk/login             the login form               POST /desk/login   log in
+    POST /desk/logout            log out
+    GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
+    GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
+    GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
+    GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR)
+    GET  /desk/cases/<id>/updates   new timeline items and the state, as JSON (XHR)
+    GET  /desk/static/<name>     the stylesheet and the script
+
+The pages use the JSON API's session (:func:`desk.api.start_session`, the same cookie). The
+case actions (take, reply, note, hand back, close) are the JSON API's own routes, called by the
+script with the ``X-CSRF-Token`` header: one code path per action. The forms here (login,
+logout, canned replies) carry a ``csrf_token`` field: the session's token, and for the login a
+token tied to a short-lived ``desk_login`` cookie (double submit). Without a session, a page
+redirects to the login form; the XHR routes answer 401. Every read is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk import api, auth, canned, cases, views
+from desk.models import desk_lawyer
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+STATIC_FILES = {
+    "desk.css": "text/css; charset=utf-8",
+    "desk.js": "application/javascript; charset=utf-8",
+}
+LOGIN_URL = "/desk/login"
+QUEUE_URL = "/desk/"
+LOGIN_COOKIE = "desk_login"
+LOGIN_COOKIE_SECONDS = 3600
+CSRF_FIELD = "csrf_token"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+ERROR_TEXTS = {
+    400: "La demande n'est pas valable.",
+    403: "Ce formulaire a expiré ou ne vient pas du bureau : rechargez la page et recommencez.",
+    404: "Ce dossier ou cette page n'existe pas (ou plus).",
+    409: "Ce dossier a changé entre-temps : rechargez la page.",
+    500: "Une erreur est survenue. Réessayez ; si elle persiste, prévenez l'équipe technique.",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(("html",), default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def render(name: str, status: int = 200, **context: Any) -> HTTPResponse:
+    html = templates().get_template(name).render(**context)
+    return response.html(html, status=status, headers=dict(SECURITY_HEADERS))
+
+
+def render_fragment(name: str, **context: Any) -> str:
+    return templates().get_template(name).render(**context)
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept") or ""
+    return bool(request.headers.get("x-requested-with")) or "application/json" in accept or (
+        "text/event-stream" in accept)
+
+
+def permanence_status(now: datetime | None = None) -> dict[str, Any]:
+    """The live / off line of the schedule (``schedule.yml``), never raising."""
+    try:
+        from permanence.schedule import format_session_fr, load_schedule
+
+        status = load_schedule().status(now)
+    except Exception:  # noqa: BLE001 - a broken schedule must not break the desk
+        logger.warning("desk.pages.schedule_unreadable", exc_info=True)
+        return views.schedule_line(None, None)
+    return views.schedule_line(status, format_session_fr)
+
+
+def lawyer_emails(session: Session) -> dict[int, str]:
+    return {row.id: row.email for row in session.execute(
+        select(desk_lawyer.c.id, desk_lawyer.c.email))}
+
+
+def form_credentials(request: Request) -> str:
+    """The session token of a form POST: the cookie, and the form's CSRF field (or header)."""
+    token = request.cookies.get(api.SESSION_COOKIE)
+    if not token:
+        raise api.Unauthorized("a session is required")
+    presented = request.headers.get(api.CSRF_HEADER) or form_field(request, CSRF_FIELD)
+    if not auth.csrf_valid(token, presented):
+        raise api.Forbidden("missing or invalid CSRF token")
+    return token
+
+
+def form_field(request: Request, name: str) -> str | None:
+    if len(request.body or b"") > api.MAX_BODY_BYTES:
+        raise cases.InvalidInput("body too large")
+    try:
+        value = request.form.get(name)
+    except Exception:  # noqa: BLE001 - not a form: no such field
+        return None
+    return value if isinstance(value, str) else None
+
+
+def current_lawyer(session: Session, kind: str, token: str) -> dict[str, Any]:
+    lawyer_id = auth.verify_token(session, token, kind)
+    if lawyer_id is None:
+        raise api.Unauthorized("unknown, expired or revoked credentials")
+    emails = lawyer_emails(session)
+    return {"id": lawyer_id, "email": emails.get(lawyer_id, ""), "emails": emails}
+
+
+def _positive(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) <= 18 else 0
+
+
+def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
+    """The pages, on the desk's blueprint (served under ``/desk``)."""
+
+    async def in_db(work: Callable[[Session], Any]) -> Any:
+        def unit() -> Any:
+            with factory().begin() as session:
+                return work(session)
+
+        return await asyncio.get_running_loop().run_in_executor(None, unit)
+
+    def guarded(xhr: bool = False) -> Callable:
+        """Refusals as the caller expects them: a page redirects to the login form (401) or
+        shows the error; an XHR route answers JSON."""
+
+        def decorate(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable:
+            @functools.wraps(handler)
+            async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                as_json = xhr or wants_json(request)
+                try:
+                    return await handler(request, *args, **kwargs)
+                except cases.DeskError as exc:
+                    if as_json:
+                        return api.error(exc.status, exc.code, str(exc))
+                    if exc.status == 401:
+                        return response.redirect(LOGIN_URL, status=303)
+                    return render("error.html", status=exc.status,
+                                  message=ERROR_TEXTS.get(exc.status, ERROR_TEXTS[400]))
+                except Exception:  # the pages' boundary: logged, answered
+                    logger.exception("desk.pages.error route=%s", request.path)
+                    if as_json:
+                        return api.error(500, "internal_error")
+                    return render("error.html", status=500, message=ERROR_TEXTS[500])
+
+            return wrapper
+
+        return decorate
+
+    def page_context(lawyer: dict[str, Any], token: str, kind: str) -> dict[str, Any]:
+        return {
+            "lawyer": lawyer,
+            "csrf": auth.csrf_token(token) if kind == "session" else "",
+            "schedule": permanence_status(),
+        }
+
+    # ------------------------------------------------------------ login / logout
+
+    def login_page(request: Request, status: int = 200, error: str | None = None,
+                   email: str = "") -> HTTPResponse:
+        nonce = secrets.token_urlsafe(auth.TOKEN_BYTES)
+        reply = render("login.html", status=status, csrf=auth.csrf_token(nonce), error=error,
+                       email=email)
+        reply.cookies[LOGIN_COOKIE] = nonce
+        cookie = reply.cookies[LOGIN_COOKIE]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["path"] = LOGIN_URL
+        cookie["max-age"] = LOGIN_COOKIE_SECONDS
+        if api.is_https(request):
+            cookie["secure"] = True
+        return reply
+
+    @bp.get("/login")
+    @guarded()
+    async def login_form(request: Request) -> HTTPResponse:
+        token = request.cookies.get(api.SESSION_COOKIE)
+        if token and await in_db(lambda s: auth.verify_token(s, token, "session")) is not None:
+            return response.redirect(QUEUE_URL, status=303)
+        return login_page(request)
+
+    @bp.post("/login")
+    @guarded()
+    async def login(request: Request) -> HTTPResponse:
+        nonce = request.cookies.get(LOGIN_COOKIE)
+        email = form_field(request, "email") or ""
+        if not nonce or not auth.csrf_valid(nonce, form_field(request, CSRF_FIELD)):
+            return login_page(request, 403, "Le formulaire a expiré : recommencez.", email)
+        password = form_field(request, "password")
+        ip = api.client_ip(request)
+        result, token = await in_db(lambda s: api.start_session(s, email, password, ip))
+        if result == "limited":
+            return login_page(request, 429, "Trop de tentatives : réessayez dans 15 minutes.",
+                              email)
+        if token is None:
+            return login_page(request, 401, "Adresse ou mot de passe incorrect.", email)
+        reply = response.redirect(QUEUE_URL, status=303)
+        api.set_session_cookie(request, reply, token)
+        reply.cookies[LOGIN_COOKIE] = ""
+        reply.cookies[LOGIN_COOKIE]["path"] = LOGIN_URL
+        reply.cookies[LOGIN_COOKIE]["max-age"] = 0
+        return reply
+
+    @bp.post("/logout")
+    @guarded()
+    async def logout(request: Request) -> HTTPResponse:
+        token = form_credentials(request)
+        await in_db(lambda s: api.end_session(s, "session", token))
+        reply = response.redirect(LOGIN_URL, status=303)
+        api.clear_session_cookie(reply)
+        return reply
+
+    # ------------------------------------------------------------ the queue
+
+    def queue_data(session: Session, lawyer: dict[str, Any]) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        queue = cases.list_queue(session)
+        flagged = cases.list_flagged(session)
+        cases.audit(session, lawyer["id"], None, "queue.read")
+
+        def rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [views.queue_row(c, lawyer["id"], lawyer["emails"], now) for c in found]
+
+        return {
+            "cases": rows([c for c in queue if c["kind"] != "referral"]),
+            "referrals": rows([c for c in queue if c["kind"] == "referral"]),
+            "flagged": rows(flagged),
+        }
+
+    @bp.get("/")
+    @guarded()
+    async def queue_page(request: Request) -> HTTPResponse:
+        kind, token = api.credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            return {"lawyer": lawyer, **queue_data(session, lawyer)}
+
+        data = await in_db(unit)
+        return render("queue.html", **{**data, **page_context(data["lawyer"], token, kind)})
+
+    @bp.get("/fragments/queue")
+    @guarded(xhr=True)
+    async def queue_fragment(request: Request) -> HTTPResponse:
+        kind, token = api.credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            return {"lawyer": lawyer, **queue_data(session, lawyer)}
+
+        data = await in_db(unit)
+        html = render_fragment("_queue.html", schedule=permanence_status(), **data)
+        return response.html(html, headers=dict(SECURITY_HEADERS))
+
+    # ------------------------------------------------------------ a case
+
+    def case_data(session: Session, lawyer: dict[str, Any], case_id: str) -> dict[str, Any]:
+        found = cases.get_case(session, api._case_id(case_id))
+        cases.audit(session, lawyer["id"], found["id"], "case.read")
+        return found
+
+    @bp.get("/cases/<case_id>")
+    @guarded()
+    async def case_page(request: Request, case_id: str) -> HTTPResponse:
+        kind, token = api.credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            case = case_data(session, lawyer, case_id)
+            client = None
+            if case["conflict_client_id"] is not None:
+                client = next((c.name for c in cases.clients(session)
+                               if c.id == case["conflict_client_id"]), None)
+            return {"lawyer": lawyer, "case": case, "client": client,
+                    "canned": canned.list_replies(session)}
+
+        data = await in_db(unit)
+        lawyer, case = data["lawyer"], data["case"]
+        emails = lawyer["emails"]
+        last_message, last_note = views.last_ids(case)
+        return render(
+            "case.html",
+            **page_context(lawyer, token, kind),
+            case=case,
+            client=data["client"],
+            canned=data["canned"],
+            facts=views.fact_rows(case["facts"]),
+            tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
+            domain=views.DOMAIN_LABELS.get(case["domain"], case["domain"] or "—"),
+            channel=views.CHANNEL_LABELS.get(case["channel"], case["channel"] or "—"),
+            state_label=views.state_label(case, lawyer["id"], emails),
+            mine=case["taken_by"] == lawyer["id"],
+            before=views.before_handover(case),
+            after=views.after_handover(case, emails),
+            last_message=last_message,
+            last_note=last_note,
+            times={name: views.day_clock(case[name])
+                   for name in ("opened_at", "taken_at", "closed_at", "updated_at")},
+            deadline=views.date_fr(case["deadline"]),
+            decision_date=views.date_fr(case["facts"].get("date_decision")),
+        )
+
+    @bp.get("/cases/<case_id>/updates")
+    @guarded(xhr=True)
+    async def case_updates(request: Request, case_id: str) -> HTTPResponse:
+        kind, token = api.credentials(request)
+        after_message = _positive(request.args.get("after_message"))
+        after_note = _positive(request.args.get("after_note"))
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            return {"lawyer": lawyer, "case": case_data(session, lawyer, case_id)}
+
+        data = await in_db(unit)
+        lawyer, case = data["lawyer"], data["case"]
+        items = views.after_handover(case, lawyer["emails"], after_message, after_note)
+        last_message, last_note = views.last_ids(case)
+        return response.json({
+            "state": case["state"],
+            "state_label": views.state_label(case, lawyer["id"], lawyer["emails"]),
+            "mine": case["taken_by"] == lawyer["id"],
+            "html": render_fragment("_items.html", items=items),
+            "last_message": max(last_message, after_message),
+            "last_note": max(last_note, after_note),
+            "deliveries": views.deliveries(case),
+        }, headers={"Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------ canned replies
+
+    @bp.get("/canned")
+    @guarded()
+    async def canned_page(request: Request) -> HTTPResponse:
+        kind, token = api.credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            cases.audit(session, lawyer["id"], None, "canned.read")
+            return {"lawyer": lawyer, "replies": canned.list_replies(session)}
+
+        data = await in_db(unit)
+        done = request.args.get("done")
+        return render("canned.html", **page_context(data["lawyer"], token, kind),
+                      replies=data["replies"], done=done if done in CANNED_DONE else None,
+                      done_text=CANNED_DONE.get(done or ""), error=None)
+
+    @bp.post("/canned")
+    @guarded()
+    async def canned_change(request: Request) -> HTTPResponse:
+        token = form_credentials(request)
+        action = form_field(request, "action")
+        reply_id = form_field(request, "id")
+        title, text = form_field(request, "title"), form_field(request, "text")
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, "session", token)
+            try:
+                if action == "create":
+                    canned.add_reply(session, lawyer["id"], title, text)
+                elif action == "update":
+                    canned.update_reply(session, lawyer["id"], reply_id, title, text)
+                elif action == "delete":
+                    canned.delete_reply(session, lawyer["id"], reply_id)
+                else:
+                    raise cases.InvalidInput("action must be create, update or delete")
+            except cases.InvalidInput as exc:
+                return {"lawyer": lawyer, "error": str(exc),
+                        "replies": canned.list_replies(session)}
+            return {"lawyer": lawyer, "error": None}
+
+        data = await in_db(unit)
+        if data["error"] is None:
+            return response.redirect(f"/desk/canned?done={action}", status=303)
+        return render("canned.html", status=400,
+                      **page_context(data["lawyer"], token, "session"),
+                      replies=data["replies"], done=None, done_text=None,
+                      error="Un titre et un texte sont nécessaires (titre : 120 caractères au "
+                            "plus).", draft={"title": title or "", "text": text or ""})
+
+    # ------------------------------------------------------------ static files
+
+    @bp.get("/static/<name>")
+    async def static(request: Request, name: str) -> HTTPResponse:
+        if name not in STATIC_FILES:
+            return api.error(404, "not_found")
+        return await response.file(STATIC / name, mime_type=STATIC_FILES[name],
+                                   headers={"Cache-Control": "no-cache",
+                                            "X-Content-Type-Options": "nosniff"})
+
+
+CANNED_DONE = {
+    "create": "Réponse type ajoutée.",
+    "update": "Réponse type modifiée.",
+    "delete": "Réponse type supprimée.",
+}

@@ -1,0 +1,223 @@
+// The lawyer's desk (desk/pages.py): live updates (Server-Sent Events at /desk/events) and the
+// case actions, through the JSON API (/desk/api) with the session's CSRF token.
+// Text from the server is either escaped HTML rendered by the server, or set with textContent.
+(function () {
+  "use strict";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+  var page = document.body.dataset.page;
+  var status = document.getElementById("live-status");
+
+  function toLogin() { window.location.assign("/desk/login"); }
+
+  function api(method, path, body) {
+    return fetch("/desk/api" + path, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "X-Requested-With": "fetch" },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (reply) {
+      if (reply.status === 401) { toLogin(); throw new Error("unauthorized"); }
+      return reply.json().catch(function () { return {}; }).then(function (data) {
+        data.httpStatus = reply.status;
+        if (!reply.ok) {
+          var error = new Error(data.detail || data.error || ("HTTP " + reply.status));
+          error.data = data;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function get(path, asJson) {
+    return fetch(path, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (reply) {
+        if (reply.status === 401) { toLogin(); throw new Error("unauthorized"); }
+        if (!reply.ok) { throw new Error("HTTP " + reply.status); }
+        return asJson ? reply.json() : reply.text();
+      });
+  }
+
+  // One refresh at a time; an event during a refresh asks for one more afterwards.
+  function serialized(work) {
+    var running = false, again = false;
+    return function run() {
+      if (running) { again = true; return; }
+      running = true; again = false;
+      work().catch(function () { /* the next event or reconnection retries */ })
+        .then(function () { running = false; if (again) { run(); } });
+    };
+  }
+
+  // ---------------------------------------------------------------- live events
+  function listen(onEvent) {
+    if (!window.EventSource) { return; }
+    var source = new EventSource("/desk/events");
+    source.onopen = function () {
+      if (status) { status.hidden = false; status.textContent = "en direct"; status.classList.remove("down"); }
+      onEvent({ type: "desk.connected", case_id: null });  // catch up on what a reconnection missed
+    };
+    source.onmessage = function (message) {
+      var event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.type === "session.ended") { source.close(); toLogin(); return; }
+      onEvent(event);
+    };
+    source.onerror = function () {
+      if (status) { status.hidden = false; status.textContent = "reconnexion…"; status.classList.add("down"); }
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (401): check the session, then try again.
+        get("/desk/fragments/queue").then(function () {
+          window.setTimeout(function () { listen(onEvent); }, 2000);
+        }).catch(function () {});
+      }
+    };
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // ---------------------------------------------------------------- the queue
+  function queuePage() {
+    var box = document.getElementById("queue-live");
+    var known = ids();
+    function ids() {
+      var found = {};
+      Array.prototype.forEach.call(box.querySelectorAll("[data-case-id]"), function (li) { found[li.dataset.caseId] = true; });
+      return found;
+    }
+    var refresh = serialized(function () {
+      return get(box.dataset.fragment).then(function (html) {
+        box.innerHTML = html;  // rendered and escaped by the server (desk/templates/_queue.html)
+        Array.prototype.forEach.call(box.querySelectorAll("[data-case-id]"), function (li) {
+          if (!known[li.dataset.caseId]) { li.classList.add("fresh"); }
+        });
+        known = ids();
+        var count = box.querySelectorAll("#queue-cases [data-case-id]").length;
+        document.title = (count ? "(" + count + ") " : "") + "File · Permanence";
+      });
+    });
+    box.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action]");
+      if (!button) { return; }
+      var id = button.dataset.case;
+      button.disabled = true;
+      var done;
+      if (button.dataset.action === "close") {
+        done = api("POST", "/cases/" + id + "/close", { outcome: button.dataset.outcome }).then(refresh);
+      } else if (button.dataset.action === "reopen") {
+        done = api("POST", "/cases/" + id + "/take").then(function () {
+          window.location.assign("/desk/cases/" + id);
+        });
+      }
+      if (done) {
+        done.catch(function (error) { button.disabled = false; window.alert(error.message); });
+      }
+    });
+    listen(function () { refresh(); });
+  }
+
+  // ---------------------------------------------------------------- a case
+  function casePage() {
+    var root = document.getElementById("case");
+    var id = root.dataset.caseId;
+    var timeline = document.getElementById("timeline");
+    var flash = document.getElementById("flash");
+    var reply = document.getElementById("reply");
+    var note = document.getElementById("note");
+
+    function say(text, bad) {
+      flash.textContent = text;
+      flash.classList.toggle("bad", !!bad);
+    }
+
+    var update = serialized(function () {
+      var query = "?after_message=" + encodeURIComponent(root.dataset.lastMessage) +
+        "&after_note=" + encodeURIComponent(root.dataset.lastNote);
+      return get("/desk/cases/" + id + "/updates" + query, true).then(function (data) {
+        var stick = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 40;
+        if (data.html && data.html.trim()) {
+          timeline.insertAdjacentHTML("beforeend", data.html);  // escaped by the server
+        }
+        root.dataset.lastMessage = data.last_message;
+        root.dataset.lastNote = data.last_note;
+        root.dataset.state = data.state;
+        root.dataset.mine = data.mine ? "yes" : "no";
+        var state = document.getElementById("case-state");
+        state.textContent = data.state_label;
+        state.className = "state state-" + data.state;
+        Object.keys(data.deliveries || {}).forEach(function (key) {
+          var badge = document.querySelector("#" + key + " .delivery");
+          if (badge) {
+            badge.textContent = data.deliveries[key].label;
+            badge.className = "delivery " + data.deliveries[key].state;
+          }
+        });
+        if (stick) { timeline.scrollTop = timeline.scrollHeight; }
+      });
+    });
+
+    function act(button, path, body, success) {
+      button.disabled = true;
+      say("…");
+      return api("POST", "/cases/" + id + path, body).then(function (data) {
+        say(success(data));
+        return data;
+      }).catch(function (error) {
+        say(error.message === "unauthorized" ? "" : "Refusé : " + error.message, true);
+        throw error;
+      }).then(function (data) { button.disabled = false; update(); return data; },
+              function () { button.disabled = false; update(); });
+    }
+
+    root.addEventListener("click", function (event) {
+      var button = event.target.closest("button");
+      if (!button) { return; }
+      if (button.classList.contains("canned-insert")) {
+        var text = button.dataset.text, start = reply.selectionStart, end = reply.selectionEnd;
+        reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
+        reply.focus();
+        reply.selectionStart = reply.selectionEnd = start + text.length;
+        return;
+      }
+      var action = button.dataset.action;
+      if (action === "take") {
+        act(button, "/take", undefined, function () { return "Dossier pris en charge."; });
+      } else if (action === "handback") {
+        if (!window.confirm("Rendre la conversation à l'assistant ? La personne en sera informée.")) { return; }
+        act(button, "/handback", undefined, function (data) {
+          return data.conversation === "sent" ? "Conversation rendue à l'assistant ; la personne a été prévenue."
+            : "Conversation rendue à l'assistant.";
+        });
+      } else if (action === "close") {
+        var outcome = document.getElementById("outcome").value;
+        act(button, "/close", { outcome: outcome }, function () { return "Dossier clos."; });
+      }
+    });
+
+    document.getElementById("reply-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!reply.value.trim()) { reply.focus(); return; }
+      var button = this.querySelector("button[type=submit]");
+      act(button, "/reply", { text: reply.value }, function (data) {
+        reply.value = "";
+        return data.delivery === "sent" ? "Réponse envoyée." :
+          "Réponse gardée au dossier, mais non remise par le canal de la personne.";
+      });
+    });
+
+    document.getElementById("note-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!note.value.trim()) { note.focus(); return; }
+      var button = this.querySelector("button[type=submit]");
+      act(button, "/note", { text: note.value }, function () { note.value = ""; return "Note ajoutée."; });
+    });
+
+    timeline.scrollTop = timeline.scrollHeight;
+    listen(function (event) {
+      if (!event.case_id || String(event.case_id) === id) { update(); }
+    });
+  }
+
+  if (page === "queue") { queuePage(); }
+  else if (page === "case") { casePage(); }
+}());

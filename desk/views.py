@@ -1,0 +1,286 @@
+"""What the desk's pages show, computed from the cases' dicts (pure logic, no I/O): French
+labels, local times, the case's timeline, the permanence's live / off line.
+
+The templates (``desk/templates``) only lay these out; Jinja2 escapes every value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DISPLAY_TZ = ZoneInfo("Europe/Paris")
+
+STATE_LABELS = {
+    "waiting": "En attente",
+    "taken": "Pris en charge",
+    "answered": "Répondu",
+    "closed": "Clos",
+    "handed_back": "Rendu à l'assistant",
+}
+OUTCOME_LABELS = {
+    "answered": "Répondu",
+    "referred": "Orienté ailleurs",
+    "nothing_to_answer": "Rien à répondre",
+}
+TIER_LABELS = {
+    "P0": "P0 · très urgent",
+    "P1": "P1 · urgent",
+    "P2": "P2",
+    "P3": "P3",
+    "OUT": "Hors champ",
+    None: "Non évaluée",
+}
+DOMAIN_LABELS = {
+    "etrangers": "Étrangers, titre de séjour",
+    "urbanisme": "Urbanisme, permis",
+    "fonction_publique": "Fonction publique",
+    "fiscalite": "Impôts et taxes",
+    "collectivites": "Commune, collectivité",
+    "responsabilite_administrative": "Dommage causé par l'administration",
+    "police_administrative": "Mesure de police",
+    "commande_publique": "Marchés publics",
+    "environnement": "Environnement",
+    "elections": "Élections",
+    "hors_champ": "Hors champ",
+}
+CHANNEL_LABELS = {"webchat": "Messagerie du site", "x": "X (message privé)", "rest": "API"}
+AUTHOR_LABELS = {
+    "person": "La personne",
+    "assistant": "Assistant",
+    "lawyer": "Avocat",
+    "note": "Note interne",
+}
+DELIVERY_LABELS = {
+    "pending": "envoi en cours",
+    "sent": "remis",
+    "failed": "non remis (gardé au dossier)",
+    "received": "",
+}
+# The fact card, in the order the lawyer reads it: (slot, label).
+FACT_ROWS = (
+    ("domaine", "Domaine"),
+    ("role", "Qualité"),
+    ("partie_adverse", "Partie adverse"),
+    ("type_decision", "Décision"),
+    ("date_decision", "Date de la décision"),
+    ("mention_voies_delais", "Voies et délais mentionnés"),
+    ("recours_gracieux", "Recours gracieux"),
+    ("recours_gracieux_date", "Date du recours gracieux"),
+    ("mesure_privative", "Mesure privative de liberté"),
+    ("code_postal", "Code postal"),
+    ("echeance_estimee", "Échéance estimée"),
+    ("echeance_regle", "Règle de l'échéance"),
+    ("urgence_motifs", "Motifs d'urgence"),
+)
+MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                   "oct.", "nov.", "déc.")
+
+
+# ------------------------------------------------------------------ times
+
+
+def moment(value: Any) -> datetime | None:
+    """An aware datetime from an ISO string (naive = UTC) or a Unix timestamp (Rasa's events)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc)
+    elif isinstance(value, str):
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=timezone.utc)
+
+
+def clock(value: Any) -> str:
+    """``14:05`` in the firm's time zone ('' if unknown)."""
+    found = moment(value)
+    return "" if found is None else found.astimezone(DISPLAY_TZ).strftime("%H:%M")
+
+
+def day_clock(value: Any) -> str:
+    """``28 nov. 14:05`` in the firm's time zone."""
+    found = moment(value)
+    if found is None:
+        return ""
+    local = found.astimezone(DISPLAY_TZ)
+    return f"{local.day} {MONTHS_SHORT_FR[local.month - 1]} {local:%H:%M}"
+
+
+def iso(value: Any) -> str:
+    found = moment(value)
+    return "" if found is None else found.isoformat()
+
+
+def age(value: Any, now: datetime) -> str:
+    """How long ago, in French: "à l'instant", "il y a 5 min", "il y a 2 h 10", "il y a 3 j"."""
+    found = moment(value)
+    if found is None:
+        return ""
+    minutes = max(0, int((now - found).total_seconds() // 60))
+    if minutes < 1:
+        return "à l'instant"
+    if minutes < 60:
+        return f"il y a {minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"il y a {hours} h" + (f" {rest:02d}" if rest else "")
+    return f"il y a {hours // 24} j"
+
+
+def date_fr(value: Any) -> str:
+    """``2026-11-18`` -> ``18/11/2026``; other values unchanged."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        year, month, day = value.split("-")
+        return f"{day}/{month}/{year}"
+    return "" if value is None else str(value)
+
+
+# ------------------------------------------------------------------ cases
+
+
+def fact_value(slot: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if slot == "domaine":
+        return DOMAIN_LABELS.get(value, str(value))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if slot.startswith("date") or slot.endswith("_date") or slot == "echeance_estimee":
+        return date_fr(value)
+    return str(value)
+
+
+def fact_rows(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(label, fact_value(slot, facts.get(slot))) for slot, label in FACT_ROWS]
+
+
+def state_label(case: Mapping[str, Any], lawyer_id: int, emails: Mapping[int, str]) -> str:
+    state = case["state"]
+    if state == "taken":
+        if case.get("taken_by") == lawyer_id:
+            return "Pris en charge par vous"
+        return f"Pris en charge par {emails.get(case.get('taken_by'), 'un autre avocat')}"
+    if state == "closed" and case.get("outcome"):
+        return f"{STATE_LABELS[state]} · {OUTCOME_LABELS.get(case['outcome'], case['outcome'])}"
+    return STATE_LABELS.get(state, state)
+
+
+def queue_row(case: Mapping[str, Any], lawyer_id: int, emails: Mapping[int, str],
+              now: datetime) -> dict[str, Any]:
+    """One line of the queue."""
+    facts = case.get("fact_card") or {}
+    return {
+        "id": case["id"],
+        "state": case["state"],
+        "kind": case["kind"],
+        "tier": case.get("urgency") or "none",
+        "tier_label": TIER_LABELS.get(case.get("urgency"), case.get("urgency")),
+        "domain": DOMAIN_LABELS.get(case.get("domain"), case.get("domain") or "Domaine inconnu"),
+        "party": facts.get("partie_adverse") or "",
+        "question": facts.get("question_initiale") or "",
+        "deadline": date_fr(case.get("deadline")),
+        "channel": CHANNEL_LABELS.get(case.get("channel"), case.get("channel") or ""),
+        "handle": case.get("handle") or "",
+        "age": age(case.get("opened_at"), now),
+        "opened": day_clock(case.get("opened_at")),
+        "state_label": state_label(case, lawyer_id, emails),
+        "mine": case.get("taken_by") == lawyer_id,
+    }
+
+
+def timeline_item(key: str, kind: str, text: str, at: Any, who: str | None = None,
+                  delivery: str | None = None) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "who": who or AUTHOR_LABELS[kind],
+        "text": text,
+        "iso": iso(at),
+        "clock": day_clock(at),
+        "delivery": delivery,
+        "delivery_label": DELIVERY_LABELS.get(delivery or "", ""),
+    }
+
+
+def before_handover(case: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The conversation with the assistant, as kept at the handover."""
+    return [
+        timeline_item(f"t{index}", entry.get("author", "person"), entry.get("text", ""),
+                      entry.get("at"))
+        for index, entry in enumerate(case.get("transcript") or [])
+        if entry.get("author") in ("person", "assistant")
+    ]
+
+
+def after_handover(case: Mapping[str, Any], emails: Mapping[int, str], after_message: int = 0,
+                   after_note: int = 0) -> list[dict[str, Any]]:
+    """The person's and the lawyer's messages and the internal notes since the handover (those
+    after the given ids), in time order."""
+    items = []
+    for message in case.get("messages") or []:
+        if message["id"] > after_message:
+            who = (emails.get(message.get("lawyer_id"), "Avocat") if message["author"] == "lawyer"
+                   else None)
+            items.append((message["at"] or "", 0, message["id"], timeline_item(
+                f"m{message['id']}", message["author"], message["text"], message["at"], who,
+                message.get("delivery"))))
+    for note in case.get("notes") or []:
+        if note["id"] > after_note:
+            who = f"Note interne · {emails.get(note.get('lawyer_id'), 'avocat')}"
+            items.append((note["at"] or "", 1, note["id"], timeline_item(
+                f"n{note['id']}", "note", note["text"], note["at"], who)))
+    items.sort(key=lambda item: (moment(item[0]) or datetime.min.replace(tzinfo=timezone.utc),
+                                 item[1], item[2]))
+    return [item[3] for item in items]
+
+
+def last_ids(case: Mapping[str, Any]) -> tuple[int, int]:
+    messages = [m["id"] for m in case.get("messages") or []]
+    notes = [n["id"] for n in case.get("notes") or []]
+    return max(messages, default=0), max(notes, default=0)
+
+
+def deliveries(case: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The lawyer's replies' delivery, by timeline key (it changes after the reply is shown)."""
+    return {
+        f"m{m['id']}": {"state": m["delivery"], "label": DELIVERY_LABELS.get(m["delivery"], "")}
+        for m in case.get("messages") or [] if m["author"] == "lawyer"
+    }
+
+
+# ------------------------------------------------------------------ the permanence
+
+
+def schedule_line(status: Any, format_session: Any) -> dict[str, Any]:
+    """The live / off badge from a ``SessionStatus`` (None: no readable schedule)."""
+    if status is None:
+        return {"live": None, "badge": "Horaire inconnu",
+                "detail": "Le fichier des permanences est illisible ou absent.",
+                "queue_title": "File d'attente"}
+    if status.live:
+        end = status.current_end
+        detail = f"jusqu'à {_hour_fr(end)}" if end else ""
+        return {"live": True, "badge": "Permanence en cours", "detail": detail,
+                "queue_title": "File d'attente"}
+    if status.next_start:
+        when = format_session(status.next_start)
+        return {"live": False, "badge": "Hors permanence",
+                "detail": f"Prochaine permanence : {when}",
+                "queue_title": f"File pour la prochaine permanence ({when})"}
+    return {"live": False, "badge": "Hors permanence",
+            "detail": "Aucune permanence prévue.", "queue_title": "File en attente"}
+
+
+def _hour_fr(value: datetime) -> str:
+    return f"{value.hour} h" + (f" {value.minute:02d}" if value.minute else "")
