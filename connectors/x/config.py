@@ -47,7 +47,9 @@ class XSettings:
     account_username: str | None = None
     invitation_period_hours: float = 24.0
     # Conversations handled at once (one person's messages are always handled in order).
-    workers: int = 4
+    workers: int = 16
+    # Replies sent at once, to different people (one person's replies always go in order).
+    senders: int = 4
     # When set, webhooks are also served on this loopback port by a thread of their own, so that
     # acknowledging X never waits behind inference on Rasa's event loop (connectors/x/ingress.py).
     ingress_port: int | None = None
@@ -100,12 +102,13 @@ class XSettings:
                 raise XConfigError("x channel: `account_username` is not an X username")
         try:
             period = float(credentials.get("invitation_period_hours", 24))
-            workers = int(credentials.get("workers", 4))
+            workers = int(credentials.get("workers", cls.workers))
+            senders = int(credentials.get("senders", cls.senders))
         except (TypeError, ValueError):
-            raise XConfigError("x channel: `invitation_period_hours` and `workers` "
+            raise XConfigError("x channel: `invitation_period_hours`, `workers` and `senders` "
                                "must be numbers") from None
-        if period <= 0 or workers < 1:
-            raise XConfigError("x channel: `invitation_period_hours` and `workers` "
+        if period <= 0 or workers < 1 or senders < 1:
+            raise XConfigError("x channel: `invitation_period_hours`, `workers` and `senders` "
                                "must be positive")
         durations = {key: _seconds(credentials, key) for key in _DURATIONS}
         ingress_port = _text(credentials, "ingress_port")
@@ -121,6 +124,7 @@ class XSettings:
             account_username=username,
             invitation_period_hours=period,
             workers=workers,
+            senders=senders,
             ingress_port=int(ingress_port) if ingress_port else None,
             ingress_host=_text(credentials, "ingress_host") or "127.0.0.1",
             **{key: value for key, value in durations.items() if value is not None},

@@ -109,7 +109,7 @@ class XRuntime:
         holds the saved conversations (read back after a crash)."""
         settings = self.settings
         self._app = app
-        self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
+        self._executor = ThreadPoolExecutor(max_workers=settings.workers + settings.senders + 2,
                                             thread_name_prefix="x-store")
         self._inbox_wake = asyncio.Event()
         self._outbox_wake = asyncio.Event()
@@ -126,7 +126,8 @@ class XRuntime:
         await self._release_stale()
         self._spawn(self._liveness_loop(), self._tasks)
         self._spawn(self._account_then_workers(), self._tasks)
-        self._spawn(self._sender_loop(), self._tasks)
+        for _ in range(settings.senders):  # the store keeps each person's replies in order
+            self._spawn(self._sender_loop(), self._tasks)
         if settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
