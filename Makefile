@@ -1,6 +1,8 @@
 # Permanence: the single entry point, the same targets locally and in CI.
 #   make run    set up, train if needed, start the action server + Rasa (web chat at /chat)
-#   make test   lint, unit tests, data validation, training, story tests, held-out NLU check
+#   make test   lint, unit tests, data validation, training, story tests, held-out NLU check,
+#               and a smoke run of the benchmarks
+#   make bench  the benchmarks (about 9 minutes on 2 cores): docs/benchmarks.md, bench/results/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -23,13 +25,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval x-register sandbox desk-user desk-token desk-client clean
+.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval bench bench-quick x-register sandbox desk-user desk-token desk-client clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
 	@echo "make sandbox - the X sandbox (emulator page at http://127.0.0.1:8090/) with the assistant"
-	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | x-register | clean"
+	@echo "make bench  - the benchmarks (about 9 minutes on 2 cores; tables in docs/benchmarks.md)"
+	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | bench-quick | x-register | clean"
 
 # The virtualenv, installed from the lock files; re-installed only when they change.
 setup: $(STAMP)
@@ -40,10 +43,12 @@ $(STAMP): requirements.txt requirements-dev.txt .python-version
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-dev.txt
 	@touch $(STAMP)
 
-# Retrain only when the training data, the domain or the config changed.
+# Retrain only when the training data, the domain or the config changed. The wall time is
+# recorded in bench/results/train.json, which `make bench` reports.
 train: $(MODEL)
 $(MODEL): $(STAMP) $(TRAINING)
-	$(BIN)/rasa train --fixed-model-name permanence --out models --quiet
+	start=$$(date +%s%N) && $(BIN)/rasa train --fixed-model-name permanence --out models --quiet \
+		&& $(BIN)/python -m bench.resources record-train --since-ns $$start --model $(MODEL)
 	@touch $(MODEL)
 
 run: setup train
@@ -57,12 +62,14 @@ sandbox: setup train
 lint: setup
 	$(BIN)/ruff check .
 
-# System packages the tests need (Debian): Chromium for the browser tests, PostgreSQL for the
-# database integration tests (the tests start their own server on 127.0.0.1).
+# System packages the tests and benchmarks need (Debian): Chromium for the browser tests,
+# PostgreSQL for the database integration tests and the benchmarks, Redis for the benchmarks'
+# lock store (tests and benchmarks start their own servers on 127.0.0.1).
 sysdeps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing:$$missing"; apt-get update -qq && \
@@ -90,7 +97,17 @@ nlu-eval: train
 	$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_test --out results/nlu_test.json
 	-$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_dev --out results/nlu_dev.json
 
-test: lint validate pytest story-test nlu-eval
+test: lint validate pytest story-test nlu-eval bench-quick
+
+# Benchmarks (bench/): every server is started on 127.0.0.1 by the benchmark itself, including
+# PostgreSQL and Redis. `bench` takes about 9 minutes on 2 cores and rewrites the tables of
+# docs/benchmarks.md and bench/results/latest.json; `bench-quick` is a smoke run of every
+# section (1½ to 3 minutes, with the servers' start) that writes bench/results/quick.json only.
+bench: sysdeps train
+	$(BIN)/python -m bench
+
+bench-quick: sysdeps train
+	$(BIN)/python -m bench --quick
 
 # Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
 x-register: setup

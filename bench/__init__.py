@@ -1,0 +1,1 @@
+"""Performance benchmarks (``make bench``; see ``bench/run.py`` and ``docs/benchmarks.md``)."""

@@ -13,7 +13,7 @@ answers 200. Two ways to run it:
   the database (they look every ``POLL_SECONDS``). The account is read from the database, where
   the Rasa process publishes it, or from ``X_ACCOUNT_ID`` / ``X_ACCOUNT_USERNAME``.
 - **A thread of the Rasa process** (``ingress_port`` in the channel's credentials). Measured with
-  ``bench/x_ack.py``: a thread still competes with inference for the interpreter, so its p99 was
+  ``bench/ack.py``: a thread still competes with inference for the interpreter, so its p99 was
   no better than Rasa's own route; it is kept for single-process set-ups.
 
 In production the reverse proxy sends X's webhook to the ingress.

@@ -1,0 +1,333 @@
+"""The benchmark's results: machine description, headline figures and targets, tables
+(printed, and written into ``docs/benchmarks.md`` between markers), and the JSON file."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+PACKAGES = ("rasa", "rasa-sdk", "tensorflow", "sanic", "SQLAlchemy", "aiohttp", "tweepy",
+            "psycopg2-binary", "redis")
+
+# (key, comparison, target): the issue's targets for the headline figures.
+TARGETS = (
+    ("x_rest_throughput_ratio", ">=", 0.95),
+    ("x_p50_overhead_ms", "<=", 5.0),
+    ("ack_p99_ms", "<=", 20.0),
+    ("desk_reply_p50_ms", "<=", 50.0),
+    ("queue_10k_ms", "<=", 200.0),
+    ("two_process_speedup", ">=", 1.5),
+    ("ordering_violations", "==", 0),
+    ("duplicates", "==", 0),
+)
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def _command_output(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else None
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def machine() -> dict[str, Any]:
+    from sandbox.postgres import postgres_bindir
+
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    bindir = postgres_bindir()
+    postgres = _command_output([str(bindir / "postgres"), "--version"]) if bindir else None
+    redis = (_command_output(["redis-server", "--version"])
+             if shutil.which("redis-server") else None)
+    commit = _command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = _command_output(["git", "-C", str(ROOT), "status", "--porcelain",
+                             "--untracked-files=no"])
+    return {
+        "cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "cpu": _cpu_model(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "postgresql": postgres,
+        "redis": redis,
+        "commit": (commit or "?") + ("+changes" if dirty else ""),
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+    }
+
+
+# --------------------------------------------------------------------------- headline
+
+
+def _size(results: dict[str, Any], people: int) -> dict[str, Any] | None:
+    for row in (results.get("conversations") or {}).get("sizes", []):
+        if row["people"] == people:
+            return row
+    return None
+
+
+def _max(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def queue_ms(queue: dict[str, Any], dataset: str) -> float | None:
+    """The slowest median over the backends, the API and the page."""
+    values = []
+    for backend in queue.values():
+        measured = backend.get(dataset) or {}
+        for what in ("api", "page"):
+            if measured.get(what):
+                values.append(measured[what]["ms"]["p50"])
+    return _max(values)
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    solo, fifty = _size(results, 1) or {}, _size(results, 50) or {}
+    ack = results.get("ack") or {}
+    door = (ack.get("doors") or {}).get(ack.get("headline_door"), {})
+    reply = (results.get("desk") or {}).get("reply") or {}
+    queue = (results.get("desk") or {}).get("queue") or {}
+    scale = results.get("scale") or {}
+    resources = results.get("resources") or {}
+    return {
+        "x_rest_throughput_ratio": fifty.get("throughput_ratio"),
+        "x_p50_overhead_ms": solo.get("p50_overhead_ms"),
+        "x_p50_overhead_ms_at_50": fifty.get("p50_overhead_ms"),
+        "ack_p50_ms": (door.get("ack_ms") or {}).get("p50"),
+        "ack_p99_ms": (door.get("ack_ms") or {}).get("p99"),
+        "ack_p99_ms_postgresql": ((((results.get("ack_postgresql") or {}).get("doors") or {})
+                                   .get(ack.get("headline_door")) or {}).get("ack_ms")
+                                  or {}).get("p99"),
+        "desk_reply_p50_ms": (reply.get("to_dm_ms") or {}).get("p50"),
+        "desk_reply_p99_ms": (reply.get("to_dm_ms") or {}).get("p99"),
+        "queue_10k_ms": queue_ms(queue, "realistic"),
+        "queue_10k_all_open_ms": queue_ms(queue, "all_open"),
+        "two_process_speedup": scale.get("speedup"),
+        "ordering_violations": scale.get("ordering_violations"),
+        "duplicates": scale.get("duplicates"),
+        "missing": scale.get("missing"),
+        "rasa_rss_mb": resources.get("rasa_rss_mb"),
+        "actions_rss_mb": resources.get("actions_rss_mb"),
+        "train_s": resources.get("train_s"),
+    }
+
+
+def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    checks = []
+    for key, comparison, target in TARGETS:
+        value = figures.get(key)
+        met = None if value is None else {
+            ">=": value >= target, "<=": value <= target, "==": value == target}[comparison]
+        checks.append({"key": key, "value": value, "target": f"{comparison} {target}",
+                       "met": met})
+    return checks
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _f(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        text = f"{value:,.3f}" if abs(value) < 10 and unit in ("", "×") else f"{value:,.1f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    else:
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text}{unit}" if unit and unit != "×" else text
+
+
+def _pcts(stats: dict[str, Any] | None, keys: tuple[str, ...] = ("p50", "p95", "p99")) -> str:
+    if not stats or not stats.get("n"):
+        return "–"
+    return " / ".join(_f(stats[k]) for k in keys)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _load_line(load: dict[str, Any]) -> str:
+    parts = [f"phase {phase[-1].upper()}: {_f(d['busy_cores'])} cores busy on average, "
+             f"{_f(d['other_cores'])} of them by processes outside the benchmark"
+             for phase, d in sorted(load.items()) if d.get("busy_cores") is not None]
+    return (" Machine load during the run: " + "; ".join(parts) + ".") if parts else ""
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    p = m["packages"]
+    out = [
+        f"Measured {results['finished_at'][:16].replace('T', ' ')} UTC, `make bench` "
+        f"({results['mode']}), {results['duration_s']:.0f} s, commit {m['commit']}.",
+        f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}; "
+        f"Python {m['python']}, Rasa {p['rasa']}, rasa-sdk {p['rasa-sdk']}, "
+        f"TensorFlow {p['tensorflow']}, Sanic {p['sanic']}, SQLAlchemy {p['SQLAlchemy']}; "
+        f"{m['postgresql']}; {m['redis']}. Load average (1 min) at start: "
+        f"{m['load_average_1m_at_start']}." + _load_line(results.get("machine_load") or {}),
+        "",
+        "### Targets",
+        "",
+    ]
+    rows = []
+    for check in results["targets"]:
+        mark = {True: "met", False: "**missed**", None: "not measured"}[check["met"]]
+        rows.append([f"`{check['key']}`", _f(check["value"]), check["target"], mark])
+    out += _table(["figure", "measured", "target", ""], rows)
+
+    conv = results.get("conversations")
+    if conv:
+        out += ["", f"### 1. Conversations ({conv['script_turns']}-turn triage, X webhook "
+                "mode vs REST, same server, rounds interleaved)", ""]
+        rows = []
+        for row in conv["sizes"]:
+            x, rest = row["x"], row["rest"]
+            rows.append([
+                str(row["people"]), _f(x["messages_per_s"]), _f(rest["messages_per_s"]),
+                _f(row["throughput_ratio"]), _pcts(x["latency_ms"]), _pcts(rest["latency_ms"]),
+                " / ".join(_f(row[k]) for k in ("p50_ratio", "p95_ratio", "p99_ratio")),
+                _f(row["p50_overhead_ms"]), _f(x["first_message_ms"]["p50"]),
+                f"{x['failed']} / {rest['failed']}"])
+        out += _table(["people", "X msg/s", "REST msg/s", "X / REST", "X p50 / p95 / p99 ms",
+                       "REST p50 / p95 / p99 ms", "X / REST p50 / p95 / p99",
+                       "X − REST p50 ms", "X first DM p50 ms", "failed X / REST"], rows)
+        errors = {f"{row['people']} people, {channel}": row[channel]["errors"]
+                  for row in conv["sizes"] for channel in ("x", "rest")
+                  if row[channel].get("errors")}
+        if errors:
+            out.append("\nFailed turns: " + "; ".join(
+                f"{where}: " + ", ".join(f"{n} × {why}" for why, n in found.items())
+                for where, found in errors.items()) + ".")
+
+    ack = results.get("ack")
+    if ack:
+        out += ["", f"### 2. Webhook acknowledgement under saturation ({ack['rest_load_people']}"
+                f" REST clients looping, new people writing on X at {ack['rate_per_s']}/s for "
+                f"{ack['window_s']} s, one door at a time)", ""]
+        rows = []
+        for measured in (ack, results.get("ack_postgresql")):
+            label = (measured or {}).get("database", "")
+            for door, d in ((measured or {}).get("doors") or {}).items():
+                headline_door = door == ack["headline_door"] and measured is ack
+                failed = ", ".join(f"{n} × {why}" for why, n in d.get("failures", {}).items())
+                rows.append([f"{door}, {label}" + (" (headline)" if headline_door else ""),
+                             _pcts(d["ack_ms"], ("p50", "p99", "max")),
+                             _f(d["rasa_cpu_percent"], " %"), str(d["deliveries"]),
+                             failed or "0"])
+        for size, stats in (conv or {}).get("acks_ms", {}).items():
+            who = "1 person" if str(size) == "1" else f"{size} people"
+            rows.append([f"thread, {ack.get('database', '')}, during the X rounds of {who}",
+                         _pcts(stats, ("p50", "p99", "max")), "", str(stats["n"]), ""])
+        out += _table(["door", "ack p50 / p99 / max ms (answered)", "Rasa CPU", "deliveries",
+                       "not answered 200"], rows)
+
+    desk = results.get("desk")
+    if desk:
+        out += ["", "### 3. Desk", ""]
+        reply = desk.get("reply")
+        if reply:
+            out += _table(["lawyer's reply", "p50 / p95 / p99 ms", "replies", "failed"], [
+                ["request → DM at the emulator", _pcts(reply["to_dm_ms"]),
+                 str(reply["replies"]), str(reply["failed"])],
+                ["the API request alone", _pcts(reply["request_ms"]), "", ""]])
+            out.append("")
+        rows = []
+        for backend, queue in (desk.get("queue") or {}).items():
+            for dataset, label in (("realistic", f"{queue['open']:,} open"),
+                                   ("all_open", "all open")):
+                measured = queue[dataset]
+                page = measured["page"]
+                rows.append([
+                    backend, f"{queue['cases']:,} cases, {label}",
+                    _pcts(measured["api"]["ms"], ("p50", "p99")),
+                    f"{measured['api']['bytes']:,}",
+                    _pcts(page["ms"], ("p50", "p99")) if page
+                    else f"page not served (HTTP {measured['page_status']})",
+                    f"{page['bytes']:,}" if page else "–"])
+        out += _table(["database", "cases", "API p50 / p99 ms", "API bytes",
+                       "page p50 / p99 ms", "page bytes"], rows)
+
+    scale = results.get("scale")
+    if scale:
+        out += ["", f"### 4. Scaling out ({scale['people']} people on X, PostgreSQL, Redis "
+                "lock store, signed webhooks round-robin over the processes' ingress ports)", ""]
+        rows = []
+        for key in ("one_process", "two_processes"):
+            run = scale.get(key)
+            if run:
+                order = run["order"]
+                rows.append([str(run["processes"]), _f(run["messages_per_s"]),
+                             _pcts(run["latency_ms"]), _pcts(run["ack_ms"], ("p50", "p99")),
+                             str(order["out_of_order"]), str(order["duplicates"]),
+                             str(order["missing"])])
+        out += _table(["Rasa processes", "msg/s", "p50 / p95 / p99 ms", "ack p50 / p99 ms",
+                       "out of order", "duplicates", "missing"], rows)
+        out.append(f"\nSpeedup, two processes over one: {_f(scale['speedup'], '×')}.")
+
+    res = results.get("resources") or {}
+    train = res.get("train") or {}
+    out += ["", "### 5. Resources", ""]
+    out += _table(["figure", "value"], [
+        ["Rasa server peak RSS", _f(res.get("rasa_rss_mb"), " MB")],
+        ["second Rasa server peak RSS (section 4)", _f(res.get("rasa2_rss_mb"), " MB")],
+        ["action server peak RSS", _f(res.get("actions_rss_mb"), " MB")],
+        ["`rasa train` wall time", _f(res.get("train_s"), " s") + (
+            f" (recorded by `make train` at {train.get('recorded_at')}, load "
+            f"{train.get('load_average_1m')})" if train else
+            " (not recorded: run `make train`, which records it)")],
+    ])
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_json(results: dict[str, Any], name: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def write_doc(table: str, path: Path = DOC) -> None:
+    """Replace what lies between the markers of ``docs/benchmarks.md`` (the reading around
+    them is written by hand)."""
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    path.write_text(pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
