@@ -25,9 +25,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
+from permanence import rasa_speedups
 from permanence.settings import database_url, masked
 
 logger = logging.getLogger(__name__)
+# The Rasa server loads this module (endpoints.yml): the place to fix Rasa's hot path.
+rasa_speedups.install()
 
 PURGE_SLOT = "purge_requested"
 

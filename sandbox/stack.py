@@ -191,8 +191,10 @@ class Stack:
         wait_http(f"{self.x_base_url}/_control/info", process)
 
     def start_actions(self) -> None:
+        # As scripts/run.sh: a keep-alive longer than Rasa's pool keeps idle connections.
+        env = {"SANIC_KEEP_ALIVE_TIMEOUT": "75", **self.server_env()}
         process = self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",
-                                          "--port", str(self.actions_port)], self.server_env())
+                                          "--port", str(self.actions_port)], env)
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", process)
 
     def start_rasa(self, index: int = 0, wait: bool = True) -> subprocess.Popen:

@@ -6,6 +6,9 @@ if [ -f .env ]; then set -a; . ./.env; set +a; fi
 BIN=.venv/bin
 mkdir -p var
 
+# Keep-alive longer than Rasa's connection pool keeps idle connections (15 s): with Sanic's 5 s
+# default, the action server closes connections Rasa is about to reuse, and turns fail under load.
+SANIC_KEEP_ALIVE_TIMEOUT="${SANIC_KEEP_ALIVE_TIMEOUT:-75}" \
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" "$BIN/rasa" run actions --actions actions \
   --port "${ACTIONS_PORT:-5055}" &
 actions_pid=$!
