@@ -104,3 +104,12 @@ def test_throwaway_redis_answers_on_loopback_then_goes():
         server.stop()
     assert server.process.poll() is not None
     assert not server.base.exists()
+
+
+def test_machine_description_on_a_clean_checkout_and_without_tools() -> None:
+    # `git status --porcelain` prints nothing on a clean clone (CI): that is not an error.
+    assert report._command_output(["true"]) == ""
+    assert report._command_output(["false"]) is None
+    assert report._command_output(["/nonexistent/tool"]) is None
+    described = report.machine()
+    assert described["cores"] >= 1
