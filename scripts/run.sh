@@ -36,6 +36,7 @@ echo
 echo "Permanence is running."
 echo "  Web chat:      $url/chat"
 echo "  REST channel:  POST $url/webhooks/rest/webhook"
+echo "  Lawyer's desk: $url/desk/  (an account first: make desk-user EMAIL=... PASSWORD=...)"
 echo "Press Ctrl-C to stop."
 wait -n "$rasa_pid" "$actions_pid"
 stop
