@@ -17,8 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.x.render import render_buttons, split_text
-from sandbox.stack import MODEL, Stack
-from tests.e2e.conformance.drivers import wait_for
+from sandbox.stack import MODEL, Stack, wait_for
 
 PEOPLE = 5
 RATE_LIMITED_SECONDS = 30

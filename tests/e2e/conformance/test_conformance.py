@@ -13,13 +13,13 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.x.render import utf16_length
+from sandbox.stack import wait_for
 from tests.e2e.conformance.drivers import (
     ChannelDriver,
     Person,
     Shown,
     WebChatDriver,
     XDriver,
-    wait_for,
 )
 
 URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
