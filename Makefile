@@ -100,7 +100,7 @@ nlu-eval: train
 test: lint validate pytest story-test nlu-eval bench-quick
 
 # Benchmarks (bench/): every server is started on 127.0.0.1 by the benchmark itself, including
-# PostgreSQL and Redis. `bench` takes about 9 minutes on 2 cores and rewrites the tables of
+# PostgreSQL and Redis. `bench` takes about 6 minutes on 2 cores and rewrites the tables of
 # docs/benchmarks.md and bench/results/latest.json; `bench-quick` is a smoke run of every
 # section (1½ to 3 minutes, with the servers' start) that writes bench/results/quick.json only.
 bench: sysdeps train

@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desk import api, auth, cases
-from desk.models import desk_case
+from desk.models import desk_case, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +126,13 @@ class ChangeTracker:
     """Which cases changed between two reads of the case count and the recently updated
     ``(id, updated_at)`` rows (pure logic). A smaller count means cases were erased."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: datetime | None = None) -> None:
         self.seen: dict[int, datetime] = {}
         self.high: datetime | None = None
         self.count: int | None = None
+        # Changes after this moment are reported even by the first read (which only primes
+        # otherwise): a change between a lawyer's connecting and that read is not lost.
+        self.started = started
 
     def since(self) -> datetime | None:
         return None if self.high is None else self.high - WATCH_OVERLAP
@@ -146,9 +149,10 @@ class ChangeTracker:
         if horizon is not None:
             self.seen = {k: at for k, at in self.seen.items() if at >= horizon}
         if first:
-            return []
+            changed = ([case_id for case_id, at in rows if at > self.started]
+                       if self.started is not None else [])
         events = [{"type": "case.changed", "case_id": case_id} for case_id in sorted(changed)]
-        if erased:
+        if erased:  # never on the first read
             events.append({"type": "desk.changed", "case_id": None})
         return events
 
@@ -181,6 +185,7 @@ class Watcher:
 
     def ensure_running(self) -> None:
         if self.task is None or self.task.done():
+            self.changes = ChangeTracker(started=utcnow())
             self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def run(self) -> None:
@@ -197,7 +202,7 @@ class Watcher:
                 await asyncio.sleep(POLL_SECONDS)
         finally:
             # The next subscriber starts afresh (nothing published for the time nobody listened).
-            self.changes = ChangeTracker()
+            self.changes = ChangeTracker(started=utcnow())
 
 
 # ------------------------------------------------------------------ the route

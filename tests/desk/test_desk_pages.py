@@ -449,3 +449,13 @@ async def test_the_tracker_store_tells_the_listening_pages_at_once(tmp_path, dom
     finally:
         live.broker.unsubscribe(subscriber)
         db.dispose_all()
+
+
+def test_change_tracker_first_read_reports_changes_after_the_lawyer_connected() -> None:
+    connected = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+    tracker = live.ChangeTracker(started=connected)
+    before, after = connected - timedelta(seconds=5), connected + timedelta(milliseconds=300)
+    # A case taken between the connection and the watcher's first read is not lost.
+    assert tracker.update(2, [(1, before), (2, after)]) == [
+        {"type": "case.changed", "case_id": 2}]
+    assert tracker.update(2, [(1, before), (2, after)]) == []
