@@ -16,9 +16,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    UserUttered,
+)
 
 LAWYER = "lawyer"
+
+
+def _session_start(event: Event) -> bool:
+    """Rasa logs a new session as ``action_session_start``, its messages (the disclosure),
+    then ``SessionStarted``: the session begins at the action."""
+    return ((isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME)
+            or isinstance(event, SessionStarted))
 
 
 def turn_messages(events: Iterable[Event], message_id: str) -> list[dict[str, Any]] | None:
@@ -34,13 +48,13 @@ def turn_messages(events: Iterable[Event], message_id: str) -> list[dict[str, An
         event = events[earlier]
         if isinstance(event, UserUttered):
             break
-        if isinstance(event, SessionStarted):
-            start = earlier
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
+            start = earlier  # the session this message started, its disclosure included
             break
     messages = []
     for position in range(start, len(events)):
         event = events[position]
-        if position > index and isinstance(event, (UserUttered, SessionStarted)):
+        if position > index and (isinstance(event, UserUttered) or _session_start(event)):
             break  # the next turn (a new session starts with the next message)
         if isinstance(event, BotUttered) and (event.metadata or {}).get("author") != LAWYER:
             messages.append(event.message())

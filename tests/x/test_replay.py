@@ -66,3 +66,30 @@ def test_a_saved_message_without_answer_has_none() -> None:
     # After the handover Rasa records the person's messages but predicts nothing.
     events = [UserUttered("merci", message_id="m9"), ActionExecuted("action_listen")]
     assert turn_messages(events, "m9") == []
+
+
+def test_rasa_logs_the_disclosure_before_session_started() -> None:
+    # The order Rasa 3.6 really stores (seen after a kill -9 in CI): the session start's
+    # messages, then SessionStarted, then the person's first message.
+    events = [
+        ActionExecuted("action_session_start"),
+        BotUttered("disclosure"),
+        BotUttered("consent?", data={"buttons": BUTTONS}),
+        SessionStarted(),
+        SlotSet("firm_name", "Cabinet"),
+        ActionExecuted("action_listen"),
+        UserUttered("bonjour", message_id="m1"),
+        ActionExecuted("action_remember_question"),
+        ActionExecuted("action_listen"),
+        UserUttered("1", message_id="m2"),
+        BotUttered("first question"),
+        ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        BotUttered("disclosure again"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("me revoilà", message_id="m3"),
+    ]
+    assert texts(turn_messages(events, "m1")) == ["disclosure", "consent?"]
+    assert texts(turn_messages(events, "m2")) == ["first question"]
+    assert texts(turn_messages(events, "m3")) == ["disclosure again"]
