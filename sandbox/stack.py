@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -270,6 +271,49 @@ class Stack:
         separator = "&" if "?" in path else "?"
         return http_json(method, f"{self.rasa_url(index)}{path}{separator}token={self.api_token}",
                          body)
+
+    def x_send_dm(self, user: str, text: str, wait: bool = True) -> str:
+        """A member of the public writes to the account (``/_control/dm``); the event id.
+        With ``wait`` (webhook mode), the emulator delivers the signed webhook first and an
+        answer other than 200 raises."""
+        answer = self.x_control("POST", "/_control/dm", {
+            "sender_id": user, "screen_name": f"citoyen{user[-6:]}", "text": text,
+            "wait": wait})
+        if wait and answer.get("delivery_status") != 200:
+            raise RuntimeError(f"webhook delivery not acknowledged: {answer}")
+        return answer["event_id"]
+
+    def x_dm_texts(self, user: str) -> list[str]:
+        """The texts of the DMs the account sent to ``user``, oldest first."""
+        return [dm["text"] for dm in self.x_control("GET", "/_control/outbox")["dms"]
+                if dm["recipient_id"] == user]
+
+    def x_wait_dm_containing(self, user: str, needle: str, timeout: float = 60.0,
+                             interval: float = 0.1) -> bool:
+        return bool(wait_for(lambda: any(needle in text for text in self.x_dm_texts(user)),
+                             timeout, interval))
+
+    # --- what the servers kept (the default SQLite database) ----------------------------------
+    def sql(self, query: str, *params: Any) -> list[tuple]:
+        with sqlite3.connect(self.db_path, timeout=30) as connection:
+            return connection.execute(query, params).fetchall()
+
+    def stored_events(self, sender: str) -> list[dict]:
+        """The events the tracker store kept for ``sender``, oldest first."""
+        rows = self.sql("SELECT data FROM events WHERE sender_id = ? ORDER BY id", sender)
+        return [json.loads(data) for (data,) in rows]
+
+    def stored_slots(self, sender: str) -> dict:
+        slots: dict = {}
+        for event in self.stored_events(sender):
+            if event.get("event") == "slot":
+                slots[event["name"]] = event["value"]
+        return slots
+
+    def user_message_ids(self, sender: str) -> list[str]:
+        """The message ids of the person's messages, as the tracker store kept them."""
+        return [event.get("message_id") for event in self.stored_events(sender)
+                if event.get("event") == "user"]
 
     def say(self, sender: str, text: str, index: int = 0) -> list[dict]:
         """One REST turn: the bot's messages in answer to ``text``."""

@@ -60,9 +60,13 @@
 
   var socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
   socket.on("connect", function () { socket.emit("session_request", { session_id: sessionId }); });
+  // Messages typed before the server confirmed the session (slow network) wait, in order.
+  var confirmed = false, waiting = [];
   socket.on("session_confirm", function (id) {
     sessionId = id;
     window.sessionStorage.setItem(KEY, id);
+    confirmed = true;
+    waiting.splice(0).forEach(emit);
   });
   socket.on("bot_uttered", function (msg) {
     if (msg.text) { show("bot", msg.text); }
@@ -80,10 +84,14 @@
     return Array.prototype.map.call(a, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
 
+  function emit(message) {
+    socket.emit("user_uttered", { message: message.text, session_id: sessionId, message_id: message.id });
+  }
+
   function send(payload, shown) {
-    if (!sessionId) { return; }
     show("user", shown || payload);
-    socket.emit("user_uttered", { message: payload, session_id: sessionId, message_id: newId() });
+    var message = { text: payload, id: newId() };
+    if (confirmed) { emit(message); } else { waiting.push(message); }
   }
 
   form.addEventListener("submit", function (e) {

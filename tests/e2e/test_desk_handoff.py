@@ -195,13 +195,10 @@ def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
     user_id = str(uuid.uuid4().int % 10**17 + 10**17)
 
     def dm(text: str) -> None:
-        answer = servers.x_control("POST", "/_control/dm", {
-            "sender_id": user_id, "screen_name": f"citoyen{user_id[-6:]}", "text": text})
-        assert answer["delivery_status"] == 200, answer
+        servers.x_send_dm(user_id, text)
 
     def dms() -> list[str]:
-        return [d["text"] for d in servers.x_control("GET", "/_control/outbox")["dms"]
-                if d["recipient_id"] == user_id]
+        return servers.x_dm_texts(user_id)
 
     dm("la mairie refuse mon permis de construire")
     assert wait_for(lambda: any("?" in text for text in dms()))

@@ -2,33 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-# CI machines are small and the suite shares one server: allow slow first answers.
-expect.set_options(timeout=20_000)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is required: apt-get install chromium (.ci/run does it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from playwright.sync_api import expect
 
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
@@ -53,46 +52,17 @@ def health(stack: Stack) -> dict:
         return json.loads(response.read())
 
 
-def send_dm(stack: Stack, user: str, text: str) -> str:
-    """The public writes to the account; nothing is delivered to the server (polling)."""
-    answer = stack.x_control("POST", "/_control/dm", {
-        "sender_id": user, "screen_name": f"citoyen{user[-6:]}", "text": text, "wait": False})
-    return answer["event_id"]
-
-
-def dms_to(stack: Stack, user: str) -> list[str]:
-    return [dm["text"] for dm in stack.x_control("GET", "/_control/outbox")["dms"]
-            if dm["recipient_id"] == user]
-
-
-def wait_dm_containing(stack: Stack, user: str, needle: str, timeout: float = 60) -> None:
-    assert wait_for(lambda: any(needle in text for text in dms_to(stack, user)), timeout, 0.2), (
-        f"no DM containing {needle!r} to {user}: {dms_to(stack, user)}")
-
-
-def db(stack: Stack, query: str, *params: Any) -> list[tuple]:
-    with sqlite3.connect(stack.db_path, timeout=30) as connection:
-        return connection.execute(query, params).fetchall()
-
-
-def message_ids(stack: Stack, user: str) -> list[str]:
-    """The X event ids of the person's messages as the tracker store kept them."""
-    rows = db(stack, "SELECT data FROM events WHERE sender_id = ? ORDER BY id", user)
-    events = [json.loads(data) for (data,) in rows]
-    return [event.get("message_id") for event in events if event.get("event") == "user"]
-
-
 def test_a_dm_is_read_by_polling_and_answered(stack: Stack) -> None:
     user = "870000000000000001"
     started = time.monotonic()
-    event_id = send_dm(stack, user, URBANISME)
-    first = wait_for(lambda: dms_to(stack, user), 30, 0.02)
+    event_id = stack.x_send_dm(user, URBANISME, wait=False)
+    first = wait_for(lambda: stack.x_dm_texts(user), 30, 0.02)
     elapsed = time.monotonic() - started
     print(f"first reply {elapsed:.2f} s after the DM (polling every "
           f"{POLLING['poll_interval_seconds']} s)")
     assert first, "no reply"
     assert "assistant automatisé" in first[0] and "pas avocat" in first[0]
-    wait_dm_containing(stack, user, "Acceptez-vous")
+    assert stack.x_wait_dm_containing(user, "Acceptez-vous", interval=0.2), stack.x_dm_texts(user)
     # It came through GET /2/dm_events: no webhook delivery of this DM reached the server.
     deliveries = [d for d in stack.x_control("GET", "/_control/deliveries")
                   if d["event_id"] == event_id]
@@ -100,9 +70,9 @@ def test_a_dm_is_read_by_polling_and_answered(stack: Stack) -> None:
     polls = [r for r in stack.x_control("GET", "/_control/requests")
              if r["path"] == "/2/dm_events"]
     assert polls and polls[-1]["status"] == 200 and polls[-1]["auth"] == "oauth1"
-    assert db(stack, "SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
+    assert stack.sql("SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
         ("done",)]
-    assert message_ids(stack, user) == [event_id]
+    assert stack.user_message_ids(user) == [event_id]
 
 
 def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) -> None:
@@ -122,7 +92,7 @@ def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) ->
     again = stack.x_control("POST", "/_control/tweet", {
         "author_id": author, "username": username,
         "text": f"#droitautweet @{account['screen_name']} encore une question", "wait": False})
-    assert wait_for(lambda: db(stack, "SELECT state FROM x_inbox WHERE event_id = ?",
+    assert wait_for(lambda: stack.sql("SELECT state FROM x_inbox WHERE event_id = ?",
                                f"tweet:{again['tweet_id']}") == [("done",)], 30, 0.2)
     time.sleep(1.5)  # several polling rounds of mentions and search
     [reply] = invitations({tweet["tweet_id"], again["tweet_id"]})
@@ -131,26 +101,28 @@ def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) ->
     assert not reply_words & tweet_words, reply["text"]
     assert account["id"] in reply["text"]  # the link to DM the account
     # Found both as a mention and by the hashtag search: stored once.
-    assert db(stack, "SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
+    assert stack.sql("SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
               f"tweet:{tweet['tweet_id']}") == [(1,)]
 
 
 def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None:
     # What every person must get: the same conversation, once, run without a crash.
     control = "870000000000000003"
-    send_dm(stack, control, URBANISME)
-    wait_dm_containing(stack, control, "Acceptez-vous")
-    send_dm(stack, control, "1")
-    wait_dm_containing(stack, control, "Quelle administration")
+    stack.x_send_dm(control, URBANISME, wait=False)
+    assert stack.x_wait_dm_containing(control, "Acceptez-vous", interval=0.2), (
+        stack.x_dm_texts(control))
+    stack.x_send_dm(control, "1", wait=False)
+    assert stack.x_wait_dm_containing(control, "Quelle administration", interval=0.2), (
+        stack.x_dm_texts(control))
     time.sleep(1.5)
-    expected = dms_to(stack, control)
+    expected = stack.x_dm_texts(control)
 
-    first_ids = {user: send_dm(stack, user, URBANISME) for user in PEOPLE}
+    first_ids = {user: stack.x_send_dm(user, URBANISME, wait=False) for user in PEOPLE}
     placeholders = ",".join("?" * len(PEOPLE))
 
     def states() -> list[str]:
-        return [state for (state,) in db(
-            stack, f"SELECT state FROM x_inbox WHERE event_id IN ({placeholders})",
+        return [state for (state,) in stack.sql(
+            f"SELECT state FROM x_inbox WHERE event_id IN ({placeholders})",
             *(f"dm:{event_id}" for event_id in first_ids.values()))]
 
     # Kill once every first DM is polled and one of them is being handled.
@@ -161,17 +133,18 @@ def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None
     polled = wait_for(polled_and_handled, 30, 0.01)
     stack.kill_rasa()
     assert polled, f"the first DMs were not polled and handled: {states()}"
-    at_kill = {user: len(dms_to(stack, user)) for user in PEOPLE}
+    at_kill = {user: len(stack.x_dm_texts(user)) for user in PEOPLE}
     print(f"inbox at the kill: {sorted(states())}; replies per person: {at_kill}; "
           f"a whole conversation: {len(expected)}")
-    second_ids = {user: send_dm(stack, user, "1") for user in PEOPLE}  # while the server is down
+    # while the server is down
+    second_ids = {user: stack.x_send_dm(user, "1", wait=False) for user in PEOPLE}
     stack.start_rasa()
 
     def complete() -> bool:
-        return all(len(dms_to(stack, user)) >= len(expected) for user in PEOPLE)
+        return all(len(stack.x_dm_texts(user)) >= len(expected) for user in PEOPLE)
 
-    assert wait_for(complete, 90, 0.5), {user: dms_to(stack, user) for user in PEOPLE}
+    assert wait_for(complete, 90, 0.5), {user: stack.x_dm_texts(user) for user in PEOPLE}
     time.sleep(2.0)  # a few polling and sending rounds: a duplicate would show up
     for user in PEOPLE:
-        assert dms_to(stack, user) == expected, user
-        assert message_ids(stack, user) == [first_ids[user], second_ids[user]]
+        assert stack.x_dm_texts(user) == expected, user
+        assert stack.user_message_ids(user) == [first_ids[user], second_ids[user]]
