@@ -153,12 +153,7 @@ def make_blueprint(
     default), looked up at the first request."""
     bp = Blueprint(name)
 
-    async def in_db(work: Callable[[Session], Any]) -> Any:
-        def unit() -> Any:
-            with factory().begin() as session:
-                return work(session)
-
-        return await asyncio.get_running_loop().run_in_executor(None, unit)
+    in_db = functools.partial(db.in_session, factory)
 
     def guarded(
         handler: Callable[..., Awaitable[HTTPResponse]],

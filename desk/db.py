@@ -7,15 +7,18 @@ One engine per process and URL (:func:`session_factory`); each unit of work is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from permanence import sqlite
 from permanence.settings import database_url, masked
 
 logger = logging.getLogger(__name__)
@@ -23,7 +26,6 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 ALEMBIC_INI = HERE / "alembic.ini"
 MIGRATIONS = HERE / "migrations"
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 _lock = threading.Lock()
 _factories: dict[str, sessionmaker] = {}
@@ -36,30 +38,13 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+        kwargs["connect_args"] = {"timeout": sqlite.BUSY_TIMEOUT_SECONDS}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(parsed, **kwargs)
     if parsed.drivername.startswith("sqlite"):
-        _configure_sqlite(engine)
+        sqlite.configure(engine, foreign_keys=True)
     return engine
-
-
-def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, and BEGIN IMMEDIATE for every unit of work (as in permanence.x_store):
-    the write lock is taken at the start, so two writers wait for each other (busy timeout)
-    instead of failing when a reading transaction turns into a writing one."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-        dbapi_connection.isolation_level = None  # pysqlite must not emit its own BEGIN
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(url: str | None = None) -> sessionmaker:
@@ -116,3 +101,14 @@ def current_revision(url: str | None = None) -> str | None:
 
 # The desk's own version table: other parts of the project may get their own migrations.
 VERSION_TABLE = "desk_alembic_version"
+
+
+async def in_session(factory: Callable[[], sessionmaker], work: Callable[[Session], Any]) -> Any:
+    """Run ``work(session)`` in one transaction, in the default executor (off the event loop);
+    ``factory`` gives the session factory, looked up at each call."""
+
+    def unit() -> Any:
+        with factory().begin() as session:
+            return work(session)
+
+    return await asyncio.get_running_loop().run_in_executor(None, unit)

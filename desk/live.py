@@ -24,6 +24,7 @@ session is still valid, and ends when the lawyer goes away or the server stops.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -38,7 +39,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, cases
+from desk import api, auth, cases, db
 from desk.models import desk_case, utcnow
 
 logger = logging.getLogger(__name__)
@@ -212,12 +213,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
     """``GET /events`` on the desk's blueprint."""
     watcher = Watcher(factory)
 
-    async def in_db(work: Callable[[Session], Any]) -> Any:
-        def unit() -> Any:
-            with factory().begin() as session:
-                return work(session)
-
-        return await asyncio.get_running_loop().run_in_executor(None, unit)
+    in_db = functools.partial(db.in_session, factory)
 
     @bp.get("/events")
     async def events(request: Request) -> HTTPResponse | None:

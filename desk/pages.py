@@ -20,7 +20,6 @@ redirects to the login form; the XHR routes answer 401. Every read is audited.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import secrets
@@ -36,7 +35,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, canned, cases, views
+from desk import api, auth, canned, cases, db, views
 from desk.models import desk_lawyer
 
 logger = logging.getLogger(__name__)
@@ -150,12 +149,7 @@ def _positive(value: str | None) -> int:
 def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
     """The pages, on the desk's blueprint (served under ``/desk``)."""
 
-    async def in_db(work: Callable[[Session], Any]) -> Any:
-        def unit() -> Any:
-            with factory().begin() as session:
-                return work(session)
-
-        return await asyncio.get_running_loop().run_in_executor(None, unit)
+    in_db = functools.partial(db.in_session, factory)
 
     def guarded(xhr: bool = False) -> Callable:
         """Refusals as the caller expects them: a page redirects to the login form (401) or

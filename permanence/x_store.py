@@ -77,7 +77,6 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -92,6 +91,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from permanence import sqlite
 from permanence.settings import database_url, masked
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,6 @@ INBOX_PENDING, INBOX_PROCESSING = "pending", "processing"
 INBOX_DONE, INBOX_FAILED = "done", "failed"
 OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed_permanent"
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 ERROR_MAX_LENGTH = 200
 # How many candidates one claim tries before querying again (only PostgreSQL ever loses races).
 CLAIM_BATCH = 8
@@ -262,21 +261,6 @@ def backoff_delay(
     return timedelta(seconds=seconds)
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """Serialise SQLite writers: BEGIN IMMEDIATE takes the write lock at the start of each unit
-    of work, so two processes cannot interleave a read and a write (the busy timeout makes the
-    second one wait instead of failing). This is the recipe of SQLAlchemy's pysqlite docs, with
-    IMMEDIATE instead of a plain BEGIN; it also makes SAVEPOINT work."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-        dbapi_connection.isolation_level = None  # pysqlite must not emit its own BEGIN
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _inbox_item(row: Any) -> InboxItem:
     return InboxItem(
         id=row.id,
@@ -341,6 +325,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session = sessionmaker(engine, future=True)
+        # Units of work that only read: on SQLite no write lock (permanence/sqlite.py).
+        self._read = sessionmaker(sqlite.reader(engine), future=True)
 
     @classmethod
     def create(cls, url: str | None = None, **engine_options: Any) -> Store:
@@ -353,9 +339,9 @@ class Store:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             connect_args = dict(engine_options.pop("connect_args", {}))
             connect_args.setdefault("check_same_thread", False)
-            connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+            connect_args.setdefault("timeout", sqlite.BUSY_TIMEOUT_SECONDS)
             engine = create_engine(parsed, future=True, connect_args=connect_args, **engine_options)
-            _configure_sqlite(engine)
+            sqlite.configure(engine)
         else:
             engine_options.setdefault("pool_pre_ping", True)
             engine = create_engine(parsed, future=True, **engine_options)
@@ -454,6 +440,8 @@ class Store:
             .order_by(x_inbox.c.id)
             .limit(CLAIM_BATCH)
         )
+        if not self._any(candidates):
+            return None
         for _ in range(CLAIM_ROUNDS):
             with self._session.begin() as session:
                 ids = session.execute(candidates).scalars().all()
@@ -481,6 +469,12 @@ class Store:
                         return _inbox_item(row)
         logger.warning("x_store.inbox.claim_contended worker=%s", worker)
         return None
+
+    def _any(self, candidates: Any) -> bool:
+        """Whether ``candidates`` selects a row, read without the write lock: the many idle
+        looks of workers and senders for work cost no writer any wait."""
+        with self._read.begin() as session:
+            return session.execute(candidates.limit(1)).first() is not None
 
     def inbox_done(self, item_id: int, now: datetime | None = None) -> bool:
         """Mark an item done and clear its payload. Accepted from ``pending`` too: a worker that
@@ -528,24 +522,8 @@ class Store:
         items went back to pending.
         """
         older_than = _utc(older_than)
-        now = _utc(now or utcnow())
         stale = and_(x_inbox.c.state == INBOX_PROCESSING, x_inbox.c.claimed_at < older_than)
-        with self._session.begin() as session:
-            failed = session.execute(
-                update(x_inbox)
-                .where(stale, x_inbox.c.attempts >= max_attempts)
-                .values(state=INBOX_FAILED, processed_at=now, last_error="stale_max_attempts")
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            released = session.execute(
-                update(x_inbox)
-                .where(stale)
-                .values(state=INBOX_PENDING, claimed_by=None, claimed_at=None)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-        if released or failed:
-            logger.warning("x_store.inbox.stale released=%d failed=%d", released, failed)
-        return released
+        return self._release(stale, max_attempts, _utc(now or utcnow()), "stale")
 
     def inbox_release_orphans(
         self, lease_prefix: str, max_attempts: int = 5, now: datetime | None = None
@@ -562,21 +540,28 @@ class Store:
             x_lease.c.expires_at > now,
         )
         orphan = and_(x_inbox.c.state == INBOX_PROCESSING, ~alive)
+        return self._release(orphan, max_attempts, now, "orphan")
+
+    def _release(self, condition: Any, max_attempts: int, now: datetime, reason: str) -> int:
+        """Items matching ``condition``: ``failed`` after ``max_attempts`` claims, else back
+        to ``pending``; returns how many went back to pending."""
         with self._session.begin() as session:
             failed = session.execute(
                 update(x_inbox)
-                .where(orphan, x_inbox.c.attempts >= max_attempts)
-                .values(state=INBOX_FAILED, processed_at=now, last_error="orphan_max_attempts")
+                .where(condition, x_inbox.c.attempts >= max_attempts)
+                .values(state=INBOX_FAILED, processed_at=now,
+                        last_error=f"{reason}_max_attempts")
                 .execution_options(synchronize_session=False)
             ).rowcount
             released = session.execute(
                 update(x_inbox)
-                .where(orphan)
+                .where(condition)
                 .values(state=INBOX_PENDING, claimed_by=None, claimed_at=None)
                 .execution_options(synchronize_session=False)
             ).rowcount
         if released or failed:
-            logger.warning("x_store.inbox.orphans released=%d failed=%d", released, failed)
+            logger.warning("x_store.inbox.released reason=%s released=%d failed=%d",
+                           reason, released, failed)
         return released
 
     def turn_commit(
@@ -617,12 +602,12 @@ class Store:
         return True
 
     def inbox_get(self, item_id: int) -> InboxItem | None:
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             row = session.execute(select(x_inbox).where(x_inbox.c.id == item_id)).one_or_none()
         return None if row is None else _inbox_item(row)
 
     def inbox_pending_count(self) -> int:
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             return session.execute(
                 select(func.count()).select_from(x_inbox).where(x_inbox.c.state == INBOX_PENDING)
             ).scalar_one()
@@ -703,6 +688,8 @@ class Store:
             .order_by(x_outbox.c.next_attempt_at, x_outbox.c.id)
             .limit(CLAIM_BATCH)
         )
+        if not self._any(candidates):
+            return None
         for _ in range(CLAIM_ROUNDS):
             with self._session.begin() as session:
                 ids = session.execute(candidates).scalars().all()
@@ -765,13 +752,13 @@ class Store:
         return result.rowcount == 1
 
     def outbox_get(self, item_id: int) -> OutboxItem | None:
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             row = session.execute(select(x_outbox).where(x_outbox.c.id == item_id)).one_or_none()
         return None if row is None else _outbox_item(row)
 
     def outbox_external_ids(self, recipient_id: str) -> set[str]:
         """The X ids of the replies already recorded as sent to ``recipient_id``."""
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             return set(session.execute(
                 select(x_outbox.c.external_id).where(
                     x_outbox.c.recipient_id == recipient_id,
@@ -780,7 +767,7 @@ class Store:
             ).scalars())
 
     def outbox_pending_count(self) -> int:
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             return session.execute(
                 select(func.count()).select_from(x_outbox).where(x_outbox.c.state == OUTBOX_PENDING)
             ).scalar_one()
@@ -788,7 +775,7 @@ class Store:
     # ---------------------------------------------------------------- cursors
 
     def cursor_get(self, name: str) -> str | None:
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             return session.execute(
                 select(x_cursor.c.value).where(x_cursor.c.name == name)
             ).scalar_one_or_none()
@@ -861,7 +848,7 @@ class Store:
     def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
         """Who holds the lease now (None if free or expired)."""
         now = _utc(now or utcnow())
-        with self._session.begin() as session:
+        with self._read.begin() as session:
             return session.execute(
                 select(x_lease.c.holder).where(x_lease.c.name == name, x_lease.c.expires_at > now)
             ).scalar_one_or_none()
