@@ -33,6 +33,13 @@ def check_api_base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def status_of(exc: BaseException) -> str:
+    """The HTTP status of an X API error, else the exception's name (for logs and the store)."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status", None)
+    return str(status) if status is not None else type(exc).__name__
+
+
 class OriginSession:
     """Duck-typed ``aiohttp.ClientSession`` for tweepy: another origin, signed for it."""
 

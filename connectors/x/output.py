@@ -5,9 +5,11 @@ delivers it (rate limits, retries, 403). Buttons become numbered options
 (``render.render_buttons``); the options last shown to a person are kept in the store
 (cursor ``x.options.<id>``) so that "1" or the option's title maps back to its payload.
 
-The replies of a turn (the answer to one inbox item) are kept until the turn ends, then queued
-in the same transaction that marks the item done (``Store.turn_commit``): a server killed
-mid-turn leaves no reply behind, and the turn runs again without repeating any.
+The replies of a turn (the answer to one inbox item) are kept until the turn ends, packed into
+as few DMs as fit (``render.pack``: one DM per answer in practice, which spares the account's
+DM rate limit and the person's notifications), then queued in the same transaction that marks
+the item done (``Store.turn_commit``): a server killed mid-turn leaves no reply behind, and the
+turn runs again without repeating any.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class XOutput(OutputChannel):
         """Queue the replies of this turn and write its options, in the transaction that marks
         inbox item ``item_id`` done; False if another worker took the item over meanwhile."""
         runtime = self._runtime
-        replies, self._replies = self._replies, []
+        replies, self._replies = _packed(self._replies), []
         sent, self._sent = self._sent, {}
         cursors = {options_cursor(recipient_id): _options_value(options)
                    for recipient_id, options in sent.items()}
@@ -140,6 +142,22 @@ class XOutput(OutputChannel):
                              options: list[dict[str, str]] | None) -> None:
         await self._runtime.run_db(self._runtime.store.cursor_set,
                                    options_cursor(recipient_id), _options_value(options))
+
+
+def _packed(replies: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A turn's replies with each person's consecutive messages packed into as few DMs as fit
+    (``render.pack``)."""
+    packed: list[tuple[str, str]] = []
+    start = 0
+    while start < len(replies):
+        recipient_id = replies[start][0]
+        end = start
+        while end < len(replies) and replies[end][0] == recipient_id:
+            end += 1
+        packed.extend((recipient_id, text)
+                      for text in render.pack([text for _, text in replies[start:end]]))
+        start = end
+    return packed
 
 
 def _options_value(options: list[dict[str, str]] | None) -> str | None:

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import tweepy
 
+from connectors.x.client import status_of
 from connectors.x.inbox import inbox_rows
 from connectors.x.payloads import (
     Inbound,
@@ -303,12 +304,12 @@ class Poller:
         if isinstance(exc, (tweepy.TwitterServerError, aiohttp.ClientError,
                             asyncio.TimeoutError)):
             logger.warning("x.poll.unavailable source=%s error=%s retry_in=%.1fs",
-                           source.name, _status(exc), delay)
+                           source.name, status_of(exc), delay)
         elif isinstance(exc, (tweepy.TweepyException, MalformedPayload)):
             # 400, 401, 403, 404 or a body of the wrong shape: credentials, access level or a
             # format change; someone must look, polling goes on slowly.
             logger.error("x.poll.refused source=%s error=%s retry_in=%.1fs",
-                         source.name, _status(exc), delay)
+                         source.name, status_of(exc), delay)
         else:
             logger.error("x.poll.error source=%s retry_in=%.1fs", source.name, delay,
                          exc_info=exc)
@@ -385,10 +386,3 @@ async def response_json(response: aiohttp.ClientResponse) -> Any:
     except UnicodeDecodeError as exc:
         raise MalformedPayload("body: not UTF-8") from exc
     return decode_body(text.encode("utf-8"))
-
-
-def _status(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status", None)
-    return str(status) if status is not None else type(exc).__name__
-

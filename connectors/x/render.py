@@ -94,6 +94,26 @@ def split_text(text: str, limit: int = DM_MAX_CHARS) -> list[str]:
     return parts
 
 
+PARAGRAPH_BREAK = "\n\n"
+
+
+def pack(parts: Sequence[str], limit: int = DM_MAX_CHARS) -> list[str]:
+    """Consecutive ``parts`` joined into as few DMs as fit ``limit``, a blank line between two.
+
+    One turn's answer is several short messages (the disclosure, then the question...). On X
+    each DM costs a request against the account's DM rate limit (200 per 15 minutes in the
+    recorded X responses) and a notification on the person's phone, so they go as one DM
+    when they fit, in order; a part is never cut or reordered here (``split_text`` made each
+    fit already)."""
+    packed: list[str] = []
+    for part in parts:
+        if packed and utf16_length(packed[-1]) + 2 + utf16_length(part) <= limit:
+            packed[-1] = packed[-1] + PARAGRAPH_BREAK + part
+        else:
+            packed.append(part)
+    return packed
+
+
 def _units(text: str) -> list[str]:
     """``text`` in grapheme-ish units: a simplification of Unicode's extended grapheme
     clusters (UAX #29) that keeps together CR LF, a character and its extenders (combining

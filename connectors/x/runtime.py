@@ -1,5 +1,6 @@
 """What the X channel runs while the server is up: the store, the API client, the inbox
-workers that feed Rasa, the sender that delivers the outbox, and in polling mode the poller.
+workers that feed Rasa, the sender that delivers the outbox (``connectors/x/sender.py``, on a
+thread of its own, off Rasa's event loop), and in polling mode the poller.
 
 Created by ``XInput`` in sanic's ``after_server_start`` and stopped in ``before_server_stop``;
 every task is kept referenced and cancelled on stop. Database calls run in a small thread pool
@@ -10,7 +11,7 @@ and each tweet meant for us in ``x_inbox`` and wakes the workers. A worker claim
 (in order per person), hands a DM to Rasa as a ``UserMessage`` whose output channel
 (``XOutput``) collects the replies, then queues them in ``x_outbox`` in the transaction that
 marks the item done; or it answers a tweet with one public invitation to DM per person and
-period. The sender drains the outbox.
+period. The sender drains the outbox, woken by the commit.
 
 Crashes (``kill -9``): each process renews a liveness lease (``x.alive.<worker>``); the items a
 dead process was handling go back to the queue once its lease expires. A turn interrupted before
@@ -31,16 +32,15 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, TypeVar
 
-import aiohttp
 import tweepy
 from rasa.core.channels.channel import UserMessage
 
 from connectors.limits import is_too_long, too_long_text
 from connectors.x import render
-from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient
+from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
@@ -48,29 +48,23 @@ from connectors.x.output import XOutput, options_cursor
 from connectors.x.payloads import (
     Inbound,
     InboundTweet,
-    conversation_events_request,
     is_for_us,
-    parse_dm_events_page,
 )
-from connectors.x.polling import Poller, response_json
+from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
+from connectors.x.sender import OutboxSender
 from permanence.settings import database_url
-from permanence.x_store import InboxEvent, InboxItem, OutboxItem, Store, backoff_delay, utcnow
+from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-POLL_SECONDS = 0.25  # workers and sender look at the store at least this often
+POLL_SECONDS = 0.25  # workers look at the store at least this often
 STALE_SWEEP_SECONDS = 60.0
-# A reply being sent is reserved this long: more than a request may take.
-OUTBOX_HOLD_SECONDS = REQUEST_TIMEOUT_SECONDS + 5.0
-OUTBOX_MAX_ATTEMPTS = 20
 STOP_GRACE_SECONDS = 10.0
-RATE_LIMIT_FALLBACK = timedelta(seconds=60)
 INVITATION_VARIANT_CURSOR = "x.invitation.variant"
 ALIVE_LEASE_PREFIX = "x.alive."
-CLOCK_SKEW = timedelta(seconds=2)
 
 
 class XRuntime:
@@ -89,9 +83,8 @@ class XRuntime:
         self._tasks: set[asyncio.Task] = set()
         self._workers: set[asyncio.Task] = set()
         self._inbox_wake: asyncio.Event | None = None
-        self._outbox_wake: asyncio.Event | None = None
+        self.sender: OutboxSender | None = None
         self._stopping = False
-        self._send_paused_until: datetime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.ingress: WebhookIngress | None = None
         self.poller: Poller | None = None
@@ -109,10 +102,9 @@ class XRuntime:
         holds the saved conversations (read back after a crash)."""
         settings = self.settings
         self._app = app
-        self._executor = ThreadPoolExecutor(max_workers=settings.workers + settings.senders + 2,
+        self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
                                             thread_name_prefix="x-store")
         self._inbox_wake = asyncio.Event()
-        self._outbox_wake = asyncio.Event()
         self.store = await self.run_db(Store.create, database_url())
         self.client = XApiClient(
             api_base_url=settings.api_base_url,
@@ -126,8 +118,9 @@ class XRuntime:
         await self._release_stale()
         self._spawn(self._liveness_loop(), self._tasks)
         self._spawn(self._account_then_workers(), self._tasks)
-        for _ in range(settings.senders):  # the store keeps each person's replies in order
-            self._spawn(self._sender_loop(), self._tasks)
+        # Off Rasa's loop; the store keeps each person's replies in order.
+        self.sender = OutboxSender(settings, self.store, lambda: self.account_id)
+        await self.run_db(self.sender.start)
         if settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
@@ -151,6 +144,9 @@ class XRuntime:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._workers.clear()
+        if self.sender is not None:
+            await self.run_db(self.sender.stop)
+            self.sender = None
         if self.client is not None:
             await self.client.aclose()
             self.client = None
@@ -180,8 +176,8 @@ class XRuntime:
                                           functools.partial(function, *args, **kwargs))
 
     def wake_sender(self) -> None:
-        if self._outbox_wake is not None:
-            self._outbox_wake.set()
+        if self.sender is not None:
+            self.sender.wake()
 
     def wake_workers(self) -> None:
         if self._inbox_wake is not None:
@@ -431,104 +427,6 @@ class XRuntime:
                         tweet.tweet_id, tweet.author_id, reply_id)
             return
         raise RuntimeError("x.tweet.invitation_failed")
-
-    # --------------------------------------------------------------- outbox
-
-    async def _sender_loop(self) -> None:
-        while True:
-            paused = self._send_paused_until
-            if paused is not None:
-                delay = (paused - utcnow()).total_seconds()
-                if delay > 0:
-                    await asyncio.sleep(min(delay, POLL_SECONDS))
-                    continue
-                self._send_paused_until = None
-            self._outbox_wake.clear()
-            if self.store is None or self.client is None:
-                return
-            try:
-                item = await self.run_db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS)
-                if item is None:
-                    await _wait(self._outbox_wake, POLL_SECONDS)
-                    continue
-                await self._send(item)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a reserved reply is retried after its hold
-                logger.exception("x.outbox.error")
-                await asyncio.sleep(POLL_SECONDS)
-
-    async def _send(self, item: OutboxItem) -> None:
-        store = self.store
-        if item.text is None:  # already sent by a process that died before recording it
-            await self.run_db(store.outbox_sent, item.id, None)
-            return
-        if item.attempts > 1:  # an earlier attempt may have reached X unrecorded
-            sent_as = await self._sent_before(item)
-            if sent_as is not None:
-                await self.run_db(store.outbox_sent, item.id, sent_as)
-                logger.warning("x.outbox.found_sent id=%s recipient_id=%s dm_event_id=%s",
-                               item.id, item.recipient_id, sent_as)
-                return
-        try:
-            response = await self.client.create_direct_message(
-                participant_id=item.recipient_id, text=item.text, user_auth=True)
-        except tweepy.TooManyRequests as exc:
-            now = utcnow()
-            at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
-                  if exc.reset_time else now + RATE_LIMIT_FALLBACK)
-            at = max(at, now + timedelta(seconds=1))
-            self._send_paused_until = at  # the limit is the account's: pause every send
-            await self.run_db(store.outbox_retry, item.id, at, 429)
-            return
-        except tweepy.Forbidden:  # the person does not accept DMs from the account
-            await self.run_db(store.outbox_failed_permanent, item.id, 403)
-            return
-        except (tweepy.BadRequest, tweepy.NotFound) as exc:
-            await self.run_db(store.outbox_failed_permanent, item.id, _status(exc))
-            return
-        except (tweepy.TweepyException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # 5xx, 401 (credentials being fixed), network: retry later.
-            code = _status(exc)
-            if item.attempts >= OUTBOX_MAX_ATTEMPTS:
-                await self.run_db(store.outbox_failed_permanent, item.id, f"max:{code}")
-                return
-            if isinstance(exc, tweepy.Unauthorized):
-                logger.error("x.outbox.unauthorized id=%s", item.id)
-            at = utcnow() + backoff_delay(item.attempts)
-            await self.run_db(store.outbox_retry, item.id, at, code)
-            return
-        external_id = (response.data or {}).get("dm_event_id")
-        await self.run_db(store.outbox_sent, item.id, external_id)
-        logger.info("x.outbox.sent id=%s recipient_id=%s dm_event_id=%s",
-                    item.id, item.recipient_id, external_id)
-
-    async def _sent_before(self, item: OutboxItem) -> str | None:
-        """The X id of this reply if the conversation on X already has it (sent by an attempt
-        whose process died before recording it), else None. Matched on the text, sent after
-        the reply was queued, and not yet attributed to another reply."""
-        request = conversation_events_request(item.recipient_id)
-        try:
-            response = await self.client.request("GET", request.route,
-                                                  params=dict(request.params), user_auth=True)
-            page = parse_dm_events_page(await response_json(response), self.account_id or "")
-            known = await self.run_db(self.store.outbox_external_ids, item.recipient_id)
-        except Exception as exc:  # noqa: BLE001 - cannot tell: send (at worst twice)
-            logger.warning("x.outbox.lookup_failed id=%s error=%s", item.id, _status(exc))
-            return None
-        since_ms = (item.created_at - CLOCK_SKEW).timestamp() * 1000 if item.created_at else 0
-        for dm in reversed(page.sent):  # oldest first
-            if (dm.recipient_id == item.recipient_id and dm.text == item.text
-                    and dm.event_id not in known
-                    and (dm.created_at_ms is None or dm.created_at_ms >= since_ms)):
-                return dm.event_id
-        return None
-
-
-def _status(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status", None)
-    return str(status) if status is not None else type(exc).__name__
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

@@ -202,8 +202,9 @@ def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
 
     dm("la mairie refuse mon permis de construire")
     assert wait_for(lambda: any("?" in text for text in dms()))
+    before = len(dms())
     dm("1")  # the first numbered option of the consent question: yes
-    assert wait_for(lambda: len(dms()) >= 6)
+    assert wait_for(lambda: len(dms()) > before)
     dm("je veux parler à l'avocat")
     case = open_case_of(servers, token, user_id)
     assert case["channel"] == "x"

@@ -15,8 +15,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from rasa.shared.core.events import Event, UserUttered
 
-from connectors.x.render import render_buttons, split_text
+from connectors.x.render import pack, render_buttons, split_text
+from connectors.x.replay import turn_messages
 from sandbox.stack import MODEL, Stack, wait_for
 
 PEOPLE = 5
@@ -43,11 +45,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def bot_events(stack: Stack, person: str) -> list[dict]:
+def stored_events(stack: Stack, person: str) -> list[dict]:
     with sqlite3.connect(stack.db_path) as db:
         rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
                           (person,)).fetchall()
-    return [event for event in (json.loads(row[0]) for row in rows) if event["event"] == "bot"]
+    return [json.loads(row[0]) for row in rows]
+
+
+def bot_events(stack: Stack, person: str) -> list[dict]:
+    return [event for event in stored_events(stack, person) if event["event"] == "bot"]
 
 
 def outbox_rows(stack: Stack, person: str) -> list[tuple]:
@@ -57,12 +63,19 @@ def outbox_rows(stack: Stack, person: str) -> list[tuple]:
 
 
 def expected_dms(stack: Stack, person: str) -> list[str]:
-    """The DMs the assistant's messages make, in the order it produced them (XOutput)."""
+    """The DMs the assistant's messages make, in the order it produced them: each turn's
+    messages rendered, split and packed as XOutput does."""
+    events = [Event.from_parameters(event) for event in stored_events(stack, person)]
     dms = []
-    for event in bot_events(stack, person):
-        buttons = (event.get("data") or {}).get("buttons")
-        text = render_buttons(event["text"] or "", buttons)[0] if buttons else event["text"]
-        dms += split_text(text or "")
+    for event in events:
+        if not isinstance(event, UserUttered):
+            continue
+        parts = []
+        for message in turn_messages(events, event.message_id) or []:
+            buttons = message.get("buttons")
+            text = message.get("text") or ""
+            parts += split_text(render_buttons(text, buttons)[0] if buttons else text)
+        dms += pack(parts)
     return dms
 
 

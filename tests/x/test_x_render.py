@@ -19,9 +19,11 @@ from connectors.x.render import (
     DM_MAX_CHARS,
     invitation_text,
     map_reply,
+    pack,
     render_buttons,
     render_image,
     split_text,
+    utf16_length,
 )
 
 ZWJ = "\u200d"
@@ -215,6 +217,36 @@ def test_an_oversized_cluster_is_cut_between_code_points() -> None:
     parts = split_text(text)
     assert "".join(parts) == text
     assert [len(part) for part in parts] == [10_000, 5_001]
+
+
+# Packing a turn's messages
+
+
+def test_pack_joins_short_messages_in_order() -> None:
+    assert pack(["Je suis un assistant.", "Acceptez-vous ?\n\n1. Oui"]) == [
+        "Je suis un assistant.\n\nAcceptez-vous ?\n\n1. Oui"]
+    assert pack([]) == []
+    assert pack(["seul"]) == ["seul"]
+
+
+def test_pack_never_exceeds_the_limit_nor_cuts_a_part() -> None:
+    parts = ["a" * 6_000, "b" * 3_998, "c" * 10, "😀" * 3_000, "d"]
+    packed = pack(parts)
+    # 6,000 + 2 + 3,998 = 10,000 fits exactly; "c" would not; the emoji count 2 units each.
+    assert packed == ["a" * 6_000 + "\n\n" + "b" * 3_998, "c" * 10 + "\n\n" + "😀" * 3_000
+                      + "\n\n" + "d"]
+    assert all(utf16_length(text) <= DM_MAX_CHARS for text in packed)
+
+
+@given(st.lists(st.text(min_size=1, max_size=300), max_size=30),
+       st.integers(min_value=2, max_value=600))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_pack_properties(parts: list[str], limit: int) -> None:
+    parts = [piece for part in parts for piece in split_text(part, limit)]
+    packed = pack(parts, limit)
+    assert "\n\n".join(packed) == "\n\n".join(parts)
+    assert all(utf16_length(text) <= limit for text in packed)
+    assert len(packed) <= len(parts)
 
 
 # Buttons

@@ -1,0 +1,239 @@
+"""``OutboxSender``: delivers the X outbox from a thread of its own, with its own event loop.
+
+Why a thread: Rasa's event loop is busy with inference during a live hour (a turn holds it for
+tens of milliseconds at a time). A DM resumes several times on its way (reserved in the store,
+sent to X, recorded); on Rasa's loop each resumption waited for the inference step in
+progress, about 180 ms per DM at 50 people (docs/benchmarks.md). Here the senders only share
+the interpreter, not the loop.
+
+Each of ``count`` sender tasks takes the next due reply (``Store.outbox_next_due``, which keeps
+each person's replies in order, across processes), sends it and records the outcome:
+- 429: every send pauses until the reset time (the limit is the account's);
+- 403 (the person does not accept DMs), 400, 404: given up, kept for the desk;
+- 5xx, 401, network: retried with backoff, up to ``OUTBOX_MAX_ATTEMPTS``;
+- a reply reserved before (its process died mid-send) is first looked up in the conversation
+  on X, so a DM X accepted but that was never recorded is not sent twice.
+
+Store calls run in the sender's own small thread pool; the loop never blocks on the database.
+``wake`` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+import aiohttp
+import tweepy
+
+from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
+from connectors.x.config import XSettings
+from connectors.x.payloads import conversation_events_request, parse_dm_events_page
+from connectors.x.polling import response_json
+from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+POLL_SECONDS = 0.25  # a sender looks at the store at least this often
+# A reply being sent is reserved this long: more than a request may take.
+OUTBOX_HOLD_SECONDS = REQUEST_TIMEOUT_SECONDS + 5.0
+OUTBOX_MAX_ATTEMPTS = 20
+RATE_LIMIT_FALLBACK = timedelta(seconds=60)
+CLOCK_SKEW = timedelta(seconds=2)
+START_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class OutboxSender:
+    """The senders of one process, on thread ``x-sender``."""
+
+    def __init__(self, settings: XSettings, store: Store,
+                 account_id: Callable[[], str | None]) -> None:
+        self.settings = settings
+        self.store = store
+        self._account_id = account_id
+        self.client: XApiClient | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._paused_until: datetime | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the thread; return once its loop runs."""
+        self._thread = threading.Thread(target=self._run, name="x-sender", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT_SECONDS):
+            raise RuntimeError("x sender did not start in time")
+
+    def stop(self) -> None:
+        """Stop the senders (a send in progress is cancelled: its reply stays reserved and is
+        sent again after its hold, checked against X first) and join the thread."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT_SECONDS)
+            self._thread = None
+
+    def wake(self) -> None:
+        """A reply was queued: look now rather than at the next poll (any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:
+                pass
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception:  # noqa: BLE001 - logged; the outbox waits for the next start
+            logger.exception("x.sender.crashed")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        settings = self.settings
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=settings.senders + 1,
+                                            thread_name_prefix="x-sender-db")
+        self.client = XApiClient(
+            api_base_url=settings.api_base_url,
+            consumer_key=settings.consumer_key,
+            consumer_secret=settings.consumer_secret,
+            access_token=settings.access_token,
+            access_token_secret=settings.access_token_secret,
+            bearer_token=settings.bearer_token,
+        )
+        tasks = [asyncio.ensure_future(self._loop_forever()) for _ in range(settings.senders)]
+        self._ready.set()
+        logger.info("x.sender.started senders=%d", settings.senders)
+        try:
+            await self._stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.client.aclose()
+            self._executor.shutdown(wait=False)
+            logger.info("x.sender.stopped")
+
+    async def _db(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, *args))
+
+    # ---------------------------------------------------------------- sending
+
+    async def _loop_forever(self) -> None:
+        while True:
+            paused = self._paused_until
+            if paused is not None:
+                delay = (paused - utcnow()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(min(delay, POLL_SECONDS))
+                    continue
+                self._paused_until = None
+            self._wake.clear()
+            try:
+                item = await self._db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS)
+                if item is None:
+                    await _wait(self._wake, POLL_SECONDS)
+                    continue
+                await self.send(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a reserved reply is retried after its hold
+                logger.exception("x.outbox.error")
+                await asyncio.sleep(POLL_SECONDS)
+
+    async def send(self, item: OutboxItem) -> None:
+        """Send one reserved reply and record the outcome."""
+        store = self.store
+        if item.text is None:  # already sent by a process that died before recording it
+            await self._db(store.outbox_sent, item.id, None)
+            return
+        if item.attempts > 1:  # an earlier attempt may have reached X unrecorded
+            sent_as = await self._sent_before(item)
+            if sent_as is not None:
+                await self._db(store.outbox_sent, item.id, sent_as)
+                logger.warning("x.outbox.found_sent id=%s recipient_id=%s dm_event_id=%s",
+                               item.id, item.recipient_id, sent_as)
+                return
+        try:
+            response = await self.client.create_direct_message(
+                participant_id=item.recipient_id, text=item.text, user_auth=True)
+        except tweepy.TooManyRequests as exc:
+            now = utcnow()
+            at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
+                  if exc.reset_time else now + RATE_LIMIT_FALLBACK)
+            at = max(at, now + timedelta(seconds=1))
+            self._paused_until = at  # the limit is the account's: pause every send
+            await self._db(store.outbox_retry, item.id, at, 429)
+            return
+        except tweepy.Forbidden:  # the person does not accept DMs from the account
+            await self._db(store.outbox_failed_permanent, item.id, 403)
+            return
+        except (tweepy.BadRequest, tweepy.NotFound) as exc:
+            await self._db(store.outbox_failed_permanent, item.id, status_of(exc))
+            return
+        except (tweepy.TweepyException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # 5xx, 401 (credentials being fixed), network: retry later.
+            code = status_of(exc)
+            if item.attempts >= OUTBOX_MAX_ATTEMPTS:
+                await self._db(store.outbox_failed_permanent, item.id, f"max:{code}")
+                return
+            if isinstance(exc, tweepy.Unauthorized):
+                logger.error("x.outbox.unauthorized id=%s", item.id)
+            at = utcnow() + backoff_delay(item.attempts)
+            await self._db(store.outbox_retry, item.id, at, code)
+            return
+        external_id = (response.data or {}).get("dm_event_id")
+        await self._db(store.outbox_sent, item.id, external_id)
+        logger.info("x.outbox.sent id=%s recipient_id=%s dm_event_id=%s",
+                    item.id, item.recipient_id, external_id)
+
+    async def _sent_before(self, item: OutboxItem) -> str | None:
+        """The X id of this reply if the conversation on X already has it (sent by an attempt
+        whose process died before recording it), else None. Matched on the text, sent after
+        the reply was queued, and not yet attributed to another reply."""
+        request = conversation_events_request(item.recipient_id)
+        try:
+            response = await self.client.request("GET", request.route,
+                                                  params=dict(request.params), user_auth=True)
+            page = parse_dm_events_page(await response_json(response), self._account_id() or "")
+            known = await self._db(self.store.outbox_external_ids, item.recipient_id)
+        except Exception as exc:  # noqa: BLE001 - cannot tell: send (at worst twice)
+            logger.warning("x.outbox.lookup_failed id=%s error=%s", item.id, status_of(exc))
+            return None
+        since_ms = (item.created_at - CLOCK_SKEW).timestamp() * 1000 if item.created_at else 0
+        for dm in reversed(page.sent):  # oldest first
+            if (dm.recipient_id == item.recipient_id and dm.text == item.text
+                    and dm.event_id not in known
+                    and (dm.created_at_ms is None or dm.created_at_ms >= since_ms)):
+                return dm.event_id
+        return None
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except asyncio.TimeoutError:
+        pass
