@@ -34,17 +34,9 @@ _factories: dict[str, sessionmaker] = {}
 def make_engine(url: str | None = None) -> Engine:
     """A new engine on ``url`` (default: the project's database); SQLite's folder is created."""
     parsed = make_url(url or database_url())
-    kwargs: dict[str, Any] = {"future": True}
     if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": sqlite.BUSY_TIMEOUT_SECONDS}
-    else:
-        kwargs["pool_pre_ping"] = True
-    engine = create_engine(parsed, **kwargs)
-    if parsed.drivername.startswith("sqlite"):
-        sqlite.configure(engine, foreign_keys=True)
-    return engine
+        return sqlite.make_engine(parsed, foreign_keys=True)
+    return create_engine(parsed, future=True, pool_pre_ping=True)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -10,6 +10,9 @@ the tracker store, which share one file.
   start, so two writers wait for each other (busy timeout) instead of failing when a reading
   transaction turns into a writing one. This is the recipe of SQLAlchemy's pysqlite docs with
   IMMEDIATE instead of a plain BEGIN; it also makes SAVEPOINT work.
+- **A pool of open connections** (``QueuePool``) for a file: SQLAlchemy 1.4 opens a new
+  connection for every unit of work on a SQLite file (``NullPool``), which the X channel's
+  workers and senders paid several times per message.
 - **Plain BEGIN for reads**: a connection with the execution option ``readonly=True``
   (``engine.execution_options(readonly=True)``, see :func:`reader`) starts a deferred
   transaction, a consistent snapshot that takes no lock a writer waits for.
@@ -18,14 +21,38 @@ the tracker store, which share one file.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 30.0
+POOL_SIZE = 8
+POOL_OVERFLOW = 32
+
+
+def make_engine(url: URL, *, foreign_keys: bool = False, **options: Any) -> Engine:
+    """An engine on the SQLite database ``url``, set up as described above; the folder of the
+    file is created."""
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in database
+    if not in_memory and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    connect_args = dict(options.pop("connect_args", {}))
+    connect_args.setdefault("check_same_thread", False)  # pooled: used by several threads
+    connect_args.setdefault("timeout", BUSY_TIMEOUT_SECONDS)
+    if not in_memory:
+        options.setdefault("poolclass", QueuePool)
+        if options["poolclass"] is QueuePool:
+            options.setdefault("pool_size", POOL_SIZE)
+            options.setdefault("max_overflow", POOL_OVERFLOW)
+    engine = create_engine(url, future=True, connect_args=connect_args, **options)
+    configure(engine, foreign_keys=foreign_keys)
+    return engine
 
 
 def is_sqlite(engine: Engine) -> bool:

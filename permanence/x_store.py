@@ -59,7 +59,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -334,14 +333,7 @@ class Store:
         url = url or database_url()
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            db = parsed.database or ""
-            if db and db != ":memory:" and not db.startswith("file:"):
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
-            connect_args = dict(engine_options.pop("connect_args", {}))
-            connect_args.setdefault("check_same_thread", False)
-            connect_args.setdefault("timeout", sqlite.BUSY_TIMEOUT_SECONDS)
-            engine = create_engine(parsed, future=True, connect_args=connect_args, **engine_options)
-            sqlite.configure(engine)
+            engine = sqlite.make_engine(parsed, **engine_options)
         else:
             engine_options.setdefault("pool_pre_ping", True)
             engine = create_engine(parsed, future=True, **engine_options)

@@ -42,6 +42,7 @@ from connectors.limits import is_too_long, too_long_text
 from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
+from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor
@@ -60,7 +61,12 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-POLL_SECONDS = 0.25  # workers look at the store at least this often
+# How often idle workers look at the store unwoken (an item written by another process, e.g. the
+# separate ingress): the first worker at this pace, the others rarely; a worker that gets an
+# item wakes the others, so a burst is spread in a chain. Sixteen workers polling at the first
+# pace took the interpreter from inference (docs/benchmarks.md).
+POLL_SECONDS = 0.25
+IDLE_POLL_SECONDS = 5.0
 STALE_SWEEP_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 INVITATION_VARIANT_CURSOR = "x.invitation.variant"
@@ -82,7 +88,7 @@ class XRuntime:
         self._executor: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task] = set()
         self._workers: set[asyncio.Task] = set()
-        self._inbox_wake: asyncio.Event | None = None
+        self._inbox_wake: Doorbell | None = None
         self.sender: OutboxSender | None = None
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -104,7 +110,7 @@ class XRuntime:
         self._app = app
         self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
                                             thread_name_prefix="x-store")
-        self._inbox_wake = asyncio.Event()
+        self._inbox_wake = Doorbell()
         self.store = await self.run_db(Store.create, database_url())
         self.client = XApiClient(
             api_base_url=settings.api_base_url,
@@ -134,7 +140,7 @@ class XRuntime:
             await self.run_db(self.ingress.stop)
             self.ingress = None
         if self._inbox_wake is not None:
-            self._inbox_wake.set()
+            self._inbox_wake.ring_all()
         if self._workers:  # let a turn in progress end, so its item is not left processing
             await asyncio.wait(set(self._workers), timeout=STOP_GRACE_SECONDS)
         tasks = self._tasks | self._workers
@@ -181,7 +187,7 @@ class XRuntime:
 
     def wake_workers(self) -> None:
         if self._inbox_wake is not None:
-            self._inbox_wake.set()
+            self._inbox_wake.ring()
 
     @property
     def _alive_lease(self) -> str:
@@ -244,8 +250,8 @@ class XRuntime:
             return 0
         added = await self.run_db(self.store.inbox_add_many, rows)
         self._log_added(rows, added)
-        if any(added) and self._inbox_wake is not None:
-            self._inbox_wake.set()
+        if any(added):
+            self.wake_workers()
         return sum(added)
 
     def accept_from_thread(self, events: list[Inbound]) -> int:
@@ -257,7 +263,7 @@ class XRuntime:
         added = self.store.inbox_add_many(rows)
         self._log_added(rows, added)
         if any(added) and self._inbox_wake is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._inbox_wake.set)
+            self._loop.call_soon_threadsafe(self._inbox_wake.ring)
         return sum(added)
 
     def _for_us(self, tweet: InboundTweet) -> bool:
@@ -279,7 +285,6 @@ class XRuntime:
             if index == 0 and asyncio.get_running_loop().time() - swept > STALE_SWEEP_SECONDS:
                 swept = asyncio.get_running_loop().time()
                 await self._release_stale()
-            self._inbox_wake.clear()
             try:
                 item = await self.run_db(self.store.inbox_claim_next, self.worker_name)
             except Exception:  # noqa: BLE001 - e.g. the database is briefly unavailable
@@ -287,8 +292,9 @@ class XRuntime:
                 await asyncio.sleep(POLL_SECONDS)
                 continue
             if item is None:
-                await _wait(self._inbox_wake, POLL_SECONDS)
+                await self._inbox_wake.wait(POLL_SECONDS if index == 0 else IDLE_POLL_SECONDS)
                 continue
+            self._inbox_wake.ring()  # there may be more: an idle worker looks
             await self._handle(item)
 
     async def _handle(self, item: InboxItem) -> None:
@@ -427,13 +433,6 @@ class XRuntime:
                         tweet.tweet_id, tweet.author_id, reply_id)
             return
         raise RuntimeError("x.tweet.invitation_failed")
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except asyncio.TimeoutError:
-        pass
 
 
 def _log_crash(task: asyncio.Task) -> None:

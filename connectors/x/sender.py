@@ -34,6 +34,7 @@ import tweepy
 
 from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
 from connectors.x.config import XSettings
+from connectors.x.doorbell import Doorbell
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
 from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
@@ -42,7 +43,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-POLL_SECONDS = 0.25  # a sender looks at the store at least this often
+# Idle senders look at the store unwoken (a reply queued by another process): the first at
+# this pace, the others rarely; a sender that gets a reply wakes the others.
+POLL_SECONDS = 0.25
+IDLE_POLL_SECONDS = 5.0
 # A reply being sent is reserved this long: more than a request may take.
 OUTBOX_HOLD_SECONDS = REQUEST_TIMEOUT_SECONDS + 5.0
 OUTBOX_MAX_ATTEMPTS = 20
@@ -63,7 +67,7 @@ class OutboxSender:
         self.client: XApiClient | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._wake: Doorbell | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._executor: ThreadPoolExecutor | None = None
@@ -96,7 +100,7 @@ class OutboxSender:
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
             try:
-                loop.call_soon_threadsafe(wake.set)
+                loop.call_soon_threadsafe(wake.ring)
             except RuntimeError:
                 pass
 
@@ -111,7 +115,7 @@ class OutboxSender:
     async def _main(self) -> None:
         settings = self.settings
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._wake = Doorbell()
         self._stop = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=settings.senders + 1,
                                             thread_name_prefix="x-sender-db")
@@ -123,7 +127,8 @@ class OutboxSender:
             access_token_secret=settings.access_token_secret,
             bearer_token=settings.bearer_token,
         )
-        tasks = [asyncio.ensure_future(self._loop_forever()) for _ in range(settings.senders)]
+        tasks = [asyncio.ensure_future(self._loop_forever(index))
+                 for index in range(settings.senders)]
         self._ready.set()
         logger.info("x.sender.started senders=%d", settings.senders)
         try:
@@ -142,7 +147,7 @@ class OutboxSender:
 
     # ---------------------------------------------------------------- sending
 
-    async def _loop_forever(self) -> None:
+    async def _loop_forever(self, index: int) -> None:
         while True:
             paused = self._paused_until
             if paused is not None:
@@ -151,12 +156,12 @@ class OutboxSender:
                     await asyncio.sleep(min(delay, POLL_SECONDS))
                     continue
                 self._paused_until = None
-            self._wake.clear()
             try:
                 item = await self._db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS)
                 if item is None:
-                    await _wait(self._wake, POLL_SECONDS)
+                    await self._wake.wait(POLL_SECONDS if index == 0 else IDLE_POLL_SECONDS)
                     continue
+                self._wake.ring()  # there may be more: an idle sender looks
                 await self.send(item)
             except asyncio.CancelledError:
                 raise
@@ -230,10 +235,3 @@ class OutboxSender:
                     and (dm.created_at_ms is None or dm.created_at_ms >= since_ms)):
                 return dm.event_id
         return None
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except asyncio.TimeoutError:
-        pass

@@ -66,6 +66,7 @@ async def test_a_wake_is_faster_than_the_poll(emulator, outbox, monkeypatch):
     store, sender = outbox
     await asyncio.sleep(0.3)  # the senders are idle, waiting on their event
     monkeypatch.setattr(sender_module, "POLL_SECONDS", 30.0)  # only for the next wait
+    monkeypatch.setattr(sender_module, "IDLE_POLL_SECONDS", 30.0)
     await asyncio.sleep(0.3)  # both senders have started a 30 s wait
     store.outbox_enqueue("4242", "vite")
     started = time.monotonic()
