@@ -2,7 +2,7 @@
 #   make run    set up, train if needed, start the action server + Rasa (web chat at /chat)
 #   make test   lint, unit tests, data validation, training, story tests, held-out NLU check,
 #               and a smoke run of the benchmarks
-#   make bench  the benchmarks (about 9 minutes on 2 cores): docs/benchmarks.md, bench/results/
+#   make bench  the benchmarks (about 6 minutes on 2 cores): docs/benchmarks.md, bench/results/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -31,7 +31,7 @@ help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
 	@echo "make sandbox - the X sandbox (emulator page at http://127.0.0.1:8090/) with the assistant"
-	@echo "make bench  - the benchmarks (about 9 minutes on 2 cores; tables in docs/benchmarks.md)"
+	@echo "make bench  - the benchmarks (about 6 minutes on 2 cores; tables in docs/benchmarks.md)"
 	@echo "make setup | train | lint | pytest | validate | story-test | nlu-eval | bench-quick | x-register | clean"
 
 # The virtualenv, installed from the lock files; re-installed only when they change.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
+from actions.triage_form import today as paris_today
 from permanence.firm import load_firm
 
 URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
@@ -63,7 +64,7 @@ def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
     assert "code postal" in joined(servers.say(sender, "non"))
     assert "que s'est-il passé" in joined(servers.say(sender, "62300"))
     summary = joined(servers.say(sender, "Refus reçu début octobre pour une extension de 20 m2."))
-    expected_date = last_past(10, 2, date.today())
+    expected_date = last_past(10, 2, paris_today())
     assert "Voici ce que je transmets" in summary
     assert "• Domaine : Urbanisme" in summary
     assert "• Administration / partie : la mairie de Lens" in summary
@@ -98,7 +99,9 @@ def test_correction_at_the_summary_changes_only_that_field(servers):
     assert "Que faut-il corriger" in joined(servers.say(sender, "/deny"))
     assert "À quelle date" in joined(servers.say(sender, "Date"))
     summary = joined(servers.say(sender, "il y a 3 jours"))
-    assert f"• Date de la décision : {date.today() - timedelta(days=3):%d/%m/%Y}" in summary
+    # "il y a 3 jours" in the firm's time zone: between midnight in Paris and midnight UTC,
+    # the machine's date is a day behind.
+    assert f"• Date de la décision : {paris_today() - timedelta(days=3):%d/%m/%Y}" in summary
     assert "• Administration / partie : mairie de Lens" in summary
 
 
