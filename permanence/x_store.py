@@ -1,8 +1,9 @@
 """Durable storage of the X channel: inbox, outbox, polling cursors, poller lease, invitations.
 
 Everything the X channel must not lose or repeat across restarts and across server processes
-lives here, in the project's database (``permanence.settings.database_url()``: an SQLite file by
-default, PostgreSQL by URL):
+lives here, in the X channel's database (``permanence.settings.x_database_url()``: on SQLite a
+file of its own next to the project's, ``var/permanence-x.db`` by default; on PostgreSQL the
+project's database):
 
 ``x_inbox``
     Every accepted webhook or polled event, written *before* the webhook answers 200. The
@@ -92,7 +93,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from permanence import sqlite
-from permanence.settings import database_url, masked
+from permanence.settings import masked, x_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +412,7 @@ class Store:
     @classmethod
     def create(cls, url: str | None = None, **engine_options: Any) -> Store:
         """Open the database at ``url`` (default: the project's) and create missing tables."""
-        url = url or database_url()
+        url = url or x_database_url()
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             engine = sqlite.make_engine(parsed, **engine_options)

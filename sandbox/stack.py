@@ -118,6 +118,7 @@ class Stack:
         self.workdir = Path(self.workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.workdir / "permanence.db"
+        self.x_db_path = self.workdir / "permanence-x.db"  # permanence.settings.x_database_url
         self.database_url = self.database_url or f"sqlite:///{self.db_path}"
         self.actions_port = free_port()
         self.x_port = free_port()
@@ -295,7 +296,13 @@ class Stack:
 
     # --- what the servers kept (the default SQLite database) ----------------------------------
     def sql(self, query: str, *params: Any) -> list[tuple]:
+        """A query on the SQLite database of the conversations and the desk."""
         with sqlite3.connect(self.db_path, timeout=30) as connection:
+            return connection.execute(query, params).fetchall()
+
+    def x_sql(self, query: str, *params: Any) -> list[tuple]:
+        """A query on the X channel's SQLite store (``x_inbox``, ``x_outbox``...)."""
+        with sqlite3.connect(self.x_db_path, timeout=30) as connection:
             return connection.execute(query, params).fetchall()
 
     def stored_events(self, sender: str) -> list[dict]:

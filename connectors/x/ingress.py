@@ -35,7 +35,7 @@ from aiohttp import web
 from connectors.x.config import XSettings
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.webhook import check_crc, check_post
-from permanence.settings import database_url
+from permanence.settings import x_database_url
 from permanence.x_store import Store
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_env()
     settings = XSettings(**{**settings.__dict__, "ingress_host": args.host,
                             "ingress_port": args.port})
-    store = Store.create(database_url())
+    store = Store.create(x_database_url())
     ingress = WebhookIngress(StandaloneSink(settings, store))
     ingress.start()
     try:

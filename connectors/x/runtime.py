@@ -54,7 +54,7 @@ from connectors.x.payloads import (
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import OutboxSender
-from permanence.settings import database_url
+from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class XRuntime:
         self._executor = ThreadPoolExecutor(max_workers=settings.workers + 2,
                                             thread_name_prefix="x-store")
         self._inbox_wake = Doorbell()
-        self.store = await self.run_db(Store.create, database_url())
+        self.store = await self.run_db(Store.create, x_database_url())
         self.client = XApiClient(
             api_base_url=settings.api_base_url,
             consumer_key=settings.consumer_key,

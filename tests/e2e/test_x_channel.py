@@ -66,7 +66,8 @@ def replies_to(servers, tweet_ids: set[str]) -> list[dict]:
 
 
 def db_rows(servers, query: str, *params: Any) -> list[tuple]:
-    with sqlite3.connect(servers.db_path) as db:
+    """A query on the X channel's store (its own SQLite file)."""
+    with sqlite3.connect(servers.x_db_path) as db:
         return db.execute(query, params).fetchall()
 
 

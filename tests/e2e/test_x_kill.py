@@ -47,7 +47,7 @@ def test_kill_9_after_acknowledging_webhooks_loses_and_repeats_nothing(tmp_path)
         # are in progress, some replies queued or being sent.
         assert wait_for(lambda: any(stack.x_dm_texts(user) for user in PEOPLE), 60, 0.02)
         stack.kill_rasa()
-        states = sorted(state for (state,) in stack.sql("SELECT state FROM x_inbox"))
+        states = sorted(state for (state,) in stack.x_sql("SELECT state FROM x_inbox"))
         at_kill = {user: len(stack.x_dm_texts(user)) for user in PEOPLE}
         print(f"inbox at the kill: {states}; replies per person: {at_kill}; "
               f"a whole conversation: {len(expected)}")

@@ -57,7 +57,7 @@ def bot_events(stack: Stack, person: str) -> list[dict]:
 
 
 def outbox_rows(stack: Stack, person: str) -> list[tuple]:
-    with sqlite3.connect(stack.db_path) as db:
+    with sqlite3.connect(stack.x_db_path) as db:
         return db.execute("SELECT state, external_id FROM x_outbox WHERE recipient_id = ? "
                           "ORDER BY seq", (person,)).fetchall()
 

@@ -70,7 +70,7 @@ def test_a_dm_is_read_by_polling_and_answered(stack: Stack) -> None:
     polls = [r for r in stack.x_control("GET", "/_control/requests")
              if r["path"] == "/2/dm_events"]
     assert polls and polls[-1]["status"] == 200 and polls[-1]["auth"] == "oauth1"
-    assert stack.sql("SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
+    assert stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
         ("done",)]
     assert stack.user_message_ids(user) == [event_id]
 
@@ -92,7 +92,7 @@ def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) ->
     again = stack.x_control("POST", "/_control/tweet", {
         "author_id": author, "username": username,
         "text": f"#droitautweet @{account['screen_name']} encore une question", "wait": False})
-    assert wait_for(lambda: stack.sql("SELECT state FROM x_inbox WHERE event_id = ?",
+    assert wait_for(lambda: stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?",
                                f"tweet:{again['tweet_id']}") == [("done",)], 30, 0.2)
     time.sleep(1.5)  # several polling rounds of mentions and search
     [reply] = invitations({tweet["tweet_id"], again["tweet_id"]})
@@ -101,7 +101,7 @@ def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) ->
     assert not reply_words & tweet_words, reply["text"]
     assert account["id"] in reply["text"]  # the link to DM the account
     # Found both as a mention and by the hashtag search: stored once.
-    assert stack.sql("SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
+    assert stack.x_sql("SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
               f"tweet:{tweet['tweet_id']}") == [(1,)]
 
 
@@ -121,7 +121,7 @@ def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None
     placeholders = ",".join("?" * len(PEOPLE))
 
     def states() -> list[str]:
-        return [state for (state,) in stack.sql(
+        return [state for (state,) in stack.x_sql(
             f"SELECT state FROM x_inbox WHERE event_id IN ({placeholders})",
             *(f"dm:{event_id}" for event_id in first_ids.values()))]
 

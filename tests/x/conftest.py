@@ -27,6 +27,7 @@ async def emulator() -> AsyncIterator[RunningEmulator]:
 @pytest.fixture
 def db_url(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("PERMANENCE_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("PERMANENCE_X_DATABASE_URL", fresh_database_url)  # one database here
     return fresh_database_url
 
 
