@@ -4,7 +4,8 @@
                                                (asked for when omitted)
     python -m desk.cli token EMAIL             print a new API bearer token (shown once)
     python -m desk.cli client NAME             add a client of the firm (conflict check)
-    python -m desk.cli purge --days N          delete the cases closed more than N days ago
+    python -m desk.cli purge --days N          delete the cases closed more than N days ago, and
+                                               the X channel's handled records as old
     python -m desk.cli upgrade                 create or upgrade the desk's tables
 
 The database is ``PERMANENCE_DATABASE_URL`` (default: the SQLite file of the project).
@@ -65,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         db.dispose_all()
+    if args.command == "purge":
+        # The X channel's finished inbox items and replies hold ids only (no text), kept to
+        # recognise X's redeliveries: gone with the same retention.
+        from permanence.x_store import Store
+
+        with Store.create() as store:
+            print(f"purged {store.prune(before)} X channel records")
     return 0
 
 

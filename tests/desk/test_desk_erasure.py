@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from desk import auth, cases, erasure, hooks
 from desk.cli import main as cli
 from desk.models import desk_audit, desk_case, desk_message, desk_note
+from permanence.settings import x_database_url
+from permanence.x_store import InboxEvent, Store, utcnow
 
 
 def counts(factory) -> tuple[int, int, int]:
@@ -82,7 +84,19 @@ def test_cli_purge(desk_url, factory, domain, monkeypatch, capsys) -> None:
     case_id = open_with_content(factory, domain, "old", lawyer)
     with factory.begin() as session:
         cases.close(session, case_id, lawyer, "nothing_to_answer", now=T0 - timedelta(days=400))
+    # The X channel's store: one item handled 400 days ago, one today.
+    with Store.create(x_database_url()) as store:
+        store.inbox_add_many([InboxEvent("dm:1", "dm", "42", {"text": "a"}),
+                              InboxEvent("dm:2", "dm", "42", {"text": "b"})])
+        handled = []
+        for now in (T0 - timedelta(days=400), utcnow()):
+            item = store.inbox_claim_next("w")
+            assert store.turn_commit(item.id, "w", [], now=now)
+            handled.append(item.id)
     assert cli(["purge", "--days", "0"]) == 2
     assert cli(["purge", "--days", "365"]) == 0
-    assert "purged 1 cases" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "purged 1 cases" in out and "purged 1 X channel records" in out
     assert counts(factory)[0] == 0
+    with Store.create(x_database_url()) as store:
+        assert store.inbox_get(handled[0]) is None and store.inbox_get(handled[1]) is not None
