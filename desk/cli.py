@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from desk import auth, cases, db, erasure
 from desk.models import utcnow
+from permanence.x_store import Store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge":
         # The X channel's finished inbox items and replies hold ids only (no text), kept to
         # recognise X's redeliveries: gone with the same retention.
-        from permanence.x_store import Store
-
         with Store.create() as store:
             print(f"purged {store.prune(before)} X channel records")
     return 0

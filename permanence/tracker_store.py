@@ -23,7 +23,6 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from permanence import rasa_speedups, sqlite
@@ -62,8 +61,7 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query) or None,
         )
-        if sqlite.is_sqlite(self.engine):  # the file the X store and the desk share
-            event.listen(self.engine, "connect", lambda dbapi, _record: sqlite.use_wal(dbapi))
+        if sqlite.is_sqlite(self.engine):  # the file the desk shares; WAL is the file's mode
             with self.engine.connect() as connection:
                 sqlite.use_wal(connection.connection)
         self._desk_url = parsed.render_as_string(hide_password=False)

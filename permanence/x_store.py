@@ -411,7 +411,8 @@ class Store:
 
     @classmethod
     def create(cls, url: str | None = None, **engine_options: Any) -> Store:
-        """Open the database at ``url`` (default: the project's) and create missing tables."""
+        """Open the database at ``url`` (default: the X channel's, ``x_database_url()``) and
+        create missing tables."""
         url = url or x_database_url()
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":

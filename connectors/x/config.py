@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.x.client import X_API_ORIGIN, check_api_base_url
+from connectors.x.client import X_API_ORIGIN, XApiClient, check_api_base_url
 
 REQUIRED_SECRETS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 MODES = ("webhook", "polling")
@@ -69,6 +69,18 @@ class XSettings:
     poll_lease_seconds: float = 30.0
     # On the very first start, DMs and tweets of the last this-many seconds are answered.
     poll_backfill_seconds: float = 600.0
+
+    def api_client(self) -> XApiClient:
+        """A client of the X API with these credentials, sent to ``api_base_url``; create it
+        inside the event loop that will use it (its HTTP session belongs to that loop)."""
+        return XApiClient(
+            api_base_url=self.api_base_url,
+            consumer_key=self.consumer_key,
+            consumer_secret=self.consumer_secret,
+            access_token=self.access_token,
+            access_token_secret=self.access_token_secret,
+            bearer_token=self.bearer_token,
+        )
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> XSettings:

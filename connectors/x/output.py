@@ -14,8 +14,10 @@ turn runs again without repeating any.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import operator
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -147,17 +149,9 @@ class XOutput(OutputChannel):
 def _packed(replies: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """A turn's replies with each person's consecutive messages packed into as few DMs as fit
     (``render.pack``)."""
-    packed: list[tuple[str, str]] = []
-    start = 0
-    while start < len(replies):
-        recipient_id = replies[start][0]
-        end = start
-        while end < len(replies) and replies[end][0] == recipient_id:
-            end += 1
-        packed.extend((recipient_id, text)
-                      for text in render.pack([text for _, text in replies[start:end]]))
-        start = end
-    return packed
+    return [(recipient_id, text)
+            for recipient_id, run in itertools.groupby(replies, key=operator.itemgetter(0))
+            for text in render.pack([text for _, text in run])]
 
 
 def _options_value(options: list[dict[str, str]] | None) -> str | None:

@@ -112,14 +112,7 @@ class XRuntime:
                                             thread_name_prefix="x-store")
         self._inbox_wake = Doorbell()
         self.store = await self.run_db(Store.create, x_database_url())
-        self.client = XApiClient(
-            api_base_url=settings.api_base_url,
-            consumer_key=settings.consumer_key,
-            consumer_secret=settings.consumer_secret,
-            access_token=settings.access_token,
-            access_token_secret=settings.access_token_secret,
-            bearer_token=settings.bearer_token,
-        )
+        self.client = settings.api_client()
         self._loop = asyncio.get_running_loop()
         await self._release_stale()
         self._spawn(self._liveness_loop(), self._tasks)

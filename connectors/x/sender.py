@@ -119,14 +119,7 @@ class OutboxSender:
         self._stop = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=settings.senders + 1,
                                             thread_name_prefix="x-sender-db")
-        self.client = XApiClient(
-            api_base_url=settings.api_base_url,
-            consumer_key=settings.consumer_key,
-            consumer_secret=settings.consumer_secret,
-            access_token=settings.access_token,
-            access_token_secret=settings.access_token_secret,
-            bearer_token=settings.bearer_token,
-        )
+        self.client = settings.api_client()
         tasks = [asyncio.ensure_future(self._loop_forever(index))
                  for index in range(settings.senders)]
         self._ready.set()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import urllib.request
 from collections.abc import Iterator
 
@@ -45,27 +44,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def stored_events(stack: Stack, person: str) -> list[dict]:
-    with sqlite3.connect(stack.db_path) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
-                          (person,)).fetchall()
-    return [json.loads(row[0]) for row in rows]
-
-
 def bot_events(stack: Stack, person: str) -> list[dict]:
-    return [event for event in stored_events(stack, person) if event["event"] == "bot"]
+    return [event for event in stack.stored_events(person) if event["event"] == "bot"]
 
 
 def outbox_rows(stack: Stack, person: str) -> list[tuple]:
-    with sqlite3.connect(stack.x_db_path) as db:
-        return db.execute("SELECT state, external_id FROM x_outbox WHERE recipient_id = ? "
-                          "ORDER BY seq", (person,)).fetchall()
+    return stack.x_sql("SELECT state, external_id FROM x_outbox WHERE recipient_id = ? "
+                       "ORDER BY seq", person)
 
 
 def expected_dms(stack: Stack, person: str) -> list[str]:
     """The DMs the assistant's messages make, in the order it produced them: each turn's
     messages rendered, split and packed as XOutput does."""
-    events = [Event.from_parameters(event) for event in stored_events(stack, person)]
+    events = [Event.from_parameters(event) for event in stack.stored_events(person)]
     dms = []
     for event in events:
         if not isinstance(event, UserUttered):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -20,6 +21,28 @@ def _engine(path, timeout: float = 30.0):
     return engine
 
 
+@contextlib.contextmanager
+def write_lock_held(engine, statement: str):
+    """Another thread holds the write lock (``statement`` in BEGIN IMMEDIATE) for the block."""
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with engine.begin() as connection:
+            connection.exec_driver_sql(statement)
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
 def test_the_file_is_switched_to_wal(tmp_path):
     engine = _engine(tmp_path / "a.db")
     with engine.begin() as connection:
@@ -36,19 +59,7 @@ def test_a_reader_does_not_wait_for_a_writer(tmp_path):
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         connection.exec_driver_sql("INSERT INTO t VALUES (1)")
-    writer_has_lock = threading.Event()
-    release = threading.Event()
-
-    def hold_the_write_lock():
-        with engine.begin() as connection:  # BEGIN IMMEDIATE
-            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
-            writer_has_lock.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=hold_the_write_lock)
-    thread.start()
-    try:
-        assert writer_has_lock.wait(5)
+    with write_lock_held(engine, "INSERT INTO t VALUES (2)"):
         started = time.monotonic()
         with sqlite.reader(engine).begin() as connection:
             # The snapshot: the writer's row is not committed yet.
@@ -65,9 +76,6 @@ def test_a_reader_does_not_wait_for_a_writer(tmp_path):
         other = threading.Thread(target=second_writer)
         other.start()
         assert not writer_blocked.wait(0.5)
-    finally:
-        release.set()
-        thread.join()
     other.join(10)
     assert writer_blocked.is_set()
     assert waited < 1.0  # the reader did not wait for the 10 s the writer could hold
@@ -85,26 +93,11 @@ def test_the_reader_is_the_engine_itself_elsewhere():
 def test_looking_for_work_takes_no_write_lock_when_there_is_none(tmp_path, method):
     store = Store.create(f"sqlite:///{tmp_path / 'c.db'}")
     holder = _engine(tmp_path / "c.db", timeout=5.0)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def hold():
-        with holder.begin() as connection:
-            connection.exec_driver_sql("UPDATE x_cursor SET value = value")
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(5)
+    with write_lock_held(holder, "UPDATE x_cursor SET value = value"):
         started = time.monotonic()
         found = (store.inbox_claim_next("w") if method == "inbox_claim_next"
                  else store.outbox_next_due())
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        thread.join()
     assert found is None
     assert waited < 1.0
     store.close()

@@ -14,7 +14,6 @@ import aiohttp
 import pytest_asyncio
 
 from connectors.x import sender as sender_module
-from connectors.x.client import XApiClient
 from connectors.x.sender import OutboxSender
 from permanence.x_store import OUTBOX_FAILED, Store
 from sandbox.x_emulator import RunningEmulator
@@ -121,10 +120,7 @@ async def test_a_reply_x_already_has_is_recorded_not_sent_again(emulator, outbox
     item_id = store.outbox_enqueue("4242", "déjà parti")
     assert store.outbox_next_due(hold_seconds=0.1).id == item_id  # ...had reserved it,
     settings = settings_for(emulator, mode="webhook")
-    client = XApiClient(api_base_url=emulator.base_url, consumer_key=settings.consumer_key,
-                        consumer_secret=settings.consumer_secret,
-                        access_token=settings.access_token,
-                        access_token_secret=settings.access_token_secret)
+    client = settings.api_client()
     try:  # ...and its request reached X, but nothing was recorded.
         await client.create_direct_message(participant_id="4242", text="déjà parti",
                                            user_auth=True)
