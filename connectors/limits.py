@@ -23,3 +23,14 @@ def is_too_long(text: str) -> bool:
 def too_long_text(text: str) -> str:
     """The answer to a message over the limit (French, like every bot text)."""
     return TOO_LONG.format(length=len(text), limit=MAX_MESSAGE_CHARS)
+
+
+def typed_text(text: str) -> str:
+    """What a person typed, as text for the assistant: never a command or an intent.
+
+    Rasa reads a message starting with ``/`` as an intent (``/restart``, ``/session_start``,
+    ``/affirm{"x": 1}``): typed by a person, that would re-run a paused conversation or fill
+    slots. Leading slashes (after leading spaces) are removed on every channel; buttons and
+    quick replies reach the assistant through their own mechanism, checked by each channel.
+    """
+    return text.lstrip().lstrip("/")

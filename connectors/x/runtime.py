@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import tweepy
 from rasa.core.channels.channel import UserMessage
 
-from connectors.limits import is_too_long, too_long_text
+from connectors.limits import is_too_long, too_long_text, typed_text
 from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
@@ -338,7 +338,7 @@ class XRuntime:
         chosen = render.map_reply(text, options) if options else None
         if chosen is not None:
             return chosen
-        return text.lstrip().lstrip("/")
+        return typed_text(text)
 
     async def _handle_dm(self, item: InboxItem) -> bool:
         """Run the turn of a DM and commit it (item done, replies queued); False if another
