@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
 from actions.responses import say
+from actions.session import disclose, disclosed
+from permanence.logids import ref
+
+logger = logging.getLogger(__name__)
 
 
 def question_events(tracker: Tracker) -> list[EventType]:
@@ -45,20 +50,35 @@ class ActionRememberQuestion(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "ask_lawyer":
             events.append(SlotSet("handoff_requested", True))
-        if tracker.get_slot("consent") == "pending":
+        if not disclosed(tracker):
+            # The session start's messages never went out (the action server was down at the
+            # first message): the disclosure and the consent question come first, now.
+            logger.warning("consent.disclosure_missing conversation=%s action=disclosed_now",
+                           ref(tracker.sender_id))
+            disclose(dispatcher)
+        elif tracker.get_slot("consent") == "pending":
             say(dispatcher, "utter_ask_consent_again")
-        # On the first message the disclosure and consent question were just sent by session start.
+        # Otherwise this is the first message: session start just sent the disclosure and asked.
         events.append(SlotSet("consent", "pending"))
         return events
 
 
 class ActionGiveConsent(Action):
+    """Record consent, only once this session's disclosure and consent question reached the
+    person (LEGAL.md S1, S5); otherwise send them and wait for the answer to them."""
+
     def name(self) -> str:
         return "action_give_consent"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if not disclosed(tracker):
+            logger.warning("consent.disclosure_missing conversation=%s action=not_recorded",
+                           ref(tracker.sender_id))
+            disclose(dispatcher)
+            # Not routed: the rule that follows consent expects it given; wait for the answer.
+            return [SlotSet("consent", "pending"), FollowupAction("action_listen")]
         return [SlotSet("consent", "given")]
 
 

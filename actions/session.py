@@ -18,6 +18,34 @@ DISCLOSURE = (
     "utter_deadline_warning",
     "utter_ask_consent",
 )
+SESSION_START = "action_session_start"
+
+
+def disclosed(tracker: Tracker) -> bool:
+    """Whether this session's disclosure reached the person: every response of ``DISCLOSURE``,
+    in order, among the bot's messages since the session began.
+
+    The session begins at the last run of ``action_session_start`` (its messages come right
+    after it, before ``SessionStarted``) or at a restart. When the action server was down at the
+    person's first message, Rasa logs the session start with none of its messages and never runs
+    it again: the disclosure is then missing, and consent must not be recorded.
+    """
+    sent: list[str] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "restart" or (kind == "action" and event.get("name") == SESSION_START):
+            break
+        if kind == "bot":
+            sent.append((event.get("metadata") or {}).get("utter_action") or "")
+    remaining = iter(reversed(sent))  # oldest first; `in` consumes: an ordered subsequence
+    return all(response in remaining for response in DISCLOSURE)
+
+
+def disclose(dispatcher: CollectingDispatcher) -> None:
+    """Send the disclosure, the terms, the privacy notice, the deadline warning and the
+    consent question (LEGAL.md S1-S6), in that order."""
+    for response in DISCLOSURE:
+        say(dispatcher, response)
 
 
 class ActionSessionStart(Action):
@@ -33,8 +61,7 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        for response in DISCLOSURE:
-            say(dispatcher, response)
+        disclose(dispatcher)
         events: list[EventType] = [SessionStarted()]
         events += [SlotSet(key, value) for key, value in load_firm().as_slots().items()]
         events.append(ActionExecuted("action_listen"))

@@ -214,3 +214,18 @@ def firm_data() -> dict[str, str]:
 
     with FIRM_FILE.open(encoding="utf-8") as handle:
         return {key: str(value) for key, value in yaml.safe_load(handle).items()}
+
+
+@pytest.fixture
+def session_start_events() -> list[dict[str, Any]]:
+    """The events Rasa logs for a session start whose messages reached the person: the action,
+    its messages (each with the ``utter_action`` Rasa records), then ``SessionStarted``."""
+    from actions.session import DISCLOSURE
+
+    return [
+        {"event": "action", "timestamp": None, "name": "action_session_start"},
+        *({"event": "bot", "timestamp": None, "text": name, "data": {},
+           "metadata": {"utter_action": name}} for name in DISCLOSURE),
+        {"event": "session_started", "timestamp": None},
+        {"event": "action", "timestamp": None, "name": "action_listen"},
+    ]

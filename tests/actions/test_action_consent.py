@@ -6,6 +6,20 @@ import pytest
 
 from actions.consent import ActionGiveConsent, ActionRefuseConsent, ActionRememberQuestion
 
+
+@pytest.fixture
+def make_tracker(make_tracker, session_start_events):
+    """Trackers of a session whose disclosure was delivered (the usual case): the session
+    start's events come first. Without them: tests/actions/test_action_disclosure.py."""
+
+    def _make(**kwargs):
+        tracker = make_tracker(**kwargs)
+        tracker.events[:0] = session_start_events
+        return tracker
+
+    return _make
+
+
 PERMIS = "la mairie a refusé mon permis de construire pour une extension"
 TAXE = "ma taxe foncière a doublé cette année, c'est normal ?"
 
