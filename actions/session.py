@@ -22,17 +22,22 @@ SESSION_START = "action_session_start"
 
 
 def disclosed(tracker: Tracker) -> bool:
-    """Whether this session's disclosure reached the person: every response of ``DISCLOSURE``,
-    in order, among the bot's messages since the session began.
+    """Whether this session's disclosure and consent question (``DISCLOSURE``) reached the person.
 
-    The session begins at the last run of ``action_session_start`` (its messages come right
-    after it, before ``SessionStarted``) or at a restart. When the action server was down at the
-    person's first message, Rasa logs the session start with none of its messages and never runs
-    it again: the disclosure is then missing, and consent must not be recorded.
+    - A ``SessionStarted`` begins the session: only ``action_session_start`` below returns it,
+      in the same answer as the disclosure, so Rasa logged both or neither. (Its messages come
+      before it in the tracker, and Rasa's SQL tracker store loads a tracker from the last
+      ``SessionStarted`` on: the messages themselves are usually not there to read.)
+    - A session start logged without ``SessionStarted`` failed: the action server was down at
+      the person's first message, and Rasa never runs it again for that conversation. Then, as
+      after a restart, the disclosure counts only if it was sent since: every response of
+      ``DISCLOSURE``, in order, among the bot's messages.
     """
     sent: list[str] = []
     for event in reversed(tracker.events):
         kind = event.get("event")
+        if kind == "session_started":
+            return True
         if kind == "restart" or (kind == "action" and event.get("name") == SESSION_START):
             break
         if kind == "bot":

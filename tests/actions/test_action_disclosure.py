@@ -69,6 +69,18 @@ async def test_disclosed_after_the_real_session_start(make_tracker) -> None:
     assert disclosed(tracker_with(make_tracker, events))
 
 
+def test_disclosed_as_the_tracker_store_loads_the_session(make_tracker) -> None:
+    # Rasa's SQL tracker store loads events from the last SessionStarted on: the session
+    # start's messages, logged just before it, are not there.
+    events = [{"event": "session_started", "timestamp": None},
+              {"event": "slot", "timestamp": None, "name": "firm_name", "value": "Cabinet"},
+              action("action_listen"), user(PERMIS, "question_urbanisme"),
+              action("action_remember_question"),
+              {"event": "slot", "timestamp": None, "name": "consent", "value": "pending"},
+              action("action_listen")]
+    assert disclosed(tracker_with(make_tracker, events))
+
+
 def test_not_disclosed_when_the_session_start_failed(make_tracker) -> None:
     assert not disclosed(tracker_with(make_tracker, OUTAGE))
 

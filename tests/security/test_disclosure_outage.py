@@ -22,6 +22,7 @@ DISCLOSURE = "Je suis l'assistant automatisé (une IA)"
 CONSENT_QUESTION = "Acceptez-vous que vos messages soient traités"
 SAYS_YES = "861000000000000001"  # after the recovery: « oui », then « oui » again
 ASKS = "861000000000000002"  # after the recovery: the question again, then « 1 » (J'accepte)
+CONTROL = "861000000000000003"  # a conversation without outage: consent as before
 
 
 def events(stack: Stack, user: str) -> list[dict]:
@@ -58,6 +59,16 @@ def test_after_an_action_server_outage_the_disclosure_comes_before_consent(tmp_p
     stack = Stack(tmp_path, x_mode="webhook",
                   env={"PERMANENCE_SCHEDULE_FILE": str(ROOT / "tests/schedule_always_live.yml")})
     with stack:
+        # Without an outage, the answer to the session start's question is consent (the tracker
+        # store loads the session from SessionStarted on, after the disclosure's messages).
+        stack.x_send_dm(CONTROL, PERMIS)
+        (first,) = answered(stack, CONTROL, 1)
+        assert DISCLOSURE in first and CONSENT_QUESTION in first
+        stack.x_send_dm(CONTROL, "1")
+        assert stack.x_wait_dm_containing(CONTROL, "Quelle administration"), (
+            stack.x_dm_texts(CONTROL))
+        assert consent_values(stack, CONTROL) == ["pending", "given"]
+
         actions = stack.processes["actions"]
         actions.terminate()
         actions.wait(timeout=30)
