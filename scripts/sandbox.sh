@@ -4,12 +4,21 @@
 # No X account needed. Ctrl-C stops everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# .env read here, before the sandbox's X credentials below, which must win; not again by run.sh.
+ENV_FILE="${PERMANENCE_ENV_FILE:-.env}"
+if [ -f "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
+export PERMANENCE_ENV_FILE=/dev/null
 BIN=.venv/bin
 mkdir -p var
-port="${PERMANENCE_PORT:-5005}"
 emulator_port="${X_SANDBOX_PORT:-8090}"
 credentials="var/credentials.sandbox.yml"
+# The webhook goes to the X ingress process that scripts/run.sh supervises next to Rasa: it
+# keeps acknowledging into the durable inbox while Rasa restarts.
+export X_INGRESS_PORT="${X_INGRESS_PORT:-5006}"
 # The emulator's documented sandbox credentials (sandbox/x_emulator/README.md): not secrets.
+# In the environment too, for the ingress process.
+export X_CONSUMER_KEY=sandbox-consumer-key X_CONSUMER_SECRET=sandbox-consumer-secret \
+  X_ACCESS_TOKEN=sandbox-access-token X_ACCESS_TOKEN_SECRET=sandbox-access-token-secret
 {
   cat credentials.yml
   cat <<YAML
@@ -27,7 +36,7 @@ YAML
 } > "$credentials"
 
 "$BIN/python" -m sandbox.x_emulator --host 127.0.0.1 --port "$emulator_port" \
-  --webhook-url "http://127.0.0.1:${port}/webhooks/x/webhook" &
+  --webhook-url "http://127.0.0.1:${X_INGRESS_PORT}/webhooks/x/webhook" &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null' EXIT
 echo "X sandbox: http://127.0.0.1:${emulator_port}/ (play a member of the public there)"
