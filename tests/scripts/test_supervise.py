@@ -139,7 +139,6 @@ def test_a_program_that_keeps_crashing_is_given_up_with_backoff(tmp_path) -> Non
     assert len(times) == 4  # started, then restarted 3 times, then given up
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert gaps[0] >= 0.2 and gaps[1] >= 0.4 and gaps[2] >= 0.4  # 0.2, 0.4, then capped
-    assert gaps[2] < gaps[1] + 0.3
     assert [line for line in lines if "restarting in" in line] == [
         "crash restarting in 0.2 s", "crash restarting in 0.4 s", "crash restarting in 0.4 s"]
     assert "crash exited with code 3" in "\n".join(lines)
