@@ -134,7 +134,7 @@ class XSettings:
         durations = {key: _seconds(credentials, key) for key in _DURATIONS}
         max_age = durations["max_event_age_seconds"] or cls.max_event_age_seconds
         backfill = durations["poll_backfill_seconds"] or cls.poll_backfill_seconds
-        if backfill > max_age:
+        if mode == "polling" and backfill > max_age:
             raise XConfigError("x channel: `poll_backfill_seconds` must not exceed "
                                "`max_event_age_seconds` (older events are never answered)")
         try:

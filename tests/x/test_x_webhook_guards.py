@@ -271,7 +271,7 @@ def test_the_window_is_configurable():
     body = dm_body(NOW - timedelta(seconds=30))
     headers = {"x-twitter-webhooks-signature": sign(body)}
     assert len(check_post(x_settings(), body, headers, ACCOUNT, now=NOW).events) == 1
-    short = x_settings(max_event_age_seconds=10, poll_backfill_seconds=5)
+    short = x_settings(max_event_age_seconds=10)
     verdict = check_post(short, body, headers, ACCOUNT, now=NOW)
     assert verdict.events == [] and verdict.stale == 1
 
@@ -280,7 +280,10 @@ def test_age_settings():
     default = x_settings()
     assert default.max_event_age_seconds == 86_400 and default.max_event_skew_seconds == 300
     with pytest.raises(XConfigError, match="poll_backfill_seconds"):
-        x_settings(max_event_age_seconds=60)  # below the default backfill (600 s)
+        x_settings(mode="polling", max_event_age_seconds=60)  # below the backfill (600 s)
+    assert x_settings(mode="polling", max_event_age_seconds=60,
+                      poll_backfill_seconds=30).max_event_age_seconds == 60
+    assert x_settings(max_event_age_seconds=60).poll_backfill_seconds == 600  # webhook mode
     with pytest.raises(XConfigError, match="max_event_age_seconds"):
         x_settings(max_event_age_seconds=0)
     with pytest.raises(XConfigError, match="max_event_skew_seconds"):
