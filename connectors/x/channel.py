@@ -6,11 +6,14 @@ Two modes (``mode:`` in the credentials): ``webhook``, X posts each event to the
 
 ``/webhooks/x/webhook``:
 
-- ``GET ?crc_token=T`` answers X's CRC check with ``{"response_token": ...}`` (400 without T).
+- ``GET ?crc_token=T`` answers X's CRC check with ``{"response_token": ...}``: 400 without T
+  or when T is not of X's shape (the answer would sign any text, a forged body included), 429
+  beyond ``crc_burst`` requests at once and ``crc_per_second`` on average.
 - ``POST`` takes an Account Activity (or X Activity API) batch: signature over the raw body
   (403 if missing or wrong, nothing stored), 413 over ``max_body_bytes``, 400 if the body is
   not JSON of the documented shape, 503 until the account is known. Every DM and every tweet
-  meant for us is written to the durable inbox, then 200 at once: Rasa is fed from the inbox
+  meant for us, dated within ``max_event_age_seconds`` (``connectors/x/inbox.py``), is written
+  to the durable inbox, then 200 at once: Rasa is fed from the inbox
   by the runtime's workers (``connectors/x/runtime.py``), never inside the request.
 
 Nothing happens at import time: the store, the API client and the tasks are created in
@@ -31,7 +34,7 @@ from sanic.response import HTTPResponse
 from connectors.x.config import XSettings
 from connectors.x.output import XOutput
 from connectors.x.runtime import XRuntime
-from connectors.x.webhook import check_crc, check_post
+from connectors.x.webhook import CrcLimiter, check_crc, check_post
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class XInput(InputChannel):
         runtime = XRuntime(self.settings, on_new_message)
         self.runtime = runtime
         settings = self.settings
+        crc_limiter = CrcLimiter.for_settings(settings)
 
         @x_webhook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
@@ -80,7 +84,7 @@ class XInput(InputChannel):
 
         @x_webhook.route("/webhook", methods=["GET"])
         async def crc(request: Request) -> HTTPResponse:
-            verdict = check_crc(settings, request.args.get("crc_token"))
+            verdict = check_crc(settings, request.args.get("crc_token"), crc_limiter)
             return response.json(verdict.body, status=verdict.status)
 
         @x_webhook.route("/webhook", methods=["POST"])
@@ -97,7 +101,8 @@ class XInput(InputChannel):
                 return response.json({"error": "not stored"}, status=500)
             # Batches without events for us (the account's own echoes, typing...) are noise.
             log = logger.info if verdict.events else logger.debug
-            log("x.webhook.accepted events=%d new=%d", len(verdict.events), added)
+            log("x.webhook.accepted events=%d new=%d stale=%d", len(verdict.events), added,
+                verdict.stale)
             return response.json(verdict.body)
 
         return x_webhook

@@ -69,6 +69,15 @@ class XSettings:
     poll_lease_seconds: float = 30.0
     # On the very first start, DMs and tweets of the last this-many seconds are answered.
     poll_backfill_seconds: float = 600.0
+    # An event X dated more than this long ago is not answered, whichever way it came (a
+    # webhook replayed after retention pruned its dedupe row, a poller back after days); nor
+    # one dated more than max_event_skew_seconds ahead of this server's clock.
+    max_event_age_seconds: float = 86_400.0
+    max_event_skew_seconds: float = 300.0
+    # The CRC route (GET /webhooks/x/webhook) of each server answers a burst of crc_burst
+    # requests, then crc_per_second on average (429 beyond); X sends one an hour.
+    crc_per_second: float = 1.0
+    crc_burst: int = 10
 
     def api_client(self) -> XApiClient:
         """A client of the X API with these credentials, sent to ``api_base_url``; create it
@@ -123,6 +132,19 @@ class XSettings:
             raise XConfigError("x channel: `invitation_period_hours`, `workers` and `senders` "
                                "must be positive")
         durations = {key: _seconds(credentials, key) for key in _DURATIONS}
+        max_age = durations["max_event_age_seconds"] or cls.max_event_age_seconds
+        backfill = durations["poll_backfill_seconds"] or cls.poll_backfill_seconds
+        if mode == "polling" and backfill > max_age:
+            raise XConfigError("x channel: `poll_backfill_seconds` must not exceed "
+                               "`max_event_age_seconds` (older events are never answered)")
+        try:
+            crc_burst = int(credentials.get("crc_burst", cls.crc_burst))
+            crc_rate = float(credentials.get("crc_per_second", cls.crc_per_second))
+        except (TypeError, ValueError):
+            raise XConfigError("x channel: `crc_burst` and `crc_per_second` must be "
+                               "numbers") from None
+        if crc_burst < 1 or not 0 < crc_rate < float("inf"):
+            raise XConfigError("x channel: `crc_burst` and `crc_per_second` must be positive")
         ingress_port = _text(credentials, "ingress_port")
         if ingress_port and not (ingress_port.isdigit() and 0 < int(ingress_port) < 65536):
             raise XConfigError("x channel: `ingress_port` must be a TCP port number")
@@ -139,13 +161,16 @@ class XSettings:
             senders=senders,
             ingress_port=int(ingress_port) if ingress_port else None,
             ingress_host=_text(credentials, "ingress_host") or "127.0.0.1",
+            crc_burst=crc_burst,
+            crc_per_second=crc_rate,
             **{key: value for key, value in durations.items() if value is not None},
         )
 
 
 # Optional durations in seconds, each positive.
 _DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
-              "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds")
+              "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds",
+              "max_event_age_seconds", "max_event_skew_seconds")
 
 
 def _seconds(credentials: Mapping[str, Any], key: str) -> float | None:

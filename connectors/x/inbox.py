@@ -1,10 +1,26 @@
 """What of a webhook batch goes into the inbox, and under which id (one place for both the
-Rasa process and a separate ingress process)."""
+Rasa process and a separate ingress process).
+
+**Event age.** An event X dated more than ``max_event_age_seconds`` before now (default 24 h),
+or more than ``max_event_skew_seconds`` after now (default 5 min), never goes into the inbox,
+whichever way it came (``fresh_events``). The inbox's unique event ids drop X's redeliveries,
+but retention prunes them (``Store.prune``); the window does not depend on them, so a
+well-signed webhook body captured once cannot be played again once its row is gone. The
+webhook still answers 200 for such a body (X must not retry it) and logs how many events it
+left out. Polling applies the same window: its cursor already keeps it from reading an event
+twice and its first-start backfill (``poll_backfill_seconds``, which may not exceed the window)
+from reading old history, so the window only matters for a poller back after a long outage,
+whose older messages are then left unanswered, as X's own webhook retries would have been.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from connectors.x.config import XSettings
-from connectors.x.payloads import Inbound, InboundDM, InboundTweet, is_for_us
+from connectors.x.payloads import Inbound, InboundDM, InboundTweet, event_time, is_for_us
+from permanence.logids import ref
 from permanence.x_store import InboxEvent
 
 # Where the Rasa process publishes the account it acts for, for a separate ingress process.
@@ -41,3 +57,29 @@ def inbox_rows(events: list[Inbound], settings: XSettings, account_id: str,
                 "is_retweet": event.is_retweet,
             }))
     return rows
+
+
+def age_refusal(created: datetime, now: datetime, max_age_seconds: float,
+                max_skew_seconds: float) -> str | None:
+    """Why an event created at ``created`` is not answered at ``now`` (``stale`` or
+    ``future``), or None if it is within the window. Both datetimes are aware."""
+    if created < now - timedelta(seconds=max_age_seconds):
+        return "stale"
+    if created > now + timedelta(seconds=max_skew_seconds):
+        return "future"
+    return None
+
+
+def fresh_events(events: Sequence[Inbound], settings: XSettings,
+                 now: datetime) -> tuple[list[Inbound], int]:
+    """The events within the age window, in order, and how many were left out."""
+    fresh = [event for event in events
+             if age_refusal(event_time(event), now, settings.max_event_age_seconds,
+                            settings.max_event_skew_seconds) is None]
+    return fresh, len(events) - len(fresh)
+
+
+def person_ref(x_user_id: str | None) -> str:
+    """How an X user appears in logs: the keyed hash of the conversation id ``x:<id>``
+    (``permanence.logids.ref``), never the id."""
+    return ref(f"x:{x_user_id}") if x_user_id else ref(None)

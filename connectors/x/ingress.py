@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from connectors.x.config import XSettings
-from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
-from connectors.x.webhook import check_crc, check_post
+from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows, person_ref
+from connectors.x.webhook import CrcLimiter, check_crc, check_post
 from permanence.settings import x_database_url
 from permanence.x_store import Store
 
@@ -72,8 +72,9 @@ class StandaloneSink:
             return 0
         added = self.store.inbox_add_many(rows)
         for row, new in zip(rows, added, strict=True):
-            logger.info("x.inbox.%s event_id=%s sender_id=%s via=ingress",
-                        "added" if new else "duplicate", row.event_id, row.sender_id)
+            logger.info("x.inbox.%s event_id=%s sender=%s via=ingress",
+                        "added" if new else "duplicate", row.event_id,
+                        person_ref(row.sender_id))
         return sum(added)
 
 
@@ -81,6 +82,7 @@ class WebhookIngress:
     def __init__(self, runtime: XRuntime | StandaloneSink) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
+        self.crc_limiter = CrcLimiter.for_settings(self.settings)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -128,7 +130,7 @@ class WebhookIngress:
             await runner.cleanup()
 
     async def _crc(self, request: web.Request) -> web.Response:
-        verdict = check_crc(self.settings, request.query.get("crc_token"))
+        verdict = check_crc(self.settings, request.query.get("crc_token"), self.crc_limiter)
         return web.json_response(verdict.body, status=verdict.status)
 
     async def _post(self, request: web.Request) -> web.Response:
@@ -150,12 +152,20 @@ class WebhookIngress:
             logger.exception("x.webhook.store_failed")
             return web.json_response({"error": "not stored"}, status=500)
         log = logger.info if verdict.events else logger.debug
-        log("x.webhook.accepted events=%d new=%d via=ingress", len(verdict.events), added)
+        log("x.webhook.accepted events=%d new=%d stale=%d via=ingress", len(verdict.events),
+            added, verdict.stale)
         return web.json_response(verdict.body)
+
+
+# Optional settings of the process, from X_<KEY> in the environment (as in the credentials).
+OPTIONAL_ENV = ("max_event_age_seconds", "max_event_skew_seconds", "crc_per_second",
+                "crc_burst")
 
 
 def settings_from_env() -> XSettings:
     env = os.environ
+    optional = {key: env[f"X_{key.upper()}"] for key in OPTIONAL_ENV
+                if env.get(f"X_{key.upper()}")}
     return XSettings.from_credentials({
         "consumer_key": env.get("X_CONSUMER_KEY"),
         "consumer_secret": env.get("X_CONSUMER_SECRET"),
@@ -164,6 +174,7 @@ def settings_from_env() -> XSettings:
         "hashtags": env.get("X_HASHTAGS", "droitautweet"),
         "account_id": env.get("X_ACCOUNT_ID"),
         "account_username": env.get("X_ACCOUNT_USERNAME"),
+        **optional,
     })
 
 

@@ -284,6 +284,20 @@ def snowflake_time(snowflake: str | int) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
+def event_time(event: Inbound) -> datetime:
+    """When X says ``event`` was created: a DM's ``created_timestamp`` (AAA, XAA) or
+    ``created_at`` (v2), a tweet's ``timestamp_ms`` / ``created_at`` (v1.1) or ``created_at``
+    (v2); without one (the XAA envelope carries no time of its own), the time in the event's
+    snowflake id, which X stamps at creation."""
+    if isinstance(event, InboundDM):
+        if event.created_at_ms is not None:
+            return _EPOCH + timedelta(milliseconds=event.created_at_ms)
+        return snowflake_time(event.event_id)
+    if event.created_at is not None:
+        return event.created_at
+    return snowflake_time(event.tweet_id)
+
+
 def is_for_us(
     tweet: InboundTweet, account_id: str, account_username: str, hashtags: Iterable[str]
 ) -> bool:

@@ -21,6 +21,12 @@ already stored. On the very first start the cursor is set to ``poll_backfill_sec
 now (default 10 minutes), so that DMs of the moments before the first start are answered and
 older history is not. The account's own DMs and tweets are skipped (``payloads``).
 
+**Old events.** What a round reads goes through the same age window as the webhook
+(``inbox.fresh_events``, ``max_event_age_seconds``): the cursor and the backfill (which may not
+exceed the window) already keep old history out, so it only leaves out the messages older than
+the window found by a poller back after a long outage, with a warning and their count; the
+cursor moves past them.
+
 **Rate limits.** Every answer carries ``x-rate-limit-remaining`` and ``x-rate-limit-reset``.
 When the remaining requests of the window fall to a tenth of the limit, the source slows down
 to spread them until the reset; a 429 waits until ``x-rate-limit-reset``; a 5xx, a network
@@ -49,7 +55,7 @@ import aiohttp
 import tweepy
 
 from connectors.x.client import status_of
-from connectors.x.inbox import inbox_rows
+from connectors.x.inbox import fresh_events, inbox_rows, person_ref
 from connectors.x.payloads import (
     Inbound,
     InboundDM,
@@ -338,7 +344,10 @@ class Poller:
         found = collect(pages, bound)
         if found.truncated:
             logger.warning("x.poll.truncated source=%s pages=%d", source.name, len(pages))
-        rows = [row for row in inbox_rows(found.events, self.settings, runtime.account_id or "",
+        events, stale = fresh_events(found.events, self.settings, utcnow())
+        if stale:
+            logger.warning("x.poll.stale_events source=%s count=%d", source.name, stale)
+        rows = [row for row in inbox_rows(events, self.settings, runtime.account_id or "",
                                           runtime.account_username or "")
                 if row.event_id not in self._seen]
         new_cursor = max(cursor, found.newest_id or 0)
@@ -348,8 +357,8 @@ class Poller:
             for row, new in zip(rows, added, strict=True):
                 self._remember(row.event_id)
                 if new:
-                    logger.info("x.inbox.added event_id=%s sender_id=%s via=%s",
-                                row.event_id, row.sender_id, source.name)
+                    logger.info("x.inbox.added event_id=%s sender=%s via=%s",
+                                row.event_id, person_ref(row.sender_id), source.name)
             if any(added):
                 runtime.wake_workers()
         return next_delay(source.interval, window, time.time())

@@ -7,6 +7,13 @@ X signs both with the app's consumer secret (API secret key)::
 The algorithm is fixed here, never taken from the header: a header that names another
 algorithm ("sha1=...") is refused, as is anything that is not exactly ``sha256=`` followed by
 the standard base64 of a 32-byte digest.
+
+Both are the same HMAC with the same key, so answering a CRC check signs whatever text the
+caller sends: a CRC token that is a JSON body would come back as that body's signature. The CRC
+answer is therefore only given for a token of X's shape (``crc_token_refusal``): at most
+``CRC_TOKEN_MAX_LENGTH`` characters of the base64 alphabets (standard and URL-safe, with
+padding), which has no ``{``, quote, bracket, colon, comma nor whitespace, so no accepted token
+is a JSON object, the only body the webhook accepts.
 """
 
 from __future__ import annotations
@@ -15,10 +22,30 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 SIGNATURE_PREFIX = "sha256="
 _DIGEST_SIZE = hashlib.sha256().digest_size
+# X sends random base64 tokens of a few dozen characters; a JSON body could not be written
+# with these characters, and the length bounds what a caller can make us compute.
+CRC_TOKEN_MAX_LENGTH = 128
+_CRC_TOKEN = re.compile(r"[A-Za-z0-9+/_=-]+")
+
+
+def crc_token_refusal(crc_token: str | None) -> str | None:
+    """Why ``crc_token`` is not a CRC token of X's shape, or None if it is one.
+
+    The reasons are short fixed words, safe to log and to answer with: ``missing``,
+    ``too_long``, ``charset``.
+    """
+    if not crc_token:
+        return "missing"
+    if len(crc_token) > CRC_TOKEN_MAX_LENGTH:
+        return "too_long"
+    if not _CRC_TOKEN.fullmatch(crc_token):
+        return "charset"
+    return None
 
 
 def _digest(consumer_secret: str, message: bytes) -> bytes:
@@ -28,10 +55,15 @@ def _digest(consumer_secret: str, message: bytes) -> bytes:
 def crc_response_token(consumer_secret: str, crc_token: str) -> str:
     """The ``response_token`` to answer X's CRC check (``GET ...?crc_token=...``) with.
 
-    Raises ``ValueError`` for an empty secret: anyone can compute an HMAC with an empty key.
+    Raises ``ValueError`` for an empty secret (anyone can compute an HMAC with an empty key)
+    and for a token not of X's shape (``crc_token_refusal``): the answer would be the signature
+    of an arbitrary text, such as a forged webhook body.
     """
     if not consumer_secret:
         raise ValueError("the consumer secret is empty")
+    refusal = crc_token_refusal(crc_token)
+    if refusal is not None:
+        raise ValueError(f"not a CRC token of X's shape ({refusal})")
     digest = _digest(consumer_secret, crc_token.encode("utf-8"))
     return SIGNATURE_PREFIX + base64.b64encode(digest).decode("ascii")
 

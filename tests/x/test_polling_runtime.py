@@ -10,9 +10,10 @@ is what ``kill -9`` leaves behind (no lease released, no item finished, nothing 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -26,6 +27,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from connectors.limits import MAX_MESSAGE_CHARS, too_long_text
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
+from connectors.x.inbox import person_ref
+from connectors.x.payloads import snowflake_at
 from connectors.x.polling import LEASE
 from connectors.x.runtime import XRuntime
 from permanence.x_store import InboxEvent, Store
@@ -185,6 +188,37 @@ async def test_history_before_the_first_start_is_not_answered(emulator, runtimes
                                     "2222": ["reçu : juste avant"]})
     assert got == {"1111": ["reçu : nouvelle question"], "2222": ["reçu : juste avant"]}
     assert sorted(agent.seen) == [("1111", "nouvelle question"), ("2222", "juste avant")]
+
+
+async def test_a_poller_back_after_the_age_window_leaves_older_messages_out(
+        emulator, runtimes, http, db_url, caplog) -> None:
+    """The same age window as the webhook: a poller whose cursor is older than
+    ``max_event_age_seconds`` (back after a long outage) answers only what is recent; its
+    cursor moves past the rest. The poller and the sender log people by reference only."""
+    old, recent = "987654321012345", "987654321054321"
+    with Store.create(db_url) as store:  # the last round ran three hours ago
+        store.cursor_set("x.poll.dm_events", str(snowflake_at(
+            datetime.now(timezone.utc) - timedelta(hours=3))))
+    emulator.clock.offset = -2 * 3600.0
+    await write_dm(http, emulator, old, "il y a deux heures")
+    emulator.clock.offset = -60.0
+    await write_dm(http, emulator, recent, "il y a une minute")
+    emulator.clock.offset = 0.0
+    agent = Recorder()
+    with caplog.at_level(logging.INFO):
+        await runtimes(agent, max_event_age_seconds=3600, poll_backfill_seconds=600)
+        got = await answered(emulator, {recent: ["reçu : il y a une minute"]})
+    assert got == {recent: ["reçu : il y a une minute"]}
+    assert agent.seen == [(recent, "il y a une minute")]
+    assert replies(emulator, old) == []
+    with Store.create(db_url) as store:
+        assert store.inbox_pending_count() == 0
+    mine = [r.getMessage() for r in caplog.records
+            if r.name in ("connectors.x.polling", "connectors.x.sender")]
+    assert any("x.poll.stale_events source=dm_events count=1" in line for line in mine)
+    assert any(f"sender={person_ref(recent)}" in line for line in mine)
+    assert any(f"recipient={person_ref(recent)}" in line for line in mine)
+    assert not [line for line in mine if old in line or recent in line]
 
 
 async def test_a_restart_neither_loses_nor_repeats(emulator, runtimes, http) -> None:

@@ -46,14 +46,25 @@ def test_published_body_vectors(secret: str, body: bytes, expected: str) -> None
 
 
 def test_published_crc_vector() -> None:
-    assert crc_response_token("apiSecret", "test token") == (
-        "sha256=O5hJl2njQRIa4vsumZ+3oom9ECR5m3aQLRZkPoYelp0=")
+    """The published CRC vector's token has a space, which X's tokens never have: it is
+    refused, and its published answer is the same HMAC the body signature check verifies."""
+    expected = "sha256=O5hJl2njQRIa4vsumZ+3oom9ECR5m3aQLRZkPoYelp0="
+    assert verify_webhook_signature("apiSecret", b"test token", expected)
+    with pytest.raises(ValueError, match="shape"):
+        crc_response_token("apiSecret", "test token")
 
 
-@pytest.mark.parametrize("token", ["abc", "crc token é ✓", "x" * 5000, ""])
+@pytest.mark.parametrize("token", ["abc", "abc-123_T", "A+b/C=", "x" * 128,
+                                   "S2FuYWtvLWdvb2QtdG9rZW4tZnJvbS1Y"])
 def test_crc_matches_hmac_computed_here(token: str) -> None:
     expected = header_for(SECRET, token.encode("utf-8"))
     assert crc_response_token(SECRET, token) == expected
+
+
+@pytest.mark.parametrize("token", ["crc token é ✓", "x" * 129, "", '{"a":1}'])
+def test_crc_refuses_tokens_not_of_x_shape(token: str) -> None:
+    with pytest.raises(ValueError):
+        crc_response_token(SECRET, token)
 
 
 def test_crc_refuses_an_empty_secret() -> None:

@@ -6,13 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from connectors.x.config import XConfigError, XSettings
 from connectors.x.payloads import InboundDM
-from connectors.x.webhook import check_crc, check_post
+from connectors.x.webhook import CrcLimiter, check_crc, check_post
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "sandbox" / "x_emulator" / "fixtures" / "aaa_direct_message_events_docs.json"
@@ -39,10 +40,19 @@ def fixture_body() -> tuple[bytes, str]:
     return json.dumps(payload).encode(), str(payload["for_user_id"])
 
 
+def fixture_time() -> datetime:
+    """When the documentation's DM was sent (its created_timestamp): the fixture is from 2018,
+    so the checks below run as if it were a minute later."""
+    payload = json.loads(FIXTURE.read_text())
+    millis = int(payload["direct_message_events"][0]["created_timestamp"])
+    return datetime.fromtimestamp(millis / 1000, timezone.utc)
+
+
 def test_a_signed_batch_is_accepted_with_its_events():
     body, account = fixture_body()
-    verdict = check_post(settings(), body, signed(body), account)
-    assert verdict.status == 200
+    verdict = check_post(settings(), body, signed(body), account,
+                         now=fixture_time() + timedelta(minutes=1))
+    assert verdict.status == 200 and verdict.stale == 0
     dms = [e for e in verdict.events if isinstance(e, InboundDM)]
     assert dms and all(dm.sender_id != account for dm in dms)
 
@@ -80,10 +90,11 @@ def test_crc():
     token = "crc-token-1"
     expected = base64.b64encode(hmac.new(SECRET.encode(), token.encode(),
                                          hashlib.sha256).digest()).decode()
-    verdict = check_crc(settings(), token)
+    limiter = CrcLimiter(1.0, 10)
+    verdict = check_crc(settings(), token, limiter)
     assert verdict.status == 200 and verdict.body == {"response_token": f"sha256={expected}"}
-    assert check_crc(settings(), None).status == 400
-    assert check_crc(settings(), "").status == 400
+    assert check_crc(settings(), None, limiter).status == 400
+    assert check_crc(settings(), "", limiter).status == 400
 
 
 @pytest.mark.parametrize("missing", sorted(CREDENTIALS))
