@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from connectors.webchat import conversation_id_of
+
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     page.goto(f"{servers.base_url}/chat")
     bot = page.locator(".msg.bot")
 
@@ -32,15 +37,20 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     expect(bot.last).to_contain_text("À quelle date")
     page.screenshot(path=str(tmp_path / "webchat.png"))
 
-    # The conversation survives a reload of the page (same session id, transcript kept).
-    session_id = page.evaluate("sessionStorage.getItem('permanence.session_id')")
+    # The conversation survives a reload of the page (same session secret, transcript kept).
+    secret = page.evaluate("sessionStorage.getItem('permanence.secret')")
+    assert secret and len(secret) == 43
     page.reload()
     expect(page.locator(".msg.bot").filter(has_text="Quelle administration")).to_have_count(1)
-    assert page.evaluate("sessionStorage.getItem('permanence.session_id')") == session_id
+    assert page.evaluate("sessionStorage.getItem('permanence.secret')") == secret
     page.fill("#text", "hier")
     page.press("#text", "Enter")
     expect(page.locator(".msg.bot").last).to_contain_text("voies et délais")
-    slots = servers.stored_slots(session_id)
+    slots = servers.stored_slots(conversation_id_of(secret))
     assert slots["partie_adverse"] == "préfecture du Rhône"
     assert slots["role"] == "particulier"
+    # The page's policy (no inline script or style, socket on its own origin) let it all run.
+    assert not [line for line in console if "Content Security Policy" in line
+                or line.startswith(("error", "pageerror"))], console
     page.close()
+
