@@ -133,8 +133,8 @@ def bot_count(page: Page) -> int:
 
 
 def wait_more_bot_messages(page: Page, than: int) -> None:
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {than}",
-                           timeout=60_000)
+    # A locator, not wait_for_function: the chat's policy forbids evaluating strings.
+    expect(page.locator(".msg.bot").nth(than)).to_be_attached(timeout=60_000)
 
 
 def chat_until_handoff(chat: Page, base: str) -> str:
