@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import re
+
+from playwright.sync_api import WebSocketRoute, expect
 
 from connectors.webchat import conversation_id_of
 
@@ -54,3 +56,48 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
                 or line.startswith(("error", "pageerror"))], console
     page.close()
 
+
+
+def test_a_message_typed_before_the_session_is_confirmed_waits_for_it(servers, browser):
+    """On a slow network the person may write before the server confirmed the session; the
+    server takes nothing from a socket without one, so the page holds the message until the
+    confirmation, then sends it. The page's session request is held back here, on its
+    websocket (which the page's policy allows: the route sees it)."""
+    page = browser.new_page()
+    held: list[str] = []
+    sent: list[str | bytes] = []
+    servers_side: list[WebSocketRoute] = []
+
+    def route(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        servers_side.append(server)
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and "session_request" in message and not held:
+                held.append(message)
+            else:
+                sent.append(message)
+                server.send(message)
+
+        socket.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    page.goto(f"{servers.base_url}/chat")
+    for _ in range(300):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page opened no websocket"
+    page.fill("#text", "bonjour")
+    page.press("#text", "Enter")
+    expect(page.locator(".msg.user")).to_have_text(["bonjour"])
+    page.wait_for_timeout(2000)
+    assert not any("user_uttered" in str(message) for message in sent), sent
+
+    servers_side[0].send(held[0])
+    expect(page.locator(".msg.bot").filter(has_text="Acceptez-vous")).to_have_count(1)
+    secret = page.evaluate("sessionStorage.getItem('permanence.secret')")
+    users = [e["text"] for e in servers.stored_events(conversation_id_of(secret))
+             if e["event"] == "user"]
+    assert users == ["bonjour"]
+    page.close()
