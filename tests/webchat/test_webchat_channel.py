@@ -368,3 +368,21 @@ async def test_a_configured_public_origin_replaces_the_same_origin_check(monkeyp
     monkeypatch.setenv("PERMANENCE_PUBLIC_ORIGIN", "*")
     with pytest.raises(ValueError, match="PERMANENCE_PUBLIC_ORIGIN"):
         WebChatInput()
+
+
+async def test_a_socket_asking_for_another_session_leaves_the_former(chat):
+    served, pages = chat
+    page = await pages()
+    former = page.conversation_id
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    page.client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+    await page.client.emit("session_request", {})
+    page.secret = (await asyncio.wait_for(confirmed, 10))["secret"]
+    assert page.conversation_id != former
+    output = served.channel.get_output_channel()
+    await output.send_text_message(former, "à l'ancienne conversation")
+    await output.send_text_message(page.conversation_id, "à la nouvelle")
+    assert [m["text"] for m in await page.drain()] == ["à la nouvelle"]
+    await page.emit({"message": "bonjour"})
+    await page.drain()
+    assert [m.sender_id for m in served.agent.handled] == [page.conversation_id]
