@@ -1,21 +1,59 @@
 """The web chat: a page at ``/chat`` served by the Rasa server, on Rasa's socketio transport.
 
-The page keeps a random session id (``session_id``) in the browser; it is the conversation's
-sender id, and the socket joins a room named after it, so the server (and later the lawyer's
-desk) can push messages to the person with ``get_output_channel()``.
+Sessions are issued by the server. On ``session_request`` a socket gets a new unguessable
+secret (``secrets.token_urlsafe(32)``), unless the page presents one it kept (the page keeps
+it in ``sessionStorage``, so a reload of the tab resumes the conversation). The conversation
+id is derived from the secret and does not reveal it: ``web:`` + the first 32 hex digits of
+its SHA-256 (:func:`conversation_id_of`). Nothing is stored: it holds across restarts and
+several processes, and an erasure has nothing more to erase. A secret the server never issued
+is harmless: it only reaches the conversation of its own hash, which nobody else can name.
+
+The socket is bound to its conversation on the server (its socket.io session) and joins the
+room of that conversation, server-side only. ``user_uttered`` ignores any id in the payload:
+a socket speaks in, and hears, its own conversation only; a socket without a session gets
+nothing through. ``get_output_channel()`` (the desk's replies) emits to the conversation's
+room: every open page of that conversation, and no other. Logs carry
+``permanence.logids.ref`` of the conversation, never the secret or the id.
+
+What a page may send (``user_uttered``):
+
+- ``{"message": <typed text>, "message_id": ...}``: typed text, never an intent
+  (``connectors.limits.typed_text``: a typed ``/restart`` is the text ``restart``);
+- ``{"payload": <button payload>, "message_id": ...}``: a click on a button, accepted only if
+  the payload is one the domain's responses offer (:func:`button_payloads`).
+
+The bot's messages of a turn are held until the turn was handled and saved
+(``on_new_message`` returned). If it raised (a failed save, a failed erasure), the person is
+told to send the message again, and the held messages are dropped: an erasure is only
+confirmed once it happened. The desk's pushes (``get_output_channel()``) are not held.
+
+Origins. socket.io accepts a browser's connection only from the site's own origin:
+``PERMANENCE_PUBLIC_ORIGIN`` (comma-separated, e.g. ``https://chat.cabinet.fr``) when set, else
+python-engineio's same-origin check (``cors_allowed_origins=None``). That check accepts an
+``Origin`` equal to ``<scheme>://<Host header>``, where the scheme is ``X-Forwarded-Proto`` or
+``http`` (Sanic's driver), and also ``<X-Forwarded-Proto>://<X-Forwarded-Host>`` when either
+is sent. Behind a reverse proxy it therefore works only if the proxy passes the public
+``Host`` (or ``X-Forwarded-Host``) and ``X-Forwarded-Proto``; a proxy that rewrites ``Host``
+to the upstream address makes every browser connection fail (closed, not open). Set
+``PERMANENCE_PUBLIC_ORIGIN`` in production. A request without ``Origin`` (not a browser) is
+not checked: the origin check protects people's browsers from other sites, not the server
+from clients.
 """
 
 from __future__ import annotations
 
-import inspect
+import hashlib
 import logging
+import os
 import re
-import uuid
+import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, response
@@ -23,17 +61,118 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from connectors.limits import is_too_long, too_long_text
+from connectors.limits import is_too_long, too_long_text, typed_text
+from permanence import conversations
+from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
 
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_FILE = ROOT / "domain.yml"
 STATIC_DIR = Path(__file__).resolve().parent / "webchat_static"
 STATIC_FILES = {
     "socket.io.min.js": "application/javascript",
     "chat.js": "application/javascript",
     "chat.css": "text/css",
 }
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+PUBLIC_ORIGIN_ENV = "PERMANENCE_PUBLIC_ORIGIN"
+
+# What token_urlsafe(32) gives: 43 characters of URL-safe base64.
+SECRET = re.compile(r"^[A-Za-z0-9_-]{43}$")
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+|\[[0-9a-f:]+\])(?::([0-9]{1,5}))?$")
+
+NOT_SAVED = ("Votre message n'a pas pu être enregistré. "
+             "Merci de le renvoyer dans un instant.")
+CHOICE_REFUSED = "Ce choix n'est pas disponible. Merci d'écrire votre réponse."
+
+# /chat and its static files: no inline script or style, no framing, no referrer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+# ------------------------------------------------------------------ pure pieces
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def session_secret(presented: Any) -> tuple[str, bool]:
+    """The secret of a ``session_request``: the one the page presented if well-formed (resumed
+    is True), else a new one."""
+    if isinstance(presented, str) and SECRET.match(presented):
+        return presented, True
+    return new_secret(), False
+
+
+def conversation_id_of(secret: str) -> str:
+    """``web:<first 32 hex digits of sha256(secret)>``: names the conversation, not the key."""
+    return conversations.make(conversations.WEB,
+                              hashlib.sha256(secret.encode()).hexdigest()[:32])
+
+
+def button_payloads(domain: Mapping[str, Any]) -> frozenset[str]:
+    """Every button payload the domain's responses offer (any variation, any channel)."""
+    found: set[str] = set()
+    responses = domain.get("responses") if isinstance(domain, Mapping) else None
+    for variations in (responses or {}).values() if isinstance(responses, Mapping) else ():
+        for variation in variations if isinstance(variations, list) else ():
+            buttons = variation.get("buttons") if isinstance(variation, Mapping) else None
+            for button in buttons if isinstance(buttons, list) else ():
+                payload = button.get("payload") if isinstance(button, Mapping) else None
+                if isinstance(payload, str) and payload:
+                    found.add(payload)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=4)
+def domain_button_payloads(path: Path = DOMAIN_FILE) -> frozenset[str]:
+    """:func:`button_payloads` of the domain file, read once."""
+    return button_payloads(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def accepted_payload(payload: Any, allowed: Iterable[str]) -> str | None:
+    """The payload of a click if it is one the domain offers, else None (refused)."""
+    if isinstance(payload, str) and payload in allowed:
+        return payload
+    return None
+
+
+def allowed_origins(value: str | None) -> list[str] | None:
+    """``PERMANENCE_PUBLIC_ORIGIN`` as python-engineio's ``cors_allowed_origins``: a list of
+    origins (``scheme://host[:port]``, lower case, default port dropped, as browsers send
+    them), or None (unset or blank: engineio's same-origin check). An entry that is not an
+    origin (a path, a wildcard, another scheme) raises ValueError: a misconfiguration must
+    not open or silently close the chat."""
+    origins: list[str] = []
+    for entry in (value or "").split(","):
+        entry = entry.strip().rstrip("/").lower()
+        if not entry:
+            continue
+        match = ORIGIN.match(entry)
+        if not match:
+            raise ValueError(f"{PUBLIC_ORIGIN_ENV}: not an origin (scheme://host[:port])")
+        scheme, host, port = match.groups()
+        if port is not None and (not 0 < int(port) < 65536):
+            raise ValueError(f"{PUBLIC_ORIGIN_ENV}: port out of range")
+        if port in ({"http": "80", "https": "443"}[scheme], None):
+            origins.append(f"{scheme}://{host}")
+        else:
+            origins.append(f"{scheme}://{host}:{port}")
+    return origins or None
+
+
+def clean_message_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and MESSAGE_ID.match(value) else None
 
 
 class RecentIds:
@@ -52,12 +191,42 @@ class RecentIds:
             self._ids.popitem(last=False)
         return False
 
+    def forget(self, message_id: str) -> None:
+        """A message that was not handled may come again."""
+        self._ids.pop(message_id, None)
 
-def clean_session_id(value: Any) -> str:
-    """The session id the browser sent if well-formed, else a new one."""
-    if isinstance(value, str) and SESSION_ID.match(value):
-        return value
-    return uuid.uuid4().hex
+
+# ------------------------------------------------------------------ output
+
+
+class WebChatOutput(SocketIOOutput):
+    """Rasa's socket.io output, emitting to a conversation's room only.
+
+    Rasa's ``send_custom_json`` passes the JSON as ``emit`` arguments (a ``room`` key would
+    choose the room): here it is data for the conversation's room like any other message."""
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any],
+                               **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class TurnOutput(WebChatOutput):
+    """The bot's messages of one turn, held until :meth:`flush` (after the turn was saved)."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.held: list[tuple[str, Any]] = []
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        self.held.append((socket_id, response))
+
+    async def flush(self) -> None:
+        held, self.held = self.held, []
+        for room, message in held:
+            await self.sio.emit(self.bot_message_evt, message, room=room)
+
+
+# ------------------------------------------------------------------ the channel
 
 
 class WebChatInput(InputChannel):
@@ -81,10 +250,15 @@ class WebChatInput(InputChannel):
         user_message_evt: str = "user_uttered",
         bot_message_evt: str = "bot_uttered",
         socketio_path: str = "/socket.io",
+        public_origin: str | None = None,
+        domain_file: Path = DOMAIN_FILE,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.socketio_path = socketio_path
+        self.origins = allowed_origins(public_origin if public_origin is not None
+                                       else os.environ.get(PUBLIC_ORIGIN_ENV))
+        self.payloads = domain_button_payloads(domain_file)
         self.sio: AsyncServer | None = None
         self.recent_ids = RecentIds()
 
@@ -92,71 +266,104 @@ class WebChatInput(InputChannel):
         return "/chat"
 
     def get_output_channel(self) -> OutputChannel | None:
-        """Messages to a sender id reach every open page of that conversation."""
+        """Messages to a conversation id reach every open page of that conversation."""
         if self.sio is None:
             return None
-        return SocketIOOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    async def _say(self, sid: str, text: str) -> None:
+        """A message of the channel itself to one socket (not part of the conversation)."""
+        assert self.sio is not None
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+
+    async def _conversation_of(self, sid: str) -> str | None:
+        assert self.sio is not None
+        try:
+            session = await self.sio.get_session(sid)
+        except KeyError:  # the socket is gone
+            return None
+        return session.get("conversation")
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origins)
         self.sio = sio
         chat = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "chat.html", mime_type="text/html")
+            return await response.file(STATIC_DIR / "chat.html", mime_type="text/html",
+                                       headers=SECURITY_HEADERS)
 
         @chat.route("/static/<name>", methods=["GET"])
         async def static(_: Request, name: str) -> HTTPResponse:
             if name not in STATIC_FILES:
-                return response.json({"error": "not found"}, status=404)
-            return await response.file(STATIC_DIR / name, mime_type=STATIC_FILES[name])
+                return response.json({"error": "not found"}, status=404,
+                                     headers=SECURITY_HEADERS)
+            return await response.file(STATIC_DIR / name, mime_type=STATIC_FILES[name],
+                                       headers=SECURITY_HEADERS)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
-            session_id = clean_session_id((data or {}).get("session_id")
-                                          if isinstance(data, dict) else None)
-            joined = sio.enter_room(sid, session_id)
-            if inspect.isawaitable(joined):  # a coroutine in python-socketio >= 5.10
-                await joined
-            await sio.emit("session_confirm", session_id, room=sid)
-            logger.debug("webchat.session sid=%s", sid)
+            presented = data.get("secret") if isinstance(data, dict) else None
+            secret, resumed = session_secret(presented)
+            conversation_id = conversation_id_of(secret)
+            previous = await self._conversation_of(sid)
+            if previous is not None and previous != conversation_id:
+                await sio.leave_room(sid, previous)
+            await sio.save_session(sid, {"conversation": conversation_id})
+            await sio.enter_room(sid, conversation_id)
+            await sio.emit("session_confirm", {"secret": secret}, room=sid)
+            logger.info("webchat.session conversation=%s resumed=%s", ref(conversation_id),
+                        resumed)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict):
-                logger.info("webchat.message.malformed")
-                return
-            session_id = data.get("session_id")
-            text = data.get("message")
-            if not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
+            conversation_id = await self._conversation_of(sid)
+            if conversation_id is None:
                 logger.info("webchat.message.no_session")
                 return
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(data, dict):
+                logger.info("webchat.message.malformed conversation=%s", ref(conversation_id))
                 return
-            output = SocketIOOutput(sio, self.bot_message_evt)
-            if is_too_long(text):
-                await output.send_text_message(session_id, too_long_text(text))
-                logger.info("webchat.message.too_long length=%d", len(text))
-                return
-            message_id = data.get("message_id")
-            if isinstance(message_id, str) and message_id:
-                if self.recent_ids.seen(f"{session_id}:{message_id}"):
-                    logger.info("webchat.message.duplicate")
+            if "payload" in data:
+                text = accepted_payload(data.get("payload"), self.payloads)
+                if text is None:
+                    logger.warning("webchat.payload.refused conversation=%s",
+                                   ref(conversation_id))
+                    await self._say(sid, CHOICE_REFUSED)
                     return
             else:
-                message_id = None
-            await on_new_message(
-                UserMessage(
-                    text,
-                    output,
-                    session_id,
-                    input_channel=self.name(),
-                    message_id=message_id,
-                    metadata={"channel": "webchat"},
-                )
-            )
+                typed = data.get("message")
+                if not isinstance(typed, str) or not typed.strip():
+                    return
+                if is_too_long(typed):
+                    await self._say(sid, too_long_text(typed))
+                    logger.info("webchat.message.too_long conversation=%s length=%d",
+                                ref(conversation_id), len(typed))
+                    return
+                text = typed_text(typed)
+                if not text.strip():
+                    return
+            message_id = clean_message_id(data.get("message_id"))
+            seen_key = f"{conversation_id}:{message_id}" if message_id else None
+            if seen_key and self.recent_ids.seen(seen_key):
+                logger.info("webchat.message.duplicate conversation=%s", ref(conversation_id))
+                return
+            output = TurnOutput(sio, self.bot_message_evt)
+            try:
+                await on_new_message(UserMessage(
+                    text, output, conversation_id, input_channel=self.name(),
+                    message_id=message_id, metadata={"channel": "webchat"}))
+            except Exception as error:  # noqa: BLE001 - the boundary: the person is told
+                if seen_key:
+                    self.recent_ids.forget(seen_key)
+                # The type only: a database error's text may carry the message.
+                logger.error("webchat.turn.failed conversation=%s error=%s",
+                             ref(conversation_id), type(error).__name__)
+                await self._say(sid, NOT_SAVED)
+                return
+            await output.flush()
 
         return chat

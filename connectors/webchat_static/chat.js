@@ -1,12 +1,19 @@
 // Web chat client for Permanence (socket.io transport of Rasa; see connectors/webchat.py).
 (function () {
   "use strict";
-  var KEY = "permanence.session_id";
+  // The session secret the server issued to this tab: it resumes the conversation after a
+  // reload. It never leaves this tab's sessionStorage except to this server.
+  var KEY = "permanence.secret";
   var LOG_KEY = "permanence.transcript";
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
-  var sessionId = window.sessionStorage.getItem(KEY);
+  if (window.sessionStorage.getItem("permanence.session_id") !== null) {
+    // A tab from before server-issued sessions: that conversation cannot be resumed.
+    window.sessionStorage.removeItem("permanence.session_id");
+    window.sessionStorage.removeItem(LOG_KEY);
+  }
+  var secret = window.sessionStorage.getItem(KEY);
   var transcript = JSON.parse(window.sessionStorage.getItem(LOG_KEY) || "[]");
 
   function save() {
@@ -48,7 +55,7 @@
       btn.textContent = b.title;
       btn.addEventListener("click", function () {
         Array.prototype.forEach.call(box.querySelectorAll("button"), function (x) { x.disabled = true; });
-        send(b.payload, b.title);
+        send({ payload: b.payload }, b.title);
       });
       box.appendChild(btn);
     });
@@ -59,12 +66,20 @@
   transcript.forEach(function (m) { show(m.who, m.text, false); });
 
   var socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
-  socket.on("connect", function () { socket.emit("session_request", { session_id: sessionId }); });
-  // Messages typed before the server confirmed the session (slow network) wait, in order.
+  socket.on("connect", function () { socket.emit("session_request", { secret: secret }); });
+  // Messages typed before the server confirmed the session (slow network, reconnection) wait,
+  // in order: the server takes nothing from a socket without a session.
   var confirmed = false, waiting = [];
-  socket.on("session_confirm", function (id) {
-    sessionId = id;
-    window.sessionStorage.setItem(KEY, id);
+  socket.on("session_confirm", function (data) {
+    var issued = data && data.secret;
+    if (!issued) { return; }
+    if (secret && issued !== secret) {
+      // Not the conversation this transcript belongs to: start the screen afresh.
+      transcript = []; save();
+      while (log.firstChild) { log.removeChild(log.firstChild); }
+    }
+    secret = issued;
+    window.sessionStorage.setItem(KEY, issued);
     confirmed = true;
     waiting.splice(0).forEach(emit);
   });
@@ -76,7 +91,10 @@
     var buttons = msg.quick_replies || msg.buttons;
     if (buttons && buttons.length) { showChoices(buttons); }
   });
-  socket.on("disconnect", function () { show("system", "Connexion perdue, reconnexion…", false); });
+  socket.on("disconnect", function () {
+    confirmed = false;
+    show("system", "Connexion perdue, reconnexion…", false);
+  });
 
   function newId() {
     var a = new Uint8Array(16);
@@ -84,13 +102,17 @@
     return Array.prototype.map.call(a, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
 
+  // The socket's session says whose conversation it is: no id travels with a message.
   function emit(message) {
-    socket.emit("user_uttered", { message: message.text, session_id: sessionId, message_id: message.id });
+    socket.emit("user_uttered", message);
   }
 
-  function send(payload, shown) {
-    show("user", shown || payload);
-    var message = { text: payload, id: newId() };
+  // content: {message: typed text} or {payload: a button's payload}; shown: what the person sees.
+  function send(content, shown) {
+    show("user", shown);
+    var message = { message_id: newId() };
+    if (content.payload !== undefined) { message.payload = content.payload; }
+    else { message.message = content.message; }
     if (confirmed) { emit(message); } else { waiting.push(message); }
   }
 
@@ -99,7 +121,7 @@
     var text = input.value;
     if (!text.trim()) { return; }
     input.value = "";
-    send(text);
+    send({ message: text }, text);
   });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from connectors.webchat import conversation_id_of
 from desk import auth, canned, db
 from desk.models import desk_case, desk_message
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
@@ -132,8 +133,8 @@ def bot_count(page: Page) -> int:
 
 
 def wait_more_bot_messages(page: Page, than: int) -> None:
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {than}",
-                           timeout=60_000)
+    # A locator, not wait_for_function: the chat's policy forbids evaluating strings.
+    expect(page.locator(".msg.bot").nth(than)).to_be_attached(timeout=60_000)
 
 
 def chat_until_handoff(chat: Page, base: str) -> str:
@@ -149,7 +150,7 @@ def chat_until_handoff(chat: Page, base: str) -> str:
     chat.fill("#text", ASK_LAWYER)
     chat.press("#text", "Enter")
     expect(bot.filter(has_text="transmets")).to_have_count(1)
-    return chat.evaluate("sessionStorage.getItem('permanence.session_id')")
+    return conversation_id_of(chat.evaluate("sessionStorage.getItem('permanence.secret')"))
 
 
 # ------------------------------------------------------------------ X (the emulator)
@@ -176,8 +177,8 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
 
         # --- the web chat: the case appears live, the lawyer takes it and replies
         chat = person_context.new_page()
-        session_id = chat_until_handoff(chat, base)
-        case = wait_for(lambda: case_of(url, session_id), 30)
+        conversation_id = chat_until_handoff(chat, base)
+        case = wait_for(lambda: case_of(url, conversation_id), 30)
         assert case is not None and case.channel == "webchat", "no case opened"
         row = desk.locator(f"#queue-cases [data-case-id='{case.id}']")
         expect(row).to_be_visible()

@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from connectors.webchat import conversation_id_of
 from sandbox.stack import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,14 +99,14 @@ async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
     received: asyncio.Queue = asyncio.Queue()
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
     client.on("bot_uttered", lambda data: received.put_nowait(data))
-    client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
     await client.connect(servers.base_url, socketio_path="/socket.io", transports=["polling"])
     try:
-        await client.emit("session_request", {"session_id": None})
-        session_id = await asyncio.wait_for(confirmed, 10)
-        for text in ("la mairie refuse mon permis de construire", "/affirm",
-                     "je veux parler à l'avocat"):
-            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+        await client.emit("session_request", {})
+        session_id = conversation_id_of((await asyncio.wait_for(confirmed, 10))["secret"])
+        for message in ({"message": "la mairie refuse mon permis de construire"},
+                        {"payload": "/affirm"}, {"message": "je veux parler à l'avocat"}):
+            await client.emit("user_uttered", message)
             await asyncio.sleep(1.5)
         while not received.empty():
             received.get_nowait()

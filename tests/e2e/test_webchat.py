@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import re
+
+from playwright.sync_api import WebSocketRoute, expect
+
+from connectors.webchat import conversation_id_of
 
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     page.goto(f"{servers.base_url}/chat")
     bot = page.locator(".msg.bot")
 
@@ -32,15 +39,65 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     expect(bot.last).to_contain_text("À quelle date")
     page.screenshot(path=str(tmp_path / "webchat.png"))
 
-    # The conversation survives a reload of the page (same session id, transcript kept).
-    session_id = page.evaluate("sessionStorage.getItem('permanence.session_id')")
+    # The conversation survives a reload of the page (same session secret, transcript kept).
+    secret = page.evaluate("sessionStorage.getItem('permanence.secret')")
+    assert secret and len(secret) == 43
     page.reload()
     expect(page.locator(".msg.bot").filter(has_text="Quelle administration")).to_have_count(1)
-    assert page.evaluate("sessionStorage.getItem('permanence.session_id')") == session_id
+    assert page.evaluate("sessionStorage.getItem('permanence.secret')") == secret
     page.fill("#text", "hier")
     page.press("#text", "Enter")
     expect(page.locator(".msg.bot").last).to_contain_text("voies et délais")
-    slots = servers.stored_slots(session_id)
+    slots = servers.stored_slots(conversation_id_of(secret))
     assert slots["partie_adverse"] == "préfecture du Rhône"
     assert slots["role"] == "particulier"
+    # The page's policy (no inline script or style, socket on its own origin) let it all run.
+    assert not [line for line in console if "Content Security Policy" in line
+                or line.startswith(("error", "pageerror"))], console
+    page.close()
+
+
+
+def test_a_message_typed_before_the_session_is_confirmed_waits_for_it(servers, browser):
+    """On a slow network the person may write before the server confirmed the session; the
+    server takes nothing from a socket without one, so the page holds the message until the
+    confirmation, then sends it. The page's session request is held back here, on its
+    websocket (which the page's policy allows: the route sees it)."""
+    page = browser.new_page()
+    held: list[str] = []
+    sent: list[str | bytes] = []
+    servers_side: list[WebSocketRoute] = []
+
+    def route(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        servers_side.append(server)
+
+        def from_page(message: str | bytes) -> None:
+            if isinstance(message, str) and "session_request" in message and not held:
+                held.append(message)
+            else:
+                sent.append(message)
+                server.send(message)
+
+        socket.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), route)
+    page.goto(f"{servers.base_url}/chat")
+    for _ in range(300):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page opened no websocket"
+    page.fill("#text", "bonjour")
+    page.press("#text", "Enter")
+    expect(page.locator(".msg.user")).to_have_text(["bonjour"])
+    page.wait_for_timeout(2000)
+    assert not any("user_uttered" in str(message) for message in sent), sent
+
+    servers_side[0].send(held[0])
+    expect(page.locator(".msg.bot").filter(has_text="Acceptez-vous")).to_have_count(1)
+    secret = page.evaluate("sessionStorage.getItem('permanence.secret')")
+    users = [e["text"] for e in servers.stored_events(conversation_id_of(secret))
+             if e["event"] == "user"]
+    assert users == ["bonjour"]
     page.close()

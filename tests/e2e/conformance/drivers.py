@@ -9,8 +9,9 @@ written once against :class:`ChannelDriver` and run for every driver.
   signed Account Activity webhooks; replies are read from the emulator's outbox. Buttons are
   numbered options at the end of a DM; the person answers with the number or the title.
 - :class:`WebChatDriver`: a socket.io client, as the page ``/chat`` is (long-polling: the
-  client's websocket needs aiohttp >= 3.10, Rasa pins 3.9). Buttons are quick replies; a click
-  sends the button's payload, as ``chat.js`` does.
+  client's websocket needs aiohttp >= 3.10, Rasa pins 3.9). The server issues the session's
+  secret; the conversation id is derived from it. Buttons are quick replies; a click sends the
+  button's payload as ``{"payload": ...}``, as ``chat.js`` does.
 
 "Own echo" on each channel:
 
@@ -18,7 +19,7 @@ written once against :class:`ChannelDriver` and run for every driver.
   The driver redelivers the echo of the last DM the account sent to the person.
 - The web chat's bot messages only travel from the server to the page, as ``bot_uttered``.
   The page's own echo is that event sent back to the server by the page, with the person's
-  session id. The channel only listens to ``user_uttered``, so it must ignore it.
+  conversation id. The channel only listens to ``user_uttered``, so it must ignore it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import engineio.payload
 import socketio
 
 from connectors.limits import MAX_MESSAGE_CHARS
+from connectors.webchat import conversation_id_of
 from connectors.x.render import DM_MAX_CHARS
 
 T = TypeVar("T")
@@ -186,6 +188,8 @@ class _Socket:
     client: socketio.Client
     received: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    secret: str = ""
+    sent: dict[str, dict] = field(default_factory=dict)  # message id -> what was emitted
 
 
 class WebChatDriver(ChannelDriver):
@@ -209,27 +213,33 @@ class WebChatDriver(ChannelDriver):
             with socket.lock:
                 socket.received.append(data)
 
+        def on_confirm(data: Any) -> None:
+            socket.secret = data["secret"]
+            confirmed.set()
+
         client.on("bot_uttered", on_bot)
-        client.on("session_confirm", lambda _: confirmed.set())
+        client.on("session_confirm", on_confirm)
         client.connect(self.base_url, socketio_path="/socket.io", transports=["polling"])
-        person = Person(uuid.uuid4().hex, state=socket)
-        self.people.append(person)
-        client.emit("session_request", {"session_id": person.conversation_id})
+        client.emit("session_request", {})
         assert confirmed.wait(20), "no session_confirm"
+        person = Person(conversation_id_of(socket.secret), state=socket)
+        self.people.append(person)
         return person
 
-    def _emit(self, person: Person, text: str, message_id: str) -> None:
-        person.state.client.emit("user_uttered", {
-            "message": text, "session_id": person.conversation_id, "message_id": message_id})
+    def _emit(self, person: Person, content: dict[str, str]) -> str:
+        message_id = uuid.uuid4().hex
+        message = {**content, "message_id": message_id}
+        person.state.sent[message_id] = message
+        person.state.client.emit("user_uttered", message)
+        return message_id
 
     def send(self, person: Person, text: str) -> str:
-        message_id = uuid.uuid4().hex
+        message_id = self._emit(person, {"message": text})
         person.sent[message_id] = text
-        self._emit(person, text, message_id)
         return message_id
 
     def redeliver(self, person: Person, message_id: str) -> None:
-        self._emit(person, person.sent[message_id], message_id)
+        person.state.client.emit("user_uttered", person.state.sent[message_id])
 
     def messages(self, person: Person) -> list[Shown]:
         with person.state.lock:
@@ -245,7 +255,9 @@ class WebChatDriver(ChannelDriver):
         offering = last_offering(self.messages(person), title)
         choices = offering.raw.get("quick_replies") or offering.raw.get("buttons")
         [payload] = [c["payload"] for c in choices if c["title"] == title]
-        return self.send(person, payload)
+        message_id = self._emit(person, {"payload": payload})
+        person.sent[message_id] = payload
+        return message_id
 
     def send_own_echo(self, person: Person) -> None:
         shown = self.messages(person)
