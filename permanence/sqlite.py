@@ -91,6 +91,19 @@ def use_wal(dbapi_connection: Any) -> None:
         cursor.close()
 
 
+def use_busy_timeout(engine: Engine, seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
+    """Every new connection of ``engine`` (one not made by :func:`make_engine`, e.g. Rasa's
+    tracker store's) waits ``seconds`` for a lock, instead of pysqlite's 5 s."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        finally:
+            cursor.close()
+
+
 def reader(engine: Engine) -> Engine:
     """``engine`` for read-only units of work: on SQLite a deferred transaction."""
     return engine.execution_options(readonly=True) if is_sqlite(engine) else engine
