@@ -45,6 +45,7 @@ def make_engine(url: URL, *, foreign_keys: bool = False, **options: Any) -> Engi
     connect_args = dict(options.pop("connect_args", {}))
     connect_args.setdefault("check_same_thread", False)  # pooled: used by several threads
     connect_args.setdefault("timeout", BUSY_TIMEOUT_SECONDS)
+    options.setdefault("hide_parameters", True)  # errors in logs never carry stored text
     if not in_memory:
         options.setdefault("poolclass", QueuePool)
         if options["poolclass"] is QueuePool:

@@ -77,6 +77,8 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query) or None,
         )
+        # A database error's message must not carry the events (the person's words) to logs.
+        self.engine.hide_parameters = True
         if sqlite.is_sqlite(self.engine):  # the file the desk shares; WAL is the file's mode
             sqlite.use_busy_timeout(self.engine)
             self.engine.dispose()  # the connections opened above had Rasa's 5 s timeout

@@ -437,6 +437,7 @@ class Store:
             engine = sqlite.make_engine(parsed, **engine_options)
         else:
             engine_options.setdefault("pool_pre_ping", True)
+            engine_options.setdefault("hide_parameters", True)  # no stored text in errors
             engine = create_engine(parsed, future=True, **engine_options)
         metadata.create_all(engine, checkfirst=True)
         logger.info("x_store.open url=%s", masked(url))

@@ -93,3 +93,15 @@ async def test_purge_requested_erases_every_store_and_a_failure_raises(desk_url,
     await store.save(again)
     assert await store.retrieve("x:6002") is None
     unwrapped(store).engine.dispose()
+
+
+async def test_a_database_error_does_not_carry_the_persons_words(desk_url, domain) -> None:
+    store = rasa_store(desk_url, domain)
+    with unwrapped(store).engine.begin() as connection:
+        connection.execute(text("ALTER TABLE events RENAME TO events_gone"))
+    tracker = handoff_tracker(domain, "x:7001")
+    tracker.update(UserUttered("mon secret Zorglub"))
+    with pytest.raises(Exception) as failed:
+        await store.save(tracker)
+    assert "Zorglub" not in str(failed.value) and "x:7001" not in str(failed.value)
+    unwrapped(store).engine.dispose()
