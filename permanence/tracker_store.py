@@ -18,7 +18,8 @@ No silent loss:
   ``endpoints.yml``, before it builds the ``Agent``) replaces ``Agent._create_tracker_store`` so
   that this store is used as it is, unwrapped; any other store keeps Rasa's behaviour.
 - On SQLite, Rasa's engine waits 5 s for a lock (pysqlite's default); here it waits the
-  project's busy timeout (``permanence.sqlite.BUSY_TIMEOUT_SECONDS``).
+  project's busy timeout (``permanence.sqlite.BUSY_TIMEOUT_SECONDS``), in an executor thread:
+  the event loop (other conversations, the desk, the X channel) does not wait with it.
 
 After each save, the lawyer's desk is told about the turn (``desk.hooks``): a handover opens a
 case, and a message written after it goes on the case. A desk failure is logged and never
@@ -28,6 +29,7 @@ breaks the conversation.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 
 from permanence import erasure, events, rasa_speedups, sqlite
@@ -98,8 +101,10 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
         """Save the turn (raises if it could not), then erase the conversation everywhere if
         it asked to be (raises :class:`permanence.erasure.ErasureFailed` if any store could
         not), else tell the desk."""
+        await self.stream_events(tracker)  # Rasa's event broker, if one is configured
         try:
-            await super().save(tracker)
+            # Off the event loop: on SQLite a write may wait the busy timeout for the lock.
+            await asyncio.get_running_loop().run_in_executor(None, self._write, tracker)
         finally:
             new_events = self._new_events.pop(tracker.sender_id, [])
         if tracker.get_slot(PURGE_SLOT):
@@ -112,6 +117,23 @@ class ConfidentialSQLTrackerStore(SQLTrackerStore):
             await hooks.on_tracker_saved(self._desk_url, tracker, new_events)
         except Exception:  # the desk's boundary: the conversation goes on
             logger.exception("tracker_store.desk_hook_failed")
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
+        """The database part of ``SQLTrackerStore.save`` (Rasa 3.6.21), unchanged, run in an
+        executor thread instead of on the event loop."""
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(
+                        INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of one conversation; returns how many were deleted."""

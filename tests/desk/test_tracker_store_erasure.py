@@ -105,3 +105,39 @@ async def test_a_database_error_does_not_carry_the_persons_words(desk_url, domai
         await store.save(tracker)
     assert "Zorglub" not in str(failed.value) and "x:7001" not in str(failed.value)
     unwrapped(store).engine.dispose()
+
+
+async def test_a_save_waiting_for_the_sqlite_lock_does_not_stop_the_event_loop(
+    tmp_path, domain, monkeypatch
+) -> None:
+    import asyncio
+    import sqlite3
+    import threading
+    import time
+
+    path = tmp_path / "locked.db"
+    monkeypatch.setenv("PERMANENCE_DATABASE_URL", f"sqlite:///{path}")
+    store = rasa_store(f"sqlite:///{path}", domain)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        holding.set()
+        release.wait(20)
+        connection.execute("ROLLBACK")
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    saving = asyncio.ensure_future(store.save(handoff_tracker(domain, "x:8001")))
+    started = time.monotonic()
+    for _ in range(20):  # two seconds of other work on the loop while the save waits
+        await asyncio.sleep(0.1)
+    assert time.monotonic() - started < 5 and not saving.done()
+    release.set()
+    await asyncio.wait_for(saving, 30)
+    holder.join()
+    assert await store.retrieve("x:8001") is not None
+    unwrapped(store).engine.dispose()
