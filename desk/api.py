@@ -16,8 +16,10 @@ for bad input, never 500 for it. Every read and action is written to the audit l
     POST   /desk/api/cases/<id>/handback   the assistant resumes and tells the person
     POST   /desk/api/cases/<id>/close      {"outcome": "answered"|"referred"|"nothing_to_answer"}
                                            the assistant resumes, silently
-    POST   /desk/api/cases/<id>/erase      {"confirm": "erase"}: the conversation's cases and
-                                           its record in the tracker store are deleted
+    POST   /desk/api/cases/<id>/erase      {"confirm": "erase"}: the conversation is erased from
+                                           every store (permanence/erasure.py) -> {"erased_cases",
+                                           "channel", "conversation": "erased"}; 503
+                                           "erasure_failed" if a store did not (case kept)
 
 Database work runs in the default executor, off the event loop.
 """
@@ -25,6 +27,7 @@ Database work runs in the default executor, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -39,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk import auth, cases, db, erasure
 from desk.delivery import deliver_reply
 from desk.handback import resume_conversation
+from permanence import erasure as everywhere
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,11 @@ class Unauthorized(cases.DeskError):
 class Forbidden(cases.DeskError):
     status = 403
     code = "forbidden"
+
+
+class ErasureIncomplete(cases.DeskError):
+    status = 503
+    code = "erasure_failed"
 
 
 class TooManyAttempts(cases.DeskError):
@@ -307,27 +316,44 @@ def make_blueprint(
         cases.close(session, case_id, lawyer_id, body.get("outcome"))
         return {"case": cases.get_summary(session, case_id)}
 
-    def do_erase(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
-        if body.get("confirm") != "erase":
-            raise cases.InvalidInput('erasing needs {"confirm": "erase"}')
-        found = erasure.conversation_of(session, case_id)
-        if found is None:
-            raise cases.NotFound(f"no case {case_id}")
-        conversation_id, channel = found
-        erased = erasure.erase_conversation(session, conversation_id, lawyer_id,
-                                            reason="lawyer_request")
-        return {"erased_cases": erased, "conversation_id": conversation_id, "channel": channel}
+    @bp.post("/api/cases/<case_id>/erase")
+    @guarded
+    async def erase(request: Request, case_id: str) -> HTTPResponse:
+        """The case's conversation, from every store (``permanence.erasure``), under the
+        conversation's lock in this server: the assistant's record, the channel's, then the
+        desk's cases (attributed to the lawyer). Answered ``"conversation": "erased"`` only
+        once every store has erased; otherwise 503 and the case stays, to erase again."""
+        kind, token = credentials(request)
+        body = json_body(request)
 
-    async def erase_tracker(request: Request, result: dict[str, Any]) -> dict[str, Any]:
-        """The conversation itself, in the tracker store, under its lock."""
-        conversation_id = result.pop("conversation_id")
+        def find(session: Session) -> tuple[int, str, str]:
+            lawyer_id = _lawyer(session, kind, token)
+            if body.get("confirm") != "erase":
+                raise cases.InvalidInput('erasing needs {"confirm": "erase"}')
+            number = _case_id(case_id)
+            found = erasure.conversation_of(session, number)
+            if found is None:
+                raise cases.NotFound(f"no case {number}")
+            return (lawyer_id, *found)
+
+        lawyer_id, conversation_id, channel = await in_db(find)
+        if everywhere.TRACKER_EVENTS not in everywhere.registered():
+            raise ErasureIncomplete("the conversation store is not reachable from this server")
         agent = getattr(request.app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        if store is None or not hasattr(store, "erase"):
-            return {"conversation": "not_erased"}
-        async with agent.lock_store.lock(conversation_id):
-            await asyncio.get_running_loop().run_in_executor(None, store.erase, conversation_id)
-        return {"conversation": "erased"}
+        lock_store = getattr(agent, "lock_store", None)
+        async with (lock_store.lock(conversation_id) if lock_store is not None
+                    else contextlib.nullcontext()):
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, functools.partial(everywhere.erase_everywhere, conversation_id,
+                                            skip=(everywhere.DESK_CASES,)))
+            except everywhere.ErasureFailed as failed:
+                raise ErasureIncomplete(
+                    "not erased from: " + ", ".join(sorted(failed.failures))) from failed
+            erased = await in_db(lambda session: erasure.erase_conversation(
+                session, conversation_id, lawyer_id, reason="lawyer_request"))
+        return response.json({"erased_cases": erased, "channel": channel,
+                              "conversation": "erased"})
 
     bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])
     bp.add_route(lawyer_action(do_note, status=201), "/api/cases/<case_id>/note", methods=["POST"])
@@ -335,8 +361,6 @@ def make_blueprint(
                  "/api/cases/<case_id>/handback", methods=["POST"])
     bp.add_route(lawyer_action(do_close, after=resume(announce=False)),
                  "/api/cases/<case_id>/close", methods=["POST"])
-    bp.add_route(lawyer_action(do_erase, after=erase_tracker),
-                 "/api/cases/<case_id>/erase", methods=["POST"])
     return bp
 
 

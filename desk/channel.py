@@ -7,7 +7,9 @@ Enable it in ``credentials.yml``::
 It receives no person's messages: its blueprint serves the lawyers' JSON API
 (:mod:`desk.api`), the pages (:mod:`desk.pages`) and the live updates (:mod:`desk.live`).
 Before the server starts, the desk's tables are created or upgraded
-(:func:`desk.db.upgrade_to_head`) on the project's database.
+(:func:`desk.db.upgrade_to_head`) on the project's database and the desk's eraser is registered
+(:func:`desk.erasure.register`); once it runs, the daily retention task starts
+(``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 from sqlalchemy.orm import sessionmaker
 
-from desk import db, live, pages
+from desk import db, erasure, live, pages, retention
 from desk.api import make_blueprint
 
 logger = logging.getLogger(__name__)
@@ -57,9 +59,24 @@ class DeskInput(InputChannel):
         url = self.database_url
         bp = desk_blueprint(lambda: db.session_factory(url), name="desk")
 
+        days = retention.retention_days()  # a bad setting stops the server here
+        tasks: set[asyncio.Task] = set()
+
         @bp.listener("before_server_start")
         async def upgrade(app: Sanic, loop: Any) -> None:
             await asyncio.get_running_loop().run_in_executor(None, db.upgrade_to_head, url)
+            erasure.register(url)
             logger.info("desk.channel.ready")
+
+        @bp.listener("after_server_start")
+        async def start_retention(app: Sanic, loop: Any) -> None:
+            tasks.add(asyncio.ensure_future(retention.loop_forever(app, url, days)))
+
+        @bp.listener("before_server_stop")
+        async def stop_retention(app: Sanic, loop: Any) -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            tasks.clear()
 
         return bp

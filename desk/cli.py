@@ -4,8 +4,10 @@
                                                (asked for when omitted)
     python -m desk.cli token EMAIL             print a new API bearer token (shown once)
     python -m desk.cli client NAME             add a client of the firm (conflict check)
-    python -m desk.cli purge --days N          delete the cases closed more than N days ago, and
-                                               the X channel's handled records as old
+    python -m desk.cli purge --days N          retention: erase, from every store, each
+                                               conversation idle for N days without an open
+                                               case; delete the cases closed N days ago and the
+                                               X channel's handled records as old
     python -m desk.cli upgrade                 create or upgrade the desk's tables
 
 The database is ``PERMANENCE_DATABASE_URL`` (default: the SQLite file of the project).
@@ -20,6 +22,7 @@ from datetime import timedelta
 
 from desk import auth, cases, db, erasure
 from desk.models import utcnow
+from permanence import erasure as everywhere
 from permanence.x_store import Store
 
 
@@ -33,14 +36,20 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("email")
     client = commands.add_parser("client", help="add a client of the firm")
     client.add_argument("name")
-    purge = commands.add_parser("purge", help="delete the cases closed more than N days ago")
-    purge.add_argument("--days", type=int, required=True)
+    purging = commands.add_parser(
+        "purge", help="erase the conversations idle for N days (no open case) everywhere")
+    purging.add_argument("--days", type=int, required=True)
     commands.add_parser("upgrade", help="create or upgrade the desk's tables")
     args = parser.parse_args(argv)
 
     db.upgrade_to_head()
     if args.command == "upgrade":
         return 0
+    if args.command == "purge":
+        try:
+            return purge(args.days)
+        finally:
+            db.dispose_all()
     factory = db.session_factory()
     try:
         with factory.begin() as session:
@@ -56,22 +65,33 @@ def main(argv: list[str] | None = None) -> int:
                 print(auth.create_token(session, lawyer_id, "api"))
             elif args.command == "client":
                 print(f"client {cases.add_client(session, args.name)}")
-            elif args.command == "purge":
-                if args.days < 1:
-                    print("error: --days must be at least 1", file=sys.stderr)
-                    return 2
-                before = utcnow() - timedelta(days=args.days)
-                print(f"purged {erasure.purge_closed(session, before)} cases")
     except cases.DeskError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
         db.dispose_all()
-    if args.command == "purge":
-        # The X channel's finished inbox items and replies hold ids only (no text), kept to
-        # recognise X's redeliveries: gone with the same retention.
-        with Store.create() as store:
-            print(f"purged {store.prune(before)} X channel records")
+    return 0
+
+
+def purge(days: int) -> int:
+    """Retention (desk.erasure.purge) on the project's database and the X channel's store."""
+    if days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 2
+    before = utcnow() - timedelta(days=days)
+    erasure.register_outside_rasa()
+    with Store.create() as store:
+        everywhere.register(everywhere.X_STORE, store.erase_conversation, prune=store.prune)
+        try:
+            result = erasure.purge(None, before)
+        except everywhere.ErasureFailed as failed:
+            print(f"error: {failed}", file=sys.stderr)
+            return 1
+        finally:
+            everywhere.unregister(everywhere.X_STORE)
+    print(f"erased {result.conversations} conversations")
+    print(f"purged {result.cases} cases")
+    print(f"purged {result.pruned.get(everywhere.X_STORE, 0)} X channel records")
     return 0
 
 

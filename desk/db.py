@@ -36,7 +36,7 @@ def make_engine(url: str | None = None) -> Engine:
     parsed = make_url(url or database_url())
     if parsed.drivername.startswith("sqlite"):
         return sqlite.make_engine(parsed, foreign_keys=True)
-    return create_engine(parsed, future=True, pool_pre_ping=True)
+    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -28,9 +28,11 @@ _ready_lock = threading.Lock()
 
 
 def ensure_schema(url: str) -> None:
+    """The desk's tables on ``url``, and its eraser registered (a case may open here)."""
     with _ready_lock:
         if url not in _ready:
             db.upgrade_to_head(url)
+            erasure.register(url)
             _ready.add(url)
 
 

@@ -45,6 +45,7 @@ def make_engine(url: URL, *, foreign_keys: bool = False, **options: Any) -> Engi
     connect_args = dict(options.pop("connect_args", {}))
     connect_args.setdefault("check_same_thread", False)  # pooled: used by several threads
     connect_args.setdefault("timeout", BUSY_TIMEOUT_SECONDS)
+    options.setdefault("hide_parameters", True)  # errors in logs never carry stored text
     if not in_memory:
         options.setdefault("poolclass", QueuePool)
         if options["poolclass"] is QueuePool:
@@ -89,6 +90,19 @@ def use_wal(dbapi_connection: Any) -> None:
         logger.debug("sqlite.wal_not_set error=%s", type(exc).__name__)
     finally:
         cursor.close()
+
+
+def use_busy_timeout(engine: Engine, seconds: float = BUSY_TIMEOUT_SECONDS) -> None:
+    """Every new connection of ``engine`` (one not made by :func:`make_engine`, e.g. Rasa's
+    tracker store's) waits ``seconds`` for a lock, instead of pysqlite's 5 s."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        finally:
+            cursor.close()
 
 
 def reader(engine: Engine) -> Engine:

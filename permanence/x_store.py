@@ -35,8 +35,9 @@ migrations come with the desk issue and will use :data:`metadata` as their targe
 
 Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
 is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
-tracker store holds the conversation); :meth:`Store.erase_person` and :meth:`Store.prune`
-serve erasure requests and retention.
+tracker store holds the conversation); :meth:`Store.erase_person` (registered with
+:mod:`permanence.erasure` as :meth:`Store.erase_conversation` by the X channel) and
+:meth:`Store.prune` serve erasure requests and retention.
 
 The API is synchronous (the async channel calls it in an executor). Every public method is one
 unit of work (``with self._session.begin():``). Datetimes are timezone-aware and stored as UTC;
@@ -92,7 +93,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from permanence import sqlite
+from permanence import conversations, sqlite
 from permanence.settings import masked, x_database_url
 
 logger = logging.getLogger(__name__)
@@ -104,10 +105,27 @@ INBOX_DONE, INBOX_FAILED = "done", "failed"
 OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed_permanent"
 
 ERROR_MAX_LENGTH = 200
+# The sender of an inbox item, and the conversation key of replies, of an erased person.
+ERASED = "erased"
 # How many candidates one claim tries before querying again (only PostgreSQL ever loses races).
 CLAIM_BATCH = 8
 CLAIM_ROUNDS = 20
 SEQ_RETRIES = 10
+
+
+def options_cursor(person_id: str) -> str:
+    """The cursor holding the options (buttons) last shown to ``person_id``."""
+    return f"x.options.{person_id}"
+
+
+def x_person(conversation_id: str) -> str | None:
+    """The X user id of an X conversation (``x:<id>``), else None. A bare id of digits (saved
+    before conversation ids were namespaced) is taken as an X user id."""
+    if conversation_id.isdigit():
+        return conversation_id
+    if conversations.channel_of(conversation_id) != conversations.X:
+        return None
+    return conversations.local_id(conversation_id, conversations.X)
 
 
 def utcnow() -> datetime:
@@ -419,6 +437,7 @@ class Store:
             engine = sqlite.make_engine(parsed, **engine_options)
         else:
             engine_options.setdefault("pool_pre_ping", True)
+            engine_options.setdefault("hide_parameters", True)  # no stored text in errors
             engine = create_engine(parsed, future=True, **engine_options)
         metadata.create_all(engine, checkfirst=True)
         logger.info("x_store.open url=%s", masked(url))
@@ -642,8 +661,16 @@ class Store:
             if done != 1:
                 logger.warning("x_store.inbox.commit_refused id=%s worker=%s", item_id, worker)
                 return False
+            erased = session.execute(
+                select(x_inbox.c.sender_id).where(x_inbox.c.id == item_id)
+            ).scalar_one() == ERASED
             for recipient_id, text in replies:
-                self._outbox_insert(session, recipient_id, text, now)
+                self._outbox_insert(session, recipient_id, text, now,
+                                    ERASED if erased else None)
+            if erased and cursors:  # the person's options go with the rest of them
+                session.execute(delete(x_cursor).where(x_cursor.c.name.in_(list(cursors)))
+                                .execution_options(synchronize_session=False))
+                cursors = {}
             for name, value in (cursors or {}).items():
                 self._cursor_write(session, name, value, now)
         logger.debug("x_store.inbox.committed id=%s", item_id)
@@ -731,9 +758,18 @@ class Store:
     def outbox_sent(
         self, item_id: int, external_id: str | None, now: datetime | None = None
     ) -> bool:
-        """Record a delivered reply (its text is cleared); unblocks the recipient's next one."""
+        """Record a delivered reply (its text is cleared); unblocks the recipient's next one.
+        A reply of an erased conversation (:meth:`erase_person`) is deleted instead."""
         now = _utc(now or utcnow())
         with self._session.begin() as session:
+            if session.execute(
+                delete(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING,
+                       x_outbox.c.conversation_key == ERASED)
+                .execution_options(synchronize_session=False)
+            ).rowcount:
+                logger.debug("x_store.outbox.sent_and_erased id=%s", item_id)
+                return True
             result = session.execute(
                 update(x_outbox)
                 .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
@@ -757,8 +793,18 @@ class Store:
 
     def outbox_failed_permanent(self, item_id: int, error_code: str | int) -> bool:
         """Give up on a reply (e.g. 403: the person does not accept DMs); it is never retried
-        and no longer blocks the recipient's next replies. Its text is kept for the desk."""
+        and no longer blocks the recipient's next replies. Its text is kept for the desk,
+        except for a reply of an erased conversation (:meth:`erase_person`): deleted."""
         with self._session.begin() as session:
+            if session.execute(
+                delete(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING,
+                       x_outbox.c.conversation_key == ERASED)
+                .execution_options(synchronize_session=False)
+            ).rowcount:
+                logger.warning("x_store.outbox.failed_and_erased id=%s code=%s", item_id,
+                               error_code)
+                return True
             result = session.execute(
                 update(x_outbox)
                 .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
@@ -896,20 +942,39 @@ class Store:
     # ------------------------------------------------------- erasure, retention
 
     def erase_person(self, person_id: str) -> int:
-        """Delete every inbox item sent by, reply to and invitation of ``person_id`` (erasure
-        request, LEGAL.md D4). Returns the number of rows deleted."""
+        """Erase ``person_id`` from the X channel's tables (erasure request, LEGAL.md D4):
+        every inbox item sent by them, reply to them, their options cursor and invitation.
+        Returns the number of rows deleted or anonymised.
+
+        An item being handled (``processing``: the turn in which the person asked for the
+        erasure) is not deleted but anonymised (no payload, sender :data:`ERASED`): its
+        event id still recognises X's redelivery, and its turn still commits; the replies of
+        that turn (the confirmation) are queued under :data:`ERASED` and deleted, not kept,
+        once sent (:meth:`outbox_sent`), and its options are not written."""
         with self._session.begin() as session:
-            deleted = 0
+            deleted = session.execute(
+                update(x_inbox)
+                .where(x_inbox.c.sender_id == person_id, x_inbox.c.state == INBOX_PROCESSING)
+                .values(sender_id=ERASED, payload=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
             for statement in (
                 delete(x_inbox).where(x_inbox.c.sender_id == person_id),
                 delete(x_outbox).where(x_outbox.c.recipient_id == person_id),
                 delete(x_invitation).where(x_invitation.c.author_id == person_id),
+                delete(x_cursor).where(x_cursor.c.name == options_cursor(person_id)),
             ):
                 deleted += session.execute(
                     statement.execution_options(synchronize_session=False)
                 ).rowcount
         logger.info("x_store.erased rows=%d", deleted)
         return deleted
+
+    def erase_conversation(self, conversation_id: str) -> int:
+        """:meth:`erase_person` for a conversation id (``x:<X user id>``); 0 for another
+        channel's. The eraser registered with :mod:`permanence.erasure`."""
+        person_id = x_person(conversation_id)
+        return 0 if person_id is None else self.erase_person(person_id)
 
     def prune(self, before: datetime) -> int:
         """Delete finished inbox items processed and finished replies created before ``before``.

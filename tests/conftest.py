@@ -97,3 +97,13 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_erasure_registry() -> Iterator[None]:
+    """Stores register their erasers when built (permanence/erasure.py): none outlives its test."""
+    from permanence import erasure
+
+    erasure.reset()
+    yield
+    erasure.reset()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from rasa.core.channels.channel import OutputChannel
 
 from connectors.x import render
+from permanence.x_store import options_cursor  # the X store erases it
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _X_ID = re.compile(r"[0-9]{1,20}")
-
-
-def options_cursor(person_id: str) -> str:
-    return f"x.options.{person_id}"
 
 
 def button_options(buttons: Any) -> list[dict[str, str]]:

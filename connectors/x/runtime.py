@@ -54,6 +54,7 @@ from connectors.x.payloads import (
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import OutboxSender
+from permanence import erasure
 from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
@@ -112,6 +113,8 @@ class XRuntime:
                                             thread_name_prefix="x-store")
         self._inbox_wake = Doorbell()
         self.store = await self.run_db(Store.create, x_database_url())
+        # Erasure and retention reach the X store (permanence/erasure.py).
+        erasure.register(erasure.X_STORE, self.store.erase_conversation, prune=self.store.prune)
         self.client = settings.api_client()
         self._loop = asyncio.get_running_loop()
         await self._release_stale()

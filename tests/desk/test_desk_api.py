@@ -16,6 +16,8 @@ import aiohttp
 import pytest
 from desk_testlib import handoff_tracker
 from rasa.core.channels.channel import register
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 from sqlalchemy import select
 
@@ -23,6 +25,7 @@ from desk import auth, cases, db
 from desk.api import SESSION_COOKIE
 from desk.channel import DeskInput, desk_blueprint
 from desk.models import desk_audit
+from permanence.tracker_store import ConfidentialSQLTrackerStore
 
 PASSWORD = "un mot de passe solide"
 EXPECTED_ROUTES = {
@@ -259,8 +262,8 @@ async def test_bad_input_is_a_json_4xx(desk: Desk, domain, method, path, payload
     assert status == expected and isinstance(answer.get("error"), str)
 
 
-async def test_erase_needs_confirmation_then_deletes_the_conversations_cases(
-    desk: Desk, domain
+async def test_erase_needs_confirmation_then_deletes_the_conversation_everywhere(
+    desk: Desk, domain, desk_url
 ) -> None:
     first = open_case(desk.factory, domain, "to-erase")
     with desk.factory.begin() as session:
@@ -273,11 +276,25 @@ async def test_erase_needs_confirmation_then_deletes_the_conversations_cases(
 
     status, body, _ = await desk.call("POST", f"/desk/api/cases/{second}/erase", desk.token, {})
     assert (status, body["error"]) == (400, "invalid_input")
+    # No tracker store in this process: nothing is claimed, the cases stay.
     status, body, _ = await desk.call("POST", f"/desk/api/cases/{second}/erase", desk.token,
                                       {"confirm": "erase"})
-    # No Rasa agent in this test app: the desk's part is done, the tracker is not reachable.
+    assert (status, body["error"]) == (503, "erasure_failed")
+    assert (await desk.call("GET", f"/desk/api/cases/{second}", desk.token))[0] == 200
+
+    # The real tracker store on the same database (it registers its eraser when built).
+    store = ConfidentialSQLTrackerStore(domain=domain, url=desk_url)
+    for sender in ("to-erase", "someone-else"):
+        store_tracker = DialogueStateTracker.from_events(
+            sender, [ActionExecuted("action_listen"), UserUttered("mes faits", {"name": "inform"})],
+            slots=domain.slots)
+        await store.save(store_tracker)
+    status, body, _ = await desk.call("POST", f"/desk/api/cases/{second}/erase", desk.token,
+                                      {"confirm": "erase"})
     assert status == 200 and body == {"erased_cases": 2, "channel": "webchat",
-                                      "conversation": "not_erased"}
+                                      "conversation": "erased"}
+    assert await store.retrieve("to-erase") is None
+    assert await store.retrieve("someone-else") is not None
     for case_id in (first, second):
         status, _, _ = await desk.call("GET", f"/desk/api/cases/{case_id}", desk.token)
         assert status == 404
@@ -289,6 +306,7 @@ async def test_erase_needs_confirmation_then_deletes_the_conversations_cases(
     erased = [row for row in audit_trail(desk.factory) if row[2] == "case.erased"]
     assert sorted(erased) == sorted([(desk.lawyer, first, "case.erased"),
                                      (desk.lawyer, second, "case.erased")])
+    store.engine.dispose()
 
 
 async def test_invalid_transitions_are_409(desk: Desk, domain) -> None:

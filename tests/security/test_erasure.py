@@ -1,0 +1,271 @@
+"""Erasure that erases, retention that erases, no silent loss: attacks of issue #11 (items 5, 6)
+against the real servers on 127.0.0.1 (X emulator, action server, Rasa with the X channel and the
+desk), people writing by X DMs.
+
+- The lawyer's erase (desk API) and « supprimez mes données » leave no trace of the person's X
+  id nor of her words in any table of either database (``permanence.db``: tracker events, desk;
+  ``permanence-x.db``: the X channel's store), every column scanned.
+- ``python -m desk.cli purge --days 30`` erases conversations idle for 45 days, with a closed
+  case or without any case, and keeps the one whose case is open.
+- With the database write-locked for longer than the busy timeout, « supprimez mes données »
+  gets no confirmation and nothing is claimed erased; asked again once the lock is gone, the
+  conversation is erased.
+
+Self-contained: its own ``Stack``. Conversation ids: ``x:<X id>`` once the channel namespaces
+them, the bare X id before (:func:`conversation_of`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.stack import MODEL, ROOT, Stack, wait_for
+
+ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
+QUESTION = "la mairie refuse mon permis de construire"
+ASK_LAWYER = "je veux parler à l'avocat"
+DELETE = "supprimez mes données"
+CONFIRMED = "C'est fait"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    servers = Stack(tmp_path_factory.mktemp("erasure"), x_mode="webhook",
+                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)})
+    with servers:
+        assert wait_for(lambda: x_ready(servers), 90, 0.5), "the X channel did not start"
+        yield servers
+    log = servers.log("rasa")
+    if "Traceback" in log:
+        print(log[-6000:])
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def x_ready(stack: Stack) -> bool:
+    with urllib.request.urlopen(f"{stack.base_url}/webhooks/x/", timeout=10) as response:
+        return json.loads(response.read())["ready"]
+
+
+def new_person() -> str:
+    return str(random.randrange(10**15, 10**18))
+
+
+def conversation_of(stack: Stack, user: str) -> str | None:
+    """The person's conversation id as the tracker store keeps it (``x:<id>`` or ``<id>``)."""
+    for candidate in (f"x:{user}", user):
+        if stack.sql("SELECT 1 FROM events WHERE sender_id = ? LIMIT 1", candidate):
+            return candidate
+    return None
+
+
+def traces(stack: Stack, needles: list[str]) -> list[tuple[str, str, str, str]]:
+    """Every (database, table, column, needle) where a needle appears, scanning every value of
+    every row of every table of both SQLite files."""
+    found = []
+    for path in (stack.db_path, stack.x_db_path):
+        with sqlite3.connect(path, timeout=30) as connection:
+            tables = [name for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")]
+            assert tables, f"no table in {path.name}"
+            for table in tables:
+                cursor = connection.execute(f'SELECT * FROM "{table}"')
+                columns = [column[0] for column in cursor.description]
+                for row in cursor:
+                    for column, value in zip(columns, row, strict=True):
+                        if value is None:
+                            continue
+                        text = (value.decode("utf-8", "replace") if isinstance(value, bytes)
+                                else str(value))
+                        found += [(path.name, table, column, needle)
+                                  for needle in needles if needle in text]
+    return found
+
+
+def desk_cli(stack: Stack, *args: str) -> str:
+    env = {**os.environ, "PERMANENCE_DATABASE_URL": f"sqlite:///{stack.db_path}",
+           "PERMANENCE_X_DATABASE_URL": f"sqlite:///{stack.x_db_path}"}
+    done = subprocess.run([sys.executable, "-m", "desk.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def lawyer_token(stack: Stack) -> str:
+    email = f"avocat-{random.randrange(10**6)}@cabinet.example"
+    desk_cli(stack, "user", email, "un mot de passe assez long")
+    return desk_cli(stack, "token", email).strip().splitlines()[-1]
+
+
+def desk_api(stack: Stack, method: str, path: str, token: str, body: dict | None = None):
+    request = urllib.request.Request(
+        f"{stack.base_url}/desk/api{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def case_of(stack: Stack, token: str, user: str) -> dict | None:
+    status, body = desk_api(stack, "GET", "/cases", token)
+    assert status == 200
+    mine = [case for case in body["queue"]
+            if case.get("sender_id") in (user, f"x:{user}")
+            or case.get("conversation_id") in (user, f"x:{user}")]
+    return mine[0] if mine else None
+
+
+def dm_and_wait(stack: Stack, user: str, text: str, expected: str | None = None) -> None:
+    """The person writes; wait for an answer (containing ``expected`` if given)."""
+    before = len(stack.x_dm_texts(user))
+    stack.x_send_dm(user, text)
+    if expected is None:
+        assert wait_for(lambda: len(stack.x_dm_texts(user)) > before, 90, 0.2), (
+            f"no answer to {text!r}")
+    else:
+        assert wait_for(lambda: any(expected in t for t in stack.x_dm_texts(user)[before:]),
+                        90, 0.2), stack.x_dm_texts(user)[before:]
+
+
+def gives_facts(stack: Stack, user: str, adversary: str) -> None:
+    """Question, consent, the administration on the other side (the person's own words)."""
+    dm_and_wait(stack, user, QUESTION, "Acceptez-vous")
+    dm_and_wait(stack, user, "1", "Quelle administration")  # the first option: consent
+    dm_and_wait(stack, user, f"la mairie de {adversary}")
+
+
+def handed_over(stack: Stack, token: str, user: str, adversary: str) -> dict:
+    gives_facts(stack, user, adversary)
+    dm_and_wait(stack, user, ASK_LAWYER, "transmets")
+    case = wait_for(lambda: case_of(stack, token, user), 30, 0.2)
+    assert case is not None, "no case opened"
+    return case
+
+
+def settled(stack: Stack, user: str) -> bool:
+    """Nothing left to send to ``user`` and no DM of theirs waiting to be handled."""
+    pending = stack.x_sql("SELECT count(*) FROM x_outbox WHERE state = 'pending'")[0][0]
+    busy = stack.x_sql("SELECT count(*) FROM x_inbox WHERE state IN ('pending', 'processing')")
+    return pending == 0 and busy[0][0] == 0
+
+
+@pytest.fixture
+def token(stack: Stack) -> str:
+    return lawyer_token(stack)
+
+
+# ------------------------------------------------------------------ the attacks
+
+
+def test_the_lawyers_erase_leaves_no_trace_and_the_person_starts_afresh(stack, token) -> None:
+    user, words = new_person(), f"Quelmerville{random.randrange(10**6)}"
+    case = handed_over(stack, token, user, words)
+    stack.x_send_dm(user, f"mon voisin Zorglub{words} a tout vu")  # on the case, for the lawyer
+    assert wait_for(lambda: settled(stack, user), 60, 0.2)
+    assert traces(stack, [user, words]), "the scan must see the person before the erasure"
+
+    status, body = desk_api(stack, "POST", f"/cases/{case['id']}/erase", token,
+                            {"confirm": "erase"})
+    assert (status, body.get("conversation")) == (200, "erased"), body
+    assert body["erased_cases"] == 1
+    assert traces(stack, [user, words]) == []
+    assert desk_api(stack, "GET", f"/cases/{case['id']}", token)[0] == 404
+
+    # No longer paused: the next message is a new conversation, with the disclosure.
+    dm_and_wait(stack, user, "bonjour", "assistant automatisé")
+
+
+def test_supprimez_mes_donnees_leaves_no_trace(stack) -> None:
+    user, words = new_person(), f"Quelmerville{random.randrange(10**6)}"
+    gives_facts(stack, user, words)
+    assert traces(stack, [user, words])
+    dm_and_wait(stack, user, DELETE, CONFIRMED)
+    # The confirmation was sent; its outbox rows go once sent.
+    assert wait_for(lambda: settled(stack, user) and not traces(stack, [user, words]), 30, 0.2), (
+        traces(stack, [user, words]))
+
+
+def test_purge_erases_old_conversations_with_and_without_cases(stack, token) -> None:
+    no_case, closed, still_open = new_person(), new_person(), new_person()
+    words = {user: f"Quelmerville{random.randrange(10**6)}"
+             for user in (no_case, closed, still_open)}
+    gives_facts(stack, no_case, words[no_case])
+    closed_case = handed_over(stack, token, closed, words[closed])
+    handed_over(stack, token, still_open, words[still_open])
+    status, _ = desk_api(stack, "POST", f"/cases/{closed_case['id']}/close", token,
+                         {"outcome": "answered"})
+    assert status == 200
+    assert wait_for(lambda: settled(stack, closed), 60, 0.2)
+    # 45 days idle: every event of the three conversations moves back in time.
+    for user in (no_case, closed, still_open):
+        conversation = conversation_of(stack, user)
+        stack.sql("UPDATE events SET timestamp = timestamp - 45 * 86400 WHERE sender_id = ?",
+                  conversation)
+
+    out = desk_cli(stack, "purge", "--days", "30")
+    assert "erased 2 conversations" in out, out
+    for user in (no_case, closed):
+        assert traces(stack, [user, words[user]]) == [], user
+    assert conversation_of(stack, still_open) is not None
+    assert case_of(stack, token, still_open) is not None
+    assert traces(stack, [words[still_open]])
+
+
+def test_a_locked_database_gets_no_confirmation_then_erasure_once_free(stack) -> None:
+    user, words = new_person(), f"Quelmerville{random.randrange(10**6)}"
+    gives_facts(stack, user, words)
+    conversation = conversation_of(stack, user)
+    stored = len(stack.stored_events(conversation))
+    before = len(stack.x_dm_texts(user))
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another process's write transaction, longer than the busy timeout
+        connection = sqlite3.connect(stack.db_path, timeout=30, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        holding.set()
+        release.wait(90)
+        connection.execute("ROLLBACK")
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        event_id = stack.x_send_dm(user, DELETE)
+
+        def outcome() -> str | None:
+            rows = stack.x_sql("SELECT state FROM x_inbox WHERE event_id IN (?, ?)", event_id,
+                               f"dm:{event_id}")
+            return rows[0][0] if rows and rows[0][0] in ("done", "failed") else None
+
+        # The save waits the busy timeout (30 s), then fails: reported to the channel.
+        assert wait_for(outcome, 80, 0.5) == "failed"
+    finally:
+        release.set()
+        holder.join()
+    assert not any(CONFIRMED in text or "effacé" in text
+                   for text in stack.x_dm_texts(user)[before:]), stack.x_dm_texts(user)[before:]
+    assert len(stack.stored_events(conversation)) == stored  # nothing claimed, nothing lost
+
+    dm_and_wait(stack, user, DELETE, CONFIRMED)
+    assert stack.stored_events(conversation) == []
+    assert wait_for(lambda: settled(stack, user) and not traces(stack, [user, words]), 30, 0.2), (
+        traces(stack, [user, words]))
