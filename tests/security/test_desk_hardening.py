@@ -160,6 +160,16 @@ async def test_guessing_from_many_addresses_keeps_the_lawyers_own_address(desk, 
     assert await desk.login(PASSWORD, HER_ADDRESS) == 200
 
 
+async def test_a_burst_of_guesses_cannot_slip_past_the_limit(desk):
+    """Concurrent attempts on one account are counted one after the other (the account's row
+    is locked, SQLite's write lock is held): exactly the limit is checked, the rest refused."""
+    import asyncio
+
+    limit = auth.LOGIN_LIMITS.account_address.failures
+    statuses = await asyncio.gather(*(desk.login(f"devinette {n}") for n in range(limit + 7)))
+    assert sorted(statuses) == [401] * limit + [429] * 7
+
+
 # ------------------------------------------------------------------ tokens and accounts
 
 
