@@ -49,11 +49,13 @@ SESSION_COOKIE = "desk_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY_BYTES = 64 * 1024
-# On every response of the desk (the pages set a fuller Content-Security-Policy of their own):
-# never framed (clickjacking), never sniffed, never cached.
+# On every response of the desk, unless the route set its own (the pages have a fuller
+# Content-Security-Policy, static files may be cached): never framed (clickjacking), never
+# sniffed, never cached.
 BASE_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
 }
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 

@@ -110,7 +110,11 @@
         });
       }
       if (done) {
-        done.catch(function (error) { button.disabled = false; window.alert(error.message); });
+        done.catch(function (error) {
+          button.disabled = false;
+          window.alert(error.data && error.data.error === "held_by_colleague" ?
+            "Un·e collègue suit ce dossier : ouvrez-le pour le reprendre." : error.message);
+        });
       }
     });
     listen(function () { refresh(); });

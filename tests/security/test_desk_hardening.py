@@ -249,6 +249,7 @@ async def test_no_desk_answer_can_be_framed(desk):
         async with desk.http.get(desk.base + path, allow_redirects=False) as reply:
             assert reply.headers["X-Frame-Options"] == "DENY", path
             assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"], path
+            assert reply.headers["Cache-Control"] == "no-store", path
 
 
 # ------------------------------------------------------------------ the P0 alert
