@@ -114,12 +114,13 @@ x-register: setup
 	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register
 
 # The lawyer's desk (desk/):
-#   make desk-user EMAIL=avocat@example.fr PASSWORD='...'   (PASSWORD omitted: asked for)
+#   make desk-user EMAIL=avocat@example.fr                  (the password is asked for, twice)
 #   make desk-token EMAIL=avocat@example.fr                 (prints a bearer token, shown once)
 #   make desk-client NAME="Commune d'Arras"                 (a client of the firm: conflict check)
 desk-user: setup
-	@test -n "$(EMAIL)" || { echo "usage: make desk-user EMAIL=... [PASSWORD=...]"; exit 2; }
-	@$(BIN)/python -m desk.cli user "$(EMAIL)" $(if $(PASSWORD),"$(PASSWORD)")
+	@test -n "$(EMAIL)" || { echo "usage: make desk-user EMAIL=... (the password is asked for)"; exit 2; }
+	@test -z "$(PASSWORD)" || { echo "PASSWORD= is not accepted (it would stay in the shell's history): type it at the prompt"; exit 2; }
+	@$(BIN)/python -m desk.cli user "$(EMAIL)"
 
 desk-token: setup
 	@test -n "$(EMAIL)" || { echo "usage: make desk-token EMAIL=..."; exit 2; }

@@ -11,7 +11,6 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
-from actions.alerts import alert_payload, send_alert
 from actions.case import CASE_SLOTS
 from actions.responses import say
 from actions.triage_form import PARIS, today
@@ -121,10 +120,8 @@ class ActionHandoff(Action):
         else:
             say(dispatcher, "utter_handoff_early")
         if tier == "P0":
+            # The alert to the firm is sent by the desk once the case exists (desk/alerts.py).
             say(dispatcher, "utter_handoff_priority")
-            record = {**slots, **{e["name"]: e["value"] for e in events}}
-            channel = (tracker.get_latest_input_channel() or None)
-            await send_alert(alert_payload(tracker.sender_id, channel, record))
         for response, values in offline_responses(permanence_status(), urgency):
             say(dispatcher, response, **values)
         # Asked for the lawyer in the middle of a form: the form ends here.

@@ -3,14 +3,16 @@
 Every route needs a lawyer: ``Authorization: Bearer <token>`` (``make desk-token``), or the
 session cookie set by ``POST /desk/api/session``, and then, on every state-changing request,
 the ``X-CSRF-Token`` header returned at login. Refusals are 401 (no or bad credentials) and
-403 (missing or wrong CSRF token). Errors are JSON ``{"error": code, "detail": text}``, 4xx
-for bad input, never 500 for it. Every read and action is written to the audit log.
+403 (missing or wrong CSRF token). Reply, hand back, close and erase on a case a colleague
+holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are JSON
+``{"error": code, "detail": text}``, 4xx for bad input (a body nested too deeply too), never
+500 for it. Every read and action is written to the audit log.
 
     POST   /desk/api/session               {"email", "password"} -> cookie + {"csrf_token"}
     DELETE /desk/api/session               log out
     GET    /desk/api/cases                 {"queue": [...], "flagged": [...]}
     GET    /desk/api/cases/<id>            the case, fact card, transcript, messages, notes
-    POST   /desk/api/cases/<id>/take
+    POST   /desk/api/cases/<id>/take       {"takeover": true} to take a colleague's case (audited)
     POST   /desk/api/cases/<id>/reply      {"text"} -> 202 {"delivery": "pending"}
     POST   /desk/api/cases/<id>/note       {"text"}
     POST   /desk/api/cases/<id>/handback   the assistant resumes and tells the person
@@ -39,10 +41,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import auth, cases, db, erasure
+from desk import auth, cases, client_address, db, erasure
 from desk.delivery import deliver_reply
 from desk.handback import resume_conversation
 from permanence import erasure as everywhere
+from permanence import settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,15 @@ SESSION_COOKIE = "desk_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY_BYTES = 64 * 1024
+# On every response of the desk, unless the route set its own (the pages have a fuller
+# Content-Security-Policy, static files may be cached): never framed (clickjacking), never
+# sniffed, never cached.
+BASE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 
 class Unauthorized(cases.DeskError):
@@ -77,8 +89,22 @@ def error(status: int, code: str, detail: str = "") -> HTTPResponse:
     return response.json({"error": code, "detail": detail}, status=status, headers=headers)
 
 
+@functools.lru_cache(maxsize=4)
+def _proxies(text: str) -> tuple[client_address.Network, ...]:
+    return client_address.parse_proxies(text)
+
+
+def trusted_proxies() -> tuple[client_address.Network, ...]:
+    """``PERMANENCE_TRUSTED_PROXIES``, parsed (an invalid entry raises, at start-up)."""
+    return _proxies(settings.trusted_proxies())
+
+
 def client_ip(request: Request) -> str:
-    return str(request.remote_addr or request.ip or "?")
+    """The client's address for the login limits: the peer, or the client a trusted proxy
+    forwarded (desk/client_address.py). Sanic's own ``remote_addr`` is not used: it follows
+    forwarded headers according to the server's config, not ``PERMANENCE_TRUSTED_PROXIES``."""
+    return client_address.client_address(
+        request.ip, request.headers.getall("x-forwarded-for", []), trusted_proxies())
 
 
 def credentials(request: Request) -> tuple[str, str]:
@@ -106,6 +132,8 @@ def json_body(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise cases.InvalidInput("the body is not valid JSON") from exc
+    except RecursionError as exc:  # [[[[… nested deeper than the parser's recursion limit
+        raise cases.InvalidInput("the body is nested too deeply") from exc
     if not isinstance(body, dict):
         raise cases.InvalidInput("the body must be a JSON object")
     return body
@@ -161,8 +189,17 @@ def make_blueprint(
     """The API's blueprint; ``factory`` gives the session factory (the project's database by
     default), looked up at the first request."""
     bp = Blueprint(name)
+    trusted_proxies()  # an invalid PERMANENCE_TRUSTED_PROXIES stops the server here
 
     in_db = functools.partial(db.in_session, factory)
+
+    @bp.middleware("response")
+    async def security_headers(request: Request, reply: HTTPResponse) -> None:
+        if reply is None:
+            return
+        for header, value in BASE_HEADERS.items():
+            reply.headers.setdefault(header, value)
+        reply.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
 
     def guarded(
         handler: Callable[..., Awaitable[HTTPResponse]],
@@ -207,17 +244,14 @@ def make_blueprint(
     @bp.post("/api/session")
     @guarded
     async def login(request: Request) -> HTTPResponse:
-        try:
-            body = json_body(request)
-        except cases.InvalidInput:
-            body = {}
+        body = json_body(request)  # not JSON, or nested too deeply: 400
         ip = client_ip(request)
 
         result, token = await in_db(
             lambda session: start_session(session, body.get("email"), body.get("password"), ip)
         )
         if result == "limited":
-            raise TooManyAttempts("too many failed attempts: wait 15 minutes")
+            raise TooManyAttempts("too many failed attempts: try again later")
         if token is None:
             raise Unauthorized("wrong email or password")
         reply = response.json({"csrf_token": auth.csrf_token(token)})
@@ -262,7 +296,10 @@ def make_blueprint(
         return response.json(await in_db(unit))
 
     def do_take(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
-        cases.take(session, case_id, lawyer_id)
+        takeover = body.get("takeover", False)
+        if not isinstance(takeover, bool):
+            raise cases.InvalidInput("takeover must be true or false")
+        cases.take(session, case_id, lawyer_id, takeover=takeover)
         return {"case": cases.get_summary(session, case_id)}
 
     @bp.post("/api/cases/<case_id>/reply")
@@ -331,6 +368,7 @@ def make_blueprint(
             if body.get("confirm") != "erase":
                 raise cases.InvalidInput('erasing needs {"confirm": "erase"}')
             number = _case_id(case_id)
+            cases.refuse_if_held_by_colleague(session, number, lawyer_id)
             found = erasure.conversation_of(session, number)
             if found is None:
                 raise cases.NotFound(f"no case {number}")

@@ -1,5 +1,6 @@
-"""Lawyers' accounts and credentials: argon2 passwords, rate-limited logins, bearer and session
-tokens (only their SHA-256 is stored), CSRF tokens tied to the session.
+"""Lawyers' accounts and credentials: argon2 passwords, login limits (:class:`LoginLimits`),
+bearer and session tokens that expire and can be revoked (only their SHA-256 is stored),
+deactivated accounts, CSRF tokens tied to the session.
 
 Functions take an open session; the caller owns the unit of work. :func:`authenticate` records
 the attempt and returns its result instead of raising, so that a failed attempt is committed
@@ -12,21 +13,21 @@ import hashlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from desk.cases import InvalidInput
 from desk.models import desk_lawyer, desk_login_attempt, desk_token, utcnow
+from permanence.settings import desk_token_days
 
 logger = logging.getLogger(__name__)
 
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 5
 SESSION_TTL = timedelta(hours=12)
 TOKEN_BYTES = 32
 MIN_PASSWORD_CHARS = 12
@@ -98,46 +99,123 @@ def lawyer_id_by_email(session: Session, email: str) -> int | None:
 # ------------------------------------------------------------------ login
 
 
-def _failures(session: Session, email: str, ip: str, now: datetime) -> int:
-    """Failed attempts for ``email`` from ``ip`` within the window, after the last success."""
-    since = now - LOGIN_WINDOW
-    key = (desk_login_attempt.c.email == email, desk_login_attempt.c.ip == ip)
-    last_success = session.execute(
-        select(func.max(desk_login_attempt.c.at)).where(*key, desk_login_attempt.c.success)
-    ).scalar_one_or_none()
-    if last_success is not None and last_success > since:
-        since = last_success
+@dataclass(frozen=True)
+class LoginRule:
+    """At most ``failures`` failed attempts within ``window``."""
+
+    failures: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """The login limits: every number and window in one place.
+
+    Failed attempts are rows of ``desk_login_attempt`` (email, client address, time), in the
+    project's database, so that every server process counts the same attempts. The client
+    address is the TCP peer, or the client a trusted proxy forwarded
+    (:mod:`desk.client_address`, ``PERMANENCE_TRUSTED_PROXIES``). An attempt is refused without
+    checking the password ("limited") when one of these holds:
+
+    ``account_address``
+        5 failures for this account from this address within 15 minutes, counted since the
+        last success from there: someone guessing from one place. Another address is not
+        affected, so a guesser behind the firm's trusted proxy does not lock the lawyer out.
+    ``address``
+        20 failures from this address within 15 minutes, whatever the accounts (password
+        spraying); every login from that address waits.
+    ``account``
+        20 failures for this account within one hour, from all addresses together (guessing
+        spread over many addresses). The account then only accepts logins from an address
+        where it logged in successfully within ``known_address`` (30 days): the lawyer at her
+        usual place still logs in with the right password; a new place waits until the
+        failures leave the window.
+
+    So the guesses against one account are at most 20 an hour (plus 5 per address it knows),
+    and a typo by the lawyer costs her nothing until the fifth.
+    """
+
+    account_address: LoginRule = LoginRule(5, timedelta(minutes=15))
+    address: LoginRule = LoginRule(20, timedelta(minutes=15))
+    account: LoginRule = LoginRule(20, timedelta(hours=1))
+    known_address: timedelta = timedelta(days=30)
+
+    @property
+    def longest(self) -> timedelta:
+        return max(self.account_address.window, self.address.window, self.account.window)
+
+
+LOGIN_LIMITS = LoginLimits()
+
+
+def _count_failures(session: Session, since: datetime, *conditions: Any) -> int:
     return session.execute(
         select(func.count())
         .select_from(desk_login_attempt)
-        .where(*key, ~desk_login_attempt.c.success, desk_login_attempt.c.at > since)
+        .where(*conditions, ~desk_login_attempt.c.success, desk_login_attempt.c.at > since)
     ).scalar_one()
 
 
+def _last_success(session: Session, *conditions: Any) -> datetime | None:
+    return session.execute(
+        select(func.max(desk_login_attempt.c.at)).where(*conditions, desk_login_attempt.c.success)
+    ).scalar_one_or_none()
+
+
+def login_refusal(session: Session, email: str, ip: str, now: datetime | None = None,
+                  limits: LoginLimits = LOGIN_LIMITS) -> str | None:
+    """Which limit refuses a login for ``email`` from ``ip`` now (``"account_address"``,
+    ``"address"`` or ``"account"``), or None."""
+    now = now or utcnow()
+    by_email = desk_login_attempt.c.email == email
+    by_ip = desk_login_attempt.c.ip == ip
+    rule = limits.account_address
+    since = now - rule.window
+    last_here = _last_success(session, by_email, by_ip)
+    if last_here is not None and last_here > since:
+        since = last_here
+    if _count_failures(session, since, by_email, by_ip) >= rule.failures:
+        return "account_address"
+    rule = limits.address
+    if _count_failures(session, now - rule.window, by_ip) >= rule.failures:
+        return "address"
+    rule = limits.account
+    if _count_failures(session, now - rule.window, by_email) >= rule.failures:
+        known = last_here is not None and last_here > now - limits.known_address
+        if not known:
+            return "account"
+    return None
+
+
 def login_allowed(session: Session, email: str, ip: str, now: datetime | None = None) -> bool:
-    return _failures(session, email, ip, now or utcnow()) < LOGIN_MAX_FAILURES
+    return login_refusal(session, email, ip, now) is None
 
 
 def authenticate(
     session: Session, email: object, password: object, ip: str, now: datetime | None = None
 ) -> tuple[LoginResult, int | None]:
     """Check a login and record the attempt: ``("ok", lawyer id)``, ``("invalid", None)`` or
-    ``("limited", None)`` after :data:`LOGIN_MAX_FAILURES` failures within
-    :data:`LOGIN_WINDOW` for this email and IP (the password is then not even checked)."""
+    ``("limited", None)`` when a rule of :data:`LOGIN_LIMITS` refuses it (the password is then
+    not even checked, and the refused attempt is not recorded).
+
+    An existing account's row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's units of
+    work already hold the write lock), so that concurrent attempts on one account, in any
+    process, are counted one after the other and a burst cannot slip past the limit."""
     now = now or utcnow()
     try:
         email = normalize_email(email)
     except InvalidInput:
         return "invalid", None
     ip = (ip or "?")[:64]
-    if not login_allowed(session, email, ip, now):
-        logger.warning("desk.auth.login.limited")
-        return "limited", None
     row = session.execute(
-        select(desk_lawyer.c.id, desk_lawyer.c.password_hash, desk_lawyer.c.active).where(
-            desk_lawyer.c.email == email
-        )
+        select(desk_lawyer.c.id, desk_lawyer.c.password_hash, desk_lawyer.c.active)
+        .where(desk_lawyer.c.email == email)
+        .with_for_update()
     ).one_or_none()
+    refusal = login_refusal(session, email, ip, now)
+    if refusal is not None:
+        logger.warning("desk.auth.login.limited rule=%s", refusal)
+        return "limited", None
     valid_password = isinstance(password, str) and len(password) <= MAX_PASSWORD_CHARS
     ok = verify_password(row.password_hash if row else _DUMMY_HASH, password if valid_password
                          else "")
@@ -150,11 +228,30 @@ def authenticate(
     return "ok", row.id
 
 
+def prune_attempts(session: Session, now: datetime | None = None,
+                   limits: LoginLimits = LOGIN_LIMITS) -> int:
+    """Delete the attempts no rule reads any more: failures older than the longest window,
+    successes older than ``known_address``."""
+    now = now or utcnow()
+    failures = session.execute(
+        delete(desk_login_attempt).where(~desk_login_attempt.c.success,
+                                         desk_login_attempt.c.at <= now - limits.longest))
+    successes = session.execute(
+        delete(desk_login_attempt).where(desk_login_attempt.c.success,
+                                         desk_login_attempt.c.at <= now - limits.known_address))
+    return failures.rowcount + successes.rowcount
+
+
 # ------------------------------------------------------------------ tokens
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def api_token_ttl() -> timedelta:
+    """How long a new API token is valid: ``PERMANENCE_DESK_TOKEN_DAYS`` (default 90 days)."""
+    return timedelta(days=desk_token_days())
 
 
 def create_token(
@@ -164,26 +261,34 @@ def create_token(
     ttl: timedelta | None = None,
     now: datetime | None = None,
 ) -> str:
-    """A new random token for the lawyer; only its hash is stored. Session tokens expire after
-    :data:`SESSION_TTL` unless ``ttl`` says otherwise; API tokens only when ``ttl`` is given."""
+    """A new random token for the lawyer; only its hash is stored. Every token expires:
+    session tokens after :data:`SESSION_TTL`, API tokens after :func:`api_token_ttl`, unless
+    ``ttl`` says otherwise."""
     now = now or utcnow()
-    if ttl is None and kind == "session":
-        ttl = SESSION_TTL
+    if ttl is None:
+        ttl = SESSION_TTL if kind == "session" else api_token_ttl()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.execute(
         insert(desk_token).values(
             lawyer_id=lawyer_id, kind=kind, token_hash=token_hash(token), created_at=now,
-            expires_at=None if ttl is None else now + ttl,
+            expires_at=now + ttl,
         )
     )
     logger.info("desk.auth.token.created lawyer=%s kind=%s", lawyer_id, kind)
     return token
 
 
+def token_expiry(session: Session, token: str) -> datetime | None:
+    return session.execute(
+        select(desk_token.c.expires_at).where(desk_token.c.token_hash == token_hash(token))
+    ).scalar_one_or_none()
+
+
 def verify_token(
     session: Session, token: object, kind: str = "api", now: datetime | None = None
 ) -> int | None:
-    """The id of the active lawyer the token belongs to, or None (unknown, revoked, expired)."""
+    """The id of the active lawyer the token belongs to, or None (unknown, revoked, expired,
+    without an expiry, or of a deactivated account)."""
     if not isinstance(token, str) or not token or len(token) > 256:
         return None
     now = now or utcnow()
@@ -198,7 +303,7 @@ def verify_token(
     ).one_or_none()
     if row is None or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= now:
+    if row.expires_at is None or row.expires_at <= now:
         return None
     return row.lawyer_id
 
@@ -210,6 +315,25 @@ def revoke_token(session: Session, token: str, now: datetime | None = None) -> b
         .values(revoked_at=now or utcnow())
     )
     return result.rowcount == 1
+
+
+def revoke_all(session: Session, lawyer_id: int, now: datetime | None = None) -> int:
+    """Revoke every token of the lawyer (API and sessions); returns how many were live."""
+    result = session.execute(
+        update(desk_token)
+        .where(desk_token.c.lawyer_id == lawyer_id, desk_token.c.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    logger.info("desk.auth.tokens.revoked lawyer=%s count=%d", lawyer_id, result.rowcount)
+    return result.rowcount
+
+
+def deactivate(session: Session, lawyer_id: int, now: datetime | None = None) -> int:
+    """The account can no longer log in and its tokens are revoked (refused anyway while
+    inactive); ``set_lawyer`` with a new password reactivates it. Returns the tokens revoked."""
+    session.execute(update(desk_lawyer).where(desk_lawyer.c.id == lawyer_id).values(active=False))
+    logger.info("desk.auth.lawyer.deactivated id=%s", lawyer_id)
+    return revoke_all(session, lawyer_id, now)
 
 
 # ------------------------------------------------------------------ CSRF

@@ -8,6 +8,10 @@ States: ``waiting`` -> ``taken`` -> ``answered`` / ``closed``; ``waiting`` or ``
 ``handed_back``. ``close`` with the outcome ``answered`` ends in ``answered``; ``referred`` and
 ``nothing_to_answer`` end in ``closed``. A conversation has at most one open case (``waiting``
 or ``taken``); a handover while one is open returns it unchanged.
+
+A case taken by a lawyer is hers: her colleagues may read it and add notes, but reply, hand
+back, close and erase are refused (:class:`HeldByColleague`, 409) until one takes it over
+(``take(..., takeover=True)``, audited with both lawyers' ids).
 """
 
 from __future__ import annotations
@@ -73,6 +77,19 @@ class NotFound(DeskError):
 class InvalidTransition(DeskError):
     status = 409
     code = "invalid_transition"
+
+
+class HeldByColleague(InvalidTransition):
+    """The case is taken by another lawyer: she answers, hands back, closes or erases it, unless
+    this lawyer takes it over explicitly (:func:`take` with ``takeover``, audited)."""
+
+    code = "held_by_colleague"
+
+    def __init__(self, case_id: int, holder: int) -> None:
+        super().__init__(
+            f"case {case_id} is held by another lawyer (id {holder}): take it over first "
+            f'(POST /desk/api/cases/{case_id}/take {{"takeover": true}})')
+        self.holder = holder
 
 
 # ------------------------------------------------------------------ the tracker
@@ -311,12 +328,45 @@ def record_person_message(
 # ------------------------------------------------------------------ lawyer's actions
 
 
-def take(session: Session, case_id: int, lawyer_id: int, now: datetime | None = None) -> None:
-    """The lawyer takes a waiting case (taking one's own case again changes nothing)."""
+def _refuse_colleague(row: Any, lawyer_id: int) -> None:
+    if row.state == "taken" and row.taken_by is not None and row.taken_by != lawyer_id:
+        raise HeldByColleague(row.id, row.taken_by)
+
+
+def refuse_if_held_by_colleague(session: Session, case_id: int, lawyer_id: int) -> None:
+    """Raise :class:`HeldByColleague` if the case, or the open case of its conversation, is
+    taken by another lawyer (:class:`NotFound` if there is no such case)."""
+    row = _case_row(session, case_id)
+    _refuse_colleague(row, lawyer_id)
+    open_id = _open_case_id(session, row.conversation_id)
+    if open_id is not None and open_id != case_id:
+        _refuse_colleague(_case_row(session, open_id), lawyer_id)
+
+
+def take(session: Session, case_id: int, lawyer_id: int, now: datetime | None = None,
+         takeover: bool = False) -> None:
+    """The lawyer takes a waiting case (taking one's own case again changes nothing). A case
+    taken by a colleague is refused (:class:`HeldByColleague`) unless ``takeover``: then it
+    becomes this lawyer's, and the audit log records both (``case.takeover``, ``from=<id>``)."""
     now = _now(now)
     row = _case_row(session, case_id)
     if row.state == "taken" and row.taken_by == lawyer_id:
         return
+    if row.state == "taken" and takeover:
+        changed = session.execute(
+            update(desk_case)
+            .where(desk_case.c.id == case_id, desk_case.c.state == "taken",
+                   desk_case.c.taken_by == row.taken_by)
+            .values(taken_by=lawyer_id, taken_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise InvalidTransition(f"case {case_id} changed meanwhile")
+        audit(session, lawyer_id, case_id, "case.takeover", f"from={row.taken_by}", now)
+        logger.info("desk.case.takeover id=%s lawyer=%s from=%s", case_id, lawyer_id,
+                    row.taken_by)
+        return
+    _refuse_colleague(row, lawyer_id)
     _transition(
         session, case_id, ("waiting",),
         {"state": "taken", "taken_by": lawyer_id, "taken_at": now, "updated_at": now},
@@ -331,10 +381,9 @@ def reply(
     text = _text(text, "text")
     now = _now(now)
     row = _case_row(session, case_id)
+    _refuse_colleague(row, lawyer_id)
     if row.state != "taken":
         raise InvalidTransition(f"case {case_id} is {row.state}: take it first")
-    if row.taken_by != lawyer_id:
-        raise InvalidTransition(f"case {case_id} was taken by another lawyer")
     message_id = session.execute(
         insert(desk_message).values(
             case_id=case_id, author="lawyer", lawyer_id=lawyer_id, text=text,
@@ -370,8 +419,10 @@ def note(
 
 
 def handback(session: Session, case_id: int, lawyer_id: int, now: datetime | None = None) -> None:
-    """Give the conversation back to the assistant (resuming it comes with the channels)."""
+    """Give the conversation back to the assistant (resuming it comes with the channels);
+    refused on a colleague's case."""
     now = _now(now)
+    _refuse_colleague(_case_row(session, case_id), lawyer_id)
     _transition(
         session, case_id, OPEN_STATES,
         {"state": "handed_back", "closed_at": now, "updated_at": now},
@@ -382,10 +433,12 @@ def handback(session: Session, case_id: int, lawyer_id: int, now: datetime | Non
 def close(
     session: Session, case_id: int, lawyer_id: int, outcome: Any, now: datetime | None = None
 ) -> str:
-    """Close an open case with ``outcome``; returns the new state."""
+    """Close an open case with ``outcome``; returns the new state. Refused on a colleague's
+    case."""
     if outcome not in OUTCOMES:
         raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
     now = _now(now)
+    _refuse_colleague(_case_row(session, case_id), lawyer_id)
     state = "answered" if outcome == "answered" else "closed"
     _transition(
         session, case_id, OPEN_STATES,

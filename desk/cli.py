@@ -1,8 +1,14 @@
 """Desk administration from the command line (Makefile: ``desk-user``, ``desk-token``).
 
-    python -m desk.cli user EMAIL [PASSWORD]   create the account or set its password
-                                               (asked for when omitted)
-    python -m desk.cli token EMAIL             print a new API bearer token (shown once)
+    python -m desk.cli user EMAIL              create the account, or set a new password (and
+                                               reactivate it); the password is asked for twice
+                                               (never on the command line: it would stay in the
+                                               shell's history and the process list);
+                                               --password-stdin reads one line instead (scripts)
+    python -m desk.cli token EMAIL             print a new API bearer token (shown once); it
+                                               expires after PERMANENCE_DESK_TOKEN_DAYS (90)
+    python -m desk.cli revoke EMAIL            revoke every token of the account (API, sessions)
+    python -m desk.cli deactivate EMAIL        the account can no longer log in; tokens revoked
     python -m desk.cli client NAME             add a client of the firm (conflict check)
     python -m desk.cli purge --days N          retention: erase, from every store, each
                                                conversation idle for N days without an open
@@ -26,14 +32,30 @@ from permanence import erasure as everywhere
 from permanence.x_store import Store
 
 
+def read_password(from_stdin: bool) -> str | None:
+    """The password: one line of standard input, or typed twice at a prompt without echo
+    (None when the two differ)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != first:
+        return None
+    return first
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desk.cli", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     user = commands.add_parser("user", help="create a lawyer's account or set its password")
     user.add_argument("email")
-    user.add_argument("password", nargs="?")
+    user.add_argument("--password-stdin", action="store_true",
+                      help="read the password from standard input (one line), not a prompt")
     token = commands.add_parser("token", help="print a new API bearer token")
     token.add_argument("email")
+    revoke = commands.add_parser("revoke", help="revoke every token of an account")
+    revoke.add_argument("email")
+    deactivate = commands.add_parser("deactivate", help="close an account: no login, no token")
+    deactivate.add_argument("email")
     client = commands.add_parser("client", help="add a client of the firm")
     client.add_argument("name")
     purging = commands.add_parser(
@@ -42,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("upgrade", help="create or upgrade the desk's tables")
     args = parser.parse_args(argv)
 
+    password = None
+    if args.command == "user":
+        password = read_password(args.password_stdin)
+        if password is None:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
     db.upgrade_to_head()
     if args.command == "upgrade":
         return 0
@@ -54,15 +82,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with factory.begin() as session:
             if args.command == "user":
-                password = args.password or getpass.getpass("Password: ")
                 lawyer_id = auth.set_lawyer(session, args.email, password)
                 print(f"lawyer {lawyer_id}: {auth.normalize_email(args.email)}")
-            elif args.command == "token":
+            elif args.command in ("token", "revoke", "deactivate"):
                 lawyer_id = auth.lawyer_id_by_email(session, args.email)
                 if lawyer_id is None:
                     print(f"no lawyer {args.email}: create it with 'user' first", file=sys.stderr)
                     return 1
-                print(auth.create_token(session, lawyer_id, "api"))
+                if args.command == "token":
+                    token = auth.create_token(session, lawyer_id, "api")
+                    expires = auth.token_expiry(session, token)
+                    print(f"expires {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+                    print(token)
+                elif args.command == "revoke":
+                    print(f"{auth.revoke_all(session, lawyer_id)} tokens revoked")
+                else:
+                    revoked = auth.deactivate(session, lawyer_id)
+                    print(f"lawyer {lawyer_id} deactivated, {revoked} tokens revoked")
             elif args.command == "client":
                 print(f"client {cases.add_client(session, args.name)}")
     except cases.DeskError as error:
@@ -92,6 +128,8 @@ def purge(days: int) -> int:
     print(f"erased {result.conversations} conversations")
     print(f"purged {result.cases} cases")
     print(f"purged {result.pruned.get(everywhere.X_STORE, 0)} X channel records")
+    with db.session_factory().begin() as session:
+        print(f"purged {auth.prune_attempts(session)} login attempts")
     return 0
 
 

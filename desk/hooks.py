@@ -1,7 +1,8 @@
 """What the tracker store tells the desk after saving a turn (see permanence/tracker_store.py).
 
 - The turn's new events hold ``action_handoff`` then a pause (``ConversationPaused``): open the
-  conversation's case (idempotent: one open case per conversation).
+  conversation's case (idempotent: one open case per conversation). A new P0 case is announced
+  to the alert webhook (:mod:`desk.alerts`: once per case, on a thread of its own).
 - The conversation is paused and the person wrote again: put the message on the open case.
 - The conversation was erased (``on_conversation_erased``): its cases go too (desk/erasure.py).
 
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desk import cases, db, erasure, live
+from desk import alerts, cases, db, erasure, live
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None
             ensure_schema(url)
             with db.session_factory(url).begin() as session:
                 case_id, created = cases.open_case(session, source)
+                tier = cases.get_summary(session, case_id)["urgency"]
             if created:  # committed: the lawyers' pages hear of it at once
                 live.publish("case.opened", case_id)
+                alerts.dispatch(url, case_id, tier)
 
         return open_case
     if not tracker.is_paused():

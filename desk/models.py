@@ -8,11 +8,13 @@
 ``desk_message``
     What the person wrote after the handover, and the lawyer's replies (``delivery``).
 ``desk_lawyer``, ``desk_token``
-    Accounts (argon2 hash) and tokens (only the SHA-256 of the token is stored).
+    Accounts (argon2 hash; ``active`` false once deactivated) and tokens (only the SHA-256 of
+    the token is stored; every token has an expiry and can be revoked).
 ``desk_note``, ``desk_audit``
     The lawyer's private notes; who read or did what on which case.
 ``desk_client``, ``desk_canned_reply``, ``desk_login_attempt``
-    The firm's clients (conflict check), prepared replies, login attempts (rate limit).
+    The firm's clients (conflict check), prepared replies, login attempts (the login limits of
+    ``desk.auth.LoginLimits``, by account, client address and both).
 
 Datetimes are timezone-aware in Python and stored as naive UTC (:class:`UTCDateTime`).
 """
@@ -98,6 +100,7 @@ desk_case = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("taken_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
+    Column("alerted_at", UTCDateTime, nullable=True),  # the P0 alert, claimed once
     CheckConstraint(_in("state", CASE_STATES), name="state"),
     CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
     CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
@@ -190,4 +193,5 @@ desk_login_attempt = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("success", Boolean, nullable=False),
     Index("ix_desk_login_attempt_key", "email", "ip", "at"),
+    Index("ix_desk_login_attempt_ip", "ip", "at"),
 )

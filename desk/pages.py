@@ -57,6 +57,7 @@ SECURITY_HEADERS = {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -221,7 +222,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         ip = api.client_ip(request)
         result, token = await in_db(lambda s: api.start_session(s, email, password, ip))
         if result == "limited":
-            return login_page(request, 429, "Trop de tentatives : réessayez dans 15 minutes.",
+            return login_page(request, 429, "Trop de tentatives : réessayez plus tard.",
                               email)
         if token is None:
             return login_page(request, 401, "Adresse ou mot de passe incorrect.", email)

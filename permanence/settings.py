@@ -40,3 +40,22 @@ def masked(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def trusted_proxies() -> str:
+    """``PERMANENCE_TRUSTED_PROXIES``: the reverse proxies (comma-separated IPs or CIDRs) whose
+    ``X-Forwarded-For`` the desk believes; empty by default (the peer address is the client)."""
+    return os.environ.get("PERMANENCE_TRUSTED_PROXIES", "")
+
+
+def desk_url() -> str:
+    """``PERMANENCE_DESK_URL``: the desk's address as the lawyers reach it (links in alerts)."""
+    return (os.environ.get("PERMANENCE_DESK_URL") or "http://127.0.0.1:5005/desk").rstrip("/")
+
+
+def desk_token_days() -> int:
+    """``PERMANENCE_DESK_TOKEN_DAYS``: how long an API bearer token is valid (default 90)."""
+    raw = os.environ.get("PERMANENCE_DESK_TOKEN_DAYS") or "90"
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise ValueError("PERMANENCE_DESK_TOKEN_DAYS must be a number of days from 1 to 3650")
+    return int(raw)

@@ -110,7 +110,11 @@
         });
       }
       if (done) {
-        done.catch(function (error) { button.disabled = false; window.alert(error.message); });
+        done.catch(function (error) {
+          button.disabled = false;
+          window.alert(error.data && error.data.error === "held_by_colleague" ?
+            "Un·e collègue suit ce dossier : ouvrez-le pour le reprendre." : error.message);
+        });
       }
     });
     listen(function () { refresh(); });
@@ -163,6 +167,10 @@
         say(success(data));
         return data;
       }).catch(function (error) {
+        if (error.data && error.data.error === "held_by_colleague") {
+          say("Refusé : un·e collègue suit ce dossier. Reprenez-le d'abord (« Reprendre le dossier »).", true);
+          throw error;
+        }
         say(error.message === "unauthorized" ? "" : "Refusé : " + error.message, true);
         throw error;
       }).then(function (data) { button.disabled = false; update(); return data; },
@@ -182,6 +190,9 @@
       var action = button.dataset.action;
       if (action === "take") {
         act(button, "/take", undefined, function () { return "Dossier pris en charge."; });
+      } else if (action === "takeover") {
+        if (!window.confirm("Un·e collègue suit ce dossier. Le reprendre ? (inscrit au journal)")) { return; }
+        act(button, "/take", { takeover: true }, function () { return "Dossier repris : il est à vous."; });
       } else if (action === "handback") {
         if (!window.confirm("Rendre la conversation à l'assistant ? La personne en sera informée.")) { return; }
         act(button, "/handback", undefined, function (data) {

@@ -248,6 +248,10 @@ BAD_INPUTS = [
     ("GET", "/desk/api/cases/abc", None, 404),
     ("GET", "/desk/api/cases/-1", None, 404),
     ("POST", "/desk/api/cases/99999999999999999999999/take", None, 404),
+    ("POST", "/desk/api/cases/{id}/take", {"takeover": "yes"}, 400),
+    ("POST", "/desk/api/cases/{id}/reply", b"[" * 30_000 + b"]" * 30_000, 400),
+    ("POST", "/desk/api/cases/{id}/note", b'{"text": ' + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001,
+     400),
 ]
 
 
@@ -315,9 +319,15 @@ async def test_invalid_transitions_are_409(desk: Desk, domain) -> None:
     status, body, _ = await desk.call("POST", f"{path}/reply", desk.token, {"text": "Bonjour"})
     assert (status, body["error"]) == (409, "invalid_transition")  # not taken yet
     assert (await desk.call("POST", f"{path}/take", desk.token))[0] == 200
-    for action, payload in (("take", None), ("reply", {"text": "Bonjour"})):
+    # A colleague's case: refused, with what to do instead.
+    for action, payload in (("take", None), ("reply", {"text": "Bonjour"}),
+                            ("handback", None), ("close", {"outcome": "answered"}),
+                            ("erase", {"confirm": "erase"})):
         status, body, _ = await desk.call("POST", f"{path}/{action}", desk.other_token, payload)
-        assert (status, body["error"]) == (409, "invalid_transition")
+        assert (status, body["error"]) == (409, "held_by_colleague"), action
+        assert '"takeover": true' in body["detail"]
+    # A note is fine.
+    assert (await desk.call("POST", f"{path}/note", desk.other_token, {"text": "vu"}))[0] == 201
     assert (await desk.call("POST", f"{path}/close", desk.token, {"outcome": "referred"}))[0] == 200
     for action, payload in (("take", None), ("handback", None), ("close", {"outcome": "answered"})):
         assert (await desk.call("POST", f"{path}/{action}", desk.token, payload))[0] == 409
@@ -376,7 +386,7 @@ async def test_bad_logins_are_401(desk: Desk, body) -> None:
 
 async def test_login_is_rate_limited(desk: Desk) -> None:
     wrong = {"email": "a@cabinet.example", "password": "wrong"}
-    for _ in range(auth.LOGIN_MAX_FAILURES):
+    for _ in range(auth.LOGIN_LIMITS.account_address.failures):
         assert (await desk.call("POST", "/desk/api/session", body=wrong))[0] == 401
     right = {"email": "a@cabinet.example", "password": PASSWORD}
     status, answer, _ = await desk.call("POST", "/desk/api/session", body=right)

@@ -76,3 +76,47 @@ async def test_a_desk_failure_is_logged_and_the_turn_is_saved(
     assert any(r.message == "tracker_store.desk_hook_failed" and r.exc_info for r in caplog.records)
     stored = await store.retrieve("web-3")
     assert stored is not None and len(stored.events) == len(tracker.events)
+
+
+async def test_a_p0_handover_alerts_through_the_tracker_store_without_waiting_for_it(
+    store, store_url, domain, monkeypatch
+):
+    """The real tracker store: a P0 handover opens the case and the alert goes to a (slow)
+    receiver on 127.0.0.1 on the desk's alert thread; the turn's save does not wait for it."""
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from desk import alerts
+
+    bodies: list[dict] = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            time.sleep(2)
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    monkeypatch.delenv("PERMANENCE_DESK_URL", raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PERMANENCE_ALERT_WEBHOOK_URL",
+                       f"http://127.0.0.1:{server.server_port}/alert")
+    try:
+        tracker = handoff_tracker(domain, "x:42", channel="x", urgence="P0",
+                                  domaine="etrangers", echeance_estimee="2026-11-30")
+        started = time.monotonic()
+        await store.save(tracker)
+        assert time.monotonic() - started < 1.5  # the receiver takes 2 s
+        [case] = queue(store_url)
+        alerts.drain(timeout=30)
+        assert [(b["case_id"], b["tier"], b["link"]) for b in bodies] == [
+            (case["id"], "P0", f"http://127.0.0.1:5005/desk/cases/{case['id']}")]
+    finally:
+        server.shutdown()
+        server.server_close()

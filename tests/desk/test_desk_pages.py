@@ -148,7 +148,7 @@ async def test_login_form_opens_the_apis_session(desk: Browserish) -> None:
 
 
 async def test_login_form_is_rate_limited(desk: Browserish) -> None:
-    for _ in range(auth.LOGIN_MAX_FAILURES):
+    for _ in range(auth.LOGIN_LIMITS.account_address.failures):
         status, headers, page = await desk.request("GET", "/desk/login")
         nonce = cookies(headers)[LOGIN_COOKIE].value
         status, _, _ = await desk.request(

@@ -5,8 +5,9 @@ One flow for both: the lawyer logs in and watches the queue; a person in the web
 the lawyer; the case appears without a reload; the lawyer takes it and replies, the person
 reads the reply, answers, and the answer appears on the case page without a reload; the lawyer
 hands back, the person is told and the assistant answers again. Then a person writes on X
-(the emulator): the lawyer replies from the browser, the reply leaves through the X outbox,
-and closing the case takes it off the queue of another open tab.
+(the emulator): the lawyer replies from the browser, the reply leaves through the X outbox; a
+colleague can only take the case over (« Reprendre le dossier », audited), the lawyer's page
+follows and she takes it back; closing the case takes it off the queue of another open tab.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from connectors.webchat import conversation_id_of
 from desk import auth, canned, db
-from desk.models import desk_case, desk_message
+from desk.models import desk_audit, desk_case, desk_message
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
 
 T = TypeVar("T")
@@ -103,6 +104,20 @@ def person_messages(url: str, case_id: int) -> list[str]:
                                               desk_message.c.author == "person")
             .order_by(desk_message.c.id)
         ).scalars())
+
+
+def lawyer_ids(url: str, *emails: str) -> list[int]:
+    with db.session_factory(url).begin() as session:
+        return [auth.lawyer_id_by_email(session, email) for email in emails]
+
+
+def takeovers(url: str, case_id: int) -> list[tuple]:
+    """The audit log's takeovers of a case: (the lawyer taking over, ``from=<previous>``)."""
+    with db.session_factory(url).begin() as session:
+        return [tuple(row) for row in session.execute(
+            select(desk_audit.c.lawyer_id, desk_audit.c.detail)
+            .where(desk_audit.c.case_id == case_id, desk_audit.c.action == "case.takeover")
+            .order_by(desk_audit.c.id))]
 
 
 # ------------------------------------------------------------------ the pages
@@ -258,6 +273,34 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(desk.locator("#flash")).to_have_text("Réponse envoyée.")
         assert wait_for(lambda: X_REPLY in stack.x_dm_texts(user_id), 30), (
             f"the reply is not in the X outbox: {stack.x_dm_texts(user_id)}")
+
+        # --- a colleague: only « Reprendre le dossier » (audited); the lawyer takes it back
+        colleague_email = add_lawyer(url)
+        colleague_context = browser.new_context(viewport=LAPTOP)
+        colleague = colleague_context.new_page()
+        colleague.on("dialog", lambda dialog: dialog.accept())
+        log_in(colleague, base, colleague_email)
+        colleague.goto(f"{base}/desk/cases/{x_case.id}")
+        expect(colleague.locator("#case-state")).to_have_text(f"Pris en charge par {email}")
+        for action in ("close", "handback", "take"):
+            expect(colleague.locator(f"button[data-action={action}]")).to_be_hidden()
+        expect(colleague.locator("#reply-form")).to_be_hidden()
+        wait_live(colleague)
+        colleague.get_by_role("button", name="Reprendre le dossier").click()
+        expect(colleague.locator("#case-state")).to_have_text("Pris en charge par vous")
+        expect(colleague.locator("#reply-form")).to_be_visible()
+        expect(colleague.locator("button[data-action=close]")).to_be_visible()
+        # The lawyer's page hears of it: her actions give way to « Reprendre le dossier ».
+        expect(desk.locator("#case-state")).to_have_text(f"Pris en charge par {colleague_email}")
+        expect(desk.locator("button[data-action=close]")).to_be_hidden()
+        expect(desk.locator("#reply-form")).to_be_hidden()
+        desk.get_by_role("button", name="Reprendre le dossier").click()
+        expect(desk.locator("#case-state")).to_have_text("Pris en charge par vous")
+        expect(colleague.locator("#case-state")).to_have_text(f"Pris en charge par {email}")
+        colleague_context.close()
+        lawyer_id, colleague_id = lawyer_ids(url, email, colleague_email)
+        assert takeovers(url, x_case.id) == [(colleague_id, f"from={lawyer_id}"),
+                                             (lawyer_id, f"from={colleague_id}")]
 
         desk.select_option("#outcome", "answered")
         desk.get_by_role("button", name="Clore").click()

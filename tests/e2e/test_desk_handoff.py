@@ -19,10 +19,10 @@ from sandbox.stack import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def desk_cli(servers, *args: str) -> str:
+def desk_cli(servers, *args: str, stdin: str | None = None) -> str:
     env = {**os.environ, "PERMANENCE_DATABASE_URL": f"sqlite:///{servers.db_path}"}
     done = subprocess.run([sys.executable, "-m", "desk.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True, timeout=60)
+                          capture_output=True, text=True, check=True, timeout=60, input=stdin)
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -39,7 +39,7 @@ def api(servers, path: str, token: str | None = None):
 
 def test_handoff_opens_a_case_in_the_desk(servers):
     email = f"avocat-{uuid.uuid4().hex[:6]}@cabinet.example"
-    desk_cli(servers, "user", email, "un mot de passe assez long")
+    desk_cli(servers, "user", email, "--password-stdin", stdin="un mot de passe assez long\n")
     token = desk_cli(servers, "token", email)
     assert api(servers, "/cases")[0] in (401, 403)
 
@@ -92,7 +92,7 @@ async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
     import socketio
 
     email = f"avocat-{uuid.uuid4().hex[:6]}@cabinet.example"
-    desk_cli(servers, "user", email, "un mot de passe assez long")
+    desk_cli(servers, "user", email, "--password-stdin", stdin="un mot de passe assez long\n")
     token = desk_cli(servers, "token", email)
 
     client = socketio.AsyncClient(reconnection=False)
@@ -139,7 +139,7 @@ async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
 
 def lawyer_token(servers) -> str:
     email = f"avocat-{uuid.uuid4().hex[:6]}@cabinet.example"
-    desk_cli(servers, "user", email, "un mot de passe assez long")
+    desk_cli(servers, "user", email, "--password-stdin", stdin="un mot de passe assez long\n")
     return desk_cli(servers, "token", email)
 
 
