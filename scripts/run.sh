@@ -35,7 +35,7 @@ done
 echo
 echo "Permanence is running."
 echo "  Web chat:      $url/chat"
-echo "  REST channel:  POST $url/webhooks/rest/webhook"
+echo "  REST door:     POST $url/webhooks/rest/webhook ($([ -n "${PERMANENCE_REST_TOKEN:-}" ] && echo "Authorization: Bearer \$PERMANENCE_REST_TOKEN" || echo "disabled: PERMANENCE_REST_TOKEN is not set"))"
 echo "  Lawyer's desk: $url/desk/  (an account first: make desk-user EMAIL=... PASSWORD=...)"
 echo "Press Ctrl-C to stop."
 wait -n "$rasa_pid" "$actions_pid"
