@@ -1,8 +1,9 @@
 """A REST door for integrations, closed unless a token is configured.
 
 ``POST /webhooks/rest/webhook`` with ``Authorization: Bearer <PERMANENCE_REST_TOKEN>`` and a JSON
-body ``{"sender": "<id>", "message": "<text>"}``; the answer is the assistant's messages, a JSON
-list as Rasa's own REST channel gives (``[{"recipient_id": ..., "text": ...}, ...]``).
+body ``{"sender": "<id>", "message": "<text>"}``, or ``{"sender": "<id>", "payload": "/affirm"}``
+for a button the assistant showed; the answer is the assistant's messages, a JSON list as
+Rasa's own REST channel gives (``[{"recipient_id": ..., "text": ..., "buttons": ...}, ...]``).
 
 It replaces Rasa's ``rest`` channel, which let anyone speak in any conversation (X ids are
 public). Here:
@@ -15,7 +16,9 @@ public). Here:
 - ``input_channel`` and ``metadata`` of the body are ignored: the message is recorded as coming
   from ``rest``, with no metadata (the desk cannot be told it came from someone's X account);
 - the message must be a string (400, its content never logged); a typed text is never an intent
-  (``connectors.limits.typed_text``: ``/restart`` is text); over 10,000 characters it is refused
+  (``connectors.limits.typed_text``: ``/restart`` is text); a button goes as ``payload``, taken
+  only if it is one of the buttons of the assistant's last answer in that conversation (400
+  otherwise: :func:`shown_payloads`); over 10,000 characters a message is refused
   with the French ``too_long_text`` (413); a body over :data:`MAX_BODY_BYTES` is refused before
   it is parsed (413); malformed or too deeply nested JSON is a 400;
 - a turn that fails (e.g. the tracker store cannot save it) is a 503 with a JSON error: the
@@ -31,11 +34,12 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -61,6 +65,7 @@ class Verdict:
     body: Any
     conversation_id: str | None = None
     text: str | None = None
+    payload: str | None = None  # a button: checked against the conversation by the channel
 
 
 def _refused(status: int, error: str, reason: str, **fields: Any) -> Verdict:
@@ -105,12 +110,32 @@ def check_request(configured_token: str | None, raw: bytes,
     except conversations.InvalidConversationId:
         return _refused(400, "sender must be 1 to 128 characters among A-Z a-z 0-9 _ . @ -",
                         "sender")
-    message = body.get("message")
+    message, payload = body.get("message"), body.get("payload")
+    if payload is not None:
+        if message is not None:
+            return _refused(400, "send either message or payload, not both", "both")
+        if not isinstance(payload, str) or not payload.startswith("/") or len(payload) > 1000:
+            return _refused(400, "payload must be a button's payload", "payload_type")
+        return Verdict(200, [], conversation_id, payload=payload)
     if not isinstance(message, str):
         return _refused(400, "message must be a string", "message_type")
     if is_too_long(message):
         return _refused(413, "message too long", "too_long", text=too_long_text(message))
     return Verdict(200, [], conversation_id, typed_text(message))
+
+
+def shown_payloads(events: Iterable[Event]) -> set[str]:
+    """The payloads of the buttons in the assistant's last answer (the bot messages after the
+    person's last message); the lawyer's messages have none."""
+    payloads: set[str] = set()
+    for event in reversed(list(events)):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            for button in (event.data or {}).get("buttons") or []:
+                if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                    payloads.add(button["payload"])
+    return payloads
 
 
 class TokenRestInput(InputChannel):
@@ -137,19 +162,36 @@ class TokenRestInput(InputChannel):
                                     request.headers)
             if verdict.status != 200:
                 return response.json(verdict.body, status=verdict.status)
+            if verdict.payload is not None:
+                if verdict.payload not in await self._shown(request, verdict.conversation_id):
+                    logger.info("rest.refused status=400 reason=payload_not_shown")
+                    return response.json(
+                        {"error": "payload is not a button of the assistant's last answer"},
+                        status=400)
+                return await self._turn(on_new_message, verdict.conversation_id,
+                                        verdict.payload)
             if not verdict.text.strip():
                 logger.info("rest.empty conversation=%s", ref(verdict.conversation_id))
                 return response.json([])
-            return await self._turn(on_new_message, verdict)
+            return await self._turn(on_new_message, verdict.conversation_id, verdict.text)
 
         return blueprint
 
+    @staticmethod
+    async def _shown(request: Request, conversation_id: str) -> set[str]:
+        agent = getattr(request.app.ctx, "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return set()
+        tracker = await tracker_store.retrieve(conversation_id)
+        return set() if tracker is None else shown_payloads(tracker.events)
+
     async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                    verdict: Verdict) -> HTTPResponse:
+                    conversation_id: str, text: str) -> HTTPResponse:
         collector = CollectingOutputChannel()
-        message = UserMessage(verdict.text, collector, verdict.conversation_id,
+        message = UserMessage(text, collector, conversation_id,
                               input_channel=self.name(), metadata=None)
-        conversation = ref(verdict.conversation_id)
+        conversation = ref(conversation_id)
         try:
             await on_new_message(message)
         except asyncio.CancelledError:

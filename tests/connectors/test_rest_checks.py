@@ -6,9 +6,10 @@ import json
 import logging
 
 import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from connectors.limits import MAX_MESSAGE_CHARS, too_long_text
-from connectors.rest import MAX_BODY_BYTES, check_request
+from connectors.rest import MAX_BODY_BYTES, check_request, shown_payloads
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
@@ -78,7 +79,7 @@ def test_client_input_channel_and_metadata_are_not_carried() -> None:
     verdict = check(body(sender="a", message="b", input_channel="x",
                          metadata={"screen_name": "victim"}))
     assert verdict.status == 200
-    assert set(vars(verdict)) == {"status", "body", "conversation_id", "text"}
+    assert set(vars(verdict)) == {"status", "body", "conversation_id", "text", "payload"}
     assert verdict.conversation_id == "rest:a"
 
 
@@ -131,3 +132,38 @@ def test_malformed_or_deeply_nested_json_is_a_400(raw: bytes) -> None:
     verdict = check(raw)
     assert verdict.status == 400
     assert "error" in verdict.body
+
+
+def test_a_button_goes_as_a_payload_checked_later_against_the_conversation() -> None:
+    verdict = check(body(sender="a", payload="/affirm"))
+    assert (verdict.status, verdict.payload, verdict.text) == (200, "/affirm", None)
+    assert verdict.conversation_id == "rest:a"
+
+
+@pytest.mark.parametrize("fields", [
+    {"payload": "/affirm", "message": "oui"}, {"payload": 1}, {"payload": ["/affirm"]},
+    {"payload": "affirm"}, {"payload": "/" + "a" * 1000}])
+def test_a_payload_that_cannot_be_a_button_is_refused(fields: dict) -> None:
+    assert check(body(sender="a", **fields)).status == 400
+
+
+def buttons(*payloads: str) -> dict:
+    return {"buttons": [{"title": p.strip("/"), "payload": p} for p in payloads]}
+
+
+def test_shown_payloads_are_those_of_the_last_answer_only() -> None:
+    events = [
+        UserUttered("bonjour"),
+        BotUttered("Acceptez-vous ?", data=buttons("/affirm", "/deny")),
+        UserUttered("oui"),
+        BotUttered("Quel domaine ?", data=buttons("/question_urbanisme")),
+        BotUttered("Ou bien :", data=buttons("/question_fiscalite")),
+        SlotSet("consent", "given"),
+        ActionExecuted("action_listen"),
+    ]
+    assert shown_payloads(events) == {"/question_urbanisme", "/question_fiscalite"}
+    assert shown_payloads([*events, UserUttered("autre chose")]) == set()
+    assert shown_payloads(events[:2]) == {"/affirm", "/deny"}
+    assert shown_payloads([]) == set()
+    assert shown_payloads([BotUttered("La réponse de l'avocate",
+                                      metadata={"author": "lawyer"})]) == set()
