@@ -44,6 +44,12 @@ def options_cursor(x_user_id: str) -> str:
     return f"x.options.{x_user_id}"
 
 
+def person_ref(x_user_id: str) -> str:
+    """How an X person appears in logs: the keyed hash of their conversation id (``x:<id>``),
+    the same reference as the desk's and Rasa's logs of that conversation."""
+    return ref(f"{conversations.X}:{x_user_id}")
+
+
 def x_user_id(conversation_id: str) -> str:
     """The X user id of the conversation ``x:<id>``; raises
     :class:`~permanence.conversations.InvalidConversationId` for any other id."""
@@ -146,8 +152,7 @@ class XOutput(OutputChannel):
         for part in parts:
             item_id = await self._runtime.run_db(
                 self._runtime.store.outbox_enqueue, person, part)
-            logger.info("x.outbox.enqueued id=%s person=%s", item_id,
-                        ref(conversations.make(conversations.X, person)))
+            logger.info("x.outbox.enqueued id=%s person=%s", item_id, person_ref(person))
             self._runtime.wake_sender()
         return bool(parts)
 

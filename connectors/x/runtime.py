@@ -45,7 +45,7 @@ from connectors.x.config import XSettings
 from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
-from connectors.x.output import XOutput, options_cursor
+from connectors.x.output import XOutput, options_cursor, person_ref
 from connectors.x.payloads import (
     Inbound,
     InboundTweet,
@@ -432,12 +432,6 @@ class XRuntime:
                         tweet.tweet_id, person_ref(tweet.author_id), reply_id)
             return
         raise RuntimeError("x.tweet.invitation_failed")
-
-
-def person_ref(x_user_id: str) -> str:
-    """How an X person appears in logs: the keyed hash of their conversation id (``x:<id>``),
-    the same reference as the desk's and Rasa's logs of that conversation."""
-    return ref(f"{conversations.X}:{x_user_id}")
 
 
 def _log_crash(task: asyncio.Task) -> None:

@@ -35,6 +35,7 @@ import tweepy
 from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
 from connectors.x.config import XSettings
 from connectors.x.doorbell import Doorbell
+from connectors.x.output import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
 from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
@@ -172,8 +173,8 @@ class OutboxSender:
             sent_as = await self._sent_before(item)
             if sent_as is not None:
                 await self._db(store.outbox_sent, item.id, sent_as)
-                logger.warning("x.outbox.found_sent id=%s recipient_id=%s dm_event_id=%s",
-                               item.id, item.recipient_id, sent_as)
+                logger.warning("x.outbox.found_sent id=%s person=%s dm_event_id=%s",
+                               item.id, person_ref(item.recipient_id), sent_as)
                 return
         try:
             response = await self.client.create_direct_message(
@@ -205,8 +206,8 @@ class OutboxSender:
             return
         external_id = (response.data or {}).get("dm_event_id")
         await self._db(store.outbox_sent, item.id, external_id)
-        logger.info("x.outbox.sent id=%s recipient_id=%s dm_event_id=%s",
-                    item.id, item.recipient_id, external_id)
+        logger.info("x.outbox.sent id=%s person=%s dm_event_id=%s",
+                    item.id, person_ref(item.recipient_id), external_id)
 
     async def _sent_before(self, item: OutboxItem) -> str | None:
         """The X id of this reply if the conversation on X already has it (sent by an attempt
