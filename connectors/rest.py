@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -55,6 +56,7 @@ TOKEN_ENV = "PERMANENCE_REST_TOKEN"  # noqa: S105 - the variable's name, not a s
 # "\\ud83d\\ude00") is 120,000 bytes: it fits, and nothing much larger is read as JSON.
 MAX_BODY_BYTES = 128 * 1024
 BEARER = "bearer"
+LAWYER = "lawyer"  # desk/delivery.py marks the lawyer's messages {"author": "lawyer"}
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,21 @@ def check_request(configured_token: str | None, raw: bytes,
 
 
 def shown_payloads(events: Iterable[Event]) -> set[str]:
-    """The payloads of the buttons in the assistant's last answer (the bot messages after the
-    person's last message); the lawyer's messages have none."""
+    """The payloads of the buttons in the assistant's last answer: its latest bot messages, back
+    to the person's message before them. A person's message that got no answer (paused, or the
+    first of a session, whose answer Rasa logs before it) leaves the answer before it shown, as
+    on X; a message without buttons shows none, and none are shown after the lawyer's."""
     payloads: set[str] = set()
+    answered = False
     for event in reversed(list(events)):
-        if isinstance(event, UserUttered):
-            break
+        if answered and (isinstance(event, UserUttered) or (
+                isinstance(event, ActionExecuted)
+                and event.action_name == ACTION_SESSION_START_NAME)):
+            break  # before this answer (a session's answer begins at its start)
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("author") == LAWYER:
+            break  # the lawyer wrote since: the assistant's buttons are behind
         if isinstance(event, BotUttered):
+            answered = True
             for button in (event.data or {}).get("buttons") or []:
                 if isinstance(button, dict) and isinstance(button.get("payload"), str):
                     payloads.add(button["payload"])

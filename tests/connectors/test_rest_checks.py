@@ -162,8 +162,21 @@ def test_shown_payloads_are_those_of_the_last_answer_only() -> None:
         ActionExecuted("action_listen"),
     ]
     assert shown_payloads(events) == {"/question_urbanisme", "/question_fiscalite"}
-    assert shown_payloads([*events, UserUttered("autre chose")]) == set()
+    assert shown_payloads([*events, UserUttered("autre chose"), BotUttered("Merci.")]) == set()
     assert shown_payloads(events[:2]) == {"/affirm", "/deny"}
     assert shown_payloads([]) == set()
-    assert shown_payloads([BotUttered("La réponse de l'avocate",
-                                      metadata={"author": "lawyer"})]) == set()
+    assert shown_payloads([*events, BotUttered("La réponse de l'avocate",
+                                               metadata={"author": "lawyer"})]) == set()
+
+
+def test_a_message_without_an_answer_leaves_the_last_answer_shown() -> None:
+    """A session's first message: Rasa logs the disclosure and the consent question before
+    it. A paused conversation: the person's messages get no answer."""
+    first = [ActionExecuted("action_session_start"),
+             BotUttered("Acceptez-vous ?", data=buttons("/affirm", "/deny")),
+             ActionExecuted("action_listen"), UserUttered("bonjour"),
+             ActionExecuted("action_remember_question"), ActionExecuted("action_listen")]
+    assert shown_payloads(first) == {"/affirm", "/deny"}
+    assert shown_payloads([*first, UserUttered("vous êtes là ?")]) == {"/affirm", "/deny"}
+    earlier = [UserUttered("avant"), BotUttered("Autre ?", data=buttons("/other")), *first]
+    assert shown_payloads(earlier) == {"/affirm", "/deny"}
