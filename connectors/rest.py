@@ -193,7 +193,9 @@ class TokenRestInput(InputChannel):
         tracker_store = getattr(agent, "tracker_store", None)
         if tracker_store is None:
             return set()
-        tracker = await tracker_store.retrieve(conversation_id)
+        # The full tracker: ``retrieve`` starts at the session's ``session_started``, after the
+        # session's first answer (the disclosure and the consent question, with its buttons).
+        tracker = await tracker_store.retrieve_full_tracker(conversation_id)
         return set() if tracker is None else shown_payloads(tracker.events)
 
     async def _turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
