@@ -60,14 +60,15 @@ def ingress_process(stack: Stack) -> Iterator[str]:
         log.close()
 
 
-async def rest_load(session: aiohttp.ClientSession, rasa_url: str, people: int) -> None:
+async def rest_load(session: aiohttp.ClientSession, rasa_url: str, people: int,
+                    token: str) -> None:
     """``people`` REST clients running the script again and again, until cancelled."""
     answered: list = []
 
     async def client() -> None:
         while True:
             await rest_person(session, rasa_url, f"load-{new_person_id()}", REST_SCRIPT,
-                              answered)
+                              answered, token=token)
 
     await asyncio.gather(*(client() for _ in range(people)))
 
@@ -77,7 +78,8 @@ async def one_door(session: aiohttp.ClientSession, stack: Stack, emulator: Emula
                    load_people: int) -> dict[str, Any]:
     await emulator.deliver_only(f"{door_url}{WEBHOOK_PATH}")
     rasa = psutil.Process(stack.processes["rasa"].pid)
-    load = asyncio.create_task(rest_load(session, stack.base_url, load_people))
+    load = asyncio.create_task(rest_load(session, stack.base_url, load_people,
+                                          stack.rest_token))
     await asyncio.sleep(1.0)  # the load is up
     rasa.cpu_percent(None)
     seen = len(await emulator.deliveries())

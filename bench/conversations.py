@@ -73,7 +73,7 @@ def compare(x: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:
 
 async def run(session: aiohttp.ClientSession, rasa_url: str, emulator: Emulator,
               watcher: OutboxWatcher, reference: Reference, sizes: Sequence[int],
-              repeats: Mapping[int, int] | None = None) -> dict[str, Any]:
+              repeats: Mapping[int, int] | None = None, *, rest_token: str) -> dict[str, Any]:
     """For each size, ``repeats[size]`` (default 1) pairs of rounds, the channel order
     alternating (X then REST, REST then X, ...) so that neither channel always runs on a
     warmer or more loaded server. Size 1 is one person at a time: the path's own cost."""
@@ -91,7 +91,7 @@ async def run(session: aiohttp.ClientSession, rasa_url: str, emulator: Emulator,
                                                      reference))
                 else:
                     rounds["rest"].append(await rest_round(session, rasa_url, size,
-                                                           REST_SCRIPT))
+                                                           REST_SCRIPT, token=rest_token))
         x, rest = combine(rounds["x"]), combine(rounds["rest"])
         acks[size] = x.acks_ms
         described = {"x": describe(x), "rest": describe(rest)}

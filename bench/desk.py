@@ -63,11 +63,13 @@ async def api(session: aiohttp.ClientSession, method: str, url: str, token: str,
 
 async def find_case(session: aiohttp.ClientSession, rasa_url: str, token: str,
                     person: str, timeout: float = 30.0) -> dict:
+    """The open case of the X person ``person`` (an X user id)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, body = await api(session, "GET", f"{rasa_url}/desk/api/cases", token)
         if status == 200:
-            found = [c for c in body["queue"] + body["flagged"] if c["sender_id"] == person]
+            found = [c for c in body["queue"] + body["flagged"]
+                     if c["sender_id"] == f"x:{person}"]  # an X person's conversation
             if found:
                 return found[0]
         await asyncio.sleep(0.2)

@@ -287,14 +287,22 @@ class Round:
         return [t for t in self.turns if t.ok and t.latency_ms is not None]
 
 
+def rest_body(person: str, text: str) -> dict[str, str]:
+    """A REST door request: a text starting with ``/`` is a button's payload."""
+    return {"sender": person, "payload" if text.startswith("/") else "message": text}
+
+
 async def rest_person(session: aiohttp.ClientSession, rasa_url: str, person: str,
-                      script: Sequence[str], out: list[Turn]) -> None:
+                      script: Sequence[str], out: list[Turn], *, token: str) -> None:
+    """One person through the REST door (``token``: the servers' ``PERMANENCE_REST_TOKEN``,
+    ``Stack.rest_token``)."""
+    headers = {"Authorization": f"Bearer {token}"}
     for index, text in enumerate(script):
         started = time.perf_counter()
         turn = Turn(person, index, started)
         try:
-            async with session.post(f"{rasa_url}/webhooks/rest/webhook",
-                                    json={"sender": person, "message": text}) as response:
+            async with session.post(f"{rasa_url}/webhooks/rest/webhook", headers=headers,
+                                    json=rest_body(person, text)) as response:
                 answer = await response.json(content_type=None)
                 if response.status != 200:
                     turn.error = f"HTTP {response.status}"
@@ -310,11 +318,11 @@ async def rest_person(session: aiohttp.ClientSession, rasa_url: str, person: str
 
 
 async def rest_round(session: aiohttp.ClientSession, rasa_url: str, people: int,
-                     script: Sequence[str]) -> Round:
+                     script: Sequence[str], *, token: str) -> Round:
     result = Round("rest", people)
     started = time.perf_counter()
     await asyncio.gather(*(rest_person(session, rasa_url, f"bench-{new_person_id()}", script,
-                                       result.turns) for _ in range(people)))
+                                       result.turns, token=token) for _ in range(people)))
     result.wall_s = time.perf_counter() - started
     return result
 

@@ -80,7 +80,8 @@ async def _talk(stack: Stack, plan: Plan):
     await watcher.__aenter__()
     reference = await record_reference(emulator, watcher, X_SCRIPT,
                                        silence=plan.reference_silence_s)
-    await rest_round(session, stack.base_url, 1, REST_SCRIPT)  # REST warm-up
+    await rest_round(session, stack.base_url, 1, REST_SCRIPT,  # REST warm-up
+                     token=stack.rest_token)
     note(f"reference conversation: {[len(turn) for turn in reference.turns]} DMs per turn")
     return session, emulator, watcher, reference
 
@@ -102,7 +103,7 @@ async def default_phase(plan: Plan, workdir: Path, results: dict[str, Any]) -> N
             results["reference_dms_per_turn"] = [len(turn) for turn in reference.turns]
             results["conversations"] = await conversations.run(
                 session, stack.base_url, emulator, watcher, reference, plan.sizes,
-                plan.repeats)
+                plan.repeats, rest_token=stack.rest_token)
             results["desk"] = {"reply": await desk.reply_latency(
                 session, stack.base_url, str(stack.database_url), emulator, watcher,
                 plan.desk_people, plan.desk_replies)}
@@ -152,7 +153,7 @@ async def scale_phase(plan: Plan, workdir: Path, results: dict[str, Any]) -> Non
                     results["reference_dms_per_turn"] = [len(t) for t in reference.turns]
                     results["conversations"] = await conversations.run(
                         session, stack.base_url, emulator, watcher, reference, plan.sizes,
-                        plan.repeats)
+                        plan.repeats, rest_token=stack.rest_token)
                     results["desk"] = {"reply": await desk.reply_latency(
                         session, stack.base_url, postgres.url, emulator, watcher,
                         plan.desk_people, plan.desk_replies), "queue": {}}

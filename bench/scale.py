@@ -95,7 +95,8 @@ async def run(stack: Stack, emulator: Emulator, watcher: OutboxWatcher, referenc
         from bench.drive import REST_SCRIPT, http_session, rest_round
 
         async with http_session() as session:
-            await rest_round(session, stack.rasa_url(1), 2, REST_SCRIPT)
+            await rest_round(session, stack.rasa_url(1), 2, REST_SCRIPT,
+                             token=stack.rest_token)
     double = await measure(emulator, watcher, reference, people,
                            [stack.ingress_url(0), stack.ingress_url(1)])
     note(f"scale: 2 processes: {double['messages_per_s']} msg/s")

@@ -39,6 +39,7 @@ from desk.models import (
     desk_note,
     utcnow,
 )
+from permanence import conversations
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ def source_from_tracker(tracker: Any, sender_id: str | None = None) -> CaseSourc
     events (objects or dicts; then ``sender_id`` is required).
 
     Slots are replayed from the ``slot`` events (a ``restart`` empties them); the channel is
-    the latest user message's input channel; the handle is the latest ``screen_name`` found
+    the conversation id's (``x:…`` → ``x``, ``web:…`` → ``webchat``), else the latest user
+    message's input channel; the handle is the latest ``screen_name`` found
     in the user messages' metadata (X)."""
     if isinstance(tracker, Mapping):
         events = _event_dicts(tracker.get("events") or [])
@@ -149,6 +151,11 @@ def source_from_tracker(tracker: Any, sender_id: str | None = None) -> CaseSourc
                         "at": event.get("timestamp"),
                     }
                 )
+    # The conversation id says which channel it came from (only that channel creates ids of
+    # its namespace); the recorded input channel is the fallback for legacy ids.
+    namespace = conversations.channel_of(str(sender_id))
+    if namespace is not None:
+        channel = conversations.INPUT_CHANNEL[namespace]
     return CaseSource(str(sender_id), slots, channel, handle, transcript)
 
 

@@ -19,7 +19,7 @@ CHANNELS = (X, WEB, REST, MASTODON)
 INPUT_CHANNEL = {X: "x", WEB: "webchat", REST: "rest", MASTODON: "mastodon"}
 NAMESPACE_OF_INPUT = {name: namespace for namespace, name in INPUT_CHANNEL.items()}
 
-_LOCAL = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+_LOCAL = re.compile(r"^[A-Za-z0-9_.@-]{1,128}\Z")  # \Z: "$" would allow a final newline
 
 
 class InvalidConversationId(ValueError):

@@ -5,7 +5,8 @@ and anything else that needs the real servers on loopback with the X channel poi
 emulator. Every port is free and chosen at start; every file lives in ``workdir``.
 
     with Stack(workdir, x_mode="webhook") as stack:
-        stack.say("person-1", "bonjour")           # REST turn
+        stack.say("person-1", "bonjour")           # REST turn, conversation "rest:person-1"
+        stack.stored_events("rest:person-1")       # what the tracker store kept
         stack.x_control("POST", "/_control/dm", {"sender_id": "42", "text": "bonjour"})
         stack.kill_rasa(); stack.start_rasa()      # kill -9 and restart, same ports and database
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -100,7 +102,11 @@ class Stack:
     ``rasa_count`` > 1 starts several Rasa servers on the same database (each with its own
     ports); ``env`` is added to every server's environment (e.g. a lock store).
     ``api_token`` turns on Rasa's HTTP API (``--enable-api``) behind that token; see
-    :meth:`rasa_api`.
+    :meth:`rasa_api`. ``rest_token`` opens the REST door (``connectors/rest.py``,
+    ``PERMANENCE_REST_TOKEN`` in the servers' environment): random unless given; :meth:`say`
+    sends it. A REST sender ``s`` speaks in the conversation ``rest:s``; X people's
+    conversations are ``x:<X user id>`` (:meth:`x_conversation`); :meth:`stored_events` and
+    the other readers of the tracker store take conversation ids.
     """
 
     workdir: Path
@@ -113,6 +119,7 @@ class Stack:
     model: Path = MODEL
     quiet_emulator: bool = False
     api_token: str | None = None
+    rest_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -156,6 +163,7 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PERMANENCE_REST_TOKEN": self.rest_token,
             **self.env,
         }
 
@@ -305,24 +313,42 @@ class Stack:
         with sqlite3.connect(self.x_db_path, timeout=30) as connection:
             return connection.execute(query, params).fetchall()
 
-    def stored_events(self, sender: str) -> list[dict]:
-        """The events the tracker store kept for ``sender``, oldest first."""
-        rows = self.sql("SELECT data FROM events WHERE sender_id = ? ORDER BY id", sender)
+    def stored_events(self, conversation_id: str) -> list[dict]:
+        """The events the tracker store kept for ``conversation_id`` (``rest:…``, ``x:…``,
+        ``web:…``), oldest first."""
+        rows = self.sql("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
+                        conversation_id)
         return [json.loads(data) for (data,) in rows]
 
-    def stored_slots(self, sender: str) -> dict:
+    def stored_slots(self, conversation_id: str) -> dict:
         slots: dict = {}
-        for event in self.stored_events(sender):
+        for event in self.stored_events(conversation_id):
             if event.get("event") == "slot":
                 slots[event["name"]] = event["value"]
         return slots
 
-    def user_message_ids(self, sender: str) -> list[str]:
+    def user_message_ids(self, conversation_id: str) -> list[str]:
         """The message ids of the person's messages, as the tracker store kept them."""
-        return [event.get("message_id") for event in self.stored_events(sender)
+        return [event.get("message_id") for event in self.stored_events(conversation_id)
                 if event.get("event") == "user"]
 
+    @staticmethod
+    def x_conversation(user: str) -> str:
+        """The conversation id of the X person ``user`` (an X user id)."""
+        return f"x:{user}"
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.rest_token}"}
+
     def say(self, sender: str, text: str, index: int = 0) -> list[dict]:
-        """One REST turn: the bot's messages in answer to ``text``."""
+        """One turn through the REST door as ``sender`` (conversation ``rest:<sender>``): the
+        bot's messages in answer to ``text``."""
         return http_json("POST", f"{self.rasa_url(index)}/webhooks/rest/webhook",
-                         {"sender": sender, "message": text})
+                         {"sender": sender, "message": text}, headers=self.rest_headers)
+
+    def press(self, sender: str, payload: str, index: int = 0) -> list[dict]:
+        """A button of the assistant's last answer, through the REST door (``payload``; a
+        typed ``/affirm`` would be text)."""
+        return http_json("POST", f"{self.rasa_url(index)}/webhooks/rest/webhook",
+                         {"sender": sender, "payload": payload}, headers=self.rest_headers)

@@ -53,8 +53,8 @@ supervisor=$$  # this shell becomes the supervisor (exec below)
       echo
       echo "Permanence is running."
       echo "  Web chat:      $url/chat"
-      echo "  REST channel:  POST $url/webhooks/rest/webhook"
-      echo "  Lawyer's desk: $url/desk/  (an account first: make desk-user EMAIL=... PASSWORD=...)"
+      echo "  REST door:     POST $url/webhooks/rest/webhook ($([ -n "${PERMANENCE_REST_TOKEN:-}" ] && echo "Authorization: Bearer \$PERMANENCE_REST_TOKEN" || echo "disabled: PERMANENCE_REST_TOKEN is not set"))"
+      echo "  Lawyer's desk: $url/desk/  (an account first: make desk-user EMAIL=...)"
       if [ -n "$ingress" ]; then echo "  X webhook:     $ingress"; fi
       echo "Each server restarts on its own if it stops. Press Ctrl-C to stop."
       exit 0

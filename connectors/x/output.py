@@ -3,7 +3,12 @@
 Nothing is sent from here: each part goes to ``x_outbox`` and the runtime's sender task
 delivers it (rate limits, retries, 403). Buttons become numbered options
 (``render.render_buttons``); the options last shown to a person are kept in the store
-(cursor ``x.options.<id>``) so that "1" or the option's title maps back to its payload.
+(cursor ``x.options.<X user id>``) so that "1" or the option's title maps back to its payload.
+
+Recipients are conversation ids, ``x:<X user id>`` (``permanence.conversations``), as Rasa and
+the desk know them; the outbox and the options keep the X user id. An id of another channel
+(``web:…``, ``rest:…``) or an unprefixed one is refused (``InvalidConversationId``): nothing
+reaches X for a conversation that did not come from X.
 
 The replies of a turn (the answer to one inbox item) are kept until the turn ends, packed into
 as few DMs as fit (``render.pack``: one DM per answer in practice, which spares the account's
@@ -24,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from rasa.core.channels.channel import OutputChannel
 
 from connectors.x import render
+from connectors.x.inbox import person_ref
+from permanence import conversations
 from permanence.x_store import options_cursor  # the X store erases it
 
 if TYPE_CHECKING:
@@ -32,6 +39,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _X_ID = re.compile(r"[0-9]{1,20}")
+
+
+def x_user_id(conversation_id: str) -> str:
+    """The X user id of the conversation ``x:<id>``; raises
+    :class:`~permanence.conversations.InvalidConversationId` for any other id."""
+    person = conversations.local_id(str(conversation_id), conversations.X)
+    if not _X_ID.fullmatch(person):
+        raise conversations.InvalidConversationId("not an X user id")
+    return person
 
 
 def button_options(buttons: Any) -> list[dict[str, str]]:
@@ -63,14 +79,16 @@ class XOutput(OutputChannel):
         self._replies: list[tuple[str, str]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        if await self._enqueue(recipient_id, text):
-            await self._remember(recipient_id, None)
+        person = x_user_id(recipient_id)
+        if await self._enqueue(person, text):
+            await self._remember(person, None)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str,
                                      buttons: list[dict[str, Any]], **kwargs: Any) -> None:
+        person = x_user_id(recipient_id)
         rendered, mapping = render.render_buttons(text or "", buttons)
-        if await self._enqueue(recipient_id, rendered):
-            await self._remember(recipient_id, button_options(buttons) if mapping else None)
+        if await self._enqueue(person, rendered):
+            await self._remember(person, button_options(buttons) if mapping else None)
 
     async def send_quick_replies(self, recipient_id: str, text: str,
                                  quick_replies: list[dict[str, Any]], **kwargs: Any) -> None:
@@ -97,7 +115,7 @@ class XOutput(OutputChannel):
 
     async def add_reply(self, recipient_id: str, text: str) -> None:
         """A message outside Rasa's turn (e.g. a refusal): the options last shown stay."""
-        await self._enqueue(recipient_id, text)
+        await self._enqueue(x_user_id(recipient_id), text)
 
     async def commit(self, item_id: int) -> bool:
         """Queue the replies of this turn and write its options, in the transaction that marks
@@ -105,8 +123,8 @@ class XOutput(OutputChannel):
         runtime = self._runtime
         replies, self._replies = _packed(self._replies), []
         sent, self._sent = self._sent, {}
-        cursors = {options_cursor(recipient_id): _options_value(options)
-                   for recipient_id, options in sent.items()}
+        cursors = {options_cursor(person): _options_value(options)
+                   for person, options in sent.items()}
         committed = await runtime.run_db(runtime.store.turn_commit, item_id,
                                          runtime.worker_name, replies, cursors)
         if committed and replies:
@@ -114,40 +132,37 @@ class XOutput(OutputChannel):
             runtime.wake_sender()
         return committed
 
-    async def _enqueue(self, recipient_id: str, text: str) -> bool:
+    async def _enqueue(self, person: str, text: str) -> bool:
+        """Queue ``text`` for the X user ``person`` (an id :func:`x_user_id` gave)."""
         if self._runtime.store is None:
             raise RuntimeError("the x channel is not running (no store)")
-        if not _X_ID.fullmatch(str(recipient_id)):
-            logger.warning("x.output.bad_recipient")
-            return False
         parts = render.split_text(text or "")
         if self._turn:
-            self._replies.extend((str(recipient_id), part) for part in parts)
+            self._replies.extend((person, part) for part in parts)
             return bool(parts)
         for part in parts:
             item_id = await self._runtime.run_db(
-                self._runtime.store.outbox_enqueue, str(recipient_id), part)
-            logger.info("x.outbox.enqueued id=%s recipient_id=%s", item_id, recipient_id)
+                self._runtime.store.outbox_enqueue, person, part)
+            logger.info("x.outbox.enqueued id=%s person=%s", item_id, person_ref(person))
             self._runtime.wake_sender()
         return bool(parts)
 
-    async def _remember(self, recipient_id: str, options: list[dict[str, str]] | None) -> None:
+    async def _remember(self, person: str, options: list[dict[str, str]] | None) -> None:
         if self._turn:
-            self._sent[str(recipient_id)] = options
+            self._sent[person] = options
         else:
-            await self._store_options(str(recipient_id), options)
+            await self._store_options(person, options)
 
-    async def _store_options(self, recipient_id: str,
-                             options: list[dict[str, str]] | None) -> None:
+    async def _store_options(self, person: str, options: list[dict[str, str]] | None) -> None:
         await self._runtime.run_db(self._runtime.store.cursor_set,
-                                   options_cursor(recipient_id), _options_value(options))
+                                   options_cursor(person), _options_value(options))
 
 
 def _packed(replies: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """A turn's replies with each person's consecutive messages packed into as few DMs as fit
     (``render.pack``)."""
-    return [(recipient_id, text)
-            for recipient_id, run in itertools.groupby(replies, key=operator.itemgetter(0))
+    return [(person, text)
+            for person, run in itertools.groupby(replies, key=operator.itemgetter(0))
             for text in render.pack([text for _, text in run])]
 
 

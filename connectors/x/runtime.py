@@ -45,7 +45,7 @@ from connectors.x.config import XSettings
 from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
 from connectors.x.ingress import WebhookIngress
-from connectors.x.output import XOutput, options_cursor
+from connectors.x.output import XOutput, options_cursor, person_ref
 from connectors.x.payloads import (
     Inbound,
     InboundTweet,
@@ -54,7 +54,8 @@ from connectors.x.payloads import (
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import OutboxSender
-from permanence import erasure
+from permanence import conversations, erasure
+from permanence.logids import ref
 from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
@@ -236,8 +237,8 @@ class XRuntime:
     @staticmethod
     def _log_added(rows: list[InboxEvent], added: list[bool]) -> None:
         for row, new in zip(rows, added, strict=True):
-            logger.info("x.inbox.%s event_id=%s sender_id=%s",
-                        "added" if new else "duplicate", row.event_id, row.sender_id)
+            logger.info("x.inbox.%s event_id=%s person=%s",
+                        "added" if new else "duplicate", row.event_id, person_ref(row.sender_id))
 
     async def accept(self, events: list[Inbound]) -> int:
         """Store the DMs and the tweets meant for us of one webhook batch; how many are new."""
@@ -323,12 +324,12 @@ class XRuntime:
         except Exception:  # noqa: BLE001
             logger.exception("x.inbox.finish_error id=%s", item.id)
 
-    async def message_text(self, sender_id: str, text: str,
+    async def message_text(self, x_user_id: str, text: str,
                            quick_reply_payload: str | None) -> str:
         """What Rasa gets for a DM: the payload of the option chosen (quick reply, number or
         title of the options last shown to this person), else the text as typed. A typed
         text cannot be an intent: leading '/' are removed."""
-        raw = await self.run_db(self.store.cursor_get, options_cursor(sender_id))
+        raw = await self.run_db(self.store.cursor_get, options_cursor(x_user_id))
         try:
             options = json.loads(raw) if raw else []
         except ValueError:
@@ -350,18 +351,21 @@ class XRuntime:
         payload = item.payload or {}
         output = XOutput(self, turn=True)
         message_id = item.event_id.removeprefix("dm:")
-        saved = await self._saved_turn(item.sender_id, message_id) if item.attempts > 1 else None
+        # The X store keeps X user ids; Rasa and the desk know the conversation as x:<id>.
+        conversation_id = conversations.make(conversations.X, item.sender_id)
+        saved = (await self._saved_turn(conversation_id, message_id) if item.attempts > 1
+                 else None)
         if saved is not None:
-            logger.warning("x.dm.replayed event_id=%s sender_id=%s messages=%d",
-                           item.event_id, item.sender_id, len(saved))
+            logger.warning("x.dm.replayed event_id=%s person=%s messages=%d",
+                           item.event_id, ref(conversation_id), len(saved))
             for bot_message in saved:
-                await output.send_response(item.sender_id, bot_message)
+                await output.send_response(conversation_id, bot_message)
             return await output.commit(item.id)
         text = payload.get("text") or ""
         if is_too_long(text):  # over X's own DM limit: refused as on the web chat
             logger.info("x.dm.too_long event_id=%s length=%d", item.event_id, len(text))
             # Not a turn of Rasa's: the options last shown stay valid.
-            await output.add_reply(item.sender_id, too_long_text(text))
+            await output.add_reply(conversation_id, too_long_text(text))
             return await output.commit(item.id)
         message_text = await self.message_text(item.sender_id, text,
                                                payload.get("quick_reply_payload"))
@@ -371,22 +375,23 @@ class XRuntime:
         message = UserMessage(
             message_text,
             output,
-            sender_id=item.sender_id,
+            sender_id=conversation_id,
             input_channel="x",
             message_id=message_id,
             metadata={"screen_name": payload.get("screen_name")},
         )
-        logger.info("x.dm.to_rasa event_id=%s sender_id=%s", item.event_id, item.sender_id)
+        logger.info("x.dm.to_rasa event_id=%s person=%s", item.event_id, ref(conversation_id))
         await self.on_new_message(message)
         return await output.commit(item.id)
 
-    async def _saved_turn(self, sender_id: str, message_id: str) -> list[dict] | None:
-        """The assistant's messages in answer to ``message_id`` if Rasa saved that turn."""
+    async def _saved_turn(self, conversation_id: str, message_id: str) -> list[dict] | None:
+        """The assistant's messages in answer to ``message_id`` if Rasa saved that turn of
+        ``conversation_id`` (``x:<X user id>``)."""
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)
         tracker_store = getattr(agent, "tracker_store", None)
         if tracker_store is None:
             return None
-        tracker = await tracker_store.retrieve_full_tracker(sender_id)
+        tracker = await tracker_store.retrieve_full_tracker(conversation_id)
         return None if tracker is None else turn_messages(tracker.events, message_id)
 
     async def _handle_tweet(self, item: InboxItem) -> None:
@@ -402,8 +407,8 @@ class XRuntime:
             return
         period = timedelta(hours=self.settings.invitation_period_hours)
         if not await self.run_db(self.store.invitation_allowed, tweet.author_id, period=period):
-            logger.info("x.tweet.invitation_skipped tweet_id=%s author_id=%s reason=period",
-                        tweet.tweet_id, tweet.author_id)
+            logger.info("x.tweet.invitation_skipped tweet_id=%s person=%s reason=period",
+                        tweet.tweet_id, person_ref(tweet.author_id))
             return
         await self._post_invitation(tweet)
 
@@ -425,8 +430,8 @@ class XRuntime:
             await self.run_db(self.store.cursor_set, INVITATION_VARIANT_CURSOR,
                               str(variant + attempt + 1))
             reply_id = (response.data or {}).get("id")
-            logger.info("x.tweet.invited tweet_id=%s author_id=%s reply_id=%s",
-                        tweet.tweet_id, tweet.author_id, reply_id)
+            logger.info("x.tweet.invited tweet_id=%s person=%s reply_id=%s",
+                        tweet.tweet_id, person_ref(tweet.author_id), reply_id)
             return
         raise RuntimeError("x.tweet.invitation_failed")
 

@@ -60,6 +60,17 @@ def test_handle_comes_from_the_x_metadata(factory, domain) -> None:
     assert (case["channel"], case["handle"]) == ("x", "jdupont")
 
 
+@pytest.mark.parametrize("conversation_id,recorded,channel", [
+    ("x:42", "rest", "x"), ("web:abc", "x", "webchat"), ("rest:client-1", "x", "rest"),
+    ("legacy-1", "webchat", "webchat")])
+def test_the_channel_is_the_conversation_ids_namespace(factory, domain, conversation_id,
+                                                       recorded, channel) -> None:
+    """A message recorded with another input channel (as a REST client could once choose)
+    never makes the desk answer through another channel than the conversation's own."""
+    tracker = handoff_tracker(domain, conversation_id, channel=recorded)
+    assert read(factory, open_from(factory, tracker)[0])["channel"] == channel
+
+
 def test_tracker_state_dict_and_event_list_read_the_same(domain) -> None:
     tracker = handoff_tracker(domain, "conv-2")
     from_tracker = cases.source_from_tracker(tracker)

@@ -45,14 +45,14 @@ def test_handoff_opens_a_case_in_the_desk(servers):
 
     sender = f"e2e-desk-{uuid.uuid4().hex[:8]}"
     servers.say(sender, "j'ai reçu une OQTF hier et je suis en rétention au CRA de Lesquin")
-    servers.say(sender, "/affirm")
+    servers.press(sender, "/affirm")
     servers.say(sender, "je veux parler à l'avocat maintenant")
     handed_over = time.monotonic()
 
     def find():
         status, body = api(servers, "/cases", token)
         assert status == 200
-        return [c for c in body["queue"] if c.get("sender_id") == sender]
+        return [c for c in body["queue"] if c.get("sender_id") == f"rest:{sender}"]
 
     found = find()
     while not found and time.monotonic() - handed_over < 5:
@@ -157,36 +157,37 @@ def test_hand_back_resumes_the_assistant_then_erasure_reaches_the_desk(servers):
     token = lawyer_token(servers)
     sender = f"e2e-handback-{uuid.uuid4().hex[:8]}"
     servers.say(sender, "la mairie refuse mon permis de construire")
-    servers.say(sender, "/affirm")
+    servers.press(sender, "/affirm")
     servers.say(sender, "je veux parler à l'avocat")
-    case = open_case_of(servers, token, sender)
+    conversation = f"rest:{sender}"
+    case = open_case_of(servers, token, conversation)
     assert servers.say(sender, "vous êtes là ?") == []  # paused: the assistant is silent
 
     status, body = api_post(servers, f"/cases/{case['id']}/handback", token)
-    # Rasa's REST channel answers only inside a request: the text is on the record, not pushed.
+    # The REST door answers only inside a request: the text is on the record, not pushed.
     assert (status, body["case"]["state"], body["conversation"]) == (
         200, "handed_back", "unsupported")
-    events = servers.stored_events(sender)
+    events = servers.stored_events(conversation)
     assert [e["event"] for e in events].count("resume") == 1
     handback = [e for e in events if e["event"] == "bot"
                 and (e.get("metadata") or {}).get("utter_action") == "utter_handback"]
     assert len(handback) == 1 and "a terminé" in handback[0]["text"]
-    assert servers.stored_slots(sender)["route"] == "question"
-    assert servers.stored_slots(sender)["partie_adverse"] is None
+    assert servers.stored_slots(conversation)["route"] == "question"
+    assert servers.stored_slots(conversation)["partie_adverse"] is None
 
     # The assistant answers again, and treats the next message as a new question.
     answer = servers.say(sender, "la préfecture m'a retiré mon titre de séjour")
     assert answer, "the assistant stayed silent after the hand back"
-    assert servers.stored_slots(sender)["route"] == "triage", "\n".join(
+    assert servers.stored_slots(conversation)["route"] == "triage", "\n".join(
         f'{e["event"]} {e.get("name")} {e.get("value")} {e.get("text")} '
-        f'{(e.get("parse_data") or {}).get("intent")}' for e in servers.stored_events(sender)
+        f'{(e.get("parse_data") or {}).get("intent")}' for e in servers.stored_events(conversation)
         if e["event"] != "slot" or e.get("value") is not None)
     status, _ = api(servers, f"/cases/{case['id']}", token)
     assert status == 200
 
     # "supprimez mes données": the conversation and its case are erased.
     servers.say(sender, "supprimez mes données")
-    assert servers.stored_events(sender) == []
+    assert servers.stored_events(conversation) == []
     status, _ = api(servers, f"/cases/{case['id']}", token)
     assert status == 404
 
@@ -207,7 +208,7 @@ def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
     dm("1")  # the first numbered option of the consent question: yes
     assert wait_for(lambda: len(dms()) > before)
     dm("je veux parler à l'avocat")
-    case = open_case_of(servers, token, user_id)
+    case = open_case_of(servers, token, f"x:{user_id}")
     assert case["channel"] == "x"
     before = len(dms())
     status, body = api_post(servers, f"/cases/{case['id']}/handback", token)
@@ -217,7 +218,7 @@ def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
     # A second handover, closed this time: the assistant resumes without a word.
     before = len(dms())
     dm("finalement je veux parler à l'avocat")
-    second = open_case_of(servers, token, user_id)
+    second = open_case_of(servers, token, f"x:{user_id}")
     assert second["id"] != case["id"]
     # The case opens when Rasa saves the turn; the handover DM may still be on its way.
     assert wait_for(lambda: len(dms()) > before)
@@ -227,4 +228,4 @@ def test_hand_back_on_x_tells_the_person_and_close_resumes_silently(servers):
     assert (status, body["case"]["state"], body["conversation"]) == (200, "closed", "resumed")
     time.sleep(1.0)
     assert len(dms()) == before
-    assert servers.stored_slots(user_id)["route"] == "question"
+    assert servers.stored_slots(f"x:{user_id}")["route"] == "question"

@@ -1,4 +1,6 @@
-"""Whole conversations through Rasa's REST channel against the real servers (see conftest.py)."""
+"""Whole conversations through the REST door (connectors/rest.py, with the Stack's token) against
+the real servers (see conftest.py). A sender ``s`` speaks in the conversation ``rest:s``; buttons
+go as payloads (``Stack.press``)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ def new_sender() -> str:
     return f"e2e-{uuid.uuid4().hex[:12]}"
 
 
+def rest(sender: str) -> str:
+    """The conversation id of a REST sender."""
+    return f"rest:{sender}"
+
+
 def last_past(month: int, day: int, today: date) -> date:
     """The most recent date with this month and day, not after today."""
     candidate = date(today.year, month, day)
@@ -31,7 +38,7 @@ def last_past(month: int, day: int, today: date) -> date:
 
 def start_triage(servers, sender: str, question: str = URBANISME) -> None:
     servers.say(sender, question)
-    assert "Quelle administration" in joined(servers.say(sender, "/affirm"))
+    assert "Quelle administration" in joined(servers.press(sender, "/affirm"))
 
 
 def test_first_message_gets_the_disclosure_before_anything_else(servers):
@@ -50,7 +57,7 @@ def test_first_message_gets_the_disclosure_before_anything_else(servers):
     assert "Acceptez-vous" in consent["text"]
     assert [b["payload"] for b in consent["buttons"]] == ["/affirm", "/deny"]
     # The question itself was kept for the lawyer.
-    assert servers.stored_slots(sender)["question_initiale"] == URBANISME
+    assert servers.stored_slots(rest(sender))["question_initiale"] == URBANISME
 
 
 def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
@@ -71,10 +78,10 @@ def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
     assert f"• Date de la décision : {expected_date:%d/%m/%Y}" in summary
     assert "• Code postal : 62300" in summary
 
-    handoff = joined(servers.say(sender, "/affirm"))
+    handoff = joined(servers.press(sender, "/affirm"))
     assert load_firm().lawyer_name in handoff and "en personne" in handoff
 
-    slots = servers.stored_slots(sender)
+    slots = servers.stored_slots(rest(sender))
     assert slots["domaine"] == "urbanisme"
     assert slots["date_decision"] == expected_date.isoformat()
     assert slots["role"] == "particulier" and slots["code_postal"] == "62300"
@@ -84,7 +91,7 @@ def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
 
     # Paused: the assistant is silent, but the person's message is recorded for the lawyer.
     assert servers.say(sender, "vous êtes là ?") == []
-    events = servers.stored_events(sender)
+    events = servers.stored_events(rest(sender))
     assert any(e["event"] == "pause" for e in events)
     assert events[-1]["event"] == "user" and events[-1]["text"] == "vous êtes là ?"
 
@@ -96,7 +103,7 @@ def test_correction_at_the_summary_changes_only_that_field(servers):
                    "non", "62300"):
         servers.say(sender, answer)
     assert "Est-ce exact" in joined(servers.say(sender, "Extension refusée par la mairie."))
-    assert "Que faut-il corriger" in joined(servers.say(sender, "/deny"))
+    assert "Que faut-il corriger" in joined(servers.press(sender, "/deny"))
     assert "À quelle date" in joined(servers.say(sender, "Date"))
     summary = joined(servers.say(sender, "il y a 3 jours"))
     # "il y a 3 jours" in the firm's time zone: between midnight in Paris and midnight UTC,
@@ -108,9 +115,9 @@ def test_correction_at_the_summary_changes_only_that_field(servers):
 def test_consent_refused_erases_the_whole_conversation(servers):
     sender = new_sender()
     servers.say(sender, "j'ai reçu une OQTF hier, je fais quoi ?")
-    assert servers.stored_events(sender)
-    assert "effacée" in joined(servers.say(sender, "/deny"))
-    assert servers.stored_events(sender) == []
+    assert servers.stored_events(rest(sender))
+    assert "effacée" in joined(servers.press(sender, "/deny"))
+    assert servers.stored_events(rest(sender)) == []
     # Writing again starts a new conversation, disclosure first.
     again = servers.say(sender, "bonjour")
     assert "assistant automatisé" in again[0]["text"]
@@ -122,7 +129,7 @@ def test_delete_my_data_in_the_middle_of_the_form_erases_it(servers):
     servers.say(sender, "la mairie de Lens")
     reply = joined(servers.say(sender, "supprimez mes données svp"))
     assert "effacés" in reply
-    assert servers.stored_events(sender) == []
+    assert servers.stored_events(rest(sender)) == []
 
 
 def test_are_you_a_bot_in_the_middle_of_the_form_then_it_goes_on(servers):
@@ -153,11 +160,11 @@ def test_unparseable_date_is_asked_again(servers):
 def test_out_of_scope_question_from_92100_points_to_the_hauts_de_seine_bar(servers):
     sender = new_sender()
     servers.say(sender, "mon ex refuse de me laisser voir mes enfants le week-end")
-    assert "code postal" in joined(servers.say(sender, "/affirm"))
+    assert "code postal" in joined(servers.press(sender, "/affirm"))
     reply = joined(servers.say(sender, "92100"))
     assert "Barreau des Hauts-de-Seine" in reply and "consultations gratuites" in reply
     assert "vérifiera cette orientation" in reply
-    assert servers.stored_slots(sender)["urgence"] == "OUT"
+    assert servers.stored_slots(rest(sender))["urgence"] == "OUT"
 
 
 def test_oqtf_received_yesterday_is_p0_and_the_deadline_is_never_told(servers):
@@ -169,9 +176,9 @@ def test_oqtf_received_yesterday_is_p0_and_the_deadline_is_never_told(servers):
     for answer in answers:
         seen += servers.say(sender, answer)
     seen += servers.say(sender, "J'ai été interpellé hier matin et placé au centre de rétention.")
-    seen += servers.say(sender, "/affirm")
+    seen += servers.press(sender, "/affirm")
     assert "prioritaire" in joined(seen)
-    slots = servers.stored_slots(sender)
+    slots = servers.stored_slots(rest(sender))
     assert slots["urgence"] == "P0"
     assert slots["mesure_privative"] == "retention"
     deadline = date.fromisoformat(slots["echeance_estimee"])
@@ -185,8 +192,8 @@ def test_decision_four_months_old_without_appeal_routes_gets_the_one_year_rule(s
     for answer in ("le rectorat de Lille", "agent public", "refus de mutation", "il y a 4 mois",
                    "non", "non", "59000", "Refus de mutation sans explication."):
         servers.say(sender, answer)
-    servers.say(sender, "/affirm")
-    slots = servers.stored_slots(sender)
+    servers.press(sender, "/affirm")
+    slots = servers.stored_slots(rest(sender))
     assert "Czabaj" in slots["echeance_regle"]
 
 
@@ -201,4 +208,4 @@ def test_odd_and_huge_messages_get_an_answer(servers):
         servers.say(sender, answer)
     story = ("Une très longue histoire. " * 400)[:10_000]
     assert "Est-ce exact" in joined(servers.say(sender, story))
-    assert servers.stored_slots(sender)["recit"] == story.strip()
+    assert servers.stored_slots(rest(sender))["recit"] == story.strip()

@@ -71,8 +71,10 @@ def db_rows(servers, query: str, *params: Any) -> list[tuple]:
         return db.execute(query, params).fetchall()
 
 
-def user_events(servers, sender: str) -> list[dict]:
-    return [event for event in servers.stored_events(sender) if event.get("event") == "user"]
+def user_events(servers, user_id: str) -> list[dict]:
+    """The person's messages kept in the conversation ``x:<X user id>``."""
+    return [event for event in servers.stored_events(f"x:{user_id}")
+            if event.get("event") == "user"]
 
 
 def send_dm(servers, user_id: str, text: str) -> dict:
@@ -136,7 +138,7 @@ def test_typing_an_option_number_gives_consent(x):
     [event] = [e for e in user_events(x, user) if e.get("message_id") == answer["event_id"]]
     assert event["text"] == consent_buttons()[0]["payload"]
     assert event["parse_data"]["intent"]["name"] == "affirm"
-    assert x.stored_slots(user).get("consent") == "given"
+    assert x.stored_slots(f"x:{user}").get("consent") == "given"
 
 
 def test_a_redelivered_event_is_answered_once(x):
@@ -183,7 +185,8 @@ def test_forged_unsigned_and_malformed_posts_never_reach_the_assistant(x):
     big = b"{" + b" " * 1_100_000 + b"}"
     assert post_webhook(x, big, sign(big, secret)) == 413
     time.sleep(1.5)
-    assert x.stored_events(sender) == []
+    assert x.stored_events(f"x:{sender}") == []
+    assert x.stored_events(sender) == []  # nor under the bare X id
     assert db_rows(x, "SELECT COUNT(*) FROM x_inbox WHERE sender_id = ?", sender) == [(0,)]
     assert dms_to(x, sender) == []
 

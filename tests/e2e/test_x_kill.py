@@ -61,6 +61,6 @@ def test_kill_9_after_acknowledging_webhooks_loses_and_repeats_nothing(tmp_path)
         time.sleep(2.0)  # a few more sending rounds: a duplicate would show up
         for user in PEOPLE:
             assert stack.x_dm_texts(user) == expected, user
-            assert stack.user_message_ids(user) == sent[user]
+            assert stack.user_message_ids(stack.x_conversation(user)) == sent[user]
     if "Traceback" in stack.log("rasa"):
         print(stack.log("rasa")[-5000:])

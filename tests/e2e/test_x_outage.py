@@ -45,7 +45,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def bot_events(stack: Stack, person: str) -> list[dict]:
-    return [event for event in stack.stored_events(person) if event["event"] == "bot"]
+    return [event for event in stack.stored_events(stack.x_conversation(person))
+            if event["event"] == "bot"]
 
 
 def outbox_rows(stack: Stack, person: str) -> list[tuple]:
@@ -56,7 +57,8 @@ def outbox_rows(stack: Stack, person: str) -> list[tuple]:
 def expected_dms(stack: Stack, person: str) -> list[str]:
     """The DMs the assistant's messages make, in the order it produced them: each turn's
     messages rendered, split and packed as XOutput does."""
-    events = [Event.from_parameters(event) for event in stack.stored_events(person)]
+    events = [Event.from_parameters(event)
+              for event in stack.stored_events(stack.x_conversation(person))]
     dms = []
     for event in events:
         if not isinstance(event, UserUttered):

@@ -72,7 +72,7 @@ def test_a_dm_is_read_by_polling_and_answered(stack: Stack) -> None:
     assert polls and polls[-1]["status"] == 200 and polls[-1]["auth"] == "oauth1"
     assert stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") == [
         ("done",)]
-    assert stack.user_message_ids(user) == [event_id]
+    assert stack.user_message_ids(stack.x_conversation(user)) == [event_id]
 
 
 def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) -> None:
@@ -147,4 +147,5 @@ def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None
     time.sleep(2.0)  # a few polling and sending rounds: a duplicate would show up
     for user in PEOPLE:
         assert stack.x_dm_texts(user) == expected, user
-        assert stack.user_message_ids(user) == [first_ids[user], second_ids[user]]
+        assert stack.user_message_ids(stack.x_conversation(user)) == [first_ids[user],
+                                                                      second_ids[user]]

@@ -120,7 +120,7 @@ def test_generated_bad_webhooks_get_4xx_and_reach_nothing(servers, where):
     # The server is still up, and nothing of all that reached Rasa or the inbox.
     with urllib.request.urlopen(f"{servers.base_url}/", timeout=10) as response:
         assert response.status == 200
-    assert servers.stored_events(SENDER) == []
+    assert servers.stored_events(f"x:{SENDER}") == [] and servers.stored_events(SENDER) == []
     with sqlite3.connect(servers.x_db_path) as db:
         rows = db.execute("SELECT count(*) FROM x_inbox WHERE sender_id = ?", (SENDER,)).fetchone()
     assert rows[0] == 0

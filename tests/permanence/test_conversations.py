@@ -14,11 +14,16 @@ def test_make_and_split_round_trip():
 
 
 @pytest.mark.parametrize("bad", ["42", "", ":42", "x:", "sms:1", "x:4 2", "x:" + "1" * 129,
-                                 "x:a/b", "X:42"])
+                                 "x:a/b", "X:42", "x:42\n"])
 def test_refused_ids(bad):
     with pytest.raises(InvalidConversationId):
         conversations.split(bad)
     assert conversations.channel_of(bad) is None
+
+
+def test_a_local_id_with_a_final_newline_is_refused():
+    with pytest.raises(InvalidConversationId):
+        conversations.make("rest", "42\n")
 
 
 def test_an_id_of_another_channel_is_refused():

@@ -44,7 +44,8 @@ FAST = {
 
 
 class Recorder:
-    """Stands in for Rasa's agent: records each message, answers it once. A message whose text
+    """Stands in for Rasa's agent: records each message (its conversation id ``x:<X user
+    id>`` and text), answers it once. A message whose text
     is in ``hang`` never finishes (until its task is cancelled)."""
 
     def __init__(self, hang: tuple[str, ...] = ()) -> None:
@@ -162,7 +163,7 @@ async def test_a_dm_is_polled_answered_once_and_the_cursor_kept(emulator, runtim
     event_id = await write_dm(http, emulator, "4242", "bonjour")
     got = await answered(emulator, {"4242": ["reçu : bonjour"]})
     assert got == {"4242": ["reçu : bonjour"]}
-    assert agent.seen == [("4242", "bonjour")]
+    assert agent.seen == [("x:4242", "bonjour")]
     with Store.create(db_url) as store:
         # The account's own reply is on the list too: the cursor moves past it.
         reply_id = emulator.state.outbox()["dms"][-1]["id"]
@@ -187,7 +188,7 @@ async def test_history_before_the_first_start_is_not_answered(emulator, runtimes
     got = await answered(emulator, {"1111": ["reçu : nouvelle question"],
                                     "2222": ["reçu : juste avant"]})
     assert got == {"1111": ["reçu : nouvelle question"], "2222": ["reçu : juste avant"]}
-    assert sorted(agent.seen) == [("1111", "nouvelle question"), ("2222", "juste avant")]
+    assert sorted(agent.seen) == [("x:1111", "nouvelle question"), ("x:2222", "juste avant")]
 
 
 async def test_a_poller_back_after_the_age_window_leaves_older_messages_out(
@@ -233,7 +234,7 @@ async def test_a_restart_neither_loses_nor_repeats(emulator, runtimes, http) -> 
     got = await answered(emulator, {"4242": ["reçu : un", "reçu : deux"],
                                     "777": ["reçu : trois"]})
     assert got == {"4242": ["reçu : un", "reçu : deux"], "777": ["reçu : trois"]}
-    assert sorted(agent.seen) == [("4242", "deux"), ("777", "trois")]
+    assert sorted(agent.seen) == [("x:4242", "deux"), ("x:777", "trois")]
 
 
 async def test_a_crash_mid_turn_neither_loses_nor_repeats(emulator, runtimes, http,
@@ -253,7 +254,7 @@ async def test_a_crash_mid_turn_neither_loses_nor_repeats(emulator, runtimes, ht
     got = await answered(emulator, {"4242": ["reçu : bloque", "reçu : ensuite"]})
     assert got == {"4242": ["reçu : bloque", "reçu : ensuite"]}
     assert replies(emulator, "555") == ["reçu : autre personne"]
-    assert agent.seen == [("4242", "bloque"), ("4242", "ensuite")]
+    assert agent.seen == [("x:4242", "bloque"), ("x:4242", "ensuite")]
 
 
 async def test_two_servers_on_one_database_poll_once(emulator, runtimes, http,
@@ -277,7 +278,7 @@ async def test_two_servers_on_one_database_poll_once(emulator, runtimes, http,
     expected = {person: [f"reçu : {text}" for text in texts] for person, texts in people.items()}
     assert await answered(emulator, expected) == expected
     seen = sorted(agents[0].seen + agents[1].seen)
-    assert seen == sorted((p, t) for p, texts in people.items() for t in texts)
+    assert seen == sorted((f"x:{p}", t) for p, texts in people.items() for t in texts)
 
     await crash(leader)
     assert await eventually(lambda: follower.poller.leading, timeout=10)
@@ -336,7 +337,7 @@ async def test_a_turn_saved_before_a_crash_is_read_back_not_run_again(
     """Rasa saved the turn, then the server died before queueing its replies."""
     await write_dm(http, emulator, "4242", "bonjour")  # so that X lets the account answer
     tracker_store = InMemoryTrackerStore(Domain.empty())
-    await tracker_store.save(DialogueStateTracker.from_events("4242", [
+    await tracker_store.save(DialogueStateTracker.from_events("x:4242", [
         ActionExecuted("action_session_start"), SessionStarted(),
         BotUttered("avertissement"), ActionExecuted("action_listen"),
         UserUttered("bonjour", message_id="900"),

@@ -24,7 +24,7 @@ from alembic import op
 from permanence.settings import desk_token_days
 
 revision = "0003_desk_hardening"
-down_revision = "0001"
+down_revision = "0002_namespaced_ids"
 branch_labels = None
 depends_on = None
 

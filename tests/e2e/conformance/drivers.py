@@ -140,12 +140,14 @@ class XDriver(ChannelDriver):
         self.account_id = servers.x_control("GET", "/_control/info")["account"]["id"]
 
     def new_person(self) -> Person:
-        return Person(str(random.randrange(10**15, 10**18)))
+        """An X user; ``state`` is their X user id, ``conversation_id`` ``x:<that id>``."""
+        user_id = str(random.randrange(10**15, 10**18))
+        return Person(f"x:{user_id}", state=user_id)
 
     def send(self, person: Person, text: str) -> str:
         answer = self.servers.x_control("POST", "/_control/dm", {
-            "sender_id": person.conversation_id,
-            "screen_name": f"citoyen{person.conversation_id[-8:]}", "text": text})
+            "sender_id": person.state,
+            "screen_name": f"citoyen{person.state[-8:]}", "text": text})
         assert answer["delivery_status"] == 200, answer
         person.sent[answer["event_id"]] = text
         return answer["event_id"]
@@ -156,7 +158,7 @@ class XDriver(ChannelDriver):
 
     def _dms(self, person: Person) -> list[dict]:
         return [dm for dm in self.servers.x_control("GET", "/_control/outbox")["dms"]
-                if dm["recipient_id"] == person.conversation_id]
+                if dm["recipient_id"] == person.state]
 
     def messages(self, person: Person) -> list[Shown]:
         return [shown_from_dm(dm["text"]) for dm in self._dms(person)]
@@ -177,7 +179,7 @@ class XDriver(ChannelDriver):
         self.redeliver(person, last)
 
     def echo_conversation_ids(self) -> list[str]:
-        return [self.account_id]
+        return [f"x:{self.account_id}", self.account_id]
 
 
 # Web chat
