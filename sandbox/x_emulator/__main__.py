@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None,
              "end of 2026; legacy-2022 has the generous limits of the recorded fixtures)")
     parser.add_argument(
         "--time-scale", type=_positive_float,
-        default=_positive_float(env.get(TIME_SCALE_ENV) or "1"),
+        default=env.get(TIME_SCALE_ENV) or "1",  # a string default goes through `type`
         help=f"60: a 15-minute window lasts 15 s, a 24-hour one 24 min (default "
              f"${TIME_SCALE_ENV}, else 1)")
     parser.add_argument("--log-level", default="INFO")

@@ -109,6 +109,8 @@ def test_cli_options_and_their_environment_defaults(capsys):
     for bad in (["--limits", "x-1999"], ["--time-scale", "0"], ["--time-scale", "vite"]):
         with pytest.raises(SystemExit):
             parse_args(bad, environ={})
+    with pytest.raises(SystemExit):
+        parse_args([], environ={"X_SANDBOX_TIME_SCALE": "-1"})
     assert "no limits file" in capsys.readouterr().err
 
 
