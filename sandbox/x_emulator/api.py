@@ -97,6 +97,7 @@ async def _dispatch(request: web.Request, handler: Handler, state: EmulatorState
         exhausted = ",".join(w.family for w in window.windows if w.remaining == 0)
         logger.info("x_sandbox.rate_limit.exceeded key=%s windows=%s",
                     endpoint.limit_key, exhausted)
+        state.usage.count_rate_limited(endpoint.limit_key)
         return json_response(too_many_requests_body(), 429, problem=True,
                              headers=window.headers()), auth
     try:

@@ -27,6 +27,7 @@ class UsageMeter:
         self.counts: dict[str, int] = {kind: 0 for kind in self.prices}
         self.repeats: dict[str, int] = {kind: 0 for kind in self.prices}
         self._charged: set[tuple[str, int, str]] = set()  # (kind, day, resource id)
+        self.rate_limited: dict[str, int] = {}  # limit key -> 429s from the limits (no fault)
 
     def _day(self) -> int:
         return math.floor(self._clock() * self.time_scale / DAY_SECONDS)
@@ -54,6 +55,10 @@ class UsageMeter:
         self.counts[kind] += charged
         return charged
 
+    def count_rate_limited(self, limit_key: str) -> None:
+        """A request refused with 429 because a window was used up (it costs nothing)."""
+        self.rate_limited[limit_key] = self.rate_limited.get(limit_key, 0) + 1
+
     def report(self) -> dict[str, Any]:
         costs = {kind: round(count * self.prices[kind], 6) for kind, count in self.counts.items()}
         return {
@@ -65,6 +70,7 @@ class UsageMeter:
             "since": self.started_at,
             "elapsed_seconds": round(self._clock() - self.started_at, 3),
             "time_scale": self.time_scale,
+            "rate_limited_429": dict(self.rate_limited),
         }
 
     def reset(self) -> None:
@@ -72,3 +78,4 @@ class UsageMeter:
         self.counts = {kind: 0 for kind in self.prices}
         self.repeats = {kind: 0 for kind in self.prices}
         self._charged.clear()
+        self.rate_limited = {}

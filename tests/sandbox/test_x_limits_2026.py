@@ -361,12 +361,19 @@ async def test_usage_can_be_reset_and_refusals_cost_nothing(start_emulator, make
             await send(client)
         with pytest.raises(tweepy.TooManyRequests):
             await send(client)
+        with pytest.raises(tweepy.TooManyRequests):
+            await send(client)
+        await control.post("/_control/faults", {"status": 429, "path_prefix": "/2/users/me"})
+        with pytest.raises(tweepy.TooManyRequests):  # injected: not X's limits
+            await client.get_me()
         before = await control.call("DELETE", "/_control/usage")
         assert before["counts"]["dm_sent"] == 14
         assert before["cost_usd"] == pytest.approx(14 * 0.015)
+        assert before["rate_limited_429"] == {"dm_send": 2}
         after = await control.get("/_control/usage")
         assert after["cost_usd"] == 0
         assert set(after["counts"].values()) == {0}
+        assert after["rate_limited_429"] == {}
         # The day's deduplication starts again too: the same event is charged anew.
         await client.get_direct_message_events()
         assert (await control.get("/_control/usage"))["counts"]["dm_event_read"] == 15
