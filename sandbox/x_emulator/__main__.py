@@ -52,6 +52,10 @@ def parse_args(argv: list[str] | None = None,
         default=env.get(TIME_SCALE_ENV) or "1",  # a string default goes through `type`
         help=f"60: a 15-minute window lasts 15 s, a 24-hour one 24 min (default "
              f"${TIME_SCALE_ENV}, else 1)")
+    parser.add_argument(
+        "--summoned-replies-only", action="store_true",
+        help="refuse (403, as X does since 2026-02-23) a reply to a post whose author did "
+             "not @mention the account, quote it or reply to it")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     try:
@@ -68,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     config = EmulatorConfig.from_env(
         webhook_url=args.webhook_url, account_id=args.account_id,
         account_username=args.account_username, account_name=args.account_name,
-        limits=args.limits, time_scale=args.time_scale)
+        limits=args.limits, time_scale=args.time_scale,
+        summoned_replies_only=args.summoned_replies_only)
     app = create_app(config)
     print(f"X sandbox: API and page on http://{args.host}:{args.port}/ "
           f"(account @{config.account_username}, id {config.account_id}; limits "

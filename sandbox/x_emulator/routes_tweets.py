@@ -48,13 +48,31 @@ async def get_me(request: web.Request) -> web.Response:
     return json_response({"data": user_v2(state.account, user_fields)})
 
 
+# X's answer to a reply the author did not summon (self-serve tiers, since 2026-02-23).
+NOT_SUMMONED_DETAIL = ("Reply to this conversation is not allowed because you have not been "
+                       "mentioned or otherwise engaged by the author of the post you are "
+                       "replying to.")
+
+
+def summons_account(state: EmulatorState, parent: Tweet) -> bool:
+    """Did the author of ``parent`` summon the account (x-api/posts/manage-tweets/integrate.mdx:
+    "@mentions the replying account" or "quotes a post from" it; a reply to one of its posts
+    is taken as "otherwise engaged")?"""
+    account = state.account
+    if parent.author_id == account.id:
+        return False
+    quoted = state.tweets.get(parent.quote_of_id or "")
+    return (state.mentions_user(parent, account) or parent.in_reply_to_user_id == account.id
+            or (quoted is not None and quoted.author_id == account.id))
+
+
 def post_price_kind(state: EmulatorState, tweet: Tweet) -> str:
     """X's price of a post created: with a URL $0.20 whatever else; a reply to a post that
-    mentions the account ("summoned") $0.01; any other post $0.015."""
+    summoned the account $0.01; any other post $0.015."""
     if any(entity.kind == "url" for entity in tweet.entities):
         return "post_created_with_url"
     parent = state.tweets.get(tweet.in_reply_to_tweet_id or "")
-    if parent is not None and state.mentions_user(parent, state.account):
+    if parent is not None and summons_account(state, parent):
         return "post_created_summoned"
     return "post_created"
 
@@ -76,6 +94,10 @@ async def create_tweet(request: web.Request) -> web.Response:
         if parent is None:
             raise ApiError(403, forbidden_detail_body(
                 "You attempted to reply to a Tweet that is deleted or not visible to you."))
+        if (state.config.summoned_replies_only and parent.author_id != state.account.id
+                and not summons_account(state, parent)):
+            logger.info("x_sandbox.tweet.refused reason=not_summoned in_reply_to=%s", parent.id)
+            raise ApiError(403, forbidden_detail_body(NOT_SUMMONED_DETAIL))
     if weighted_length(text) > TWEET_MAX_WEIGHTED_LENGTH:
         raise invalid_request(
             "Your Tweet text is too long. For more information on how Twitter determines "

@@ -377,3 +377,35 @@ async def test_usage_can_be_reset_and_refusals_cost_nothing(start_emulator, make
         # The day's deduplication starts again too: the same event is charged anew.
         await client.get_direct_message_events()
         assert (await control.get("/_control/usage"))["counts"]["dm_event_read"] == 15
+
+
+# Summoned replies
+
+
+@pytest.mark.asyncio
+async def test_replies_only_when_summoned_on_request(start_emulator, make_client, control_for):
+    async with start_emulator(summoned_replies_only=True) as emu, \
+            make_client(emu) as client:
+        control = control_for(emu)
+        username = emu.config.account_username
+        hashtag = await control.tweet("jean_martin", "#droitautweet ma préfecture")
+        mention = await control.tweet("jean_martin", f"@{username} #droitautweet bonjour")
+        with pytest.raises(tweepy.Forbidden) as info:
+            await client.create_tweet(text="Écrivez-nous", in_reply_to_tweet_id=hashtag["tweet_id"])
+        assert await info.value.response.json(content_type=None) == {
+            "detail": "Reply to this conversation is not allowed because you have not been "
+                      "mentioned or otherwise engaged by the author of the post you are "
+                      "replying to.",
+            "type": "about:blank", "title": "Forbidden", "status": 403}
+        ours = await client.create_tweet(text="Écrivez-nous en DM",
+                                         in_reply_to_tweet_id=mention["tweet_id"])
+        answer = await control.tweet("jean_martin", "merci", in_reply_to_tweet_id=ours.data["id"])
+        await client.create_tweet(text="Avec plaisir", in_reply_to_tweet_id=answer["tweet_id"])
+        await client.create_tweet(text="Précision", in_reply_to_tweet_id=ours.data["id"])
+        outbox = await control.get("/_control/outbox")
+        assert [t["in_reply_to_tweet_id"] for t in outbox["tweets"]] == [
+            mention["tweet_id"], answer["tweet_id"], ours.data["id"]]
+        usage = await control.get("/_control/usage")
+    # Replies to a summoning post cost $0.01; the thread's own post $0.015; the refusal nothing.
+    assert usage["counts"]["post_created_summoned"] == 2
+    assert usage["counts"]["post_created"] == 1
