@@ -1,17 +1,35 @@
-"""``python -m sandbox.x_emulator --host 127.0.0.1 --port 8090 [--webhook-url URL]``."""
+"""``python -m sandbox.x_emulator --host 127.0.0.1 --port 8090 [--webhook-url URL]
+[--limits x-2026|legacy-2022|PATH] [--time-scale N]``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from aiohttp import web
 
 from .app import create_app
 from .config import EmulatorConfig
+from .profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
+
+LIMITS_ENV = "X_SANDBOX_LIMITS"
+TIME_SCALE_ENV = "X_SANDBOX_TIME_SCALE"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def parse_args(argv: list[str] | None = None,
+               environ: dict[str, str] | None = None) -> argparse.Namespace:
+    env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="python -m sandbox.x_emulator",
         description="X API emulator on loopback. Credentials come from X_CONSUMER_KEY, "
@@ -24,8 +42,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--account-id", help="id of the emulated account (the firm)")
     parser.add_argument("--account-username", help="its username, without @")
     parser.add_argument("--account-name", help="its display name")
+    parser.add_argument(
+        "--limits", default=env.get(LIMITS_ENV) or DEFAULT_PROFILE,
+        help=f"rate limits and prices: a profile ({', '.join(available_profiles())}) or the "
+             f"path of a limits .yml (default ${LIMITS_ENV}, else {DEFAULT_PROFILE}, X at the "
+             "end of 2026; legacy-2022 has the generous limits of the recorded fixtures)")
+    parser.add_argument(
+        "--time-scale", type=_positive_float,
+        default=env.get(TIME_SCALE_ENV) or "1",  # a string default goes through `type`
+        help=f"60: a 15-minute window lasts 15 s, a 24-hour one 24 min (default "
+             f"${TIME_SCALE_ENV}, else 1)")
+    parser.add_argument(
+        "--summoned-replies-only", action="store_true",
+        help="refuse (403, as X does since 2026-02-23) a reply to a post whose author did "
+             "not @mention the account, quote it or reply to it")
     parser.add_argument("--log-level", default="INFO")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        load_profile(args.limits)
+    except ProfileError as exc:
+        parser.error(str(exc))
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,10 +71,13 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = EmulatorConfig.from_env(
         webhook_url=args.webhook_url, account_id=args.account_id,
-        account_username=args.account_username, account_name=args.account_name)
+        account_username=args.account_username, account_name=args.account_name,
+        limits=args.limits, time_scale=args.time_scale,
+        summoned_replies_only=args.summoned_replies_only)
     app = create_app(config)
     print(f"X sandbox: API and page on http://{args.host}:{args.port}/ "
-          f"(account @{config.account_username}, id {config.account_id})", flush=True)
+          f"(account @{config.account_username}, id {config.account_id}; limits "
+          f"{config.profile.name}, time scale {config.time_scale:g})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
 
 

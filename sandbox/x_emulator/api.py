@@ -2,11 +2,14 @@
 
 Every ``/2/`` request goes through :func:`api_middleware`, in this order: request log,
 injected fault, authentication (401 / 403 for the wrong kind), rate limit (429), handler.
-Every answer of a known endpoint carries ``x-rate-limit-limit/remaining/reset``.
+Every answer of a known endpoint carries ``x-rate-limit-limit/remaining/reset`` and, where
+the limits file has 24-hour windows (DM sends, posts), ``x-user-limit-24hour-*`` and
+``x-app-limit-24hour-*``. A 429 names the exhausted window by its ``-remaining: 0``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
 import math
@@ -26,7 +29,7 @@ from .errors import (
     unsupported_auth_body,
 )
 from .oauth import OAuthCredentials, OAuthRequest, verify_oauth1
-from .ratelimit import RateWindow
+from .ratelimit import RATE_FAMILY, RateWindow
 from .state import EmulatorState, Fault
 
 logger = logging.getLogger(__name__)
@@ -82,16 +85,19 @@ async def _dispatch(request: web.Request, handler: Handler, state: EmulatorState
     fault = state.take_fault(request.method, request.path)
     if fault is not None:
         logger.info("x_sandbox.fault.injected status=%s path=%s", fault.status, request.path)
-        return _fault_response(state, endpoint, fault), None
+        return _fault_response(request, state, endpoint, fault), None
 
     auth, failure = await _authenticate(request, endpoint, state)
     if failure is not None:
-        failure.headers.update(state.limiter.peek(endpoint.limit_key).headers())
+        failure.headers.update(state.limiter.peek(endpoint.limit_key, auth).headers())
         return failure, auth
 
-    allowed, window = state.limiter.consume(endpoint.limit_key)
+    allowed, window = state.limiter.consume(endpoint.limit_key, auth)
     if not allowed:
-        logger.info("x_sandbox.rate_limit.exceeded key=%s", endpoint.limit_key)
+        exhausted = ",".join(w.family for w in window.windows if w.remaining == 0)
+        logger.info("x_sandbox.rate_limit.exceeded key=%s windows=%s",
+                    endpoint.limit_key, exhausted)
+        state.usage.count_rate_limited(endpoint.limit_key)
         return json_response(too_many_requests_body(), 429, problem=True,
                              headers=window.headers()), auth
     try:
@@ -102,15 +108,26 @@ async def _dispatch(request: web.Request, handler: Handler, state: EmulatorState
     return response, auth
 
 
-def _fault_response(state: EmulatorState, endpoint: Endpoint, fault: Fault) -> web.Response:
+def request_auth_scheme(request: web.Request) -> str | None:
+    """The context the request claims (not checked): ``oauth1``, ``bearer`` or None."""
+    scheme = request.headers.get("Authorization", "").split(" ", 1)[0].lower()
+    return {"oauth": "oauth1", "bearer": "bearer"}.get(scheme)
+
+
+def _fault_response(request: web.Request, state: EmulatorState, endpoint: Endpoint,
+                    fault: Fault) -> web.Response:
+    scheme = request_auth_scheme(request)
+    status = state.limiter.peek(endpoint.limit_key, scheme)
     if fault.status == 429:
+        # The 15-minute window is reported used up until ``reset_in`` seconds from now.
         limit = state.limiter.limits[endpoint.limit_key]
-        window = RateWindow(limit, 0, math.ceil(state.clock() + fault.reset_in))
-        return json_response(too_many_requests_body(), 429, problem=True,
-                             headers=window.headers())
+        primary = status.primary() or RateWindow(RATE_FAMILY, limit, 0, 0)
+        window = dataclasses.replace(primary, remaining=0,
+                                     reset=math.ceil(state.clock() + fault.reset_in))
+        headers = {**status.headers(), **window.headers()}
+        return json_response(too_many_requests_body(), 429, problem=True, headers=headers)
     body = forbidden_body() if fault.status == 403 else about_blank(fault.status)
-    return json_response(body, fault.status, problem=True,
-                         headers=state.limiter.peek(endpoint.limit_key).headers())
+    return json_response(body, fault.status, problem=True, headers=status.headers())
 
 
 async def _authenticate(request: web.Request, endpoint: Endpoint, state: EmulatorState

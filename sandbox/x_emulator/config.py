@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from .fixtures import load_fixture
+from .profiles import DEFAULT_PROFILE, LIMIT_KEYS, Profile, load_profile
 
 # Sandbox credentials used when the environment does not provide any. They only
 # open the emulator; they are not secrets.
@@ -27,20 +28,9 @@ ENV_CREDENTIALS = {
     "X_BEARER_TOKEN": ("bearer_token", DEFAULT_BEARER_TOKEN),
 }
 
-# Requests per 15-minute window. Recorded values (fixtures README, x-rate-limit-limit):
-# DM send 200, dm_events 300, mentions 450, search 450, tweet create 200, users/me 75.
-# The webhook and subscription limits were not recorded; 50 is a guess.
-DEFAULT_RATE_LIMITS = {
-    "users_me": 75,
-    "dm_send": 200,
-    "dm_events": 300,
-    "tweets_create": 200,
-    "mentions": 450,
-    "search_recent": 450,
-    "webhooks": 50,
-    "subscriptions": 50,
-}
-RATE_LIMIT_WINDOW_SECONDS = 15 * 60
+# Rate limits and prices are not in code: they come from a limits file (profiles.py), by
+# default limits/x-2026.yml (X at the end of 2026); limits/legacy-2022.yml has the generous
+# limits of the recorded fixtures.
 
 
 def _fixture_account() -> dict[str, str]:
@@ -66,8 +56,12 @@ class EmulatorConfig:
     app_id: str = "1000000001"
     app_name: str = "Permanence sandbox"
     app_url: str = "https://example.invalid/permanence"
+    # Limits file: a profile name of limits/ ("x-2026", "legacy-2022") or a path to a .yml.
+    limits: str = DEFAULT_PROFILE
+    # Test overrides: limit key -> limit of every window of that key (15-minute and 24-hour).
     rate_limits: dict[str, int] = field(default_factory=dict)
-    rate_limit_window: int = RATE_LIMIT_WINDOW_SECONDS
+    # 60: a 15-minute window lasts 15 s, the 24-hour one 24 min (and the billing day too).
+    time_scale: float = 1.0
     # OAuth 1.0a: reject timestamps further than this from now (None: no check)
     # and nonces already seen inside that window.
     timestamp_skew: int | None = 300
@@ -78,13 +72,20 @@ class EmulatorConfig:
     # X answers 403 to a tweet whose text duplicates one of the account's tweets.
     reject_duplicate_tweets: bool = True
     max_webhooks: int = 5
+    # X (self-serve tiers, since 2026-02-23) refuses a reply to a post whose author did not
+    # summon the account (403). Off by default until the X channel stops replying to
+    # hashtag-only posts (issue #15, item 5); then it should default to on.
+    summoned_replies_only: bool = False
     clock: Callable[[], float] = time.time
+    profile: Profile = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = set(self.rate_limits) - set(DEFAULT_RATE_LIMITS)
+        unknown = set(self.rate_limits) - set(LIMIT_KEYS)
         if unknown:
             raise ValueError(f"unknown rate-limit keys: {sorted(unknown)}")
-        self.rate_limits = {**DEFAULT_RATE_LIMITS, **self.rate_limits}
+        if not (isinstance(self.time_scale, (int, float)) and self.time_scale > 0):
+            raise ValueError("time_scale must be a positive number")
+        self.profile = load_profile(self.limits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> EmulatorConfig:

@@ -17,10 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from .appkeys import DISPATCHER_KEY, STATE_KEY
-from .config import DEFAULT_RATE_LIMITS
 from .ids import iso_millis
 from .params import ID_PATTERN
 from .payloads import aaa_dm_payload, aaa_tweet_payload, encode_payload
+from .profiles import LIMIT_KEYS
 from .state import Delivery, EmulatorState, Fault, Tweet, User
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,10 @@ async def info(request: web.Request) -> web.Response:
         "webhooks": [{**w.as_json(), "subscribed": sorted(w.subscribed)}
                      for w in state.webhooks.values()],
         "rate_limits": state.limiter.limits,
+        "limits_profile": state.config.profile.name,
+        "limits_file": str(state.config.profile.source),
+        "time_scale": state.config.time_scale,
+        "rate_limit_windows": state.limiter.describe(),
         "echo_own_events": state.config.echo_own_events,
     })
 
@@ -158,7 +162,8 @@ async def post_dm(request: web.Request) -> web.Response:
     event = state.add_inbound_dm(sender, body["text"], quick_reply)
     logger.info("x_sandbox.dm.inbound event_id=%s sender_id=%s", event.id, sender.id)
     task, deliveries = request.app[DISPATCHER_KEY].publish(
-        event.id, "direct_message_events", encode_payload(aaa_dm_payload(event, state)))
+        event.id, "direct_message_events", encode_payload(aaa_dm_payload(event, state)),
+        billed_as="dm_received")
     results = await _wait(task, deliveries, body.get("wait", True),
                           state.config.delivery_timeout)
     return web.json_response({
@@ -213,7 +218,7 @@ async def post_tweet(request: web.Request) -> web.Response:
         concerns = state.concerns_account(item)
         task, deliveries = dispatcher.publish(
             item.id, "tweet_create_events", encode_payload(aaa_tweet_payload(item, state)),
-            deliver=concerns)
+            deliver=concerns, billed_as="post_mention_received")
         logger.info("x_sandbox.tweet.public tweet_id=%s delivered=%s", item.id, concerns)
         results += await _wait(task, deliveries, body.get("wait", True),
                                state.config.delivery_timeout)
@@ -340,12 +345,25 @@ async def set_rate_limits(request: web.Request) -> web.Response:
     if not isinstance(limits, dict):
         raise ControlError("`limits` must be an object")
     for key, limit in limits.items():
-        if key not in DEFAULT_RATE_LIMITS or not isinstance(limit, int) or limit < 0:
-            raise ControlError(f"bad limit {key!r}: keys are {sorted(DEFAULT_RATE_LIMITS)}")
+        if key not in LIMIT_KEYS or not isinstance(limit, int) or limit < 0:
+            raise ControlError(f"bad limit {key!r}: keys are {sorted(LIMIT_KEYS)}")
         state.limiter.set_limit(key, limit)
     if body.get("reset"):
         state.limiter.reset()
     return web.json_response({"rate_limits": state.limiter.limits})
+
+
+async def usage(request: web.Request) -> web.Response:
+    """Billable calls counted with the limits file's prices, and their cost in US dollars."""
+    return web.json_response(request.app[STATE_KEY].usage.report())
+
+
+async def reset_usage(request: web.Request) -> web.Response:
+    """Start counting again; answers the report as it was before the reset."""
+    meter = request.app[STATE_KEY].usage
+    report = meter.report()
+    meter.reset()
+    return web.json_response(report)
 
 
 # What happened
@@ -420,6 +438,8 @@ def add_control_routes(app: web.Application) -> None:
     router.add_delete("/_control/faults", clear_faults)
     router.add_post("/_control/dm_closed", set_dm_closed)
     router.add_post("/_control/rate_limits", set_rate_limits)
+    router.add_get("/_control/usage", usage)
+    router.add_delete("/_control/usage", reset_usage)
     router.add_get("/_control/outbox", outbox)
     router.add_get("/_control/requests", requests_log)
     router.add_get("/_control/dm_log", dm_log)

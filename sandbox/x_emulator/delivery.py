@@ -47,10 +47,14 @@ class WebhookDispatcher:
             raise RuntimeError("dispatcher not started (app not running)")
         return self._session
 
-    def publish(self, event_id: str, kind: str, body: bytes, *, deliver: bool = True
-                ) -> tuple[asyncio.Task | None, list[Delivery]]:
-        """Store the payload (for redelivery) and, if ``deliver``, post it to the webhooks."""
-        self.state.payloads[event_id] = StoredPayload(kind, body)
+    def publish(self, event_id: str, kind: str, body: bytes, *, deliver: bool = True,
+                billed_as: str | None = None) -> tuple[asyncio.Task | None, list[Delivery]]:
+        """Store the payload (for redelivery) and, if ``deliver``, post it to the webhooks.
+
+        ``billed_as``: the price kind X charges when the event is delivered (a 2xx answer),
+        once per event and day however many webhooks or redeliveries.
+        """
+        self.state.payloads[event_id] = StoredPayload(kind, body, billed_as)
         if not deliver:
             return None, []
         return self.schedule(event_id, redelivery=False)
@@ -69,18 +73,19 @@ class WebhookDispatcher:
             return None, []
         deliveries = [self.state.new_delivery(event_id, stored.kind, webhook, redelivery)
                       for webhook in targets]
-        task = asyncio.create_task(self._deliver_all(stored.body, targets, deliveries))
+        task = asyncio.create_task(self._deliver_all(stored, targets, deliveries))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task, deliveries
 
-    async def _deliver_all(self, body: bytes, targets: list[Webhook],
+    async def _deliver_all(self, stored: StoredPayload, targets: list[Webhook],
                            deliveries: list[Delivery]) -> list[Delivery]:
-        await asyncio.gather(*(self._post(body, webhook, delivery)
+        await asyncio.gather(*(self._post(stored, webhook, delivery)
                                for webhook, delivery in zip(targets, deliveries, strict=True)))
         return deliveries
 
-    async def _post(self, body: bytes, webhook: Webhook, delivery: Delivery) -> None:
+    async def _post(self, stored: StoredPayload, webhook: Webhook, delivery: Delivery) -> None:
+        body = stored.body
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             SIGNATURE_HEADER: webhook_signature(self.state.config.consumer_secret, body),
@@ -91,6 +96,8 @@ class WebhookDispatcher:
                                          allow_redirects=False) as response:
                 await response.read()
                 delivery.status = response.status
+                if stored.billed_as is not None and 200 <= response.status < 300:
+                    self.state.usage.charge(stored.billed_as, [delivery.event_id])
         except asyncio.TimeoutError:
             delivery.error = "timeout"
         except aiohttp.ClientError as exc:

@@ -61,6 +61,7 @@ async def _send_dm(request: web.Request, recipient_id: str) -> web.Response:
         logger.info("x_sandbox.dm.refused recipient_id=%s reason=%s", recipient_id, refusal)
         raise ApiError(403, forbidden_body())
     event = state.add_outbound_dm(recipient_id, text, media_ids)
+    state.usage.charge("dm_sent")
     logger.info("x_sandbox.dm.sent event_id=%s recipient_id=%s length=%d",
                 event.id, recipient_id, len(text))
     request.app[DISPATCHER_KEY].publish(
@@ -111,6 +112,7 @@ async def _list_dm_events(request: web.Request, conversation_id: str | None) -> 
                                  "pagination_token", max_results)
     if not page:
         return json_response({"meta": {"result_count": 0}})
+    state.usage.charge("dm_event_read", [event.id for event in page])
     includes = Includes(state, user_fields, tweet_fields)
     for event in page:
         if "sender_id" in expansions or "participant_ids" in expansions:

@@ -44,7 +44,37 @@ async def get_me(request: web.Request) -> web.Response:
     user_fields = parse_list_param(request.query, "user.fields", USER_FIELDS_KNOWN)
     parse_list_param(request.query, "expansions", USER_EXPANSIONS_KNOWN)
     parse_list_param(request.query, "tweet.fields", TWEET_FIELDS_KNOWN)
+    state.usage.charge("user_read", [state.account.id])
     return json_response({"data": user_v2(state.account, user_fields)})
+
+
+# X's answer to a reply the author did not summon (self-serve tiers, since 2026-02-23).
+NOT_SUMMONED_DETAIL = ("Reply to this conversation is not allowed because you have not been "
+                       "mentioned or otherwise engaged by the author of the post you are "
+                       "replying to.")
+
+
+def summons_account(state: EmulatorState, parent: Tweet) -> bool:
+    """Did the author of ``parent`` summon the account (x-api/posts/manage-tweets/integrate.mdx:
+    "@mentions the replying account" or "quotes a post from" it; a reply to one of its posts
+    is taken as "otherwise engaged")?"""
+    account = state.account
+    if parent.author_id == account.id:
+        return False
+    quoted = state.tweets.get(parent.quote_of_id or "")
+    return (state.mentions_user(parent, account) or parent.in_reply_to_user_id == account.id
+            or (quoted is not None and quoted.author_id == account.id))
+
+
+def post_price_kind(state: EmulatorState, tweet: Tweet) -> str:
+    """X's price of a post created: with a URL $0.20 whatever else; a reply to a post that
+    summoned the account $0.01; any other post $0.015."""
+    if any(entity.kind == "url" for entity in tweet.entities):
+        return "post_created_with_url"
+    parent = state.tweets.get(tweet.in_reply_to_tweet_id or "")
+    if parent is not None and summons_account(state, parent):
+        return "post_created_summoned"
+    return "post_created"
 
 
 async def create_tweet(request: web.Request) -> web.Response:
@@ -64,6 +94,10 @@ async def create_tweet(request: web.Request) -> web.Response:
         if parent is None:
             raise ApiError(403, forbidden_detail_body(
                 "You attempted to reply to a Tweet that is deleted or not visible to you."))
+        if (state.config.summoned_replies_only and parent.author_id != state.account.id
+                and not summons_account(state, parent)):
+            logger.info("x_sandbox.tweet.refused reason=not_summoned in_reply_to=%s", parent.id)
+            raise ApiError(403, forbidden_detail_body(NOT_SUMMONED_DETAIL))
     if weighted_length(text) > TWEET_MAX_WEIGHTED_LENGTH:
         raise invalid_request(
             "Your Tweet text is too long. For more information on how Twitter determines "
@@ -74,6 +108,7 @@ async def create_tweet(request: web.Request) -> web.Response:
         raise ApiError(403, forbidden_detail_body(
             "You are not allowed to create a Tweet with duplicate content."))
     tweet = state.add_tweet(account, text, in_reply_to=parent, via_api=True)
+    state.usage.charge(post_price_kind(state, tweet))
     logger.info("x_sandbox.tweet.created tweet_id=%s in_reply_to=%s", tweet.id,
                 tweet.in_reply_to_tweet_id)
     request.app[DISPATCHER_KEY].publish(
@@ -132,7 +167,7 @@ def _time_filters(query: Any) -> Callable[[Tweet], bool]:
 
 
 def _tweet_page_response(request: web.Request, tweets: list[Tweet], kind: str,
-                         token_name: str, low: int) -> web.Response:
+                         token_name: str, low: int, price_kind: str) -> web.Response:
     state = request.app[STATE_KEY]
     query = request.query
     fields = parse_list_param(query, "tweet.fields", TWEET_FIELDS_KNOWN)
@@ -145,6 +180,7 @@ def _tweet_page_response(request: web.Request, tweets: list[Tweet], kind: str,
                                  max_results)
     if not page:
         return json_response({"meta": {"result_count": 0}})
+    state.usage.charge(price_kind, [tweet.id for tweet in page])
     includes = Includes(state, user_fields, fields)
     for tweet in page:
         if "author_id" in expansions:
@@ -180,7 +216,10 @@ async def get_mentions(request: web.Request) -> web.Response:
     tweets = [t for t in state.tweets_newest_first()
               if state.mentions_user(t, user) and t.author_id != user.id
               and t.retweet_of_id is None]
-    return _tweet_page_response(request, tweets, "mentions", "pagination_token", 5)
+    # X's "Owned Reads": the app owner's own mentions cost $0.001 a post, others' $0.005.
+    price_kind = "owned_read" if user.id == state.account.id else "post_read"
+    return _tweet_page_response(request, tweets, "mentions", "pagination_token", 5,
+                                price_kind)
 
 
 async def search_recent(request: web.Request) -> web.Response:
@@ -191,4 +230,4 @@ async def search_recent(request: web.Request) -> web.Response:
     except QueryError as exc:
         raise invalid_request(str(exc), "query", query_text) from None
     tweets = [t for t in state.tweets_newest_first() if tree.matches(_search_view(t, state))]
-    return _tweet_page_response(request, tweets, "search", "next_token", 10)
+    return _tweet_page_response(request, tweets, "search", "next_token", 10, "post_read")

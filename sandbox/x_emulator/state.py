@@ -10,6 +10,7 @@ from .config import EmulatorConfig
 from .entities import Entity, extract_entities
 from .ids import SnowflakeGenerator, iso_millis
 from .ratelimit import RateLimiter
+from .usage import UsageMeter
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Delivery:
 class StoredPayload:
     kind: str
     body: bytes  # exactly the bytes delivered, so a redelivery is byte-identical
+    billed_as: str | None = None  # price kind of the event once delivered (usage.py)
 
 
 @dataclass
@@ -147,7 +149,10 @@ class EmulatorState:
         self.config = config
         self.clock = config.clock
         self.ids = SnowflakeGenerator(config.clock)
-        self.limiter = RateLimiter(config.rate_limits, config.rate_limit_window, config.clock)
+        self.limiter = RateLimiter(config.profile.limits, config.clock, config.time_scale)
+        for key, limit in config.rate_limits.items():
+            self.limiter.set_limit(key, limit)
+        self.usage = UsageMeter(config.profile.prices, config.clock, config.time_scale)
         self.webhooks: dict[str, Webhook] = {}
         self._init_data()
         if config.webhook_url:
@@ -173,6 +178,7 @@ class EmulatorState:
         """Forget everything but the account (and webhooks unless ``webhooks``)."""
         self._init_data()
         self.limiter.reset()
+        self.usage.reset()
         if webhooks:
             self.webhooks.clear()
             if self.config.webhook_url:

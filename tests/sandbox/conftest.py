@@ -184,3 +184,11 @@ def control(emulator, http) -> Control:
 @pytest.fixture
 def webhook_control(webhook_emulator, http) -> Control:
     return Control(webhook_emulator, http)
+
+
+@pytest.fixture
+def control_for(http):
+    """``control_for(emu)``: the control API of an emulator started in the test."""
+    def factory(emu) -> Control:
+        return Control(emu, http)
+    return factory

@@ -25,7 +25,7 @@ from yarl import URL
 
 import sandbox.x_emulator
 from sandbox.x_emulator.__main__ import parse_args
-from sandbox.x_emulator.config import DEFAULT_RATE_LIMITS, EmulatorConfig
+from sandbox.x_emulator.config import EmulatorConfig
 from sandbox.x_emulator.entities import weighted_length
 from sandbox.x_emulator.oauth import (
     OAuthCredentials,
@@ -229,7 +229,9 @@ def test_config_from_env_and_defaults():
     assert cfg.consumer_key == "sandbox-consumer-key"
     assert cfg.bearer_token == "sandbox-bearer-token"
     assert (cfg.account_id, cfg.account_username) == (users_me["id"], users_me["username"])
-    assert cfg.rate_limits == DEFAULT_RATE_LIMITS
+    # X as it is today unless a test asks for the old limits.
+    assert (cfg.limits, cfg.profile.name, cfg.time_scale) == ("x-2026", "x-2026", 1.0)
+    assert cfg.rate_limits == {}
     with pytest.raises(ValueError):
         EmulatorConfig(rate_limits={"nope": 1})
 
@@ -238,6 +240,7 @@ def test_cli_arguments():
     args = parse_args(["--port", "9000", "--webhook-url", "http://127.0.0.1:5005/webhooks/x"])
     assert (args.host, args.port) == ("127.0.0.1", 9000)
     assert args.webhook_url == "http://127.0.0.1:5005/webhooks/x"
+    assert (args.limits, args.time_scale) == ("x-2026", 1.0)
 
 
 @pytest.mark.asyncio
@@ -519,6 +522,11 @@ async def test_wrong_kind_of_authentication_is_403(emulator, http):
 
 # Rate limits and faults
 
+# x-rate-limit-limit per 15 minutes in X's documentation (X-API-2026.md, rate-limits.mdx): the
+# user context for the account's calls; tweepy reads mentions and search with the app's Bearer.
+X_2026_LIMITS = {"users_me": 75, "dm_send": 15, "dm_events": 15, "tweets_create": 100,
+                 "mentions": 450, "search_recent": 450}
+
 
 @pytest.mark.asyncio
 async def test_rate_limit_headers_on_every_response(emulator, control, make_client):
@@ -541,15 +549,26 @@ async def test_rate_limit_headers_on_every_response(emulator, control, make_clie
             response = await call
             used[key] = used.get(key, 0) + 1
             assert response.status in (200, 201)
-            assert int(response.headers["x-rate-limit-limit"]) == DEFAULT_RATE_LIMITS[key]
+            assert int(response.headers["x-rate-limit-limit"]) == X_2026_LIMITS[key]
             assert int(response.headers["x-rate-limit-remaining"]) == (
-                DEFAULT_RATE_LIMITS[key] - used[key])
+                X_2026_LIMITS[key] - used[key])
             assert started <= int(response.headers["x-rate-limit-reset"]) <= time.time() + 901
+            if key == "dm_send":  # and its 24-hour caps
+                assert response.headers["x-user-limit-24hour-limit"] == "1440"
+                assert response.headers["x-user-limit-24hour-remaining"] == "1439"
+                assert response.headers["x-app-limit-24hour-remaining"] == "1439"
+                assert int(response.headers["x-user-limit-24hour-reset"]) <= (
+                    time.time() + 86_401)
+            elif key == "tweets_create":  # 10,000 posts a day per app
+                assert response.headers["x-app-limit-24hour-limit"] == "10000"
+                assert "x-user-limit-24hour-limit" not in response.headers
+            else:
+                assert "x-user-limit-24hour-limit" not in response.headers
     async with make_client(emulator, consumer_secret="wrong") as bad_client:
         with pytest.raises(tweepy.Unauthorized) as info:
             await bad_client.get_me()
     headers = info.value.response.headers
-    assert int(headers["x-rate-limit-remaining"]) == DEFAULT_RATE_LIMITS["users_me"] - 2
+    assert int(headers["x-rate-limit-remaining"]) == X_2026_LIMITS["users_me"] - 2
 
 
 class FakeClock:
@@ -563,7 +582,7 @@ class FakeClock:
 @pytest.mark.asyncio
 async def test_429_after_the_limit_then_a_new_window(start_emulator, make_client):
     clock = FakeClock()
-    limit = DEFAULT_RATE_LIMITS["users_me"]
+    limit = X_2026_LIMITS["users_me"]
     async with start_emulator(clock=clock, timestamp_skew=None) as emu, make_client(emu) as client:
         for _ in range(limit):
             await client.get_me()
@@ -572,7 +591,7 @@ async def test_429_after_the_limit_then_a_new_window(start_emulator, make_client
         assert await body_of(info.value.response) == fixture_json(
             "error_429_too_many_requests.json")
         assert info.value.response.headers["x-rate-limit-remaining"] == "0"
-        window_end = math.ceil(clock.now + emu.config.rate_limit_window)
+        window_end = math.ceil(clock.now + 15 * 60)
         assert info.value.reset_time == window_end
         clock.now = window_end
         await client.get_me()
@@ -605,7 +624,7 @@ async def test_injected_429_on_dm_send(emulator, control, make_client):
         sent = await client.create_direct_message(participant_id=MARIE["id"], text="Oui")
     assert sent.status == 201
     # Injected faults do not eat the real quota.
-    assert int(sent.headers["x-rate-limit-remaining"]) == DEFAULT_RATE_LIMITS["dm_send"] - 1
+    assert int(sent.headers["x-rate-limit-remaining"]) == X_2026_LIMITS["dm_send"] - 1
 
 
 @pytest.mark.asyncio

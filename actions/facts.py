@@ -1,0 +1,519 @@
+"""Every fact of a free-text message, with its span; merging over messages; what a domain needs.
+
+Pure (no Rasa, no I/O): ``extract(text, now)`` reads one message, ``merge(previous, new)``
+accumulates messages (explicit corrections win), ``needed_date(facts, domain)`` gives the date
+the deadline rule of a domain needs, ``missing(facts, domain)`` the facts still to ask.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from typing import Any
+
+from actions import gazetteer
+from actions.dates_fr import DateMention, find_dates, fold_keep
+from actions.parsing import parse_postcode
+
+Span = tuple[int, int]
+
+DATE_ROLES = ("signed", "notified", "display", "published", "election", "effect", "contract",
+              "claim", "recours_gracieux", "damage", "hearing", "unspecified")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value read from the message, the span it came from, and the words of that span."""
+
+    value: Any
+    span: Span
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Administration:
+    kind: str
+    place: str | None
+    span: Span
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class DateFact:
+    role: str
+    day: date | None
+    span: Span
+    text: str = ""
+    hour: time | None = None
+    candidates: tuple[date, ...] = ()
+    uncertain: bool = False
+    future: bool = False
+
+
+@dataclass(frozen=True)
+class Facts:
+    administrations: tuple[Administration, ...] = ()
+    private_parties: tuple[Fact, ...] = ()
+    role: Fact | None = None
+    decisions: tuple[Fact, ...] = ()
+    dates: tuple[DateFact, ...] = ()
+    mesure: Fact | None = None
+    postcode: Fact | None = None
+    town: Fact | None = None
+    contract_signed: Fact | None = None
+    recours_gracieux: Fact | None = None
+    claim_sent: Fact | None = None
+    courrier_recu: Fact | None = None
+    correction: bool = False
+    corrected: tuple[str, ...] = field(default=())
+
+    def date_for(self, role: str) -> DateFact | None:
+        """The first date of ``role``, or None."""
+        return next((d for d in self.dates if d.role == role), None)
+
+    def decision_kinds(self) -> tuple[str, ...]:
+        return tuple(d.value for d in self.decisions)
+
+    def is_administration(self) -> bool | None:
+        """True when an administration is named, False when only a private party is, else None."""
+        if self.administrations:
+            return True
+        if self.private_parties:
+            return False
+        return None
+
+
+_ROLE_CUES: tuple[tuple[str, str], ...] = (
+    ("recours_gracieux", r"recours (?:gracieux|hierarchique)|contest\w*|j'?ai (?:ecrit|envoye "
+     r"une lettre) (?:a|au) (?:la |le )?(?:maire|prefet|mairie|prefecture)"),
+    ("claim", r"demande (?:prealable|d'indemni\w*|indemnitaire)|reclamation|demande de "
+     r"remboursement|(?:j'?ai|on a) (?:envoye|fait|ecrit) (?:une |ma |un )?(?:demande|courrier|"
+     r"lettre)"),
+    ("contract", r"contrat|signature du marche|marche (?:a ete |est )?signe"),
+    ("display", r"affich\w*|panneau|pose|posee|installe"),
+    ("published", r"publiee?s?|publication|paru|journal officiel"),
+    ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
+    ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
+     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective"),
+    ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
+    ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
+     r"donne|donnee|boite aux lettres|en main propre"),
+    ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
+     r"fissur\w*|crev\w*"),
+    ("signed", r"datee|datees|signee?s?|date du|en date"),
+)
+_CUE_RE = [(role, re.compile(r"\b(?:" + pattern + r")\b")) for role, pattern in _ROLE_CUES]
+_OF_DOCUMENT = re.compile(r"(?:\bdu|\bdatee? du|\ben date du|\best du|\bdate du)\s*$")
+_EFFECT_END = re.compile(r"(?:a compter d\w*|a partir d\w*|des le|effet le|effet au|"
+                         r"prend(?:ra)? effet)\s*(?:le\s*)?$")
+_CLAUSE_BREAK = re.compile(r"[.;!?\n]| mais | et puis ")
+
+
+def _date_role(folded: str, start: int, end: int, prev_end: int, next_start: int) -> str:
+    before = folded[prev_end:start]
+    cut = list(_CLAUSE_BREAK.finditer(before))
+    if cut:
+        before = before[cut[-1].end():]
+    stripped = before.rstrip()
+    if _EFFECT_END.search(stripped):
+        return "effect"
+    best: tuple[int, str] | None = None
+    for role, pattern in _CUE_RE:
+        for match in pattern.finditer(before):
+            if best is None or match.end() > best[0]:
+                best = (match.end(), role)
+    if _OF_DOCUMENT.search(stripped) and (best is None or best[1] not in (
+            "display", "election", "damage", "contract", "claim", "recours_gracieux")
+            or best[0] < len(before) - 30):
+        return "signed"
+    if best is not None:
+        if best[1] == "signed" and re.search(r"\b(?:contrat|marche)\b", before):
+            return "contract"
+        return best[1]
+    after = folded[end:next_start]
+    cut = re.search(r"[.;!?,\n]| mais | et ", after)
+    if cut:
+        after = after[:cut.start()]
+    first: tuple[int, str] | None = None
+    for role, pattern in _CUE_RE:
+        match = pattern.search(after)
+        if match and (first is None or match.start() < first[0]):
+            first = (match.start(), role)
+    return first[1] if first else "unspecified"
+
+
+def _negated(folded: str, start: int) -> bool:
+    before = folded[max(0, start - 30):start]
+    cut = list(re.finditer(r"[.,;!?]", before))
+    if cut:
+        before = before[cut[-1].end():]
+    return bool(gazetteer.NEGATION_BEFORE.search(before))
+
+
+_COURRIER = re.compile(r"\b(?:recu|recue|eu|resu)\b(?: \w+){0,2} (?:de |d'|le |la |un |une |aucun |"
+                       r"aucune )?(?:courrier|lettre|notification|decision|reponse|arrete)")
+_NO_COURRIER = re.compile(r"\b(?:n'ai|n'avons|n'a|ai) (?:pas|jamais|toujours pas|rien) (?:encore |"
+                          r"eu |recu |ete )*(?:recu|eu|notifie)|\bpas (?:encore )?de (?:courrier|"
+                          r"lettre|notification|decision ecrite)\b|\baucun courrier\b|\brien recu\b")  # noqa: E501
+_RECOURS_YES = re.compile(r"\b(?:recours gracieux|recours hierarchique|(?:j'?ai|on a|nous avons) "
+                          r"(?:ecrit|envoye (?:un|une) (?:lettre|courrier)) (?:a|au) (?:la |le )?"
+                          r"(?:maire|prefet|mairie|prefecture|recteur|directeur))")
+_RECOURS_NO = re.compile(r"\b(?:pas (?:encore )?(?:fait|envoye|fais|de) (?:de |d')?(?:recours|"
+                         r"gracieux)|aucun recours|pas de recours|sans recours|n'ai (?:pas|fait "
+                         r"aucun) (?:encore )?(?:fait |envoye )?(?:de |d'|aucun )?recours)")
+_CLAIM_YES = re.compile(r"\b(?:demande prealable|demande d'indemni\w*|demande indemnitaire|"
+                        r"reclamation|(?:j'?ai|on a|nous avons) (?:envoye|fait|ecrit) (?:une |ma |"
+                        r"un )?(?:demande|courrier|lettre)(?: recommande\w*)? (?:a|au|aux) "
+                        r"(?:la |le |l')?(?:mairie|metropole|ville|commune|departement|hopital|"
+                        r"prefecture|impots|administration))")
+_CLAIM_NO = re.compile(r"\b(?:pas (?:encore )?(?:fait|envoye|ecrit) (?:de |d')?(?:demande|"
+                       r"reclamation|courrier)|aucune demande|rien envoye|rien demande)")
+_CONTRACT_NO = re.compile(r"\bcontrat (?:n'est |n'a |est |a )?(?:pas|toujours pas|pas encore)"
+                          r" (?:encore )?(?:ete )?signe|\bpas encore (?:ete )?signe|\bnon signe|"
+                          r"\bavant (?:la )?signature\b")
+_CONTRACT_YES = re.compile(r"\b(?:contrat|marche) (?:a |est |a deja |est deja |a bien )?(?:ete |"
+                           r"deja )?signe|\bdeja signe")
+_MESURES = (
+    ("retention", r"\b(?:retention|cra|centre de retention|retenue?|zone d'attente)\b"),
+    ("assignation", r"\b(?:assignation|assignee?|pointer|pointage|pointe au commissariat)\b"),
+    ("detention", r"\b(?:detention|detenue?|prison|incarceree?|maison d'arret|ecrouee?)\b"),
+)
+_TOWN = re.compile(r"\b(?:j'?habite|j'?abite|je vis|je reside|on habite|nous habitons|on vit|"
+                   r"domicilie|habitant) (?:a|au|en|sur|dans) (?:la ville de )?"
+                   r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|en|les|le|la)[- ][a-z][a-z-]*)?)")
+_POSTCODE_RE = re.compile(r"(?<![0-9])([0-9]{2} ?[0-9]{3})(?![0-9])")
+_CORRECTION = re.compile(r"^\s*(?:non|nan|non non|pardon|erreur|correction|en fait|plutot|"
+                         r"je me suis trompee?|je rectifie|petite correction|attention)\b|"
+                         r"\b(?:c'est|c est|cest) (?:plutot|pas|en fait)\b|\bje me suis trompee?\b")
+_CORRECTED_FIELD = (
+    ("postcode", r"code postal|\bcp\b"),
+    ("date", r"\bdate\b|\bjour\b|\ble \d"),
+    ("administration", r"mairie|prefecture|prefet|administration|metropole|departement"),
+    ("role", r"\bje suis\b"),
+    ("town", r"\bville\b|j'?habite"),
+)
+
+
+def _fact(text: str, value: Any, start: int, end: int) -> Fact:
+    return Fact(value=value, span=(start, end), text=text[start:end])
+
+
+def extract(text: str, now: datetime) -> Facts:
+    """Every fact of one message, resolved against ``now`` (timezone-aware, Paris time)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    text = text or ""
+    folded = fold_keep(text)
+
+    administrations: list[Administration] = []
+    seen_spans: list[Span] = []
+    for kind, pattern in gazetteer.ADMINISTRATIONS:
+        for match in re.finditer(pattern, folded):
+            if any(not (match.end() <= s or match.start() >= e) for s, e in seen_spans):
+                continue
+            if kind == "commune" and re.search(r"(?:adjointe? au|je suis(?: le| la)?) $",
+                                               folded[max(0, match.start() - 12):match.start()]):
+                continue
+            place, p_end = None, match.end()
+            if match.lastindex and match.group(match.lastindex):
+                p_start, p_end = match.span(match.lastindex)
+                place = gazetteer.place_ok(folded[p_start:p_end]) and text[p_start:p_end]
+                more = re.match(r" [A-ZÉÈ][\w-]+", text[p_end:])
+                if place and more:  # « Pays Basque », « Val d'Oise »: a capitalised second word
+                    p_end += more.end()
+                    place = text[p_start:p_end]
+            end = max(match.end(), p_end) if place else (
+                match.start() + len(match.group(0).split(" de")[0]))
+            seen_spans.append((match.start(), match.end()))
+            administrations.append(Administration(kind, place or None, (match.start(), end),
+                                                  text[match.start():end]))
+    administrations.sort(key=lambda a: a.span)
+
+    has_permis = bool(re.search(r"\bpermis\b(?!.{0,12}conduire)", folded))
+    private: list[Fact] = []
+    for kind, pattern in gazetteer.PRIVATE_PARTIES:
+        if kind == "voisin" and has_permis:
+            continue
+        match = re.search(pattern, folded)
+        if match:
+            private.append(_fact(text, kind, match.start(), match.end()))
+
+    role = None
+    for kind, pattern in gazetteer.ROLES:
+        match = re.search(pattern, folded)
+        if match:
+            explicit = re.match(r"je suis", match.group(0))
+            if kind == "voisin" and not explicit and not (
+                    has_permis or re.search(r"construi|travaux|eolien|panneau", folded)):
+                continue
+            role = _fact(text, kind, match.start(), match.end())
+            break
+
+    decisions: list[Fact] = []
+    decision_spans: list[Span] = []
+    for kind, pattern in gazetteer.DECISIONS:
+        match = re.search(pattern, folded)
+        if not match:
+            continue
+        overlaps = any(not (match.end() <= s or match.start() >= e) for s, e in decision_spans)
+        if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident") and (
+                overlaps or decisions):
+            continue
+        if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
+                                                   folded):
+            continue
+        decision_spans.append(match.span())
+        decisions.append(_fact(text, kind, match.start(), match.end()))
+
+    mentions = find_dates(text, now)
+    dates: list[DateFact] = []
+    for index, mention in enumerate(mentions):
+        prev_end = mentions[index - 1].span[1] if index else 0
+        next_start = mentions[index + 1].span[0] if index + 1 < len(mentions) else len(text)
+        role_name = _date_role(folded, *mention.span, prev_end, next_start)
+        dates.append(_date_fact(text, mention, role_name))
+
+    mesure = None
+    for kind, pattern in _MESURES:
+        match = re.search(pattern, folded)
+        if match and not _negated(folded, match.start()):
+            mesure = _fact(text, kind, match.start(), match.end())
+            break
+    if mesure is None:
+        match = re.search(r"\b(?:ni (?:retenue?|en retention),? ni assignee?|pas (?:en retention|"
+                          r"retenue?|assignee?|de mesure|de retention)|libre)\b", folded)
+        if match:
+            mesure = _fact(text, "aucune", match.start(), match.end())
+
+    postcode = None
+    for match in _POSTCODE_RE.finditer(text):
+        code = parse_postcode(match.group(1))
+        if code and not re.search(r"\d[/.]\s*$", text[:match.start()]):
+            postcode = _fact(text, code, match.start(), match.end())
+            break
+
+    town = None
+    match = _TOWN.search(folded)
+    if match and gazetteer.place_ok(match.group(1)):
+        town = _fact(text, text[match.start(1):match.end(1)], match.start(1), match.end(1))
+    elif not town:
+        commune = next((a for a in administrations if a.kind == "commune" and a.place), None)
+        if commune:
+            town = Fact(value=commune.place, span=commune.span, text=commune.text)
+
+    contract = _yes_no(text, folded, _CONTRACT_YES, _CONTRACT_NO)
+    recours = _yes_no(text, folded, _RECOURS_YES, _RECOURS_NO)
+    claim = _yes_no(text, folded, _CLAIM_YES, _CLAIM_NO)
+    courrier = _yes_no(text, folded, _COURRIER, _NO_COURRIER)
+    if recours is None and any(d.role == "recours_gracieux" for d in dates):
+        first = next(d for d in dates if d.role == "recours_gracieux")
+        recours = Fact(True, first.span, first.text)
+
+    correction = bool(_CORRECTION.search(folded)) or bool(
+        re.search(r"\b(?:le|la|mon|ma) (?:code postal|date|cp|ville)\b,? (?:c'est|c est|cest|est)"
+                  r"\b", folded))
+    corrected = tuple(name for name, pattern in _CORRECTED_FIELD
+                      if correction and re.search(pattern, folded))
+    return Facts(
+        administrations=tuple(administrations), private_parties=tuple(private), role=role,
+        decisions=tuple(decisions), dates=tuple(dates), mesure=mesure, postcode=postcode,
+        town=town, contract_signed=contract, recours_gracieux=recours, claim_sent=claim,
+        courrier_recu=courrier, correction=correction, corrected=corrected,
+    )
+
+
+def _date_fact(text: str, mention: DateMention, role: str) -> DateFact:
+    start, end = mention.span
+    return DateFact(role=role, day=mention.day, span=mention.span, text=text[start:end],
+                    hour=mention.hour, candidates=mention.candidates,
+                    uncertain=mention.uncertain, future=mention.future)
+
+
+def _yes_no(text: str, folded: str, yes: re.Pattern[str], no: re.Pattern[str]) -> Fact | None:
+    match = no.search(folded)
+    if match:
+        return _fact(text, False, match.start(), match.end())
+    match = yes.search(folded)
+    if match:
+        return _fact(text, not _negated(folded, match.start()), match.start(), match.end())
+    return None
+
+
+_SCALARS = ("role", "mesure", "postcode", "town", "contract_signed", "recours_gracieux",
+            "claim_sent", "courrier_recu")
+
+
+def merge(previous: Facts, new: Facts) -> Facts:
+    """Facts of a conversation so far plus one message.
+
+    A scalar fact already known is kept unless the new message is an explicit correction
+    (« non, … », « le code postal c'est 33800 ») or a restatement of that field. Lists are
+    united (administration, decisions, dates); a corrected date replaces the date of the same role,
+    or, for a date without a role, the single earlier date it corrects.
+    """
+    changes: dict[str, Any] = {}
+    for name in _SCALARS:
+        old, fresh = getattr(previous, name), getattr(new, name)
+        if fresh is not None and (old is None or new.correction):
+            changes[name] = fresh
+    changes["administrations"] = _union(previous.administrations, new.administrations,
+                                        key=lambda a: (a.kind, (a.place or "").lower()),
+                                        replace_all=new.correction and "administration"
+                                        in new.corrected)
+    changes["private_parties"] = _union(previous.private_parties, new.private_parties,
+                                        key=lambda p: p.value)
+    changes["decisions"] = _union(previous.decisions, new.decisions, key=lambda d: d.value)
+    changes["dates"] = _merge_dates(previous.dates, new.dates, new.correction)
+    changes["correction"] = new.correction
+    changes["corrected"] = new.corrected
+    return replace(previous, **changes)
+
+
+def _union(old: tuple, new: tuple, key, replace_all: bool = False) -> tuple:
+    if replace_all and new:
+        return new
+    keys = {key(item) for item in old}
+    return old + tuple(item for item in new if key(item) not in keys)
+
+
+def _merge_dates(old: tuple[DateFact, ...], new: tuple[DateFact, ...],
+                 correction: bool) -> tuple[DateFact, ...]:
+    result = list(old)
+    for fresh in new:
+        same_role = [i for i, d in enumerate(result) if d.role == fresh.role]
+        if correction and fresh.role != "unspecified" and same_role:
+            result[same_role[0]] = fresh
+        elif correction and fresh.role == "unspecified" and result:
+            # « non, la date c'est le 8 octobre »: the role of the date it corrects is kept.
+            target = same_role[0] if same_role else 0
+            result[target] = replace(fresh, role=result[target].role)
+        elif fresh.role == "unspecified" and len(result) == 1 and result[0].day is None:
+            result[0] = replace(fresh, role=result[0].role)
+        elif not any(d.role == fresh.role and d.day == fresh.day for d in result):
+            result.append(fresh)
+    return tuple(result)
+
+
+# --- What each domain needs (LEGAL.md §4.7) -----------------------------------------------------
+
+# For each domain: the date roles its deadline rule starts from, in order of preference, by the
+# person's role ("*" for any other role). The first role present in the facts is used.
+DATE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
+    "etrangers": {"*": ("notified", "signed")},
+    "urbanisme": {"voisin": ("display", "published"), "association": ("display", "published"),
+                  "*": ("notified", "signed")},
+    "elections": {"*": ("election",)},
+    "commande_publique": {"*": ("notified", "signed", "contract", "published")},
+    "responsabilite_administrative": {"*": ("claim", "damage")},
+    "fonction_publique": {"*": ("notified", "signed", "effect")},
+    "fiscalite": {"*": ("notified", "signed")},
+    "police_administrative": {"*": ("notified", "signed", "effect")},
+    "environnement": {"voisin": ("display", "published"), "association": ("display", "published"),
+                      "*": ("notified", "published", "display")},
+    "collectivites": {"*": ("notified", "published", "signed")},
+}
+# Domains whose rule needs the hour (OQTF regimes in hours, election at 18:00 is fixed).
+HOUR_NEEDED = ("etrangers",)
+
+# The facts to ask per domain (LEGAL.md §4.7 « Bot: ask … »), in the order to ask them.
+QUESTIONS: dict[str, tuple[str, ...]] = {
+    "etrangers": ("decision", "mesure", "date_notified", "hour_notified", "place"),
+    "urbanisme": ("role_applicant_or_neighbour", "date_display_or_notified", "recours_gracieux",
+                  "recours_gracieux_date", "place"),
+    "elections": ("date_election", "place"),
+    "commande_publique": ("administration", "date_rejection", "contract_signed", "place"),
+    "responsabilite_administrative": ("administration", "date_damage", "claim_sent",
+                                      "claim_date", "place"),
+    "fonction_publique": ("administration", "decision", "date_notified", "recours_gracieux",
+                          "recours_gracieux_date", "place"),
+    "fiscalite": ("decision", "date_notified", "claim_sent", "place"),
+    "police_administrative": ("administration", "decision", "date_notified", "date_effect",
+                              "mesure", "place"),
+    "environnement": ("role", "decision", "date_display_or_notified", "recours_gracieux",
+                      "place"),
+    "collectivites": ("administration", "decision", "date_notified", "recours_gracieux",
+                      "recours_gracieux_date", "place"),
+    "hors_champ": ("place",),
+}
+
+
+@dataclass(frozen=True)
+class NeededDate:
+    """The date a domain's deadline rule starts from, which role it is, and why."""
+
+    role: str | None
+    date: DateFact | None
+    uncertain: bool
+    note: str
+
+
+def needed_date(facts: Facts, domain: str) -> NeededDate:
+    """The date the deadline rule of ``domain`` needs, from the facts (None if not given)."""
+    rules = DATE_RULES.get(domain)
+    if not rules:
+        return NeededDate(None, None, True, "pas de règle de délai pour ce domaine")
+    person = facts.role.value if facts.role else None
+    wanted = rules.get(person or "", rules["*"])
+    for position, role in enumerate(wanted):
+        found = facts.date_for(role)
+        if found is not None and found.day is not None:
+            fallback = position > 0
+            uncertain = found.uncertain or fallback or (
+                domain in HOUR_NEEDED and found.hour is None)
+            note = f"date utilisée : {role}" + (f" (faute de {wanted[0]})" if fallback else "")
+            return NeededDate(role, found, uncertain, note)
+    return NeededDate(wanted[0], None, True, f"date manquante : {wanted[0]}")
+
+
+def _is_neighbour(facts: Facts) -> bool:
+    return bool(facts.role and facts.role.value in ("voisin", "association"))
+
+
+def _has(facts: Facts, key: str) -> bool | None:
+    """Whether ``key`` is known; None when the question does not apply."""
+    if key == "decision":
+        return bool(facts.decisions)
+    if key == "mesure":
+        return facts.mesure is not None
+    if key == "administration":
+        return bool(facts.administrations)
+    if key == "place":
+        return facts.postcode is not None or facts.town is not None
+    if key in ("role", "role_applicant_or_neighbour"):
+        return facts.role is not None
+    if key == "date_notified":
+        return facts.date_for("notified") is not None
+    if key == "hour_notified":
+        notified = facts.date_for("notified")
+        return notified is not None and notified.hour is not None
+    if key == "date_display_or_notified":
+        return facts.date_for("display" if _is_neighbour(facts) else "notified") is not None
+    if key == "date_election":
+        return facts.date_for("election") is not None
+    if key == "date_rejection":
+        return facts.date_for("notified") is not None or facts.date_for("signed") is not None
+    if key == "date_damage":
+        return facts.date_for("damage") is not None
+    if key == "date_effect":
+        return facts.date_for("effect") is not None
+    if key == "contract_signed":
+        return facts.contract_signed is not None
+    if key == "recours_gracieux":
+        return facts.recours_gracieux is not None
+    if key == "recours_gracieux_date":
+        if not (facts.recours_gracieux and facts.recours_gracieux.value):
+            return None
+        return facts.date_for("recours_gracieux") is not None
+    if key == "claim_sent":
+        return facts.claim_sent is not None
+    if key == "claim_date":
+        if not (facts.claim_sent and facts.claim_sent.value):
+            return None
+        return facts.date_for("claim") is not None
+    raise KeyError(key)
+
+
+def missing(facts: Facts, domain: str) -> tuple[str, ...]:
+    """The question keys of ``domain`` (QUESTIONS) whose fact is still unknown, in order."""
+    return tuple(key for key in QUESTIONS.get(domain, ("place",)) if _has(facts, key) is False)

@@ -1,0 +1,145 @@
+"""Patterns over accent-folded text (``dates_fr.fold_keep``): administrations, private
+counterparts, the person's role, decision types (pure data; no I/O).
+
+Each entry is ``(normalised kind, regex)``; the first regex group, when present, is a place name.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A place after « de / du / d' / des »: one word (hyphens allowed) and « sur/sous/en/les X ».
+_PLACE = (r"(?: (?:de la|de l'|du|des|de|d')|(?: ?d'))\s?"
+          r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|les)[- ][a-z][a-z-]*)?)")
+_STOP_PLACES = {
+    "la", "le", "les", "l", "mon", "ma", "mes", "son", "sa", "ses", "notre", "votre", "leur",
+    "qui", "que", "quoi", "m", "me", "a", "au", "aux", "pour", "et", "ou", "car", "mais", "un",
+    "une", "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
+}
+
+ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
+    ("prefecture", r"\b(?:sous[- ])?pr[eé]f(?:ecture|et|ete|ecure|ectur)s?\b(?:" + _PLACE + r")?"),
+    ("metropole", r"\bmetropole\b(?:" + _PLACE + r")?"),
+    ("intercommunalite", r"\b(?:communaute (?:de communes|d'agglomeration|urbaine)|agglo(?:meration)?"  # noqa: E501
+     r"|epci)\b(?:" + _PLACE + r")?"),
+    ("departement", r"\b(?:conseil departemental|departement|cd)\b(?:" + _PLACE + r")?"),
+    ("region", r"\b(?:conseil regional|region)\b(?:" + _PLACE + r"| (occitanie|bretagne|normandie|"
+     r"grand est|hauts-de-france|ile-de-france|nouvelle-aquitaine|auvergne-rhone-alpes|paca|"
+     r"bourgogne-franche-comte|centre-val de loire|pays de la loire|corse))?"),
+    ("rectorat", r"\b(?:rectorat|academie|education nationale|inspection academique)\b"
+     r"(?:" + _PLACE + r")?"),
+    ("hopital_public", r"\b(?:chu|chr|ap-?hp|hopital public|centre hospitalier|hopital)\b"
+     r"(?:" + _PLACE + r")?"),
+    ("ministere", r"\bminist(?:ere|re)\b(?: (?:de l'|de la|des|du|de) ?([a-z-]+))?"),
+    ("universite", r"\b(?:universite|fac)\b(?:" + _PLACE + r")?"),
+    ("france_travail", r"\b(?:pole emploi|france travail)\b"),
+    ("caf", r"\bcaf\b"),
+    ("urssaf", r"\burssaf\b"),
+    ("ofii", r"\bofii\b"),
+    ("ofpra", r"\bofpra\b"),
+    ("gendarmerie", r"\bgendarm(?:erie|es?)\b"),
+    ("police", r"\b(?:police (?:nationale|municipale)|commissariat|la police|les flics|flics)\b"),
+    ("sncf_reseau", r"\bsncf reseau\b"),
+    ("etat", r"\b(?:l'etat|administration fiscale|impots|dgfip|finances publiques|tresor public"
+     r"|fisc)\b"),
+    ("commune", r"\b(?:mairie|commune|ville|municipalite|conseil municipal|maire)\b"
+     r"(?:" + _PLACE + r")?"),
+)
+
+PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
+    ("employeur_prive", r"\b(?:mon (?:patron|employeur|boss|chef)|ma boite|mon entreprise m'a|"
+     r"entreprise privee|societe privee|mon ancien employeur|licencie par (?:mon|ma|la societe))"),
+    ("bailleur", r"\b(?:proprietaire|proprio|bailleur|agence immobiliere|mon loyer|ma caution|"
+     r"syndic)\b"),
+    ("assurance", r"\b(?:assurance|assureur|mutuelle)\b"),
+    ("banque", r"\b(?:banque|credit|pret immobilier|huissier|dettes?)\b"),
+    ("famille", r"\b(?:divorce|ex[- ]?(?:mari|femme|conjoint|compagnon|compagne)|garde (?:de|des)"
+     r" (?:mon|ma|mes|enfants?)|pension alimentaire|heritage|succession|tutelle|curatelle)\b"),
+    ("commercant", r"\b(?:vendeur|garagiste|artisan m'a|operateur|colis|remboursement de ma "
+     r"commande|site internet m'a)\b"),
+    ("voisin", r"\bmon voisin (?:fait|met|a coupe|fait du bruit|fume|aboie|m'insulte|fait des)"),
+)
+
+# The person's role; the first match in this order wins.
+ROLES: tuple[tuple[str, str], ...] = (
+    ("entreprise_candidate", r"\b(?:notre|ma|mon) (?:societe|entreprise|boite|bureau d'etudes|"
+     r"sarl|sas)\b.{0,80}\b(?:appel d'offres?|marche|offre|candidat|consultation|rejet)|\b(?:notre offre|"  # noqa: E501
+     r"nous avons (?:candidate|repondu)|on a repondu|on n'a pas ete retenu|nous n'avons pas ete "
+     r"retenus?)"),
+    ("candidat", r"\b(?:j'etais|je suis|j'?etait|etant) (?:candidate?|tete de liste)|\bma liste\b|"
+     r"\bnotre liste\b|\bcandidate? (?:aux|a l'election|sur la liste)"),
+    ("elu", r"\b(?:je suis|j'?suis|en tant qu') ?(?:le |la |un |une )?(?:maire|adjointe? au maire|"
+     r"conseill(?:er|ere) (?:municipal|municipale|departemental|regional)e?|elue?)\b|"
+     r"\belue? d'opposition\b"),
+    ("agent_public", r"\b(?:je suis|j'?suis|etant|je travaille comme|en tant qu'?) ?(?:un |une )?"
+     r"(?:fonctionnaire|agente?(?: public| territorial| de la ville| hospitalier)?|contractuelle?|"
+     r"prof(?:esseur)?|enseignante?|infirmiere?|aide-soignante?|policiere?|gendarme|atsem|"
+     r"titulaire|stagiaire)\b|\b(?:ma titularisation|mon administration|mon poste a la mairie|"
+     r"je travaille (?:a|pour) la (?:mairie|region|prefecture))"),
+    ("association", r"\b(?:notre|mon|l') ?association\b|\b(?:presidente?|tresoriere?) d'une "
+     r"association\b|\bnotre asso\b"),
+    ("entreprise", r"\b(?:ma|notre|mon) (?:societe|entreprise|restaurant|bar|commerce|boulangerie|"
+     r"snack|epicerie|kebab|garage|camion|food truck)\b|\bje suis (?:gerante?|artisan|"
+     r"commercante?|auto-?entrepreneur)"),
+    ("proche", r"\b(?:pour |de )?(?:mon|ma) (?:fils|fille|mari|femme|epouse|frere|soeur|pere|mere|"
+     r"cousine?|oncle|tante|neveu|niece|copain|copine|compagnon|compagne|ami|amie|beau-frere|"
+     r"belle-soeur)\b(?! m'a)"),
+    ("voisin", r"\b(?:je suis (?:le |un |la |une )?(?:voisine?|riveraine?)|mon voisin (?:a|va) "
+     r"(?:obtenu|eu|construire|un permis|agrandir)|en face de chez (?:moi|nous)|a cote de chez "
+     r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
+    ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
+     r"citoyenne)|en tant que particulier)\b"),
+)
+
+DECISIONS: tuple[tuple[str, str], ...] = (
+    ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter)"),
+    ("refus_titre_sejour", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |la )?"
+     r"(?:titre|carte|renouvel+ement)|(?:titre|carte) de sejour (?:a ete |est )?refus|(?:titre|carte) (?:de sejour )?"  # noqa: E501
+     r"(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?(?:titre|carte|renouvellement))"),
+    ("irtf", r"\binterdiction de retour\b|\birtf\b"),
+    ("eloignement", r"\b(?:expulsion|reconduite? a la frontiere|expulse)\b"),
+    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |mon |ma )?(?:permis|"
+     r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
+    ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
+     r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)"),
+    ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
+     r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
+    ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif"),
+    ("suspension_permis_conduire", r"\b(?:suspension|retrait) (?:de |du )?(?:mon )?permis de "
+     r"conduire\b"),
+    ("revocation", r"\b(?:revocation|revoquee?)\b"),
+    ("sanction_disciplinaire", r"\b(?:sanction|blame|avertissement|exclusion temporaire|mise a "
+     r"pied|conseil de discipline|disciplinaire)\b"),
+    ("licenciement", r"\b(?:licenciement|licenciee?|vire|viree|non[- ]renouvellement de (?:mon )?"
+     r"contrat|fin de contrat)\b"),
+    ("refus_titularisation", r"\brefus\w* (?:de )?(?:ma )?titularisation\b"),
+    ("rejet_offre", r"\b(?:lettre de rejet|offre (?:a ete |est )?(?:rejetee|ecartee|pas retenue)|"
+     r"(?:pas|non) (?:ete )?retenue?s?|attribue a (?:un|une|notre) (?:concurrent|autre))"),
+    ("attribution_marche", r"\b(?:attribution du marche|marche public|appel d'offres?)\b"),
+    ("resultats_election", r"\b(?:elections?|scrutin|municipales|depouillement|bulletins?|"
+     r"proces-verbal de vote|liste electorale)\b"),
+    ("redressement_fiscal", r"\b(?:redressement|rappel d'impots?|controle fiscal|"
+     r"proposition de rectification)\b"),
+    ("avis_imposition", r"\b(?:avis d'imposition|taxe fonciere|taxe d'habitation|cfe|teom|"
+     r"taxe d'ordures|impot)\b"),
+    ("dommage_travaux_publics", r"\b(?:nid[- ]de[- ]poule|trou (?:dans|sur) (?:la|le) "
+     r"(?:chaussee|route|trottoir)|travaux (?:de voirie|publics|de la (?:ville|mairie|metropole))|"
+     r"chaussee|trottoir|canalisation|egout|racine)"),
+    ("accident", r"\b(?:accident|chute|suis tombee?|tombee?|blesse)"),
+    ("autorisation_environnementale", r"\b(?:eolien\w*|icpe|autorisation environnementale|"
+     r"elevage intensif|carriere|methaniseur)\b"),
+    ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),
+)
+
+NEGATION_BEFORE = re.compile(
+    r"(?:\bn'|\bne |\bpas |\bjamais |\baucune? |\bsans |\bni |\btoujours pas |\bpas encore |"
+    r"\bnon )(?:\w+ ){0,3}$"
+)
+
+
+def place_ok(place: str | None) -> str | None:
+    """A captured place name, or None when it is an ordinary word."""
+    if not place:
+        return None
+    first = place.split()[0].strip("'-")
+    return None if first in _STOP_PLACES or len(first) < 2 else place
