@@ -196,8 +196,10 @@ class Stack:
                    "--port", str(self.x_port), "--webhook-url", webhook]
         if self.quiet_emulator:
             command += ["--log-level", "WARNING"]
-        process = self._spawn("x_emulator", command,
-                              {**self.server_env(), **X_SANDBOX_CREDENTIALS})
+        # The channel's tests send many DMs quickly: the recorded 2022 limits unless the Stack's
+        # env asks for X's 2026 ones (X_SANDBOX_LIMITS=x-2026; tests/sandbox checks those).
+        process = self._spawn("x_emulator", command, {
+            "X_SANDBOX_LIMITS": "legacy-2022", **self.server_env(), **X_SANDBOX_CREDENTIALS})
         wait_http(f"{self.x_base_url}/_control/info", process)
 
     def start_actions(self) -> None:
