@@ -252,7 +252,7 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         assert wait_for(lambda: len(stack.x_dm_texts(user_id)) > answered, 90), "no answer"
         stack.x_send_dm(user_id, ASK_LAWYER)
         assert stack.x_wait_dm_containing(user_id, "transmets", 90), stack.x_dm_texts(user_id)
-        x_case = wait_for(lambda: case_of(url, user_id), 30)
+        x_case = wait_for(lambda: case_of(url, f"x:{user_id}"), 30)
         assert x_case is not None and x_case.channel == "x", "no case opened from X"
         x_row = desk.locator(f"#queue-cases [data-case-id='{x_case.id}']")
         expect(x_row).to_contain_text(f"@citoyen{user_id[-6:]}")
@@ -307,7 +307,7 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(desk.locator("#case-state")).to_have_text("Répondu")
         expect(queue_tab.locator(f"[data-case-id='{x_case.id}']")).to_have_count(0)
         assert same_document(queue_tab), "the queue tab was reloaded"
-        assert case_of(url, user_id).state == "answered"
+        assert case_of(url, f"x:{user_id}").state == "answered"
     finally:
         lawyer_context.close()
         person_context.close()

@@ -96,18 +96,18 @@ def traces(stack: Stack, needles: list[str]) -> list[tuple[str, str, str, str]]:
     return found
 
 
-def desk_cli(stack: Stack, *args: str) -> str:
+def desk_cli(stack: Stack, *args: str, stdin: str | None = None) -> str:
     env = {**os.environ, "PERMANENCE_DATABASE_URL": f"sqlite:///{stack.db_path}",
            "PERMANENCE_X_DATABASE_URL": f"sqlite:///{stack.x_db_path}"}
     done = subprocess.run([sys.executable, "-m", "desk.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, input=stdin)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
 def lawyer_token(stack: Stack) -> str:
     email = f"avocat-{random.randrange(10**6)}@cabinet.example"
-    desk_cli(stack, "user", email, "un mot de passe assez long")
+    desk_cli(stack, "user", email, "--password-stdin", stdin="un mot de passe assez long\n")
     return desk_cli(stack, "token", email).strip().splitlines()[-1]
 
 

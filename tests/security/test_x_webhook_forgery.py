@@ -203,7 +203,7 @@ def test_a_forged_dm_cannot_be_signed_through_the_crc_route(stack, account, door
     stack.x_send_dm(victim, URBANISME)
     assert stack.x_wait_dm_containing(victim, "Acceptez-vous", timeout=120)
     time.sleep(1.0)
-    events_before = stack.stored_events(victim)
+    events_before = stack.stored_events(f"x:{victim}")
     dms_before = dms_to(stack, victim)
     assert events_before and dms_before
 
@@ -232,7 +232,7 @@ def test_a_forged_dm_cannot_be_signed_through_the_crc_route(stack, account, door
     time.sleep(3.0)
     assert inbox_rows(stack, f"dm:{forged_id}") == []
     assert dms_to(stack, victim) == dms_before
-    assert stack.stored_events(victim) == events_before
+    assert stack.stored_events(f"x:{victim}") == events_before
 
 
 def test_a_forged_mention_gets_no_public_reply(stack, account, door):
@@ -281,7 +281,7 @@ def test_a_signed_event_replayed_after_pruning_is_neither_stored_nor_answered(st
     assert wait_for(lambda: inbox_rows(stack, f"dm:{event_id}") == [("done",)], 30)
     time.sleep(1.0)
     answered = dms_to(stack, person)
-    events = stack.stored_events(person)
+    events = stack.stored_events(f"x:{person}")
 
     # A redelivery while the row is there is dropped by the dedupe table, as before.
     # Once the event is older than the window, retention (as `python -m desk.cli purge` runs
@@ -296,7 +296,7 @@ def test_a_signed_event_replayed_after_pruning_is_neither_stored_nor_answered(st
     time.sleep(4.0)
     assert inbox_rows(stack, f"dm:{event_id}") == []
     assert dms_to(stack, person) == answered
-    assert stack.stored_events(person) == events
+    assert stack.stored_events(f"x:{person}") == events
     assert "x.webhook.stale_events count=1 of=1" in stack.log("rasa")
 
 

@@ -210,7 +210,7 @@ async def test_a_poller_back_after_the_age_window_leaves_older_messages_out(
         await runtimes(agent, max_event_age_seconds=3600, poll_backfill_seconds=600)
         got = await answered(emulator, {recent: ["reçu : il y a une minute"]})
     assert got == {recent: ["reçu : il y a une minute"]}
-    assert agent.seen == [(recent, "il y a une minute")]
+    assert agent.seen == [(f"x:{recent}", "il y a une minute")]
     assert replies(emulator, old) == []
     with Store.create(db_url) as store:
         assert store.inbox_pending_count() == 0
