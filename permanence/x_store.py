@@ -587,6 +587,25 @@ class Store:
         logger.warning("x_store.inbox.failed id=%s", item_id)
         return result.rowcount == 1
 
+    def inbox_retry(self, item_id: int, worker: str, error: object) -> bool:
+        """Put an item ``worker`` is processing back to ``pending`` after a failed turn (e.g.
+        the conversation could not be saved), keeping its place in its sender's order; the
+        next claim counts one more attempt. ``error``: a class or code, never message text."""
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_inbox)
+                .where(
+                    x_inbox.c.id == item_id,
+                    x_inbox.c.state == INBOX_PROCESSING,
+                    x_inbox.c.claimed_by == worker,
+                )
+                .values(state=INBOX_PENDING, claimed_by=None, claimed_at=None,
+                        last_error=_error_text(error))
+                .execution_options(synchronize_session=False)
+            )
+        logger.warning("x_store.inbox.retry id=%s", item_id)
+        return result.rowcount == 1
+
     def inbox_release_stale(
         self, older_than: datetime, max_attempts: int = 5, now: datetime | None = None
     ) -> int:

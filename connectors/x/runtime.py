@@ -70,6 +70,13 @@ T = TypeVar("T")
 POLL_SECONDS = 0.25
 IDLE_POLL_SECONDS = 5.0
 STALE_SWEEP_SECONDS = 60.0
+# A DM whose turn failed (the conversation could not be saved, a database locked past its busy
+# timeout, the action server erroring) is tried again this many times in all, after a pause
+# growing from TURN_RETRY_SECONDS; then the person is told to write again (never silence).
+TURN_ATTEMPTS = int(os.environ.get("PERMANENCE_X_TURN_ATTEMPTS", "4"))
+TURN_RETRY_SECONDS = float(os.environ.get("PERMANENCE_X_TURN_RETRY_SECONDS", "2"))
+TURN_FAILED_TEXT = ("Un incident technique a empêché d'enregistrer votre dernier message. "
+                    "Merci de le renvoyer dans quelques minutes.")
 STOP_GRACE_SECONDS = 10.0
 INVITATION_VARIANT_CURSOR = "x.invitation.variant"
 ALIVE_LEASE_PREFIX = "x.alive."
@@ -308,10 +315,35 @@ class XRuntime:
             raise  # left processing; released once this process's liveness lease expires
         except Exception as exc:  # noqa: BLE001 - the boundary: one bad item must not stop us
             logger.exception("x.inbox.error id=%s event_id=%s", item.id, item.event_id)
-            await self._finish(item, error=type(exc).__name__)
+            if item.kind == "dm":
+                await self._turn_failed(item, type(exc).__name__)
+            else:
+                await self._finish(item, error=type(exc).__name__)
             return
         await self._finish(item)
         logger.info("x.inbox.done id=%s event_id=%s", item.id, item.event_id)
+
+    async def _turn_failed(self, item: InboxItem, error: str) -> None:
+        """A DM whose turn failed: back to the queue (in its place) after a pause, or, after
+        ``TURN_ATTEMPTS`` attempts, done with a message asking the person to write again.
+        Nothing was sent for the failed turn: its replies are only queued on commit. If the
+        database refuses even this, the item stays ``processing`` and is released later."""
+        try:
+            if item.attempts < TURN_ATTEMPTS:
+                await asyncio.sleep(min(TURN_RETRY_SECONDS * 2 ** (item.attempts - 1), 60.0))
+                await self.run_db(self.store.inbox_retry, item.id, self.worker_name, error)
+                self._inbox_wake.ring()
+                return
+            logger.error("x.inbox.given_up id=%s event_id=%s attempts=%d error=%s",
+                         item.id, item.event_id, item.attempts, error)
+            output = XOutput(self, turn=True)
+            await output.add_reply(conversations.make(conversations.X, item.sender_id),
+                                   TURN_FAILED_TEXT)
+            await output.commit(item.id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            logger.exception("x.inbox.finish_error id=%s", item.id)
 
     async def _finish(self, item: InboxItem, error: str | None = None) -> None:
         """Record the outcome; if the database refuses, the item stays ``processing`` and is

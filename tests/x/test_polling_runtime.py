@@ -398,3 +398,51 @@ async def test_a_message_over_the_limit_is_refused_and_the_options_kept(
         assert agent.seen == []
         assert store.cursor_get("x.options.4242") == options
         assert store.inbox_get(1).state == "done"
+
+
+class Failing(Recorder):
+    """Rasa's agent when the conversation cannot be saved: the first ``failures`` turns raise
+    (as ``on_new_message`` does once the tracker store refuses the save), then it recovers."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def __call__(self, message: Any) -> None:
+        self.seen.append((message.sender_id, message.text))
+        await message.output_channel.send_text_message(message.sender_id, "jamais envoyé")
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("the tracker store refused the save")
+        await message.output_channel.send_text_message(message.sender_id,
+                                                       f"reçu : {message.text}")
+
+
+async def test_a_turn_that_could_not_be_saved_is_tried_again_in_order(
+        emulator, runtimes, http, monkeypatch) -> None:
+    """No silent loss (#11): a failed turn sends nothing, goes back to the queue ahead of the
+    person's next message, and is answered once it succeeds."""
+    monkeypatch.setattr("connectors.x.runtime.TURN_RETRY_SECONDS", 0.1)
+    agent = Failing(failures=2)
+    await runtimes(agent)
+    await write_dm(http, emulator, "4242", "un")
+    await write_dm(http, emulator, "4242", "deux")
+    got = await answered(emulator, {"4242": ["un", "deux"]})  # one DM per turn
+    assert got == {"4242": ["jamais envoyé\n\nreçu : un", "jamais envoyé\n\nreçu : deux"]}
+    assert agent.seen == [("x:4242", "un")] * 3 + [("x:4242", "deux")]
+
+
+async def test_a_turn_that_keeps_failing_tells_the_person_to_write_again(
+        emulator, runtimes, http, monkeypatch, db_url) -> None:
+    monkeypatch.setattr("connectors.x.runtime.TURN_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr("connectors.x.runtime.TURN_ATTEMPTS", 3)
+    agent = Failing(failures=3)
+    await runtimes(agent)
+    await write_dm(http, emulator, "4242", "un")
+    await write_dm(http, emulator, "4242", "deux")
+    got = await answered(emulator, {"4242": ["?", "?"]})
+    assert got["4242"][0].startswith("Un incident technique a empêché d'enregistrer")
+    assert got["4242"][1:] == ["jamais envoyé\n\nreçu : deux"]
+    assert agent.seen == [("x:4242", "un")] * 3 + [("x:4242", "deux")]
+    with Store.create(db_url) as store:
+        assert store.inbox_pending_count() == 0

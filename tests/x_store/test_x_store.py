@@ -193,6 +193,20 @@ def test_inbox_done_clears_payload_and_failed_keeps_it(store: Store) -> None:
     assert store.inbox_failed(one.id, "x") is False
 
 
+def test_a_failed_turn_goes_back_in_its_place_for_its_worker_only(store: Store) -> None:
+    store.inbox_add("first", "dm", "alice", {"text": "a"}, now=T0)
+    store.inbox_add("second", "dm", "alice", {"text": "b"}, now=T0)
+    item = store.inbox_claim_next("w1", now=T0)
+    assert store.inbox_retry(item.id, "w2", "OperationalError") is False  # not w2's item
+    assert store.inbox_retry(item.id, "w1", "OperationalError") is True
+    assert store.inbox_retry(item.id, "w1", "OperationalError") is False  # no longer processing
+    rows = {row.event_id: row for row in inbox_rows(store)}
+    assert (rows["first"].state, rows["first"].last_error) == ("pending", "OperationalError")
+    again = store.inbox_claim_next("w1", now=T0)
+    assert (again.event_id, again.attempts) == ("first", 2)  # before the person's next message
+    assert again.payload == {"text": "a"}
+
+
 def test_two_stores_never_claim_the_same_item(open_store: Callable[[], Store]) -> None:
     first, second = open_store(), open_store()
     for n in range(40):
