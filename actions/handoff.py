@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,6 +15,7 @@ from actions.case import CASE_SLOTS
 from actions.responses import say
 from actions.triage_form import PARIS, today
 from actions.urgency import Urgency, compute_urgency
+from permanence import clock
 from permanence.schedule import ScheduleError, SessionStatus, format_session_fr, load_schedule
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ OFFLINE_URGENT_MARGIN = timedelta(days=3)
 
 def now() -> datetime:
     """The current moment: the one clock the handoff reads for the schedule (tests pin it)."""
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def case_record(slots: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from actions.parsing import (
     parse_yes_no,
 )
 from actions.responses import say
+from permanence import clock
 
 PARIS = ZoneInfo("Europe/Paris")
 NOT_GIVEN = "non précisé"
@@ -31,7 +32,7 @@ MAX_SHORT_ANSWER = 500
 
 def today() -> date:
     """Today in Paris: dates in French administrative law are counted in French local time."""
-    return datetime.now(PARIS).date()
+    return clock.today()
 
 
 def _text(value: Any) -> str:
