@@ -325,7 +325,7 @@ def _select_deadline(
         return dataclasses.replace(result, notes=(*result.notes,
                                           "mention des voies et délais absente : délai de deux "
                                           "mois probablement inopposable, estimation prudente"))
-    if mention == "nsp" and result.end_datetime() <= datetime.combine(today, time.min):
+    if mention in ("nsp", "") and result.end_datetime() <= datetime.combine(today, time.min):
         out.note("mention des voies et délais inconnue : si absente, délai raisonnable d'un an "
                  "(Czabaj)")
     return result
