@@ -11,7 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import domains, intake
 from actions.consent import question_events
 from actions.intake_action import conversation_turns
-from actions.responses import say
+from actions.responses import say, times_sent
+
+# The question (or its domain) is asked this many times, then the lawyer is offered.
+MAX_QUESTION_ASKS = 2
+ASKING = ("utter_ask_question", "utter_ask_domaine", "utter_ask_question_or_lawyer")
 
 
 def decide_route(domain: str | None, question: str | None, handoff_requested: bool) -> str:
@@ -52,6 +56,9 @@ class ActionRouteQuestion(Action):
 
         if route == "referral":
             say(dispatcher, "utter_out_of_scope")
+        elif route == "question" and times_sent(tracker, *ASKING) >= MAX_QUESTION_ASKS:
+            # Never a dead end: after two tries, the way to the lawyer as things are.
+            say(dispatcher, "utter_ask_question_or_lawyer")
         elif route == "question":
             say(dispatcher, "utter_ask_domaine" if question else "utter_ask_question")
         events.append(SlotSet("route", route))

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.parsing import UNKNOWN, is_unknown, parse_postcode
-from actions.responses import say
+from actions.responses import say, times_sent
 from permanence import clock
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -28,10 +28,16 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def validate_postcode(value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+def validate_postcode(value: Any, dispatcher: CollectingDispatcher,
+                      failed_before: int = 0) -> dict[str, Any]:
+    """The postcode, « je ne sais pas », or after a second answer that is not one, going on
+    without it (never a dead end: the referral then names the national directories)."""
     if is_unknown(_text(value)):
         return {"code_postal": UNKNOWN}
     postcode = parse_postcode(_text(value))
+    if postcode is None and failed_before >= 1:
+        say(dispatcher, "utter_postcode_skipped")
+        return {"code_postal": UNKNOWN}
     if postcode is None:
         say(dispatcher, "utter_invalid_code_postal")
     return {"code_postal": postcode}
@@ -42,4 +48,5 @@ class ValidateReferralForm(FormValidationAction):
         return "validate_referral_form"
 
     def validate_code_postal(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
-        return validate_postcode(value, dispatcher)
+        return validate_postcode(value, dispatcher,
+                                 times_sent(tracker, "utter_invalid_code_postal"))

@@ -30,3 +30,22 @@ async def test_referral_form_postcode(
     assert events == [{"event": "slot", "timestamp": None, "name": "code_postal",
                        "value": expected}]
     assert sent() == responses
+
+
+@pytest.mark.parametrize(("answer", "expected", "responses"), [
+    ("je préfère pas le dire", "nsp", ["utter_postcode_skipped"]),
+    ("Arras", "nsp", ["utter_postcode_skipped"]),
+    ("62000", "62000", []),
+    ("je ne sais pas", "nsp", []),
+])
+async def test_a_second_answer_that_is_not_a_postcode_goes_on_without_it(
+    make_form_tracker, dispatcher, domain, sent, answer, expected, responses
+) -> None:
+    tracker = make_form_tracker("referral_form", "code_postal", answer,
+                                slots={"domaine": "hors_champ"})
+    tracker.events.insert(0, {"event": "bot", "timestamp": None, "text": "…",
+                              "metadata": {"utter_action": "utter_invalid_code_postal"}})
+    events = await ValidateReferralForm().run(dispatcher, tracker, domain)
+    assert events == [{"event": "slot", "timestamp": None, "name": "code_postal",
+                       "value": expected}]
+    assert sent() == responses

@@ -133,3 +133,36 @@ async def test_every_public_law_domain_is_triaged(
     events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"route": "triage"}
     assert sent() == []
+
+
+def bot_said(response: str) -> dict:
+    return {"event": "bot", "timestamp": None, "text": "…",
+            "metadata": {"utter_action": response}}
+
+
+@pytest.mark.parametrize(("asked_before", "response"), [
+    (0, "utter_ask_question"), (1, "utter_ask_question"), (2, "utter_ask_question_or_lawyer"),
+    (3, "utter_ask_question_or_lawyer")])
+async def test_after_two_tries_the_lawyer_is_offered(
+    make_tracker, dispatcher, domain, sent, asked_before, response
+) -> None:
+    events = [{"event": "session_started", "timestamp": None}]
+    events += [bot_said("utter_ask_question")] * asked_before
+    events += [{"event": "user", "timestamp": None, "text": "bof", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given"}, text="bof", intent="greet",
+                           events=events)
+    await ActionRouteQuestion().run(dispatcher, tracker, domain)
+    assert sent() == [response]
+    if response == "utter_ask_question_or_lawyer":
+        [button] = domain["responses"][response][0]["buttons"]
+        assert button["payload"] == "/ask_lawyer"
+
+
+async def test_a_previous_session_does_not_count(make_tracker, dispatcher, domain, sent) -> None:
+    events = [bot_said("utter_ask_question")] * 3
+    events += [{"event": "session_started", "timestamp": None},
+               {"event": "user", "timestamp": None, "text": "bof", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given"}, text="bof", intent="greet",
+                           events=events)
+    await ActionRouteQuestion().run(dispatcher, tracker, domain)
+    assert sent() == ["utter_ask_question"]
