@@ -413,6 +413,14 @@ DATE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
                       "*": ("notified", "published", "display")},
     "collectivites": {"*": ("notified", "published", "signed")},
 }
+# How each date role reads in the note to the lawyer (« date de notification »).
+ROLE_WORDS = {
+    "signed": "de signature", "notified": "de notification (réception)",
+    "display": "du premier jour d'affichage", "published": "de publication",
+    "election": "de l'élection", "effect": "d'effet", "contract": "de signature du contrat",
+    "claim": "de la demande d'indemnisation", "recours_gracieux": "du recours gracieux",
+    "damage": "du dommage", "hearing": "de l'audience", "unspecified": "citée sans précision",
+}
 # Domains whose rule needs the hour (OQTF regimes in hours, election at 18:00 is fixed).
 HOUR_NEEDED = ("etrangers",)
 
@@ -461,9 +469,10 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
             fallback = position > 0
             uncertain = found.uncertain or fallback or (
                 domain in HOUR_NEEDED and found.hour is None)
-            note = f"date utilisée : {role}" + (f" (faute de {wanted[0]})" if fallback else "")
+            note = f"date {ROLE_WORDS[role]}" + (
+                f" (faute de la date {ROLE_WORDS[wanted[0]]})" if fallback else "")
             return NeededDate(role, found, uncertain, note)
-    return NeededDate(wanted[0], None, True, f"date manquante : {wanted[0]}")
+    return NeededDate(wanted[0], None, True, f"date manquante : {ROLE_WORDS[wanted[0]]}")
 
 
 def _is_neighbour(facts: Facts) -> bool:

@@ -178,7 +178,7 @@ def test_case_slots_say_which_date_the_deadline_uses() -> None:
                     "reçue le 10 octobre, 62300", ()))
     slots = intake.case_slots(read, "urbanisme", "story")
     assert slots["date_decision"] == "2026-10-10"
-    assert slots["date_decision_source"]
+    assert slots["date_decision_source"] == "date de notification (réception)"
     assert slots["code_postal"] == "62300"
     assert any(line.startswith("Décision datée du 08/10/2026") for line in slots["faits"])
     assert any(line.startswith("Reçue / notifiée le 10/10/2026") for line in slots["faits"])
