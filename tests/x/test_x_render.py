@@ -12,7 +12,7 @@ import inspect
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.x.render import (
@@ -52,6 +52,27 @@ def regional(char: str) -> bool:
     return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
+def hangul_kind(char: str) -> str:
+    """The Hangul syllable type of a character (UAX #29): L, V, T, LV, LVT or ''."""
+    cp = ord(char)
+    if 0x1100 <= cp <= 0x115F or 0xA960 <= cp <= 0xA97C:
+        return "L"
+    if 0x1160 <= cp <= 0x11A7 or 0xD7B0 <= cp <= 0xD7C6:
+        return "V"
+    if 0x11A8 <= cp <= 0x11FF or 0xD7CB <= cp <= 0xD7FB:
+        return "T"
+    if 0xAC00 <= cp <= 0xD7A3:
+        return "LV" if (cp - 0xAC00) % 28 == 0 else "LVT"
+    return ""
+
+
+def hangul_joins(before: str, after: str) -> bool:
+    """GB6-GB8: conjoining jamo form one cluster (« \u1100\u1161\u11a8 » is one syllable)."""
+    b, a = hangul_kind(before), hangul_kind(after)
+    return ((b == "L" and a in ("L", "V", "LV", "LVT")) or (b in ("LV", "V") and a in ("V", "T"))
+            or (b in ("LVT", "T") and a == "T"))
+
+
 def forbidden_cut(text: str, k: int) -> bool:
     """True if cutting ``text`` between k-1 and k separates what must stay together."""
     if k <= 0 or k >= len(text):
@@ -65,6 +86,8 @@ def forbidden_cut(text: str, k: int) -> bool:
         return True
     if (before == ZWJ and k >= 2 and not is_control(text[k - 2]) and not after.isspace()
             and not is_control(after) and after != ZWJ and not regional(after)):
+        return True
+    if hangul_joins(before, after):
         return True
     if regional(before) and regional(after):
         run = 0  # regional indicators pair from the start of their run
@@ -132,6 +155,7 @@ texts = st.lists(pieces, max_size=120).map("".join)
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts, limit=st.integers(min_value=2, max_value=90))
+@example(text="\u1100\u1161\u11a8\u200c", limit=3)  # a jamo syllable and ZWNJ: 4 > 3
 def test_split_properties_small_limits(text: str, limit: int) -> None:
     check_split(text, split_text(text, limit), limit)
 
