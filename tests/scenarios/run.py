@@ -306,7 +306,8 @@ def print_report(results: list[dict], summary: dict, failures: list[str]) -> Non
             print(f"  {r['id']}:")
             for row in rows:
                 print(f"    - {row}")
-    print("\nSummary: " + json.dumps(summary, ensure_ascii=False))
+    flat = {k: v for k, v in summary.items() if k not in ("by_file", "by_tag")}
+    print("\nSummary: " + json.dumps(flat, ensure_ascii=False))
     if failures:
         print(f"\nThresholds missed ({summary['thresholds']}):")
         for line in failures:
@@ -348,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                    thresholds=os.path.relpath(thresholds_path.resolve(), ROOT))
     failures = scoring.check(summary, thresholds)
     summary["thresholds_missed"] = failures
+    summary["by_file"] = scoring.breakdown(results, "file")
+    summary["by_tag"] = scoring.breakdown(results, "tags")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"summary": summary, "scenarios": results}, ensure_ascii=False,

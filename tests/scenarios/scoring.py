@@ -150,6 +150,25 @@ def summarise(results: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def breakdown(results: list[Mapping[str, Any]], key: str) -> dict[str, dict[str, int]]:
+    """Per value of ``key`` (``file``: the domain's file; ``tags``: each variant): scenarios,
+    route right, tier right, late deadlines, facts right and expected, fully right."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for result in results:
+        values = result.get(key) or []
+        for value in values if isinstance(values, list) else [values]:
+            groups.setdefault(str(value), []).append(result)
+    return {name: {
+        "scenarios": len(group),
+        "route_right": sum(bool(r["route_right"]) for r in group),
+        "tier_right": sum(r["tier"] == r["expected_tier"] for r in group),
+        "late_deadlines": sum(r["deadline_verdict"] == "late" for r in group),
+        "facts_right": sum(r["facts_right"] for r in group),
+        "facts_expected": sum(r["facts_expected"] for r in group),
+        "fully_right": sum(bool(r.get("fully_right")) for r in group),
+    } for name, group in sorted(groups.items())}
+
+
 def fully_right(result: Mapping[str, Any]) -> bool:
     """Route, tier, deadline and every expected fact right, and handed over."""
     return bool(result["handed_over"] and result["route_right"]

@@ -111,3 +111,15 @@ def test_check_refuses_an_unknown_threshold_and_fails_an_unmeasured_figure():
         scoring.check(summary, {"late_deadlines": 0})
     assert scoring.check(summary, {"facts_ratio_min": 0.9}) == [
         "facts_ratio: not measured (threshold min 0.9)"]
+
+
+def test_breakdown_by_file_and_by_each_tag():
+    results = [{**result(), "file": "elections.yml", "tags": ["typos", "informal"]},
+               {**result(deadline_verdict="late", route_right=False), "file": "elections.yml",
+                "tags": ["typos"]}]
+    by_file = scoring.breakdown(results, "file")
+    assert by_file == {"elections.yml": {"scenarios": 2, "route_right": 1, "tier_right": 2,
+                                         "late_deadlines": 1, "facts_right": 6,
+                                         "facts_expected": 6, "fully_right": 1}}
+    by_tag = scoring.breakdown(results, "tags")
+    assert by_tag["typos"]["scenarios"] == 2 and by_tag["informal"]["scenarios"] == 1
