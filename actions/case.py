@@ -14,4 +14,6 @@ CASE_SLOTS = (
     "mesure_privative",
     "code_postal",
     "recit",
+    "faits",
+    "date_decision_source",
 )

@@ -48,7 +48,8 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
 
 PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
     ("employeur_prive", r"\b(?:mon (?:patron|employeur|boss|chef)|ma boite|mon entreprise m'a|"
-     r"entreprise privee|societe privee|mon ancien employeur|licencie par (?:mon|ma|la societe))"),
+     r"entreprise privee|societe privee|mon ancien employeur|licencie par (?:mon|ma|la societe))"
+     r"|\b(?:sarl|sasu?|eurl)\b|\bla societe (?!publique|d'economie mixte|nationale)\w+"),
     ("bailleur", r"\b(?:proprietaire|proprio|bailleur|agence immobiliere|mon loyer|ma caution|"
      r"syndic)\b"),
     ("assurance", r"\b(?:assurance|assureur|mutuelle)\b"),

@@ -111,12 +111,13 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        # The case slots are on the record already: action_intake writes them at every turn.
         slots = tracker.current_slot_values()
         urgency, events = urgency_events(case_record(slots))
         tier = urgency.tier
         if slots.get("domaine") == domains.OUT_OF_SCOPE:
             say(dispatcher, "utter_handoff_referral")
-        elif slots.get("recit") and slots.get("code_postal"):
+        elif slots.get("recit") and (slots.get("code_postal") or slots.get("faits")):
             say(dispatcher, "utter_handoff")
         else:
             say(dispatcher, "utter_handoff_early")
@@ -126,7 +127,8 @@ class ActionHandoff(Action):
         for response, values in offline_responses(permanence_status(), urgency):
             say(dispatcher, response, **values)
         # Asked for the lawyer in the middle of a form: the form ends here.
-        events += [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("route", "handoff")]
+        events += [SlotSet("asked", None), ActiveLoop(None), SlotSet("requested_slot", None),
+                   SlotSet("route", "handoff")]
         return events + [ConversationPaused()]
 
 

@@ -8,13 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import domains
+from actions import domains, intake
 from actions.consent import question_events
-from actions.parsing import parse_mesure
-from actions.responses import say
+from actions.intake_action import conversation_turns
+from actions.responses import say, times_sent
 
-# A first message this long already tells the story: it becomes the account ("récit").
-RECIT_FROM_QUESTION_CHARS = 80
+# The question (or its domain) is asked this many times, then the lawyer is offered.
+MAX_QUESTION_ASKS = 2
+ASKING = ("utter_ask_question", "utter_ask_domaine", "utter_ask_question_or_lawyer")
 
 
 def decide_route(domain: str | None, question: str | None, handoff_requested: bool) -> str:
@@ -41,19 +42,38 @@ class ActionRouteQuestion(Action):
         for event in events:
             slots[event["name"]] = event["value"]
         question = slots.get("question_initiale")
-        route = decide_route(slots.get("domaine"), question, bool(slots.get("handoff_requested")))
+        legal_domain = slots.get("domaine")
+        if legal_domain and not slots.get("handoff_requested"):
+            # Scope as a public-law lawyer decides: is an administration the author?
+            facts = intake.read(conversation_turns(tracker)).facts
+            decided = intake.scope(legal_domain, facts, ranked_in_scope(tracker))
+            if decided != legal_domain:
+                events.append(SlotSet("domaine", decided))
+                legal_domain = decided
+            if facts.postcode is not None:
+                events.append(SlotSet("code_postal", facts.postcode.value))
+        route = decide_route(legal_domain, question, bool(slots.get("handoff_requested")))
 
-        if route == "triage":
-            say(dispatcher, "utter_triage_intro")
-            if question and len(question) >= RECIT_FROM_QUESTION_CHARS:
-                events.append(SlotSet("recit", question))
-            mesure = parse_mesure(question or "")
-            if (slots.get("domaine") in domains.LIBERTY_DOMAINS
-                    and mesure in ("retention", "assignation", "detention")):
-                events.append(SlotSet("mesure_privative", mesure))
-        elif route == "referral":
+        if route == "referral":
             say(dispatcher, "utter_out_of_scope")
+        elif route == "question" and times_sent(tracker, *ASKING) >= MAX_QUESTION_ASKS:
+            # Never a dead end: after two tries, the way to the lawyer as things are.
+            say(dispatcher, "utter_ask_question_or_lawyer")
         elif route == "question":
             say(dispatcher, "utter_ask_domaine" if question else "utter_ask_question")
         events.append(SlotSet("route", route))
         return events
+
+
+def ranked_in_scope(tracker: Tracker) -> str | None:
+    """The best public-law domain of the NLU ranking of the person's first question."""
+    for event in tracker.events:
+        if event.get("event") != "user" or not (event.get("text") or "").strip():
+            continue
+        ranking = (event.get("parse_data") or {}).get("intent_ranking") or []
+        for ranked in ranking:
+            domain = domains.from_intent(ranked.get("name"))
+            if domain in domains.IN_SCOPE:
+                return domain
+        return None
+    return None

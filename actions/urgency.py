@@ -65,6 +65,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "procurement_rejection": (r"\brejet", r"offre (a ete |est )?rejetee",
                               r"rejet de (notre|mon|l) offre", r"(pas|non) (ete )?retenu",
                               r"attribue a un concurrent", r"\bevince"),
+    # How a procurement rejection letter was sent (CCP R. 2182-1: 11 or 16 days).
+    "paper_letter": (r"\bpar (la )?poste\b", r"\brecommande", r"\bpar courrier\b",
+                     r"\b(courrier|lettre) papier\b", r"\bdans (ma|notre|la) boite aux lettres\b"),
+    "electronic_letter": (r"\bmail\b", r"\be mail\b", r"\bcourriel\b", r"\bplateforme\b",
+                          r"\bprofil d acheteur\b", r"voie electronique", r"\bmessagerie\b"),
     "election": (r"\belection", r"\bscrutin\b", r"\bmunicipales\b",
                  r"\b(premier|second|deuxieme) tour\b"),
     "neighbour": (r"\bvoisin", r"\baffichage\b", r"\bpanneau\b", r"\btiers\b"),
@@ -111,13 +116,27 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", stripped).strip()
 
 
+# A liberty measure said not to be there (« pas d'OQTF », « je ne suis pas en rétention »):
+# a negation up to three words before it, in the same clause (text folded by ``_fold``).
+_NEGATED = re.compile(r"(?:\bn |\bne |\bpas |\bjamais |\baucune? |\bni |\bnon )(?:\w+ ){0,3}$")
+
+
+def _affirmed(pattern: str, folded: str, negatable: bool) -> bool:
+    for match in re.finditer(pattern, folded):
+        before = re.split(r"[|,;:!?]", folded[max(0, match.start() - 40):match.start()])[-1]
+        if not (negatable and _NEGATED.search(before)):
+            return True
+    return False
+
+
 def detect_triggers(*texts: str | None) -> frozenset[str]:
-    """Names of the keyword groups found in ``texts`` (accent- and case-insensitive)."""
+    """Names of the keyword groups found in ``texts`` (accent- and case-insensitive); a liberty
+    measure under a negation does not count."""
     folded = " | ".join(_fold(t) for t in texts if t)
     return frozenset(
         name
         for name, patterns in TRIGGERS.items()
-        if any(re.search(pattern, folded) for pattern in patterns)
+        if any(_affirmed(pattern, folded, name in _LIBERTY_TRIGGERS) for pattern in patterns)
     )
 
 
@@ -293,7 +312,9 @@ def _select_deadline(
         return dl.election(decided, subdiv=subdiv)
 
     if domaine == "commande_publique" and "procurement_rejection" in triggers:
-        return dl.procurement_standstill(decided)
+        # 16 days for a letter sent otherwise than electronically; unknown: 11 (the earlier).
+        paper = "paper_letter" in triggers and "electronic_letter" not in triggers
+        return dl.procurement_standstill(decided, electronic=not paper)
 
     if domaine == "urbanisme" and "applicant" not in triggers:
         return dl.urbanisme_display(decided, recours_gracieux=rg_date, subdiv=subdiv)
@@ -325,7 +346,7 @@ def _select_deadline(
         return dataclasses.replace(result, notes=(*result.notes,
                                           "mention des voies et délais absente : délai de deux "
                                           "mois probablement inopposable, estimation prudente"))
-    if mention == "nsp" and result.end_datetime() <= datetime.combine(today, time.min):
+    if mention in ("nsp", "") and result.end_datetime() <= datetime.combine(today, time.min):
         out.note("mention des voies et délais inconnue : si absente, délai raisonnable d'un an "
                  "(Czabaj)")
     return result

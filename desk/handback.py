@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 HANDBACK_RESPONSE = "utter_handback"
 RESUMED, MISSING = "resumed", "missing"
 # What the assistant forgets when it takes the conversation back (the case keeps it all).
-CLEARED_SLOTS = (*CASE_SLOTS, "handoff_requested", "field_to_correct", "requested_slot",
+CLEARED_SLOTS = (*CASE_SLOTS, "handoff_requested", "asked", "requested_slot",
                  "urgence", "urgence_motifs", "echeance_estimee", "echeance_regle",
                  "echeance_source", "ordres")
 

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from actions.parsing import MESURE_LABELS, ROLE_LABELS, YES_NO_LABELS
+
 DISPLAY_TZ = ZoneInfo("Europe/Paris")
 
 STATE_LABELS = {
@@ -65,7 +67,9 @@ FACT_ROWS = (
     ("role", "Qualité"),
     ("partie_adverse", "Partie adverse"),
     ("type_decision", "Décision"),
-    ("date_decision", "Date de la décision"),
+    ("date_decision", "Date retenue pour le délai"),
+    ("date_decision_source", "Pourquoi cette date"),
+    ("faits", "Dates et faits cités"),
     ("mention_voies_delais", "Voies et délais mentionnés"),
     ("recours_gracieux", "Recours gracieux"),
     ("recours_gracieux_date", "Date du recours gracieux"),
@@ -75,6 +79,13 @@ FACT_ROWS = (
     ("echeance_regle", "Règle de l'échéance"),
     ("urgence_motifs", "Motifs d'urgence"),
 )
+# Codes of the case record as the lawyer reads them (never a raw code on the card).
+VALUE_LABELS = {
+    "role": ROLE_LABELS,
+    "mesure_privative": MESURE_LABELS,
+    "mention_voies_delais": YES_NO_LABELS,
+    "recours_gracieux": YES_NO_LABELS,
+}
 MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                    "oct.", "nov.", "déc.")
 
@@ -152,8 +163,10 @@ def fact_value(slot: str, value: Any) -> str:
         return "—"
     if slot == "domaine":
         return DOMAIN_LABELS.get(value, str(value))
+    if slot in VALUE_LABELS:
+        return VALUE_LABELS[slot].get(str(value), str(value))
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return " ; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "oui" if value else "non"
     if slot.startswith("date") or slot.endswith("_date") or slot == "echeance_estimee":

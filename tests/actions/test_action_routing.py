@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions import domains
-from actions.routing import RECIT_FROM_QUESTION_CHARS, ActionRouteQuestion
+from actions.routing import ActionRouteQuestion
 
 BAR = "le préfet a fermé mon bar pour un mois"
 LONG_OQTF = (
@@ -23,7 +23,7 @@ LONG_PERMIS = (
     [
         pytest.param(
             {"question_initiale": "le maire a refusé mon permis", "domaine": "urbanisme"},
-            "oui j'accepte", "affirm", "triage", ["utter_triage_intro"], {},
+            "oui j'accepte", "affirm", "triage", [], {},
             id="in-scope-question-triage",
         ),
         pytest.param(
@@ -50,13 +50,13 @@ LONG_PERMIS = (
             id="question-without-domain-asks-domain",
         ),
         pytest.param(
-            {}, BAR, "question_police_administrative", "triage", ["utter_triage_intro"],
+            {}, BAR, "question_police_administrative", "triage", [],
             {"question_initiale": BAR, "domaine": "police_administrative"},
             id="question-after-consent-routed",
         ),
         pytest.param(
             {"question_initiale": "ma voisine construit un mur sur mon terrain"},
-            "/question_urbanisme", "question_urbanisme", "triage", ["utter_triage_intro"],
+            "/question_urbanisme", "question_urbanisme", "triage", [],
             {"domaine": "urbanisme"}, id="domain-button",
         ),
         pytest.param(
@@ -96,92 +96,32 @@ async def test_affirm_after_consent_is_not_taken_as_the_question(
     assert "question_initiale" not in slot_events(events)
 
 
-@pytest.mark.parametrize("question", [LONG_PERMIS, LONG_OQTF])
-async def test_long_question_prefills_the_account(
-    dispatcher, make_tracker, domain, slot_events, question
-) -> None:
-    tracker = make_tracker(
-        slots={"consent": "given", "question_initiale": question, "domaine": "urbanisme"},
-        text="oui", intent="affirm",
-    )
-    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
-    assert slot_events(events)["recit"] == question
-
-
-async def test_long_question_prefills_the_account_when_routed_on_arrival(
-    dispatcher, make_tracker, domain, slot_events
-) -> None:
-    tracker = make_tracker(slots={"consent": "given"}, text=LONG_PERMIS,
-                           intent="question_urbanisme")
-    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {
-        "question_initiale": LONG_PERMIS, "domaine": "urbanisme", "recit": LONG_PERMIS,
-        "route": "triage",
-    }
-
-
 @pytest.mark.parametrize(
-    ("length", "prefilled"),
-    [(RECIT_FROM_QUESTION_CHARS - 1, False), (RECIT_FROM_QUESTION_CHARS, True)],
-)
-async def test_account_prefill_threshold(
-    dispatcher, make_tracker, domain, slot_events, length, prefilled
-) -> None:
-    question = ("la mairie a refusé mon permis de construire " * 5)[:length]
-    tracker = make_tracker(
-        slots={"consent": "given", "question_initiale": question, "domaine": "urbanisme"},
-        text="oui", intent="affirm",
-    )
-    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
-    assert ("recit" in slot_events(events)) is prefilled
-
-
-@pytest.mark.parametrize(
-    ("question", "domaine", "mesure"),
+    ("question", "nlu", "ranking", "route", "decided"),
     [
-        (LONG_OQTF, "etrangers", "retention"),
-        ("mon mari est au CRA depuis hier", "etrangers", "retention"),
-        ("je suis assigné à résidence depuis lundi", "etrangers", "assignation"),
-        ("je dois pointer au commissariat chaque jour", "etrangers", "assignation"),
-        ("mon fils détenu a reçu une OQTF en prison", "etrangers", "detention"),
-        ("je suis en rétention, le préfet a pris un arrêté", "police_administrative",
-         "retention"),
-        ("j'ai reçu une OQTF hier", "etrangers", None),  # OQTF alone: still asked
-        ("on m'a refusé mon titre de séjour", "etrangers", None),
-        ("le préfet a fermé mon bar pour un mois", "police_administrative", None),
+        # A private employer: out of scope whatever the words (fonction publique by NLU).
+        ("la société Dupont SARL où je travaillais m'a licencié la semaine dernière",
+         "fonction_publique", [], "referral", "hors_champ"),
+        # An administration's act: in scope whatever the words (hors champ by NLU).
+        ("la métropole de Lyon n'a pas rebouché un nid de poule, j'ai cassé ma jante",
+         "hors_champ", ["question_hors_champ", "question_responsabilite_administrative"],
+         "triage", "responsabilite_administrative"),
+        ("le préfet a fermé mon bar pour un mois", "police_administrative", [], "triage", None),
     ],
 )
-async def test_liberty_measure_in_the_question_prefills_the_measure(
-    dispatcher, make_tracker, domain, slot_events, question, domaine, mesure
+async def test_scope_is_decided_by_who_made_the_decision(
+    dispatcher, make_tracker, domain, slot_events, question, nlu, ranking, route, decided
 ) -> None:
-    tracker = make_tracker(
-        slots={"consent": "given", "question_initiale": question, "domaine": domaine},
-        text="oui", intent="affirm",
-    )
-    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
-    assert slot_events(events).get("mesure_privative") == mesure
-    assert slot_events(events)["route"] == "triage"
-
-
-@pytest.mark.parametrize(
-    ("question", "domaine"),
-    [
-        ("Mon employeur, la mairie, a fait une retenue sur salaire de 300 euros ce mois-ci "
-         "sans explication, est-ce légal ?", "fonction_publique"),
-        ("mon voisin a été retenu comme entreprise pour les travaux de la commune",
-         "collectivites"),
-    ],
-)
-async def test_no_liberty_measure_prefilled_outside_liberty_domains(
-    dispatcher, make_tracker, domain, slot_events, question, domaine
-) -> None:
-    assert domaine not in domains.LIBERTY_DOMAINS
-    tracker = make_tracker(
-        slots={"consent": "given", "question_initiale": question, "domaine": domaine},
-        text="oui", intent="affirm",
-    )
-    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
-    assert "mesure_privative" not in slot_events(events)
+    parse = {"text": question, "intent": {"name": f"question_{nlu}", "confidence": 0.6},
+             "intent_ranking": [{"name": name, "confidence": 0.5} for name in ranking],
+             "entities": []}
+    events = [{"event": "user", "timestamp": None, "text": question, "parse_data": parse},
+              {"event": "user", "timestamp": None, "text": "oui", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": question,
+                                  "domaine": nlu}, text="oui", intent="affirm", events=events)
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got["route"] == route
+    assert got.get("domaine") == decided
 
 
 @pytest.mark.parametrize("domaine", domains.IN_SCOPE)
@@ -192,4 +132,37 @@ async def test_every_public_law_domain_is_triaged(
                            intent="affirm")
     events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"route": "triage"}
-    assert sent() == ["utter_triage_intro"]
+    assert sent() == []
+
+
+def bot_said(response: str) -> dict:
+    return {"event": "bot", "timestamp": None, "text": "…",
+            "metadata": {"utter_action": response}}
+
+
+@pytest.mark.parametrize(("asked_before", "response"), [
+    (0, "utter_ask_question"), (1, "utter_ask_question"), (2, "utter_ask_question_or_lawyer"),
+    (3, "utter_ask_question_or_lawyer")])
+async def test_after_two_tries_the_lawyer_is_offered(
+    make_tracker, dispatcher, domain, sent, asked_before, response
+) -> None:
+    events = [{"event": "session_started", "timestamp": None}]
+    events += [bot_said("utter_ask_question")] * asked_before
+    events += [{"event": "user", "timestamp": None, "text": "bof", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given"}, text="bof", intent="greet",
+                           events=events)
+    await ActionRouteQuestion().run(dispatcher, tracker, domain)
+    assert sent() == [response]
+    if response == "utter_ask_question_or_lawyer":
+        [button] = domain["responses"][response][0]["buttons"]
+        assert button["payload"] == "/ask_lawyer"
+
+
+async def test_a_previous_session_does_not_count(make_tracker, dispatcher, domain, sent) -> None:
+    events = [bot_said("utter_ask_question")] * 3
+    events += [{"event": "session_started", "timestamp": None},
+               {"event": "user", "timestamp": None, "text": "bof", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given"}, text="bof", intent="greet",
+                           events=events)
+    await ActionRouteQuestion().run(dispatcher, tracker, domain)
+    assert sent() == ["utter_ask_question"]

@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import WebSocketRoute, expect
 
 from connectors.webchat import conversation_id_of
+from tests.dialogue import QUESTIONS, SUMMARY
 
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
@@ -22,35 +23,33 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     expect(bot.filter(has_text="assistant automatisé")).to_have_count(1)
     expect(bot.last).to_contain_text("Acceptez-vous")
     page.get_by_role("button", name="J'accepte").click()
-    expect(bot.last).to_contain_text("Quelle administration")
-
-    page.fill("#text", "préfecture du Rhône")
-    page.press("#text", "Enter")
-    expect(bot.last).to_contain_text("Vous êtes")
-    page.get_by_role("button", name="Particulier").click()
-    expect(bot.last).to_contain_text("De quelle décision")
-
-    # Right-to-left text is shown in its own direction, as typed.
-    page.fill("#text", "رفض تجديد بطاقة الإقامة")
-    page.press("#text", "Enter")
-    user = page.locator(".msg.user").last
-    expect(user).to_have_text("رفض تجديد بطاقة الإقامة")
-    expect(user).to_have_attribute("dir", "auto")
-    expect(bot.last).to_contain_text("À quelle date")
-    page.screenshot(path=str(tmp_path / "webchat.png"))
+    expect(bot.last).to_contain_text(QUESTIONS)
 
     # The conversation survives a reload of the page (same session secret, transcript kept).
     secret = page.evaluate("sessionStorage.getItem('permanence.secret')")
     assert secret and len(secret) == 43
     page.reload()
-    expect(page.locator(".msg.bot").filter(has_text="Quelle administration")).to_have_count(1)
+    expect(page.locator(".msg.bot").filter(has_text=QUESTIONS)).to_have_count(1)
     assert page.evaluate("sessionStorage.getItem('permanence.secret')") == secret
-    page.fill("#text", "hier")
+
+    # Every missing fact in one answer: the summary, confirmed with its button.
+    page.fill("#text", "la préfecture du Rhône, je suis libre, reçue hier vers 11h, 69003")
     page.press("#text", "Enter")
-    expect(page.locator(".msg.bot").last).to_contain_text("voies et délais")
+    expect(bot.last).to_contain_text(SUMMARY)
+    expect(bot.last).to_contain_text("préfecture du Rhône")
+    page.get_by_role("button", name="Oui, c'est ça").click()
+    expect(bot.filter(has_text="transmets")).to_have_count(1)
+
+    # Right-to-left text is shown in its own direction, as typed (recorded for the lawyer).
+    page.fill("#text", "رفض تجديد بطاقة الإقامة")
+    page.press("#text", "Enter")
+    user = page.locator(".msg.user").last
+    expect(user).to_have_text("رفض تجديد بطاقة الإقامة")
+    expect(user).to_have_attribute("dir", "auto")
+    page.screenshot(path=str(tmp_path / "webchat.png"))
     slots = servers.stored_slots(conversation_id_of(secret))
-    assert slots["partie_adverse"] == "préfecture du Rhône"
-    assert slots["role"] == "particulier"
+    assert "préfecture du Rhône" in slots["partie_adverse"]
+    assert slots["code_postal"] == "69003" and slots["route"] == "handoff"
     # The page's policy (no inline script or style, socket on its own origin) let it all run.
     assert not [line for line in console if "Content Security Policy" in line
                 or line.startswith(("error", "pageerror"))], console

@@ -24,11 +24,11 @@ import pytest
 import yaml
 
 from sandbox.stack import wait_for
+from tests.dialogue import QUESTIONS, URBANISME
 
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 FIRST_REPLY_SECONDS = 2.0
 
 
@@ -134,7 +134,7 @@ def test_typing_an_option_number_gives_consent(x):
     send_dm(x, user, URBANISME)
     wait_dm_containing(x, user, "Acceptez-vous")
     answer = send_dm(x, user, "1")
-    wait_dm_containing(x, user, "Quelle administration")
+    wait_dm_containing(x, user, QUESTIONS)
     [event] = [e for e in user_events(x, user) if e.get("message_id") == answer["event_id"]]
     assert event["text"] == consent_buttons()[0]["payload"]
     assert event["parse_data"]["intent"]["name"] == "affirm"

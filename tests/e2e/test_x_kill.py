@@ -15,10 +15,10 @@ from typing import TypeVar
 import pytest
 
 from sandbox.stack import MODEL, Stack, wait_for
+from tests.dialogue import QUESTIONS, URBANISME
 
 T = TypeVar("T")
 
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 CONTROL = "860000000000000001"
 PEOPLE = ["860000000000000011", "860000000000000012", "860000000000000013",
           "860000000000000014"]
@@ -35,7 +35,7 @@ def test_kill_9_after_acknowledging_webhooks_loses_and_repeats_nothing(tmp_path)
         stack.x_send_dm(CONTROL, URBANISME)
         assert stack.x_wait_dm_containing(CONTROL, "Acceptez-vous"), stack.x_dm_texts(CONTROL)
         stack.x_send_dm(CONTROL, "1")
-        assert stack.x_wait_dm_containing(CONTROL, "Quelle administration"), (
+        assert stack.x_wait_dm_containing(CONTROL, QUESTIONS), (
             stack.x_dm_texts(CONTROL))
         time.sleep(1.0)
         expected = stack.x_dm_texts(CONTROL)

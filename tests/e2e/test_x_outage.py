@@ -19,6 +19,7 @@ from rasa.shared.core.events import Event, UserUttered
 from connectors.x.render import pack, render_buttons, split_text
 from connectors.x.replay import turn_messages
 from sandbox.stack import MODEL, Stack, wait_for
+from tests.dialogue import QUESTIONS, SUMMARY, URBANISME, URBANISME_ANSWERS
 
 PEOPLE = 5
 RATE_LIMITED_SECONDS = 30
@@ -30,9 +31,9 @@ DM_PATH = "/2/dm_conversations"
 MAX_FAILED_TRIES_PER_PERSON = 8
 # (what the person writes, what the assistant asks next)
 TURNS = (
-    ("bonjour, la mairie a refusé mon permis de construire pour une extension", "Acceptez-vous"),
-    ("1", "Quelle administration"),
-    ("la mairie de Lens", "Vous êtes"),
+    (URBANISME, "Acceptez-vous"),
+    ("1", QUESTIONS),
+    (URBANISME_ANSWERS, SUMMARY),
 )
 
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 import pytest
 
 from sandbox.stack import MODEL, Stack, wait_for
+from tests.dialogue import QUESTIONS, URBANISME
 
 T = TypeVar("T")
 
@@ -28,7 +29,6 @@ POLLING = {
     "poll_lease_seconds": 4,
     "liveness_seconds": 3,
 }
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 PEOPLE = ["880000000000000011", "880000000000000012", "880000000000000013"]
 
 
@@ -112,7 +112,7 @@ def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None
     assert stack.x_wait_dm_containing(control, "Acceptez-vous", interval=0.2), (
         stack.x_dm_texts(control))
     stack.x_send_dm(control, "1", wait=False)
-    assert stack.x_wait_dm_containing(control, "Quelle administration", interval=0.2), (
+    assert stack.x_wait_dm_containing(control, QUESTIONS, interval=0.2), (
         stack.x_dm_texts(control))
     time.sleep(1.5)
     expected = stack.x_dm_texts(control)

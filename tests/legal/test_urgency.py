@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -352,3 +352,44 @@ def test_detect_triggers() -> None:
     assert "procurement_rejection" in detect_triggers(None, "Lettre de rejet reçue")
     assert "election" in detect_triggers("résultats du second tour")
     assert detect_triggers("Bonjour") == frozenset()
+
+
+@pytest.mark.parametrize(("text", "absent"), [
+    ("je n'ai pas d'OQTF, juste un refus de titre", "oqtf"),
+    ("je ne suis pas en rétention", "retention"),
+    ("pas d'assignation à résidence pour l'instant", "assignation"),
+    ("il n'est jamais allé en détention", "detention"),
+])
+def test_a_negated_liberty_measure_is_not_a_trigger(text: str, absent: str) -> None:
+    assert absent not in detect_triggers(text)
+
+
+@pytest.mark.parametrize(("text", "present"), [
+    ("OQTF notifiée hier, je ne sais pas quoi faire", "oqtf"),
+    ("je ne sais pas si c'est une OQTF", "oqtf"),
+    ("pas de réponse, et je suis en rétention depuis hier", "retention"),
+    ("OQTF sans délai de départ", "no_departure_period"),
+])
+def test_a_measure_stated_near_a_negation_still_counts(text: str, present: str) -> None:
+    assert present in detect_triggers(text)
+
+
+def test_a_negated_oqtf_is_not_p0() -> None:
+    case = {"domaine": "etrangers", "type_decision": "refus de titre de séjour",
+            "recit": "je n'ai pas d'OQTF, seulement un refus de titre reçu il y a un mois",
+            "date_decision": (TODAY - timedelta(days=30)).isoformat()}
+    assert compute_urgency(case, TODAY).tier != "P0"
+
+
+@pytest.mark.parametrize(("how", "days"), [
+    ("reçue par courrier recommandé", 16), ("reçue par mail", 11), ("reçue", 11),
+    ("reçue par la poste, et aussi par mail", 11)])
+def test_the_standstill_follows_how_the_rejection_letter_was_sent(how: str, days: int) -> None:
+    sent = TODAY - timedelta(days=12)
+    case = {"domaine": "commande_publique", "type_decision": "rejet d'une offre",
+            "recit": f"notre offre a été rejetée, lettre de rejet {how}",
+            "date_decision": sent.isoformat()}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.deadline == sent + timedelta(days=days)
+    # Twelve days after a paper letter, the contract cannot be signed yet: référé possible.
+    assert result.tier == ("P0" if days == 16 else "P1")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from tests.dialogue import QUESTIONS
 
 PERMIS = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 DISCLOSURE = "Je suis l'assistant automatisé (une IA)"
@@ -65,7 +66,7 @@ def test_after_an_action_server_outage_the_disclosure_comes_before_consent(tmp_p
         (first,) = answered(stack, CONTROL, 1)
         assert DISCLOSURE in first and CONSENT_QUESTION in first
         stack.x_send_dm(CONTROL, "1")
-        assert stack.x_wait_dm_containing(CONTROL, "Quelle administration"), (
+        assert stack.x_wait_dm_containing(CONTROL, QUESTIONS), (
             stack.x_dm_texts(CONTROL))
         assert consent_values(stack, CONTROL) == ["pending", "given"]
 
@@ -102,7 +103,7 @@ def test_after_an_action_server_outage_the_disclosure_comes_before_consent(tmp_p
         assert DISCLOSURE in reply and CONSENT_QUESTION in reply
         assert consent_values(stack, ASKS)[-1] == "pending"
         stack.x_send_dm(ASKS, "1")  # the numbered button « J'accepte »
-        assert stack.x_wait_dm_containing(ASKS, "Quelle administration"), stack.x_dm_texts(ASKS)
+        assert stack.x_wait_dm_containing(ASKS, QUESTIONS), stack.x_dm_texts(ASKS)
         assert consent_values(stack, ASKS)[-1] == "given"
         assert disclosure_sent_before_consent(stack, ASKS)
         # Each person got the disclosure once, in one answer.

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from tests.dialogue import QUESTIONS
 
 ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
 QUESTION = "la mairie refuse mon permis de construire"
@@ -148,7 +149,7 @@ def dm_and_wait(stack: Stack, user: str, text: str, expected: str | None = None)
 def gives_facts(stack: Stack, user: str, adversary: str) -> None:
     """Question, consent, the administration on the other side (the person's own words)."""
     dm_and_wait(stack, user, QUESTION, "Acceptez-vous")
-    dm_and_wait(stack, user, "1", "Quelle administration")  # the first option: consent
+    dm_and_wait(stack, user, "1", QUESTIONS)  # the first option: consent
     dm_and_wait(stack, user, f"la mairie de {adversary}")
 
 

@@ -26,8 +26,8 @@ import pytest
 
 from connectors.limits import MAX_MESSAGE_CHARS
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from tests.dialogue import QUESTIONS, URBANISME
 
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 OQTF = "j'ai reçu une OQTF hier et je suis en rétention au CRA de Lesquin"
 HER_ADVERSARY = "la préfecture du Nord"
 
@@ -101,10 +101,12 @@ def x_person(stack: Stack) -> str:
     stack.x_send_dm(user, URBANISME)
     assert stack.x_wait_dm_containing(user, "Acceptez-vous", timeout=120)
     stack.x_send_dm(user, "1")
-    assert stack.x_wait_dm_containing(user, "Quelle administration", timeout=60)
+    assert stack.x_wait_dm_containing(user, QUESTIONS, timeout=60)
     stack.x_send_dm(user, HER_ADVERSARY)
     assert wait_for(lambda: stack.stored_slots(f"x:{user}").get("partie_adverse"), 60)
-    assert stack.x_wait_dm_containing(user, "Vous êtes", timeout=60)
+    # Still missing facts: the questions come again, once.
+    assert wait_for(lambda: sum(QUESTIONS in t for t in stack.x_dm_texts(user)) == 2, 60), (
+        stack.x_dm_texts(user))
     return user
 
 

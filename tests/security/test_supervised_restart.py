@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from sandbox.stack import MODEL, ROOT, X_SANDBOX_CREDENTIALS, Stack, wait_for, x_channel_section
+from tests.dialogue import QUESTIONS, SUMMARY, URBANISME, URBANISME_ANSWERS
 
 PERSON = "862000000000000001"
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 BOOT_SECONDS = 300  # a Rasa boot on a loaded 2-core machine
 
 
@@ -98,13 +98,13 @@ def test_each_server_restarts_on_its_own_and_the_dm_sent_meanwhile_is_answered(t
         assert wait_for(lambda: answers(actions_health), 120, 0.5)
         assert pids(log(), "rasa") == [rasa_pid] and alive(rasa_pid)
         stack.x_send_dm(PERSON, "1")  # « J'accepte »
-        assert stack.x_wait_dm_containing(PERSON, "Quelle administration"), (
+        assert stack.x_wait_dm_containing(PERSON, QUESTIONS), (
             stack.x_dm_texts(PERSON))
         before = len(stack.x_dm_texts(PERSON))
 
         # kill -9 Rasa; the person writes while it is down.
         os.kill(rasa_pid, signal.SIGKILL)
-        event_id = stack.x_send_dm(PERSON, "la mairie de Lens")  # raises unless acknowledged
+        event_id = stack.x_send_dm(PERSON, URBANISME_ANSWERS)  # raises unless acknowledged
         assert not answers(f"{stack.base_url}/")  # still down: the ingress acknowledged it
         assert stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}") \
             or stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?", event_id), (
@@ -113,11 +113,11 @@ def test_each_server_restarts_on_its_own_and_the_dm_sent_meanwhile_is_answered(t
 
         assert wait_for(lambda: pids(log(), "rasa")[1:], 60, 0.2), log()[-3000:]
         assert "supervise: rasa killed by SIGKILL after" in log()
-        assert stack.x_wait_dm_containing(PERSON, "Vous êtes", timeout=BOOT_SECONDS), (
+        assert stack.x_wait_dm_containing(PERSON, SUMMARY, timeout=BOOT_SECONDS), (
             stack.x_dm_texts(PERSON), log()[-3000:])
         time.sleep(3.0)  # a few more sending rounds: a duplicate would show up
         after = stack.x_dm_texts(PERSON)[before:]
-        assert len(after) == 1 and "Vous êtes" in after[0], after
+        assert len(after) == 1 and SUMMARY in after[0], after
         user_ids = [e.get("message_id") for e in stack.stored_events(PERSON)
                     or stack.stored_events(f"x:{PERSON}") if e["event"] == "user"]
         assert sum(event_id in (mid or "") for mid in user_ids) == 1, user_ids

@@ -36,6 +36,7 @@ from connectors.x.config import XSettings
 from connectors.x.webhook import check_post
 from permanence.x_store import Store, utcnow
 from sandbox.stack import MODEL, ROOT, X_SANDBOX_CREDENTIALS, Stack, free_port, wait_for, wait_http
+from tests.dialogue import QUESTIONS, URBANISME
 
 MAX_AGE_SECONDS = 12.0
 LOG_KEY = "log-key-of-the-forgery-tests"
@@ -43,7 +44,6 @@ CRC_BURST = 4
 CRC_PER_SECOND = 2.0
 SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
 ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 PATH = "/webhooks/x/webhook"
 _next_person = iter(range(10**6))
 
@@ -309,7 +309,7 @@ def test_the_ingress_process_logs_no_raw_person_id(stack, account, ingress_proce
     event_id = snowflake()
     body = dm_body(account["id"], person, "1", event_id=event_id)
     assert post(ingress_process["url"], body, sign(body, stack.x_consumer_secret)) == 200
-    assert stack.x_wait_dm_containing(person, "Quelle administration", timeout=120)
+    assert stack.x_wait_dm_containing(person, QUESTIONS, timeout=120)
     log = Path(ingress_process["log"]).read_text(errors="replace")
     assert f"event_id=dm:{event_id}" in log
     assert person not in log

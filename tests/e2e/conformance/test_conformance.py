@@ -14,6 +14,7 @@ import pytest
 
 from connectors.x.render import utf16_length
 from sandbox.stack import wait_for
+from tests.dialogue import QUESTIONS, URBANISME
 from tests.e2e.conformance.drivers import (
     ChannelDriver,
     Person,
@@ -22,7 +23,6 @@ from tests.e2e.conformance.drivers import (
     XDriver,
 )
 
-URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 CONSENT = ("J'accepte", "Je refuse")
 ANSWER_SECONDS = 60.0
 DRIVERS = {"x": XDriver, "webchat": WebChatDriver}
@@ -97,7 +97,7 @@ def test_accepting_with_an_option_moves_the_conversation_on(driver, servers):
     person, _ = start(driver)
     before = len(driver.messages(person))
     driver.choose(person, "J'accepte")
-    wait_shown(driver, person, "Quelle administration", after=before)
+    wait_shown(driver, person, QUESTIONS, after=before)
     assert user_events(servers, person.conversation_id, 2)[-1]["text"] == "/affirm"
     assert servers.stored_slots(person.conversation_id).get("consent") == "given"
 
@@ -187,7 +187,7 @@ def test_long_bot_text_with_options_through_the_server_api(driver, servers):
         assert all(utf16_length(m.carried) <= driver.bot_text_limit for m in shown)
         assert len(shown) >= -(-utf16_length(text) // driver.bot_text_limit)
     driver.choose(person, "J'accepte")
-    wait_shown(driver, person, "Quelle administration", after=before + len(shown))
+    wait_shown(driver, person, QUESTIONS, after=before + len(shown))
 
 
 def test_a_duplicate_delivery_is_answered_once(driver, servers):
@@ -196,7 +196,7 @@ def test_a_duplicate_delivery_is_answered_once(driver, servers):
     driver.redeliver(person, message_id)
     # The person's next message is handled after the duplicate would have been.
     driver.choose(person, "J'accepte")
-    new = wait_shown(driver, person, "Quelle administration", after=before)
+    new = wait_shown(driver, person, QUESTIONS, after=before)
     assert not any("acceptez-vous" in m.text.casefold() for m in new), new
     assert [e.get("message_id") for e in user_events(servers, person.conversation_id, 2)
             ].count(message_id) == 1
@@ -208,7 +208,7 @@ def test_the_bots_own_echo_is_ignored(driver, servers):
     users = len(user_events(servers, person.conversation_id, 1))
     driver.send_own_echo(person)
     driver.choose(person, "J'accepte")  # handled after the echo would have been
-    new = wait_shown(driver, person, "Quelle administration", after=before)
+    new = wait_shown(driver, person, QUESTIONS, after=before)
     assert not any("acceptez-vous" in m.text.casefold() for m in new), new
     assert len(user_events(servers, person.conversation_id, users + 1)) == users + 1
     for conversation_id in driver.echo_conversation_ids():

@@ -1,0 +1,427 @@
+"""Story-first intake: read every message of the conversation, ask only what is missing.
+
+Pure (no Rasa, no I/O). The conversation after consent is a list of :class:`Turn` (what the
+person wrote, when, and what the assistant had just asked). :func:`read` extracts every fact
+of every message (``actions/facts.py``), reading an answer in the light of the question it
+answers (« le 10 » after « quel jour avez-vous reçu la décision ? » is the notification date;
+« non » after « le contrat est-il signé ? » is a no). :func:`next_step` says what to do next:
+ask the facts the domain still needs, all in one message (one DM on X), at most twice each and
+never more than ``MAX_ASK_ROUNDS`` rounds, then show the summary for confirmation.
+:func:`case_slots` turns the facts into the case record the urgency rules, the summary and the
+lawyer's card read (``actions/case.py``).
+
+Question keys are those of ``facts.QUESTIONS`` plus ``story`` (the story was too thin),
+``confirm`` (the summary), ``correction`` (« what is wrong? »).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, time
+from typing import Any
+
+from actions import domains
+from actions import facts as F
+from actions.dates_fr import PARIS
+from actions.parsing import UNKNOWN, fold, is_unknown, parse_yes_no
+
+STORY = "story"
+CONFIRM = "confirm"
+CORRECTION = "correction"
+
+# At most this many rounds of questions before the summary: the person is never held longer.
+MAX_ASK_ROUNDS = 2
+# A key asked this many times without an answer is not asked again (no dead end).
+MAX_ASKED = 2
+# A story shorter than this, with no decision, administration nor date, is asked for once.
+THIN_STORY_CHARS = 60
+# Summary rounds after which the conversation is handed over as it is.
+MAX_CONFIRM_ROUNDS = 3
+MAX_SHORT_ANSWER = 200
+
+# What each question key asks, in French (one line each; several go in one message).
+QUESTION_TEXT: dict[str, str] = {
+    STORY: ("Racontez-moi en un message ce qui s'est passé : qui a décidé quoi, quand, "
+            "et où vous habitez."),
+    "decision": "Quelle décision avez-vous reçue (refus, sanction, OQTF, amende…) ?",
+    "mesure": "Êtes-vous libre, assigné(e) à résidence, ou en rétention ?",
+    "date_notified": "Quel jour avez-vous reçu la décision ?",
+    "hour_notified": "À quelle heure environ vous l'a-t-on remise ?",
+    "place": "Votre code postal ? (pour trouver le bon tribunal)",
+    "role": "Êtes-vous directement visé(e), voisin(e), ou une association ?",
+    "role_applicant_or_neighbour": "Le projet est-il le vôtre, ou celui d'un voisin ?",
+    "date_display": "Depuis quel jour le panneau est-il affiché sur le terrain ?",
+    "recours_gracieux": ("Avez-vous déjà écrit à l'administration pour contester "
+                         "(recours gracieux) ? Si oui, quel jour ?"),
+    "recours_gracieux_date": "Quel jour avez-vous envoyé ce recours ?",
+    "date_election": "Quel jour a eu lieu l'élection (le tour contesté) ?",
+    "administration": "Quelle administration est en face (mairie, préfecture, département…) ?",
+    "date_rejection": "Quel jour avez-vous reçu la lettre de rejet ?",
+    "contract_signed": "Le contrat est-il déjà signé ?",
+    "date_damage": "Quel jour le dommage a-t-il eu lieu ?",
+    "claim_sent": ("Avez-vous déjà demandé une indemnisation à l'administration ? "
+                   "Si oui, quel jour ?"),
+    "claim_date": "Quel jour avez-vous envoyé cette demande ?",
+    "date_effect": "À partir de quand la mesure s'applique-t-elle ?",
+}
+
+# The date role an answer to a date question gives to a date written without any cue.
+_DATE_KEY_ROLE = {
+    "date_notified": "notified", "date_display": "display", "date_election": "election",
+    "date_rejection": "notified", "date_damage": "damage", "date_effect": "effect",
+    "recours_gracieux_date": "recours_gracieux", "claim_date": "claim",
+    "recours_gracieux": "recours_gracieux", "claim_sent": "claim",
+}
+_YES_NO_KEYS = {"contract_signed": "contract_signed", "recours_gracieux": "recours_gracieux",
+                "claim_sent": "claim_sent"}
+# Asking the first also asks the second (« si oui, quel jour ? »).
+_COVERS = {"recours_gracieux": "recours_gracieux_date", "claim_sent": "claim_date"}
+_HOUR = re.compile(r"\b(?:a|vers|environ|aux alentours de)?\s*([01]?\d|2[0-3])\s*(?:h|heures?)"
+                   r"\s*([0-5]\d)?\b")
+_APPLICANT = re.compile(r"\b(?:le mien|la mienne|mon (?:permis|projet)|c'est moi|moi|je suis le "
+                        r"demandeur|j'ai demande|notre (?:permis|projet))\b")
+_NEIGHBOUR = re.compile(r"\b(?:voisine?s?|riveraine?s?|d'un voisin|a cote)\b")
+_CONFIRM = re.compile(r"^\s*(?:oui|ouais|ouai|yes|ok|okay|oki|d'accord|dac|exact|exactement|"
+                      r"parfait|correct|c'est (?:bien )?(?:ca|cela|correct|exact|juste|bon)|"
+                      r"c est (?:bien )?ca|tout est (?:bon|juste|correct|ok)|nickel|impeccable|"
+                      r"valide|je confirme|confirme|c'est tout bon|tout bon|top|super|"
+                      r"merci)\b")
+_DENY = re.compile(r"^\s*(?:non|nan|pas (?:du tout|tout a fait|vraiment)|c'est faux|"
+                   r"il y a une erreur|erreur)\b")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the person, when it was written, and what it answers."""
+
+    text: str
+    at: datetime
+    asked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The facts of the whole conversation, and the keys the person said they do not know."""
+
+    facts: F.Facts
+    unknown: frozenset[str] = frozenset()
+
+
+def read(turns: list[Turn]) -> Reading:
+    """Every fact of every turn, merged in order (explicit corrections win)."""
+    facts, unknown = F.Facts(), set()
+    for turn in turns:
+        if turn.asked == ("consent",):
+            continue
+        at = turn.at.astimezone(PARIS)
+        fresh = F.extract(turn.text, at)
+        if CORRECTION in turn.asked and not fresh.correction:
+            fresh = replace(fresh, correction=True)
+        fresh = _in_context(fresh, turn, facts)
+        facts = F.merge(facts, fresh)
+        facts = _with_hour(facts, turn)
+        if turn.asked and is_unknown(turn.text):
+            unknown |= {key for key in turn.asked if key not in (CONFIRM, CORRECTION, STORY)}
+    return Reading(facts, frozenset(unknown))
+
+
+def _asked_date_roles(asked: tuple[str, ...], facts: F.Facts) -> list[str]:
+    roles = []
+    for key in asked:
+        if key == "date_display_or_notified":
+            roles.append("display" if _neighbour(facts) else "notified")
+        elif key in _DATE_KEY_ROLE:
+            roles.append(_DATE_KEY_ROLE[key])
+    return roles
+
+
+def _neighbour(facts: F.Facts) -> bool:
+    return bool(facts.role and facts.role.value in ("voisin", "association"))
+
+
+def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
+    """An answer read as the answer to what was asked."""
+    asked = turn.asked
+    if not asked or asked in ((CONFIRM,), (CORRECTION,)):
+        return fresh
+    text, folded = turn.text.strip(), fold(turn.text)
+    changes: dict[str, Any] = {}
+    whole = (0, len(text))
+    role = fresh.role
+    if role is None and "role_applicant_or_neighbour" in asked:
+        if _NEIGHBOUR.search(folded):
+            role = F.Fact("voisin", whole, text)
+        elif _APPLICANT.search(folded):
+            role = F.Fact("demandeur", whole, text)
+        changes["role"] = role
+    merged_role = role or before.role
+    roles = _asked_date_roles(asked, replace(before, role=merged_role))
+    if roles:
+        dates, free = [], [r for r in roles if not any(d.role == r for d in fresh.dates)]
+        for found in fresh.dates:
+            if found.role == "unspecified" and free:
+                found = replace(found, role=free.pop(0))
+            dates.append(found)
+        changes["dates"] = tuple(dates)
+    yes_no = [key for key in asked if key in _YES_NO_KEYS
+              and getattr(fresh, _YES_NO_KEYS[key]) is None]
+    if len(yes_no) == 1:
+        answer = _yes_no_part(text)
+        if answer in ("oui", "non"):
+            changes[_YES_NO_KEYS[yes_no[0]]] = F.Fact(answer == "oui", whole, text)
+        elif any(d.role == _DATE_KEY_ROLE.get(yes_no[0]) for d in changes.get("dates", ())):
+            changes[_YES_NO_KEYS[yes_no[0]]] = F.Fact(True, whole, text)  # « le 3 mars »
+    short = len(text) <= MAX_SHORT_ANSWER and not is_unknown(text)
+    if ("administration" in asked and short and not fresh.administrations
+            and not before.administrations and len(asked) == 1):
+        changes["administrations"] = (F.Administration("autre", None, whole, text),)
+    if ("decision" in asked and short and not fresh.decisions and not before.decisions
+            and len(asked) == 1):
+        changes["decisions"] = (F.Fact("autre", whole, text),)
+    if ("place" in asked and short and fresh.postcode is None and fresh.town is None
+            and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)):
+        changes["town"] = F.Fact(text, whole, text)
+    if "mesure" in asked and fresh.mesure is None:
+        free_words = re.search(r"\b(?:libre|rien|aucune?|non|chez moi)\b", folded)
+        if free_words and len(asked) == 1:
+            changes["mesure"] = F.Fact("aucune", whole, text)
+    return replace(fresh, **changes) if changes else fresh
+
+
+def _yes_no_part(text: str) -> str | None:
+    """The yes or no of an answer that may carry other answers (« il y a 4 mois, non »)."""
+    for part in re.split(r"[,;\n.]+", text):
+        if part.strip() and len(part.split()) <= 5:
+            answer = parse_yes_no(part)
+            if answer in ("oui", "non"):
+                return answer
+    return None
+
+
+def _with_hour(facts: F.Facts, turn: Turn) -> F.Facts:
+    """« vers 19 h » in answer to the hour question: the hour of the notification."""
+    if "hour_notified" not in turn.asked:
+        return facts
+    notified = facts.date_for("notified")
+    if notified is None or notified.hour is not None:
+        return facts
+    match = _HOUR.search(fold(turn.text))
+    if not match:
+        return facts
+    hour = time(int(match.group(1)), int(match.group(2) or 0))
+    dates = tuple(replace(d, hour=hour) if d is notified else d for d in facts.dates)
+    return replace(facts, dates=dates)
+
+
+# ------------------------------------------------------------------------- what comes next
+
+
+@dataclass(frozen=True)
+class Step:
+    """``ask`` (with the keys, in order) or ``confirm`` (show the summary)."""
+
+    kind: str
+    keys: tuple[str, ...] = ()
+
+
+def story_is_thin(reading: Reading, story: str) -> bool:
+    facts = reading.facts
+    return (len(story.strip()) < THIN_STORY_CHARS and not facts.decisions
+            and not facts.administrations and not facts.dates)
+
+
+def missing(reading: Reading, domain: str) -> tuple[str, ...]:
+    """The keys ``domain`` still needs, as they are asked (one display question for
+    neighbours, the date question covered by its yes/no question)."""
+    keys = []
+    needed = F.missing(reading.facts, domain)
+    for key in needed:
+        if key == "date_display_or_notified":
+            key = "date_display" if _neighbour(reading.facts) else "date_notified"
+        if key in _COVERS.values() and any(k for k, v in _COVERS.items()
+                                            if v == key and k in needed):
+            continue
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> Step:
+    asked = Counter(key for turn in turns for key in turn.asked)
+    rounds = sum(1 for turn in turns if turn.asked and turn.asked[0] not in (
+        "consent", CONFIRM, CORRECTION))
+    if story_is_thin(reading, story) and not asked[STORY]:
+        return Step("ask", (STORY,))
+    todo = tuple(key for key in missing(reading, domain)
+                 if key not in reading.unknown and asked[key] < MAX_ASKED)
+    if todo and rounds < MAX_ASK_ROUNDS:
+        return Step("ask", todo)
+    return Step("confirm")
+
+
+def questions_text(keys: tuple[str, ...]) -> str:
+    """One message: one question, or a short numbered list answerable in one reply."""
+    lines = [QUESTION_TEXT[key] for key in keys]
+    if len(lines) == 1:
+        return lines[0]
+    numbered = "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+    return f"Il me manque quelques précisions :\n{numbered}\nRépondez en un seul message."
+
+
+# ------------------------------------------------------------------------- the summary's answer
+
+
+def confirms(text: str) -> bool:
+    """« oui », « c'est bien ça, merci », « ok parfait », 👍."""
+    folded = fold(text)
+    if "👍" in text or "✅" in text or folded in ("1", "/affirm"):
+        return True
+    return bool(_CONFIRM.search(folded)) and not _DENY.search(folded) and not re.search(
+        r"\b(?:mais|sauf|par contre|erreur|faux|corrig)", folded)
+
+
+def denies(text: str) -> bool:
+    folded = fold(text)
+    return folded in ("2", "/deny") or bool(_DENY.search(folded)) or "👎" in text
+
+
+def brings_facts(before: F.Facts, after: F.Facts) -> bool:
+    """Whether a message changed the facts (a correction or an addition)."""
+    return before != replace(after, correction=before.correction, corrected=before.corrected)
+
+
+# ------------------------------------------------------------------------- the case record
+
+DATE_LABELS = {
+    "signed": "Décision datée du", "notified": "Reçue / notifiée le",
+    "display": "Affichage sur le terrain depuis le", "published": "Publiée le",
+    "election": "Élection le", "effect": "Prend effet le", "contract": "Contrat signé le",
+    "claim": "Demande d'indemnisation le", "recours_gracieux": "Recours gracieux le",
+    "damage": "Dommage le", "hearing": "Audience / convocation le",
+    "unspecified": "Date citée",
+}
+
+
+# How a decision kind (actions/gazetteer.py DECISIONS) reads; « autre » keeps the person's words.
+DECISION_LABELS = {
+    "oqtf": "OQTF (obligation de quitter le territoire)",
+    "refus_titre_sejour": "refus de titre de séjour",
+    "irtf": "interdiction de retour (IRTF)",
+    "eloignement": "expulsion / éloignement",
+    "refus_permis": "refus de permis",
+    "permis_construire": "permis de construire",
+    "fermeture_administrative": "fermeture administrative",
+    "interdiction_manifestation": "interdiction de manifester",
+    "suspension_permis_conduire": "suspension du permis de conduire",
+    "revocation": "révocation",
+    "sanction_disciplinaire": "sanction disciplinaire",
+    "licenciement": "licenciement / fin de contrat",
+    "refus_titularisation": "refus de titularisation",
+    "rejet_offre": "rejet d'une offre",
+    "attribution_marche": "marché public",
+    "resultats_election": "élection",
+    "redressement_fiscal": "redressement fiscal",
+    "avis_imposition": "impôt ou taxe",
+    "dommage_travaux_publics": "dommage de travaux publics",
+    "accident": "accident / dommage",
+    "autorisation_environnementale": "autorisation environnementale",
+    "refus_demande": "refus d'une demande",
+}
+# A general kind says nothing more when a precise one is there.
+_GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
+                                        "refus_titularisation", "rejet_offre"),
+                      "permis_construire": ("refus_permis",)}
+
+
+def decision_label(facts: F.Facts) -> str | None:
+    """The decisions of the story in French, each once: « refus de permis »."""
+    kinds = [d.value for d in facts.decisions]
+    labels = []
+    for decision in facts.decisions:
+        general = _GENERAL_DECISIONS.get(decision.value, ())
+        if any(k in kinds for k in general):
+            continue
+        label = DECISION_LABELS.get(decision.value) or decision.text
+        if label and label not in labels:
+            labels.append(label)
+    return "; ".join(labels) or None
+
+
+def _fr(day) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def fact_lines(facts: F.Facts) -> list[str]:
+    """Every date with its role and hour, and the yes/no facts, as lines for the lawyer."""
+    lines = []
+    for found in facts.dates:
+        if found.day is None:
+            continue
+        line = f"{DATE_LABELS.get(found.role, found.role)} {_fr(found.day)}"
+        if found.hour is not None:
+            line += f" à {found.hour.strftime('%H:%M')}"
+        if found.uncertain and len(found.candidates) > 1:
+            line += " (à vérifier : " + " ou ".join(_fr(c) for c in found.candidates) + ")"
+        elif found.uncertain:
+            line += " (à vérifier)"
+        lines.append(f"{line} — « {found.text} »")
+    for label, fact in (("Contrat signé", facts.contract_signed),
+                        ("Demande d'indemnisation envoyée", facts.claim_sent),
+                        ("Courrier reçu", facts.courrier_recu)):
+        if fact is not None:
+            lines.append(f"{label} : {'oui' if fact.value else 'non'}")
+    if facts.town is not None and facts.postcode is None:
+        lines.append(f"Commune : {facts.town.value}")
+    return lines
+
+
+def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
+    """The case record (``actions/case.py`` slots) from the facts of the conversation."""
+    facts = reading.facts
+    parties = [a.text for a in facts.administrations] or [p.text for p in facts.private_parties]
+    recours = facts.recours_gracieux
+    rg_date = facts.date_for("recours_gracieux")
+    slots: dict[str, Any] = {
+        "partie_adverse": ", ".join(dict.fromkeys(parties)) or None,
+        "role": facts.role.value if facts.role else None,
+        "type_decision": decision_label(facts),
+        "recours_gracieux": (None if recours is None else "oui" if recours.value else "non"),
+        "recours_gracieux_date": (rg_date.day.isoformat() if recours and recours.value
+                                  and rg_date and rg_date.day else None),
+        "mesure_privative": facts.mesure.value if facts.mesure else None,
+        "code_postal": facts.postcode.value if facts.postcode else None,
+        "recit": story or None,
+        "faits": fact_lines(facts) or None,
+        "date_decision": None,
+        "date_decision_source": None,
+    }
+    if "recours_gracieux" in reading.unknown and recours is None:
+        slots["recours_gracieux"] = UNKNOWN
+    if domain and domain != domains.OUT_OF_SCOPE:
+        needed = F.needed_date(facts, domain)
+        if needed.date is not None and needed.date.day is not None:
+            slots["date_decision"] = needed.date.day.isoformat()
+            slots["date_decision_source"] = needed.note + (" — à vérifier"
+                                                           if needed.uncertain else "")
+        else:
+            slots["date_decision_source"] = needed.note
+    if slots["date_decision"] is None:
+        # Out of scope, or no date of the rule's role: the earliest date given, to verify.
+        days = sorted(d.day for d in facts.dates if d.day is not None and not d.future)
+        if days:
+            slots["date_decision"] = days[0].isoformat()
+            slots["date_decision_source"] = "date la plus ancienne citée — à vérifier"
+    return slots
+
+
+def scope(nlu_domain: str | None, facts: F.Facts, ranked_in_scope: str | None) -> str | None:
+    """The domain as a public-law lawyer decides: an administration's decision or act is in
+    scope whatever the words; a dispute with only private parties is out of scope."""
+    administration = facts.is_administration()
+    if nlu_domain == domains.OUT_OF_SCOPE and administration is True and ranked_in_scope:
+        return ranked_in_scope
+    if nlu_domain in domains.IN_SCOPE and administration is False:
+        return domains.OUT_OF_SCOPE
+    return nlu_domain

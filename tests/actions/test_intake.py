@@ -1,0 +1,217 @@
+"""actions.intake: answers read in the light of their question, what is asked next, the summary's
+answer, and the case record (pure; ``now`` frozen on Tuesday 8 Dec 2026, 10:00 Paris)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from actions import domains, intake
+from actions.intake import Turn
+
+NOW = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def turns(*pairs: tuple[str, tuple[str, ...]]) -> list[Turn]:
+    return [Turn(text, NOW, asked) for text, asked in pairs]
+
+
+def reading(*pairs: tuple[str, tuple[str, ...]]) -> intake.Reading:
+    return intake.read(turns(*pairs))
+
+
+# ---------------------------------------------------------------- answers in their context
+
+
+def test_a_bare_day_answering_the_notification_question_is_the_notification_date() -> None:
+    facts = reading(("la préfecture m'a refusé mon titre de séjour", ()),
+                    ("le 3", ("date_notified",))).facts
+    notified = facts.date_for("notified")
+    assert notified is not None and notified.day == date(2026, 12, 3)
+
+
+def test_two_dates_in_one_answer_keep_their_own_roles() -> None:
+    facts = reading(("la mairie a refusé mon permis", ()),
+                    ("datée du 8 octobre, reçue le 10", ("date_notified",))).facts
+    assert facts.date_for("signed").day == date(2026, 10, 8)
+    assert facts.date_for("notified").day == date(2026, 10, 10)
+
+
+def test_the_hour_answer_goes_on_the_notification_date() -> None:
+    facts = reading(("OQTF de la préfecture du Rhône remise hier", ()),
+                    ("vers 19h", ("hour_notified",))).facts
+    notified = facts.date_for("notified")
+    assert notified.day == date(2026, 12, 7) and notified.hour == time(19, 0)
+
+
+@pytest.mark.parametrize(("answer", "signed"), [("non", False), ("oui", True),
+                                                ("non pas encore", False)])
+def test_yes_or_no_answers_the_one_yes_no_question(answer: str, signed: bool) -> None:
+    facts = reading(("notre offre a été rejetée par la région", ()),
+                    (answer, ("contract_signed",))).facts
+    assert facts.contract_signed is not None and facts.contract_signed.value is signed
+
+
+def test_a_date_answering_the_recours_question_means_yes_with_its_date() -> None:
+    facts = reading(("la commune m'a sanctionné", ()),
+                    ("le 2 novembre", ("recours_gracieux",))).facts
+    assert facts.recours_gracieux.value is True
+    assert facts.date_for("recours_gracieux").day == date(2026, 11, 2)
+
+
+@pytest.mark.parametrize(("answer", "role"), [("c'est le projet du voisin", "voisin"),
+                                              ("le mien", "demandeur")])
+def test_applicant_or_neighbour(answer: str, role: str) -> None:
+    facts = reading(("permis de construire accordé par la mairie", ()),
+                    (answer, ("role_applicant_or_neighbour",))).facts
+    assert facts.role.value == role
+
+
+def test_a_neighbour_gives_the_display_date_to_the_date_question() -> None:
+    read = reading(("mon voisin a eu un permis de construire de la mairie de Lyon", ()),
+                   ("le panneau est là depuis le 20 novembre", ("date_display",)))
+    assert read.facts.date_for("display").day == date(2026, 11, 20)
+    slots = intake.case_slots(read, "urbanisme", "story")
+    assert slots["date_decision"] == "2026-11-20"
+
+
+def test_je_ne_sais_pas_is_remembered_and_not_asked_again() -> None:
+    history = turns(("la mairie m'a refusé un permis hier, 69003", ()),
+                    ("je ne sais pas", ("recours_gracieux",)))
+    read = intake.read(history)
+    assert "recours_gracieux" in read.unknown
+    step = intake.next_step(read, "urbanisme", history, "la mairie m'a refusé un permis")
+    assert "recours_gracieux" not in step.keys
+
+
+def test_the_consent_answer_is_not_a_fact() -> None:
+    assert intake.read(turns(("oui", ("consent",)))).facts == intake.read([]).facts
+
+
+# ---------------------------------------------------------------- what comes next
+
+
+def test_a_thin_story_is_asked_for_once() -> None:
+    history = turns(("bonjour j'ai un souci", ()))
+    step = intake.next_step(intake.read(history), "collectivites", history, "bonjour j'ai un souci")
+    assert step == intake.Step("ask", (intake.STORY,))
+    history += turns(("euh", (intake.STORY,)))
+    step = intake.next_step(intake.read(history), "collectivites", history, "bonjour j'ai un souci")
+    assert step.kind == "ask" and intake.STORY not in step.keys
+
+
+def test_only_what_the_domain_needs_is_asked_all_at_once() -> None:
+    story = "Le préfet du Nord m'a notifié une OQTF hier vers 18h, je suis assigné à résidence."
+    history = turns((story, ()))
+    step = intake.next_step(intake.read(history), "etrangers", history, story)
+    # Decision, measure, date and hour are in the story: only the place is missing.
+    assert step == intake.Step("ask", ("place",))
+
+
+def test_an_election_is_never_asked_about_a_letter_or_a_recours() -> None:
+    story = "Je conteste le résultat des municipales, le maire a triché"
+    history = turns((story, ()))
+    step = intake.next_step(intake.read(history), "elections", history, story)
+    assert set(step.keys) <= {"date_election", "place"}
+    assert "recours_gracieux" not in step.keys
+
+
+def test_questions_stop_after_two_rounds() -> None:
+    story = "La région a rejeté notre offre pour le marché de nettoyage des lycées."
+    history = turns((story, ()))
+    for _ in range(intake.MAX_ASK_ROUNDS):
+        step = intake.next_step(intake.read(history), "commande_publique", history, story)
+        assert step.kind == "ask"
+        history += turns(("bof", step.keys))
+    assert intake.next_step(intake.read(history), "commande_publique", history,
+                            story) == intake.Step("confirm")
+
+
+def test_several_questions_go_in_one_numbered_message() -> None:
+    text = intake.questions_text(("date_rejection", "contract_signed"))
+    assert text.count("\n1. ") == 1 and "\n2. " in text and "un seul message" in text
+    assert intake.questions_text(("place",)) == intake.QUESTION_TEXT["place"]
+
+
+def test_every_question_the_domains_need_has_its_french_text() -> None:
+    for domain in domains.IN_SCOPE:
+        needed = intake.missing(intake.Reading(intake.F.Facts()), domain)
+        assert needed and all(key in intake.QUESTION_TEXT for key in needed), domain
+
+
+# ---------------------------------------------------------------- the summary's answer
+
+
+@pytest.mark.parametrize("text", ["oui", "Oui !", "c'est bien ça, merci.", "ok parfait",
+                                  "C'est bien ça", "exact", "👍", "/affirm"])
+def test_natural_confirmations(text: str) -> None:
+    assert intake.confirms(text) and not intake.denies(text)
+
+
+@pytest.mark.parametrize("text", ["non, la date c'est le 8 octobre", "non", "c'est faux",
+                                  "/deny"])
+def test_natural_denials(text: str) -> None:
+    assert intake.denies(text) and not intake.confirms(text)
+
+
+@pytest.mark.parametrize("text", ["oui mais le code postal c'est 33800",
+                                  "ok sauf la date, c'est le 8"])
+def test_a_yes_with_a_correction_is_not_a_confirmation(text: str) -> None:
+    assert not intake.confirms(text)
+
+
+def test_a_free_text_correction_replaces_the_fact() -> None:
+    before = reading(("la mairie de Bordeaux m'a refusé un permis, 33000", ()))
+    after = reading(("la mairie de Bordeaux m'a refusé un permis, 33000", ()),
+                    ("le code postal c'est 33800", (intake.CORRECTION,)))
+    assert intake.brings_facts(before.facts, after.facts)
+    assert after.facts.postcode.value == "33800"
+
+
+# ---------------------------------------------------------------- the case record
+
+
+def test_case_slots_say_which_date_the_deadline_uses() -> None:
+    read = reading(("La mairie de Lens m'a refusé mon permis, lettre datée du 8 octobre "
+                    "reçue le 10 octobre, 62300", ()))
+    slots = intake.case_slots(read, "urbanisme", "story")
+    assert slots["date_decision"] == "2026-10-10"
+    assert slots["date_decision_source"]
+    assert slots["code_postal"] == "62300"
+    assert any(line.startswith("Décision datée du 08/10/2026") for line in slots["faits"])
+    assert any(line.startswith("Reçue / notifiée le 10/10/2026") for line in slots["faits"])
+
+
+@pytest.mark.parametrize(
+    ("text", "nlu", "ranked", "decided"),
+    [
+        ("la société Dupont SARL m'a licencié", "fonction_publique", None, domains.OUT_OF_SCOPE),
+        ("mon propriétaire garde ma caution", "collectivites", None, domains.OUT_OF_SCOPE),
+        ("le préfet a fermé mon bar jeudi après une bagarre, je fais comment",
+         domains.OUT_OF_SCOPE, "police_administrative", "police_administrative"),
+        ("la métropole ne répare pas le nid-de-poule qui a cassé ma roue", domains.OUT_OF_SCOPE,
+         "responsabilite_administrative", "responsabilite_administrative"),
+        ("la mairie m'a refusé un permis", "urbanisme", None, "urbanisme"),
+    ],
+)
+def test_scope_follows_who_decided(text: str, nlu: str, ranked: str | None,
+                                   decided: str) -> None:
+    assert intake.scope(nlu, reading((text, ())).facts, ranked) == decided
+
+
+def test_the_yes_or_no_may_come_after_another_answer() -> None:
+    facts = reading(("le rectorat a refusé ma mutation", ()),
+                    ("il y a 4 mois, non", ("date_notified", "recours_gracieux", "place"))).facts
+    assert facts.recours_gracieux is not None and facts.recours_gracieux.value is False
+    assert facts.date_for("notified").day == date(2026, 8, 8)
+
+
+@pytest.mark.parametrize(("story", "label"), [
+    ("la mairie a refusé mon permis de construire", "refus de permis"),
+    ("j'ai reçu une OQTF hier", "OQTF (obligation de quitter le territoire)"),
+])
+def test_the_decision_reads_in_french_once(story: str, label: str) -> None:
+    slots = intake.case_slots(reading((story, ())), "urbanisme", story)
+    assert slots["type_decision"] == label
