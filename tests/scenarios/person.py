@@ -29,8 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DONT_KNOW = "je ne sais pas"
-# The dialogue's own questions (the story-first dialogue's ``asked`` slot), besides fact keys.
-DIALOGUE_KEYS = ("consent", "story", "confirm", "correction", "scope")
+# The dialogue's own questions, besides fact keys: the intake's (``asked`` slot: story,
+# confirm, correction), those read from the tracker (consent, the domain buttons), and the
+# scope question of issue #12 item 6 (« Est-ce une administration… ? »), not asked yet.
+DIALOGUE_KEYS = ("consent", "story", "confirm", "correction", "scope", "domain")
+# A key the intake asks under a narrower name than the bank's: the display date of a
+# neighbour, or the notification date of anyone else (facts.QUESTIONS
+# ``date_display_or_notified``, asked as one or the other).
+ALIASES = {"date_display": "date_display_or_notified",
+           "date_notified": "date_display_or_notified"}
 DEFAULTS = {"consent": "oui", "confirm": "c'est bien ça, merci",
             "correction": "rien, c'est bon"}
 SCOPE_YES = "oui, c'est une administration"
@@ -57,8 +64,9 @@ class Person:
 
     def bank(self, key: str) -> str:
         """The answer to ``key`` now (the n-th alternative the n-th time it is asked)."""
-        if key in self.answers:
-            answer = self.answers[key]
+        name = key if key in self.answers else ALIASES.get(key, key)
+        if name in self.answers:
+            answer = self.answers[name]
             if isinstance(answer, list):
                 if not answer:
                     return DONT_KNOW

@@ -6,8 +6,9 @@
 The servers (action server, Rasa with the desk, SQLite, 127.0.0.1 only) are started ONCE by
 ``sandbox.stack.Stack`` with the clock frozen at ``suite.NOW`` (``PERMANENCE_FROZEN_NOW``) and
 the lawyer always live. Each scenario (``conversations/*.yml``) is one conversation through the
-REST door, under its own sender: the person (``person.py``) answers what the bot asked (the
-``asked`` slot of the story-first dialogue, else ``legacy.py`` reads today's form) until the
+REST door, under its own sender: the person (``person.py``) answers what the bot asked
+(``tracker_reading.py``: the ``asked`` slot when the latest bot turn set it, else the turn read
+from the tracker) until the
 conversation is handed over (a ``pause`` after ``action_handoff``) or 15 person turns have
 passed. The fact card is then read from the desk API, as a lawyer would, and scored
 (``scoring.py``). Results go to ``results/scenarios.json``; the thresholds file (default
@@ -39,7 +40,7 @@ import yaml
 from actions.domains import IN_SCOPE, OUT_OF_SCOPE
 from connectors.x import render as x_render
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
-from tests.scenarios import legacy, scoring, suite
+from tests.scenarios import scoring, suite, tracker_reading
 from tests.scenarios.person import Person
 
 HERE = Path(__file__).resolve().parent
@@ -131,12 +132,11 @@ def converse(stack: Stack, desk: Desk, scenario: dict) -> dict[str, Any]:
     transcript: list[dict[str, Any]] = []
     counts = {"person_turns": 0, "bot_messages": 0, "characters": 0, "x_dms": 0}
     opening: list[int] = []
-    modes: set[str] = set()
 
-    def turn(text: str, payload: str | None = None, asked=None, source=None) -> None:
+    def turn(text: str, payload: str | None = None, asked=None, source=None, read=None) -> None:
         counts["person_turns"] += 1
         transcript.append({"who": "person", "text": text if payload is None else payload,
-                           "asked": asked, "source": source})
+                           "asked": asked, "read": read, "source": source})
         messages = (stack.say(sender, text) if payload is None
                     else stack.press(sender, payload))
         for message in messages:
@@ -159,16 +159,11 @@ def converse(stack: Stack, desk: Desk, scenario: dict) -> dict[str, Any]:
         if not events:  # the assistant erased the conversation (stop, delete_data, refusal)
             ended = "erased"
             break
-        asked = stack.stored_slots(conversation).get("asked")
-        press: dict[str, str] = {}
-        if isinstance(asked, list):
-            modes.add("asked")
-        else:  # today's form dialogue: see legacy.py
-            modes.add("legacy")
-            asked, press = legacy.asked_and_press(events, person.answers, domain_button)
-        text, source = person.reply(asked)
-        payload = press.get(asked[0]) if source == "bank" and len(asked) == 1 else None
-        turn(text, payload, asked, source)
+        asked = tracker_reading.what_was_asked(events, domain_button)
+        text, source = person.reply(asked.keys)
+        payload = (asked.press.get(asked.keys[0])
+                   if source == "bank" and len(asked.keys) == 1 else None)
+        turn(text, payload, asked.keys, source, asked.read)
         events = stack.stored_events(conversation)
     if ended == "turn_limit" and handed_over(events):
         ended = "handover"
@@ -177,8 +172,7 @@ def converse(stack: Stack, desk: Desk, scenario: dict) -> dict[str, Any]:
             else desk.case(conversation))
     return {"conversation": conversation, "handed_over": done, "case": case,
             "slots": stack.stored_slots(conversation), "transcript": transcript,
-            "opening_characters": opening[0] if opening else 0, "ended": ended,
-            "dialogue": "+".join(sorted(modes)) or "none", **counts}
+            "opening_characters": opening[0] if opening else 0, "ended": ended, **counts}
 
 
 def _iso(value: Any) -> Any:
@@ -202,7 +196,6 @@ def score(scenario: dict, outcome: dict) -> dict[str, Any]:
         "id": scenario["id"],
         "file": scenario["file"],
         "tags": scenario.get("tags") or [],
-        "dialogue": outcome["dialogue"],
         "handed_over": outcome["handed_over"],
         "ended": outcome["ended"],
         "desk_case": case is not None,
@@ -233,7 +226,7 @@ def failed(scenario: dict, error: str) -> dict[str, Any]:
     expect = scenario["expect"]
     want_deadline = _iso(expect.get("deadline"))
     return {"id": scenario["id"], "file": scenario["file"], "tags": scenario.get("tags") or [],
-            "error": error, "dialogue": "none", "handed_over": False, "ended": "error",
+            "error": error, "handed_over": False, "ended": "error",
             "desk_case": False,
             "route": None, "expected_route": expect["route"], "ordres": [],
             "expected_ordre": expect.get("ordre"), "route_right": False,
@@ -345,7 +338,6 @@ def main(argv: list[str] | None = None) -> int:
     summary = scoring.summarise(results)
     summary.update(server_tracebacks=tracebacks, frozen_now=suite.NOW,
                    wall_seconds=round(time.monotonic() - started, 1), workers=args.workers,
-                   dialogue=sorted({r["dialogue"] for r in results}),
                    thresholds=os.path.relpath(thresholds_path.resolve(), ROOT))
     failures = scoring.check(summary, thresholds)
     summary["thresholds_missed"] = failures

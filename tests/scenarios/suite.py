@@ -17,6 +17,7 @@ import yaml
 from actions.case import CASE_SLOTS
 from actions.domains import ALL as DOMAINS
 from actions.facts import QUESTIONS
+from actions.intake import QUESTION_TEXT, STORY
 from actions.urgency import TIERS
 from tests.scenarios.person import DIALOGUE_KEYS
 
@@ -24,10 +25,11 @@ HERE = Path(__file__).resolve().parent
 CONVERSATIONS = HERE / "conversations"
 NOW = "2026-12-08T10:00:00+01:00"  # Tuesday 8 December 2026, 10:00 in Paris
 
-FACT_KEYS = frozenset(key for keys in QUESTIONS.values() for key in keys)
-# Asked by today's form only (legacy.py): the domain buttons, « voies et délais ».
-FORM_KEYS = frozenset({"domain", "voies_delais"})
-BANK_KEYS = FACT_KEYS | frozenset(DIALOGUE_KEYS) | FORM_KEYS
+# The fact keys the domains need (facts.QUESTIONS) and those the intake asks them as
+# (intake.QUESTION_TEXT: ``date_display``, ``date_notified``).
+FACT_KEYS = (frozenset(key for keys in QUESTIONS.values() for key in keys)
+             | frozenset(QUESTION_TEXT) - {STORY})
+BANK_KEYS = FACT_KEYS | frozenset(DIALOGUE_KEYS)
 ROUTES = ("triage", "referral")
 TAGS = frozenset({"informal", "formal", "typos", "two_dates", "correction", "refusal",
                   "other_language", "avocat", "human_question", "two_problems", "thin_story"})

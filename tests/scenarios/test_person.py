@@ -31,6 +31,20 @@ def test_dialogue_defaults_consent_confirm_story_and_scope_by_route():
     assert referral.reply(["scope"])[0] == SCOPE_NO
 
 
+def test_the_display_or_notification_date_answers_the_narrower_question_the_intake_asks():
+    who = person(answers={"date_display_or_notified": "le panneau est là depuis le 5 octobre"})
+    assert who.reply(["date_display"])[0] == "le panneau est là depuis le 5 octobre"
+    assert who.reply(["date_notified"])[0] == "le panneau est là depuis le 5 octobre"
+    both = person(answers={"date_display_or_notified": "le 5", "date_notified": "le 2"})
+    assert both.reply(["date_notified"])[0] == "le 2"
+
+
+def test_the_domain_buttons_are_not_a_fact_question():
+    who = person(turns=[{"when": "fact", "say": "avocat"}])
+    assert who.reply(["domain"])[1] == "bank"
+    assert who.reply(["place"]) == ("avocat", "turn")
+
+
 def test_a_list_is_said_in_turn_each_time_the_key_is_asked_again_then_the_last_one():
     who = person(answers={"role": ["je suis sa fille", "Particulier"]})
     assert [who.reply(["role"])[0] for _ in range(3)] == [
