@@ -87,6 +87,8 @@ def test_a_good_file_loads_with_its_file_name(tmp_path):
 
 @pytest.mark.parametrize(("change", "message"), [
     (('answers: {place: "75011"}', 'answers: {plaec: "75011"}'), "unknown answer keys"),
+    # The old triage form's « voies et délais » is asked no more.
+    (('answers: {place: "75011"}', 'answers: {voies_delais: "oui"}'), "unknown answer keys"),
     (("when: place", "when: plaec"), "waits for unknown keys"),
     (("{when: place,", "{on: place,"), "a turn is a string"),
     (("route: referral", "route: handoff"), "route must be"),
@@ -101,6 +103,12 @@ def test_a_good_file_loads_with_its_file_name(tmp_path):
 def test_a_malformed_scenario_is_refused_with_its_reason(tmp_path, change, message):
     with pytest.raises(suite.ScenarioError, match=message):
         suite.load(write(tmp_path, GOOD.replace(*change)))
+
+
+def test_the_intakes_narrower_date_questions_are_bank_keys(tmp_path):
+    text = GOOD.replace('answers: {place: "75011"}',
+                        'answers: {date_display: "le 5", date_notified: "le 2"}')
+    assert suite.load(write(tmp_path, text))[0]["answers"]["date_display"] == "le 5"
 
 
 def test_duplicate_ids_are_refused(tmp_path):
