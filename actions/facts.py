@@ -76,13 +76,21 @@ class Facts:
         return tuple(d.value for d in self.decisions)
 
     def is_administration(self) -> bool | None:
-        """True when an administration is named, False when only a private party is, else None."""
-        if self.administrations:
+        """True when an administration is named or a decision only an administration takes (a
+        building permit, an OQTF…), False when only a private party is, else None."""
+        if self.administrations or any(d.value in PUBLIC_DECISIONS for d in self.decisions):
             return True
         if self.private_parties:
             return False
         return None
 
+
+# Decisions (gazetteer.DECISIONS kinds) that only an administration takes.
+PUBLIC_DECISIONS = frozenset({
+    "oqtf", "refus_titre_sejour", "irtf", "eloignement", "refus_permis", "permis_construire",
+    "fermeture_administrative", "interdiction_manifestation", "suspension_permis_conduire",
+    "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
+    "autorisation_environnementale", "dommage_travaux_publics"})
 
 _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("recours_gracieux", r"recours (?:gracieux|hierarchique)|contest\w*|j'?ai (?:ecrit|envoye "

@@ -416,12 +416,27 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
     return slots
 
 
+ASK_SCOPE = "ask_scope"
+SCOPE = "scope"
+
+
 def scope(nlu_domain: str | None, facts: F.Facts, ranked_in_scope: str | None) -> str | None:
-    """The domain as a public-law lawyer decides: an administration's decision or act is in
-    scope whatever the words; a dispute with only private parties is out of scope."""
+    """The domain as a public-law lawyer decides: a dispute with only private parties is out of
+    scope whatever the words. A question read as out of scope that names an administration (or
+    a decision only an administration takes) is not sent away: ``ASK_SCOPE``, ask who decided
+    (« la mairie nous a mariés » is still a divorce; « la mairie veut vendre le chemin » is not)."""
     administration = facts.is_administration()
     if nlu_domain == domains.OUT_OF_SCOPE and administration is True and ranked_in_scope:
-        return ranked_in_scope
+        return ASK_SCOPE
     if nlu_domain in domains.IN_SCOPE and administration is False:
         return domains.OUT_OF_SCOPE
     return nlu_domain
+
+
+def scope_answer(text: str, now: datetime, ranked_in_scope: str | None) -> str:
+    """The domain after « Est-ce une administration qui a pris la décision ? »: yes, or an
+    administration named in the answer, is the public-law domain; anything else is out."""
+    named = F.extract(text, now).administrations
+    if (confirms(text) or named) and not denies(text) and ranked_in_scope:
+        return ranked_in_scope
+    return domains.OUT_OF_SCOPE

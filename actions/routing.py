@@ -10,8 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains, intake
 from actions.consent import question_events
+from actions.dates_fr import PARIS
 from actions.intake_action import conversation_turns
 from actions.responses import say, times_sent
+from permanence import clock
 
 # The question (or its domain) is asked this many times, then the lawyer is offered.
 MAX_QUESTION_ASKS = 2
@@ -43,10 +45,19 @@ class ActionRouteQuestion(Action):
             slots[event["name"]] = event["value"]
         question = slots.get("question_initiale")
         legal_domain = slots.get("domaine")
-        if legal_domain and not slots.get("handoff_requested"):
+        answering_scope = tuple(slots.get("asked") or ()) == (intake.SCOPE,)
+        if answering_scope and not slots.get("handoff_requested"):
+            text = ((tracker.latest_message or {}).get("text") or "").strip()
+            legal_domain = intake.scope_answer(text, clock.now().astimezone(PARIS),
+                                               ranked_in_scope(tracker))
+            events += [SlotSet("asked", None), SlotSet("domaine", legal_domain)]
+        elif legal_domain and not slots.get("handoff_requested"):
             # Scope as a public-law lawyer decides: is an administration the author?
             facts = intake.read(conversation_turns(tracker)).facts
             decided = intake.scope(legal_domain, facts, ranked_in_scope(tracker))
+            if decided == intake.ASK_SCOPE:
+                say(dispatcher, "utter_ask_scope")
+                return events + [SlotSet("asked", [intake.SCOPE]), SlotSet("route", "question")]
             if decided != legal_domain:
                 events.append(SlotSet("domaine", decided))
                 legal_domain = decided

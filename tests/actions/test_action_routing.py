@@ -102,10 +102,10 @@ async def test_affirm_after_consent_is_not_taken_as_the_question(
         # A private employer: out of scope whatever the words (fonction publique by NLU).
         ("la société Dupont SARL où je travaillais m'a licencié la semaine dernière",
          "fonction_publique", [], "referral", "hors_champ"),
-        # An administration's act: in scope whatever the words (hors champ by NLU).
+        # An administration named in a question read as out of scope: who decided is asked.
         ("la métropole de Lyon n'a pas rebouché un nid de poule, j'ai cassé ma jante",
          "hors_champ", ["question_hors_champ", "question_responsabilite_administrative"],
-         "triage", "responsabilite_administrative"),
+         "question", None),
         ("le préfet a fermé mon bar pour un mois", "police_administrative", [], "triage", None),
     ],
 )
@@ -166,3 +166,49 @@ async def test_a_previous_session_does_not_count(make_tracker, dispatcher, domai
                            events=events)
     await ActionRouteQuestion().run(dispatcher, tracker, domain)
     assert sent() == ["utter_ask_question"]
+
+
+def first_question(question: str, ranking: list[str]) -> dict:
+    parse = {"text": question, "intent": {"name": "question_hors_champ", "confidence": 0.9},
+             "intent_ranking": [{"name": name, "confidence": 0.1} for name in ranking],
+             "entities": []}
+    return {"event": "user", "timestamp": None, "text": question, "parse_data": parse}
+
+
+POTHOLE = "la métropole de Lyon n'a pas rebouché un nid de poule, j'ai cassé ma jante"
+
+
+async def test_an_administration_in_an_out_of_scope_question_asks_who_decided(
+    dispatcher, make_tracker, domain, sent, slot_events
+) -> None:
+    events = [first_question(POTHOLE, ["question_hors_champ",
+                                       "question_responsabilite_administrative"]),
+              {"event": "user", "timestamp": None, "text": "oui", "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": POTHOLE,
+                                  "domaine": "hors_champ"}, text="oui", intent="affirm",
+                           events=events)
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert sent() == ["utter_ask_scope"]
+    assert got == {"asked": ["scope"], "route": "question"}
+
+
+@pytest.mark.parametrize(("answer", "intent", "route", "decided"), [
+    ("/affirm", "affirm", "triage", "responsabilite_administrative"),
+    ("oui c'est la métropole", "affirm", "triage", "responsabilite_administrative"),
+    ("c'est la mairie", "inform", "triage", "responsabilite_administrative"),
+    ("/deny", "deny", "referral", "hors_champ"),
+    ("non c'est un particulier", "deny", "referral", "hors_champ"),
+    ("euh je sais pas", "inform", "referral", "hors_champ"),
+])
+async def test_the_answer_to_who_decided_routes_the_question(
+    dispatcher, make_tracker, domain, slot_events, answer, intent, route, decided
+) -> None:
+    events = [first_question(POTHOLE, ["question_hors_champ",
+                                       "question_responsabilite_administrative"]),
+              {"event": "user", "timestamp": None, "text": answer, "parse_data": {}}]
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": POTHOLE,
+                                  "domaine": "hors_champ", "asked": ["scope"],
+                                  "route": "question"}, text=answer, intent=intent,
+                           events=events)
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got["route"] == route and got["domaine"] == decided and got["asked"] is None

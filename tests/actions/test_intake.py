@@ -190,9 +190,14 @@ def test_case_slots_say_which_date_the_deadline_uses() -> None:
         ("la société Dupont SARL m'a licencié", "fonction_publique", None, domains.OUT_OF_SCOPE),
         ("mon propriétaire garde ma caution", "collectivites", None, domains.OUT_OF_SCOPE),
         ("le préfet a fermé mon bar jeudi après une bagarre, je fais comment",
-         domains.OUT_OF_SCOPE, "police_administrative", "police_administrative"),
+         domains.OUT_OF_SCOPE, "police_administrative", intake.ASK_SCOPE),
         ("la métropole ne répare pas le nid-de-poule qui a cassé ma roue", domains.OUT_OF_SCOPE,
-         "responsabilite_administrative", "responsabilite_administrative"),
+         "responsabilite_administrative", intake.ASK_SCOPE),
+        # A decision only an administration takes, without naming it.
+        ("mon voisin a obtenu un permis de construire pour un immeuble", domains.OUT_OF_SCOPE,
+         "urbanisme", intake.ASK_SCOPE),
+        ("mon ex refuse que je voie les enfants", domains.OUT_OF_SCOPE, None,
+         domains.OUT_OF_SCOPE),
         ("la mairie m'a refusé un permis", "urbanisme", None, "urbanisme"),
     ],
 )

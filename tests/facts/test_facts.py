@@ -141,7 +141,8 @@ def test_an_applicant_in_urbanisme_gets_the_notification() -> None:
 def test_a_fallback_date_is_marked_uncertain_and_says_which_one_was_used() -> None:
     facts = extract("OQTF datée du 2 octobre", NOW)
     need = needed_date(facts, "etrangers")
-    assert need.role == "signed" and need.uncertain and "faute de la date de notification" in need.note
+    assert need.role == "signed" and need.uncertain
+    assert "faute de la date de notification" in need.note
 
 
 def test_an_oqtf_without_the_hour_is_uncertain_and_the_hour_is_asked() -> None:
