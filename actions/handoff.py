@@ -7,15 +7,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
 from actions.case import CASE_SLOTS
+from actions.parsing import asks_erasure, asks_to_stop
 from actions.responses import say
 from actions.triage_form import PARIS, today
 from actions.urgency import Urgency, compute_urgency
 from permanence import clock
+from permanence.logids import ref
 from permanence.schedule import ScheduleError, SessionStatus, format_session_fr, load_schedule
 
 logger = logging.getLogger(__name__)
@@ -141,6 +143,26 @@ class ActionForget(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        text = message.get("text") or ""
+        meant = asks_erasure(text) or (intent != "delete_data" and asks_to_stop(text))
+        if not meant and not text.startswith("/"):
+            # Read as erasure or stop, but the words do not say so: an answer, taken as such.
+            logger.info("forget.not_meant conversation=%s intent=%s", ref(tracker.sender_id),
+                        intent)
+            return [FollowupAction(next_step(tracker))]
         say(dispatcher, "utter_forget_delete" if intent == "delete_data" else "utter_forget_stop")
         return [SlotSet("purge_requested", True)]
+
+
+def next_step(tracker: Tracker) -> str:
+    """Where a message goes in the conversation as it stands (an erasure that was not one)."""
+    if tracker.get_slot("consent") != "given":
+        return "action_remember_question"
+    route = tracker.get_slot("route")
+    if route == "triage":
+        return "action_intake"
+    if route == "referral" and not tracker.get_slot("code_postal"):
+        return "referral_form"
+    return "action_route_question"

@@ -137,3 +137,30 @@ def parse_postcode(text: str) -> str | None:
     return None
 
 
+
+
+# Erasure and stop are destructive: the words must say so, whatever the NLU read
+# (« suppression de ma prime », « personne n'est arrêté » are answers, not requests).
+_ERASE_LAW = re.compile(r"droit a l'?(?:oubli|effacement)|\brgpd\b|article 17|delete my data")
+_ERASE_VERB = re.compile(r"\b(?:supprim\w*|suppr|suppression|effac\w*|detrui\w*|detruis\w*|"
+                         r"oubli\w*|retir\w*|conserv\w*|gard\w*|delete|remove|erase)\b")
+_ERASE_OBJECT = re.compile(r"\b(?:donnees?|data|messages?|conversation|discussion|echange|"
+                           r"historique|infos?|informations?|tout|numero|compte|ce que j|"
+                           r"ce qui me concerne|rien)\b")
+_STOP = re.compile(r"^\W*(?:(?:bon|ok|non|alors) )?(?:stop|arret\w*|annul\w*|laisse[rz]? tomber|"
+                   r"je laisse tomber|abandon\w*|j'?abandonne|fin\b|termin\w*|quitt\w*|je quitte|"
+                   r"exit|cancel|ca suffit|oubliez ca|on (?:s'?)?arrete|j'?arrete|"
+                   r"je (?:veux|voudrais) (?:arreter|sortir)|je ne veux plus|plus de questions)")
+
+
+def asks_erasure(text: str) -> bool:
+    """The person's words ask to erase their data (« supprimez mes données », « droit à
+    l'oubli »)."""
+    folded = fold(text)
+    return bool(_ERASE_LAW.search(folded)) or bool(
+        _ERASE_VERB.search(folded) and _ERASE_OBJECT.search(folded))
+
+
+def asks_to_stop(text: str) -> bool:
+    """The person's words end the conversation (« stop », « j'arrête », « laissez tomber »)."""
+    return bool(_STOP.search(fold(text)))

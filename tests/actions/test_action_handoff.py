@@ -415,21 +415,46 @@ def test_when_the_person_is_told_not_to_wait(tier, next_start, deadline, urgent)
 
 
 @pytest.mark.parametrize(
-    ("intent", "response"),
+    ("intent", "text", "response"),
     [
-        ("delete_data", "utter_forget_delete"),
-        ("stop", "utter_forget_stop"),
-        (None, "utter_forget_stop"),
+        ("delete_data", "supprimez mes données", "utter_forget_delete"),
+        ("delete_data", "droit à l'oubli svp", "utter_forget_delete"),
+        ("stop", "stop", "utter_forget_stop"),
+        ("stop", "bon j'arrête là", "utter_forget_stop"),
+        (None, "stop", "utter_forget_stop"),
     ],
 )
 async def test_forget_acknowledges_and_requests_erasure(
-    dispatcher, make_tracker, domain, sent, intent, response
+    dispatcher, make_tracker, domain, sent, intent, text, response
 ) -> None:
-    tracker = make_tracker(slots=complete_case(date(2026, 5, 20)), text="stop", intent=intent,
-                           active_loop="triage_form")
+    tracker = make_tracker(slots=complete_case(date(2026, 5, 20)), text=text, intent=intent)
 
     events = await ActionForget().run(dispatcher, tracker, domain)
 
     assert events == [{"event": "slot", "timestamp": None, "name": "purge_requested",
                        "value": True}]
     assert sent() == [response]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "slots", "followup"),
+    [
+        ("delete_data", "suppression de ma prime REP+", {"consent": "given", "route": "triage"},
+         "action_intake"),
+        ("stop", "non, personne n'est arrêté", {"consent": "given", "route": "triage"},
+         "action_intake"),
+        ("delete_data", "Sorry, my French is not good. Can we speak English?",
+         {"consent": "pending"}, "action_remember_question"),
+        ("stop", "le préfet a arrêté la fermeture", {"consent": "given", "route": "question"},
+         "action_route_question"),
+        ("delete_data", "Arras, effacement de la dette", {"consent": "given",
+                                                         "route": "referral"}, "referral_form"),
+    ],
+)
+async def test_words_that_do_not_ask_to_erase_are_taken_as_an_answer(
+    dispatcher, make_tracker, domain, sent, intent, text, slots, followup
+) -> None:
+    tracker = make_tracker(slots=slots, text=text, intent=intent)
+    events = await ActionForget().run(dispatcher, tracker, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": followup}]
+    assert sent() == []

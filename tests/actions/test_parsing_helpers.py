@@ -6,6 +6,8 @@ import pytest
 
 from actions import domains
 from actions.parsing import (
+    asks_erasure,
+    asks_to_stop,
     fold,
     is_unknown,
     parse_postcode,
@@ -212,3 +214,37 @@ def test_every_domain_has_a_french_label(domain) -> None:
         key = button["payload"].removeprefix("/question_")
         label = domains.LABELS.get(key)
         assert label and label != key and "_" not in label
+
+
+
+@pytest.mark.parametrize("text", [
+    "supprimez mes données", "effacez mes messages", "je veux que vous effaciez tout",
+    "droit à l'oubli", "rgpd supprimer mes infos", "supprime cette conversation",
+    "je ne veux pas que vous gardiez mes messages", "ne conservez rien de ce que j'ai envoyé",
+    "détruisez mes messages svp", "suppr mes données stp", "delete my data",
+    "jveux que vous supprimiez mes donnees", "article 17 rgpd, effacement"])
+def test_asks_erasure(text: str) -> None:
+    assert asks_erasure(text)
+
+
+@pytest.mark.parametrize("text", [
+    "suppression de ma prime REP+", "ils ont supprimé mon allocation", "stop",
+    "Sorry, my French is not good. Can we speak English?", "la mairie a retiré mon permis"])
+def test_words_near_erasure_are_not_erasure(text: str) -> None:
+    assert not asks_erasure(text)
+
+
+@pytest.mark.parametrize("text", [
+    "stop", "arrête", "je veux arrêter", "laisse tomber", "annuler", "fin", "on arrête là",
+    "je ne veux plus continuer", "arrêtez", "ça suffit", "j'arrête", "bon j'arrête là",
+    "j'abandonne", "annule tout", "terminer", "quitter", "exit", "cancel", "oubliez ça",
+    "on s'arrete la stp", "arrêtez de m'écrire"])
+def test_asks_to_stop(text: str) -> None:
+    assert asks_to_stop(text)
+
+
+@pytest.mark.parametrize("text", [
+    "non, personne n'est arrêté", "le préfet a arrêté la fermeture", "mon fils a été arrêté",
+    "la fin de mon contrat"])
+def test_words_near_stop_are_not_stop(text: str) -> None:
+    assert not asks_to_stop(text)
