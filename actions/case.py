@@ -16,4 +16,5 @@ CASE_SLOTS = (
     "recit",
     "faits",
     "date_decision_source",
+    "heure_decision",
 )

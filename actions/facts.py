@@ -92,6 +92,9 @@ PUBLIC_DECISIONS = frozenset({
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
     "autorisation_environnementale", "dommage_travaux_publics"})
 
+# A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
+_DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
+
 _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("recours_gracieux", r"recours (?:gracieux|hierarchique)|contest\w*|j'?ai (?:ecrit|envoye "
      r"une lettre) (?:a|au) (?:la |le )?(?:maire|prefet|mairie|prefecture)"),
@@ -271,6 +274,8 @@ def extract(text: str, now: datetime) -> Facts:
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
             continue
+        if kind in PUBLIC_DECISIONS and _negated(folded, match.start()):
+            continue
         decision_spans.append(match.span())
         decisions.append(_fact(text, kind, match.start(), match.end()))
 
@@ -279,6 +284,8 @@ def extract(text: str, now: datetime) -> Facts:
     for index, mention in enumerate(mentions):
         prev_end = mentions[index - 1].span[1] if index else 0
         next_start = mentions[index + 1].span[0] if index + 1 < len(mentions) else len(text)
+        if _DATE_DENIED.search(folded[max(0, mention.span[0] - 20):mention.span[0]]):
+            continue  # « le 3 décembre, pas le 4 »: the 4th is what it was not
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
         dates.append(_date_fact(text, mention, role_name))
 
@@ -445,7 +452,7 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
                           "recours_gracieux_date", "place"),
     "fiscalite": ("decision", "date_notified", "claim_sent", "place"),
     "police_administrative": ("administration", "decision", "date_notified", "date_effect",
-                              "mesure", "place"),
+                              "place"),
     "environnement": ("role", "decision", "date_display_or_notified", "recours_gracieux",
                       "place"),
     "collectivites": ("administration", "decision", "date_notified", "recours_gracieux",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # A place after « de / du / d' / des »: one word (hyphens allowed) and « sur/sous/en/les X ».
-_PLACE = (r"(?: (?:de la|de l'|du|des|de|d')|(?: ?d'))\s?"
+_PLACE = (r"(?: (?:de la|de l'|du|des|de)\b|(?: ?d'))\s?"
           r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|les)[- ][a-z][a-z-]*)?)")
 _STOP_PLACES = {
     "la", "le", "les", "l", "mon", "ma", "mes", "son", "sa", "ses", "notre", "votre", "leur",
@@ -93,13 +93,15 @@ ROLES: tuple[tuple[str, str], ...] = (
 )
 
 DECISIONS: tuple[tuple[str, str], ...] = (
-    ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter)"),
+    ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter|m'oblige\w* a quitter|"
+     r"(?:oblige|obligee?s?|ordre) (?:a|de) quitter (?:le territoire|la france))"),
     ("refus_titre_sejour", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |la )?"
-     r"(?:titre|carte|renouvel+ement)|(?:titre|carte) de sejour (?:a ete |est )?refus|(?:titre|carte) (?:de sejour )?"  # noqa: E501
+     r"(?:titre|carte|renouvel\w*)|(?:titre|carte) de sejour (?:a ete |est )?refus|(?:titre|carte) (?:de sejour )?"  # noqa: E501
      r"(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?(?:titre|carte|renouvellement))"),
     ("irtf", r"\binterdiction de retour\b|\birtf\b"),
     ("eloignement", r"\b(?:expulsion|reconduite? a la frontiere|expulse)\b"),
-    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |mon |ma )?(?:permis|"
+    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |mon |ma )?(?:demande "
+     r"de )?(?:permis|"
      r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
      r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)"),
@@ -134,7 +136,7 @@ DECISIONS: tuple[tuple[str, str], ...] = (
 
 NEGATION_BEFORE = re.compile(
     r"(?:\bn'|\bne |\bpas |\bjamais |\baucune? |\bsans |\bni |\btoujours pas |\bpas encore |"
-    r"\bnon )(?:\w+ ){0,3}$"
+    r"\bnon )(?:\w+[ ']\s?){0,3}$"
 )
 
 

@@ -50,7 +50,8 @@ QUESTION_TEXT: dict[str, str] = {
     "date_notified": "Quel jour avez-vous reçu la décision ?",
     "hour_notified": "À quelle heure environ vous l'a-t-on remise ?",
     "place": "Votre code postal ? (pour trouver le bon tribunal)",
-    "role": "Êtes-vous directement visé(e), voisin(e), ou une association ?",
+    "role": ("Êtes-vous directement visé(e), voisin(e), une entreprise, ou une "
+             "association ?"),
     "role_applicant_or_neighbour": "Le projet est-il le vôtre, ou celui d'un voisin ?",
     "date_display": "Depuis quel jour le panneau est-il affiché sur le terrain ?",
     "recours_gracieux": ("Avez-vous déjà écrit à l'administration pour contester "
@@ -261,9 +262,21 @@ def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> S
     return Step("confirm")
 
 
-def questions_text(keys: tuple[str, ...]) -> str:
+# Where a domain words a question its own way.
+DOMAIN_QUESTION_TEXT: dict[str, dict[str, str]] = {
+    "fiscalite": {
+        "claim_sent": ("Avez-vous déjà fait une réclamation auprès de l'administration fiscale ? "
+                       "Si oui, quel jour ?"),
+        "claim_date": "Quel jour avez-vous envoyé cette réclamation ?",
+        "decision": "Quel impôt ou quelle décision (avis, redressement, refus…) ?",
+    },
+}
+
+
+def questions_text(keys: tuple[str, ...], domain: str | None = None) -> str:
     """One message: one question, or a short numbered list answerable in one reply."""
-    lines = [QUESTION_TEXT[key] for key in keys]
+    own = DOMAIN_QUESTION_TEXT.get(domain or "", {})
+    lines = [own.get(key) or QUESTION_TEXT[key] for key in keys]
     if len(lines) == 1:
         return lines[0]
     numbered = "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
@@ -396,6 +409,7 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
         "faits": fact_lines(facts) or None,
         "date_decision": None,
         "date_decision_source": None,
+        "heure_decision": None,
     }
     if "recours_gracieux" in reading.unknown and recours is None:
         slots["recours_gracieux"] = UNKNOWN
@@ -403,6 +417,8 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
         needed = F.needed_date(facts, domain)
         if needed.date is not None and needed.date.day is not None:
             slots["date_decision"] = needed.date.day.isoformat()
+            if needed.date.hour is not None:
+                slots["heure_decision"] = needed.date.hour.strftime("%H:%M")
             slots["date_decision_source"] = needed.note + (" — à vérifier"
                                                            if needed.uncertain else "")
         else:

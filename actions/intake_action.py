@@ -134,7 +134,8 @@ class ActionIntake(Action):
 
         step = intake.next_step(reading, legal_domain or "", turns, story_of(turns))
         if step.kind == "ask":
-            say(dispatcher, "utter_intake_questions", questions=intake.questions_text(step.keys))
+            say(dispatcher, "utter_intake_questions",
+                questions=intake.questions_text(step.keys, legal_domain))
             return events + [SlotSet(ASKED, list(step.keys))]
         return events + self._summary(dispatcher, legal_domain, slots)
 

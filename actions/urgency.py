@@ -46,7 +46,8 @@ EXPIRED_REASON = "délai probablement expiré — à vérifier"
 
 # Keyword patterns on folded text (lower case, no accents, apostrophes and hyphens as spaces).
 TRIGGERS: dict[str, tuple[str, ...]] = {
-    "oqtf": (r"\boqtf\b", r"\bo q t f\b", r"obligation de quitter"),
+    "oqtf": (r"\boqtf\b", r"\bo q t f\b", r"obligation de quitter",
+             r"oblige\w* (a|de) quitter (le territoire|la france)"),
     "retention": (r"\bretention\b", r"\bcra\b", r"centre de retention"),
     "assignation": (r"\bassignation\b", r"\bassigne", r"pointer au commissariat",
                     r"pointage au commissariat"),
@@ -78,6 +79,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                   r"opposition a (ma |notre )?declaration", r"\bmon permis\b",
                   r"\bma demande de permis\b"),
     "silence": (r"pas de reponse", r"sans reponse", r"aucune reponse", r"\bsilence\b",
+                r"(?:jamais|pas|toujours pas|rien) (?:eu |recu )?(?:de |d une )?reponse",
                 r"rejet implicite", r"jamais repondu", r"n a (jamais |pas )?repondu"),
     "mpo": (r"\bremuneration\b", r"\btraitement\b", r"\bsalaire\b", r"\bprime\b",
             r"\bdisponibilite\b", r"\bdetachement\b", r"conge sans", r"\breintegration\b",
@@ -138,6 +140,12 @@ def detect_triggers(*texts: str | None) -> frozenset[str]:
         for name, patterns in TRIGGERS.items()
         if any(_affirmed(pattern, folded, name in _LIBERTY_TRIGGERS) for pattern in patterns)
     )
+
+
+def _parse_time(value: str) -> time | None:
+    """« 18:30 » as a time, or None."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value or "")
+    return time(int(match[1]), int(match[2])) if match else None
 
 
 def _slot(case: Mapping[str, Any], name: str) -> str:
@@ -297,8 +305,10 @@ def _select_deadline(
     if foreigners and (oqtf or mesure in ("retention", "assignation", "detention")
                        or triggers & {"retention", "assignation"}):
         if mesure == "retention" or "retention" in triggers:
-            out.note("délai en heures : demander l'heure exacte de la notification")
-            return dl.oqtf_48_hours(decided)
+            at_time = _parse_time(_slot(case, "heure_decision"))
+            if at_time is None:
+                out.note("délai en heures : demander l'heure exacte de la notification")
+            return dl.oqtf_48_hours(decided, at_time=at_time)
         if mesure in ("assignation", "detention") or triggers & {"assignation", "detention"}:
             return dl.oqtf_7_days(decided, subdiv=subdiv)
         if "no_departure_period" in triggers:

@@ -68,6 +68,7 @@ FACT_ROWS = (
     ("partie_adverse", "Partie adverse"),
     ("type_decision", "Décision"),
     ("date_decision", "Date retenue pour le délai"),
+    ("heure_decision", "Heure de la notification"),
     ("date_decision_source", "Pourquoi cette date"),
     ("faits", "Dates et faits cités"),
     ("mention_voies_delais", "Voies et délais mentionnés"),

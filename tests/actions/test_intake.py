@@ -220,3 +220,52 @@ def test_the_yes_or_no_may_come_after_another_answer() -> None:
 def test_the_decision_reads_in_french_once(story: str, label: str) -> None:
     slots = intake.case_slots(reading((story, ())), "urbanisme", story)
     assert slots["type_decision"] == label
+
+
+@pytest.mark.parametrize(("correction", "day"), [
+    ("l'arrêté je l'ai reçu le 3 décembre, pas le 4", date(2026, 12, 3)),
+    ("le 5 octobre, pas le 1er", date(2026, 10, 5)),
+    ("non pas le 2 mais le 6 octobre", date(2026, 10, 6)),
+])
+def test_a_corrected_date_keeps_the_right_one_not_the_one_denied(correction: str,
+                                                                 day: date) -> None:
+    read = reading(("le préfet a saisi mon chien, arrêté reçu le 4 décembre", ()),
+                   (correction, (intake.CORRECTION,)))
+    days = {d.day for d in read.facts.dates}
+    assert day in days and len(days) == 1, read.facts.dates
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("la préfecture m'oblige à quitter le territoire", "oqtf"),
+    ("ils ont refusé de renouveler mon titre", "refus_titre_sejour"),
+    ("la mairie a refusé ma demande de permis", "refus_permis"),
+])
+def test_decisions_in_everyday_words(text: str, kind: str) -> None:
+    assert kind in reading((text, ())).facts.decision_kinds()
+
+
+def test_a_denied_oqtf_is_no_decision() -> None:
+    facts = reading(("refus de titre de séjour, il n'y a pas d'OQTF dedans", ())).facts
+    assert "oqtf" not in facts.decision_kinds()
+
+
+def test_en_mairie_depuis_is_no_town() -> None:
+    facts = reading(("le dossier est en mairie depuis le 3 novembre", ())).facts
+    assert facts.town is None or facts.town.value != "puis"
+
+
+def test_the_hour_of_notification_is_on_the_record_and_counts_for_48_hours() -> None:
+    from actions.urgency import compute_urgency
+
+    read = reading(("OQTF notifiée hier à 19h30 par la préfecture du Nord, je suis au CRA", ()))
+    slots = intake.case_slots(read, "etrangers", "OQTF au CRA")
+    assert slots["heure_decision"] == "19:30" and slots["date_decision"] == "2026-12-07"
+    result = compute_urgency({**slots, "domaine": "etrangers", "mesure_privative": "retention",
+                              "recit": "OQTF au CRA"}, NOW.date())
+    assert result.deadline.deadline == date(2026, 12, 9)
+    assert result.deadline.time == "19:30"
+
+
+def test_a_tax_question_asks_for_a_reclamation_not_an_indemnity() -> None:
+    text = intake.questions_text(("claim_sent",), "fiscalite")
+    assert "réclamation" in text and "indemnisation" not in text
