@@ -419,8 +419,10 @@ DATE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     "urbanisme": {"voisin": ("display", "published"), "association": ("display", "published"),
                   "*": ("notified", "signed")},
     "elections": {"*": ("election",)},
-    "commande_publique": {"*": ("notified", "signed", "contract", "published")},
-    "responsabilite_administrative": {"*": ("claim", "damage")},
+    # The standstill runs from the sending of the rejection letter (its date), not its receipt.
+    "commande_publique": {"*": ("signed", "notified", "contract", "published")},
+    # A claim's explicit rejection first; else the claim (implicit rejection); else the damage.
+    "responsabilite_administrative": {"*": ("notified", "claim", "damage")},
     "fonction_publique": {"*": ("notified", "signed", "effect")},
     "fiscalite": {"*": ("notified", "signed")},
     "police_administrative": {"*": ("notified", "signed", "effect")},

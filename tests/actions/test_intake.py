@@ -269,3 +269,17 @@ def test_the_hour_of_notification_is_on_the_record_and_counts_for_48_hours() -> 
 def test_a_tax_question_asks_for_a_reclamation_not_an_indemnity() -> None:
     text = intake.questions_text(("claim_sent",), "fiscalite")
     assert "réclamation" in text and "indemnisation" not in text
+
+
+def test_the_standstill_starts_from_the_letter_date_not_its_receipt() -> None:
+    read = reading(("on a pas été retenus par la région, lettre de rejet datée du 27 novembre "
+                    "reçue par courrier le 1er décembre", ()))
+    slots = intake.case_slots(read, "commande_publique", "story")
+    assert slots["date_decision"] == "2026-11-27"
+
+
+def test_a_claim_rejected_counts_from_the_rejection() -> None:
+    read = reading(("j'ai demandé une indemnisation à la métropole le 3 septembre, refus reçu le "
+                    "5 novembre", ()))
+    slots = intake.case_slots(read, "responsabilite_administrative", "story")
+    assert slots["date_decision"] == "2026-11-05"
