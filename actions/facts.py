@@ -376,6 +376,10 @@ def merge(previous: Facts, new: Facts) -> Facts:
                                         key=lambda a: (a.kind, (a.place or "").lower()),
                                         replace_all=new.correction and "administration"
                                         in new.corrected)
+    # « la mairie » then « la mairie de Lens »: one administration, the precise one.
+    placed = {a.kind for a in changes["administrations"] if a.place}
+    changes["administrations"] = tuple(a for a in changes["administrations"]
+                                       if a.place or a.kind not in placed)
     changes["private_parties"] = _union(previous.private_parties, new.private_parties,
                                         key=lambda p: p.value)
     changes["decisions"] = _union(previous.decisions, new.decisions, key=lambda d: d.value)

@@ -118,6 +118,10 @@ def read(turns: list[Turn]) -> Reading:
             continue
         at = turn.at.astimezone(PARIS)
         fresh = F.extract(turn.text, at)
+        if (CORRECTION in turn.asked or CONFIRM in turn.asked) and fresh.administrations:
+            # At the summary, an administration named corrects the one shown.
+            fresh = replace(fresh, correction=True,
+                            corrected=tuple({*fresh.corrected, "administration"}))
         if CORRECTION in turn.asked and not fresh.correction:
             fresh = replace(fresh, correction=True)
         fresh = _in_context(fresh, turn, facts)

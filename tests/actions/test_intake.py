@@ -283,3 +283,17 @@ def test_a_claim_rejected_counts_from_the_rejection() -> None:
                     "5 novembre", ()))
     slots = intake.case_slots(read, "responsabilite_administrative", "story")
     assert slots["date_decision"] == "2026-11-05"
+
+
+def test_an_administration_named_at_the_summary_replaces_the_one_shown() -> None:
+    read = reading(("notre offre a été rejetée par la région Occitanie", ()),
+                   ("non c'est le département de l'Hérault", (intake.CONFIRM,)))
+    slots = intake.case_slots(read, "commande_publique", "story")
+    assert "région" not in slots["partie_adverse"] and "département" in slots["partie_adverse"]
+
+
+def test_the_precise_administration_replaces_the_vague_one() -> None:
+    read = reading(("la mairie a refusé mon permis", ()),
+                   ("la mairie de Lens", ("administration",)))
+    slots = intake.case_slots(read, "urbanisme", "story")
+    assert slots["partie_adverse"].casefold() == "mairie de lens"
