@@ -27,11 +27,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test lint pytest validate story-test nlu-eval scenarios bench bench-quick x-register sandbox desk-user desk-token desk-client clean
+.PHONY: help setup sysdeps train run test unit lint pytest validate story-test nlu-eval scenarios bench bench-quick x-register sandbox desk-user desk-token desk-client clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
 	@echo "make test   - everything CI runs"
+	@echo "make unit   - the pure tests, no server, no model (under a minute): the quick loop"
 	@echo "make sandbox - the X sandbox (emulator page at http://127.0.0.1:8090/) with the assistant"
 	@echo "make bench  - the benchmarks (about 6 minutes on 2 cores; tables in docs/benchmarks.md)"
 	@echo "make scenarios - the scenario suite vs issue #12's targets (results/scenarios.json)"
@@ -84,6 +85,13 @@ sysdeps:
 # that start the real servers on 127.0.0.1.
 pytest: sysdeps train
 	PERMANENCE_TEST_POSTGRES_THROWAWAY=1 $(BIN)/python -m pytest -q
+
+# The quick loop: the pure pieces (dialogue logic, facts, dates, deadlines, urgency, parsers,
+# the scenario suite's scoring, X's formats), no server and no trained model.
+UNIT_TESTS = tests/actions tests/facts tests/legal tests/scenarios tests/desk/test_desk_views.py \
+	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/permanence/test_clock.py
+unit: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
 # rasa data validate, failing on any warning except Rasa 3.6's known false positive for
 # responses sent by forms and custom actions (see scripts/validate_data.py).
