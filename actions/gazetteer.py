@@ -104,7 +104,7 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"de )?(?:permis|"
      r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
-     r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)"),
+     r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)|\bpanneau\b(?! (?:solaire|photovol))"),
     ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
      r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
     ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif"),

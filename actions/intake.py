@@ -454,9 +454,10 @@ def scope(nlu_domain: str | None, facts: F.Facts, ranked_in_scope: str | None) -
 
 
 def scope_answer(text: str, now: datetime, ranked_in_scope: str | None) -> str:
-    """The domain after « Est-ce une administration qui a pris la décision ? »: yes, or an
-    administration named in the answer, is the public-law domain; anything else is out."""
+    """The domain after « Est-ce une administration qui a pris la décision ? »: a clear no (and
+    no administration named) is out of scope; yes, an administration, or « je ne sais pas » goes
+    to the public-law lawyer, who reviews it (sending a doubtful case away is the worse error)."""
     named = F.extract(text, now).administrations
-    if (confirms(text) or named) and not denies(text) and ranked_in_scope:
-        return ranked_in_scope
-    return domains.OUT_OF_SCOPE
+    if (denies(text) and not named) or not ranked_in_scope:
+        return domains.OUT_OF_SCOPE
+    return ranked_in_scope

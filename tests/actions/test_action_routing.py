@@ -198,7 +198,7 @@ async def test_an_administration_in_an_out_of_scope_question_asks_who_decided(
     ("c'est la mairie", "inform", "triage", "responsabilite_administrative"),
     ("/deny", "deny", "referral", "hors_champ"),
     ("non c'est un particulier", "deny", "referral", "hors_champ"),
-    ("euh je sais pas", "inform", "referral", "hors_champ"),
+    ("euh je sais pas", "inform", "triage", "responsabilite_administrative"),
 ])
 async def test_the_answer_to_who_decided_routes_the_question(
     dispatcher, make_tracker, domain, slot_events, answer, intent, route, decided
