@@ -65,8 +65,11 @@ PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
 ROLES: tuple[tuple[str, str], ...] = (
     ("entreprise_candidate", r"\b(?:notre|ma|mon) (?:societe|entreprise|boite|bureau d'etudes|"
      r"sarl|sas)\b.{0,80}\b(?:appel d'offres?|marche|offre|candidat|consultation|rejet)|\b(?:notre offre|"  # noqa: E501
-     r"nous avons (?:candidate|repondu)|on a repondu|on n'a pas ete retenu|nous n'avons pas ete "
-     r"retenus?)"),
+     r"nous avons (?:candidate|repondu)|on a repondu|on (?:n'?)?a pas ete retenu|"
+     r"nous n'avons pas ete retenus?|(?:on|nous) a(?:vons)? recu .{0,40}lettre de rejet|"
+     r"notre candidature)"),
+    ("electeur", r"\bj'?ai vote\b|\b(?:simple |en tant qu'|je suis )(?:electeur|electrice)\b|"
+     r"\bsimple electeur\b"),
     ("candidat", r"\b(?:j'etais|je suis|j'?etait|etant) (?:candidate?|tete de liste)|\bma liste\b|"
      r"\bnotre liste\b|\bcandidate? (?:aux|a l'election|sur la liste)"),
     ("elu", r"\b(?:je suis|j'?suis|en tant qu') ?(?:le |la |un |une )?(?:maire|adjointe? au maire|"
@@ -75,13 +78,17 @@ ROLES: tuple[tuple[str, str], ...] = (
     ("agent_public", r"\b(?:je suis|j'?suis|etant|je travaille comme|en tant qu'?) ?(?:un |une )?"
      r"(?:fonctionnaire|agente?(?: public| territorial| de la ville| hospitalier)?|contractuelle?|"
      r"prof(?:esseur)?|enseignante?|infirmiere?|aide-soignante?|policiere?|gendarme|atsem|"
-     r"titulaire|stagiaire)\b|\b(?:ma titularisation|mon administration|mon poste a la mairie|"
-     r"je travaille (?:a|pour) la (?:mairie|region|prefecture))"),
+     r"titulaire|stagiaire|adjointe? (?:technique|administratif|administrative|d'animation)"
+     r"(?: territorial| territoriale)?)\b|\b(?:ma titularisation|mon administration|mon poste a la "
+     r"mairie|je travaille (?:a|pour) la (?:mairie|region|prefecture)|fonctionnaire (?:de l'etat|"
+     r"territoriale?|hospitaliere?)|agent (?:public|territorial|titulaire|contractuel))"),
     ("association", r"\b(?:notre|mon|l') ?association\b|\b(?:presidente?|tresoriere?) d'une "
      r"association\b|\bnotre asso\b"),
     ("entreprise", r"\b(?:ma|notre|mon) (?:societe|entreprise|restaurant|bar|commerce|boulangerie|"
-     r"snack|epicerie|kebab|garage|camion|food truck)\b|\bje suis (?:gerante?|artisan|"
-     r"commercante?|auto-?entrepreneur)"),
+     r"snack|epicerie|kebab|garage|camion|food truck|resto|micro-entreprise|carriere|exploitation|"
+     r"terrasse|pme|start-?up|hotel|salon|boite)\b|\bpour (?:le|mon|notre) resto\b|\bje suis "
+     r"(?:gerante?|artisan|commercante?|auto-?entrepreneur|exploitante?)|"
+     r"\bexploitante? (?:de|du|d')"),
     ("proche", r"\b(?:pour |de )?(?:mon|ma) (?:fils|fille|mari|femme|epouse|frere|soeur|pere|mere|"
      r"cousine?|oncle|tante|neveu|niece|copain|copine|compagnon|compagne|ami|amie|beau-frere|"
      r"belle-soeur)\b(?! m'a)"),
@@ -89,7 +96,7 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"(?:obtenu|eu|construire|un permis|agrandir)|en face de chez (?:moi|nous)|a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
-     r"citoyenne)|en tant que particulier)\b"),
+     r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"),
 )
 
 DECISIONS: tuple[tuple[str, str], ...] = (

@@ -346,6 +346,9 @@ DECISION_LABELS = {
     "autorisation_environnementale": "autorisation environnementale",
     "refus_demande": "refus d'une demande",
 }
+# Kinds whose label is a family: the person's words say which one.
+_SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
+               "redressement_fiscal", "dommage_travaux_publics", "licenciement"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre"),
@@ -361,6 +364,8 @@ def decision_label(facts: F.Facts) -> str | None:
         if any(k in kinds for k in general):
             continue
         label = DECISION_LABELS.get(decision.value) or decision.text
+        if decision.value in _SHOW_WORDS and fold(decision.text) != fold(label):
+            label = f"{label} ({decision.text})"  # « impôt ou taxe (taxe foncière) »
         if label and label not in labels:
             labels.append(label)
     return "; ".join(labels) or None

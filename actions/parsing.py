@@ -19,6 +19,7 @@ ROLE_LABELS = {
     # Roles read from the story (actions/gazetteer.py ROLES) and from the urbanisme question.
     "entreprise_candidate": "Entreprise candidate",
     "candidat": "Candidat(e)",
+    "electeur": "Électeur / électrice",
     "proche": "Proche / famille",
     "voisin": "Voisin(e) / tiers",
     "demandeur": "Demandeur (votre projet)",

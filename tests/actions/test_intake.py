@@ -297,3 +297,26 @@ def test_the_precise_administration_replaces_the_vague_one() -> None:
                    ("la mairie de Lens", ("administration",)))
     slots = intake.case_slots(read, "urbanisme", "story")
     assert slots["partie_adverse"].casefold() == "mairie de lens"
+
+
+@pytest.mark.parametrize(("story", "label"), [
+    ("la DGFiP me réclame la taxe foncière de 2026", "impôt ou taxe (taxe foncière)"),
+    ("le maire m'a infligé une exclusion temporaire de fonctions",
+     "sanction disciplinaire (exclusion temporaire)"),
+])
+def test_a_family_of_decisions_keeps_the_persons_words(story: str, label: str) -> None:
+    assert intake.case_slots(reading((story, ())), "fiscalite", story)["type_decision"] == label
+
+
+@pytest.mark.parametrize(("story", "role"), [
+    ("on a pas été retenus pour le marché d'entretien", "entreprise_candidate"),
+    ("jai voté dimanche a la partielle, le depouillement etait bizare", "electeur"),
+    ("la préfecture a refusé l'extension de notre carrière", "entreprise"),
+    ("la DGFiP me réclame de la CFE pour ma micro-entreprise", "entreprise"),
+    ("je suis adjoint technique territorial à la commune de Grenoble", "agent_public"),
+    ("Bonjour, fonctionnaire de l'État en disponibilité", "agent_public"),
+    ("la ville a refusé notre terasse pour le resto", "entreprise"),
+    ("Habitante de Saint-Omer, je conteste la délibération", "particulier"),
+])
+def test_the_role_is_read_from_the_story(story: str, role: str) -> None:
+    assert intake.case_slots(reading((story, ())), None, story)["role"] == role
