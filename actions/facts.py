@@ -509,7 +509,12 @@ def _has(facts: Facts, key: str) -> bool | None:
     if key == "administration":
         return bool(facts.administrations)
     if key == "place":
-        return facts.postcode is not None or facts.town is not None
+        # The person's postcode or town; the town in the administration's name (« mairie de
+        # Lens ») is where it sits, not where the person lives (the Ordre, some tribunals).
+        own_town = facts.town is not None and not any(
+            a.span == facts.town.span and a.text == facts.town.text
+            for a in facts.administrations)
+        return facts.postcode is not None or own_town
     if key in ("role", "role_applicant_or_neighbour"):
         return facts.role is not None
     if key == "date_notified":
