@@ -442,6 +442,26 @@ def implicit_rejection(
     )
 
 
+def prescription_quadriennale(event: date) -> Deadline:
+    """No claim sent yet for a damage: the public body's debt lapses four years from 1 January
+    of the year after the damage (loi n° 68-1250 of 31 Dec 1968, art. 1); a prior claim is
+    needed before any recours (CJA R. 421-1)."""
+    end = date(event.year + 4, 12, 31)
+    return Deadline(
+        kind="prescription_quadriennale",
+        deadline=end,
+        rule="Prescription quadriennale : quatre ans à compter du 1er janvier suivant le "
+        "dommage (loi n° 68-1250 du 31 déc. 1968, art. 1) ; demande préalable obligatoire "
+        "(CJA R. 421-1)",
+        source="Loi n° 68-1250 du 31 déc. 1968, art. 1 ; CJA R. 421-1",
+        start=event,
+        notes=(f"dommage du {fr_date(event)}, aucune demande indemnitaire connue",
+               "adresser une demande préalable à l'administration ; le recours de deux mois "
+               "courra de son rejet",
+               "hôpital public : dix ans à compter de la consolidation (CSP L. 1142-28)"),
+    )
+
+
 def czabaj(notified: date) -> Deadline:
     """One-year reasonable time without mention of appeal routes (CE, Ass., 2016, Czabaj).
 

@@ -43,6 +43,8 @@ TIERS = ("P0", "P1", "P2", "P3", "OUT")
 _RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
 EXPIRED_REASON = "délai probablement expiré — à vérifier"
+# The case's date is the damage's (no claim sent): actions/facts.py needed_date's note.
+DAMAGE_DATE = "date du dommage"
 
 # Keyword patterns on folded text (lower case, no accents, apostrophes and hyphens as spaces).
 TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -320,6 +322,13 @@ def _select_deadline(
 
     if domaine == "elections":
         return dl.election(decided, subdiv=subdiv)
+
+    if domaine == "responsabilite_administrative" and _slot(
+            case, "date_decision_source").startswith(DAMAGE_DATE):
+        result = dl.prescription_quadriennale(decided)
+        if (today - decided).days > 3 * 365:
+            out.flag("P1", "dommage de plus de trois ans : prescription quadriennale proche")
+        return result
 
     if domaine == "commande_publique" and "procurement_rejection" in triggers:
         # 16 days for a letter sent otherwise than electronically; unknown: 11 (the earlier).

@@ -320,3 +320,13 @@ def test_a_family_of_decisions_keeps_the_persons_words(story: str, label: str) -
 ])
 def test_the_role_is_read_from_the_story(story: str, role: str) -> None:
     assert intake.case_slots(reading((story, ())), None, story)["role"] == role
+
+
+def test_a_damage_date_is_named_as_the_urgency_rules_read_it() -> None:
+    from actions.urgency import DAMAGE_DATE
+
+    read = reading(("j'ai cassé ma jante dans un nid-de-poule le 3 novembre, la métropole de Lyon "
+                    "n'entretient pas la route", ()))
+    slots = intake.case_slots(read, "responsabilite_administrative", "story")
+    assert slots["date_decision"] == "2026-11-03"
+    assert slots["date_decision_source"].startswith(DAMAGE_DATE)

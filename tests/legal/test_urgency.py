@@ -393,3 +393,22 @@ def test_the_standstill_follows_how_the_rejection_letter_was_sent(how: str, days
     assert result.deadline.deadline == sent + timedelta(days=days)
     # Twelve days after a paper letter, the contract cannot be signed yet: référé possible.
     assert result.tier == ("P0" if days == 16 else "P1")
+
+
+def test_a_damage_without_a_claim_gets_the_prescription_quadriennale() -> None:
+    damage = TODAY - timedelta(days=20)
+    case = {"domaine": "responsabilite_administrative", "type_decision": "nid-de-poule",
+            "recit": "la métropole n'a pas rebouché le trou, jante cassée",
+            "date_decision": damage.isoformat(), "date_decision_source": "date du dommage"}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.kind == "prescription_quadriennale"
+    assert result.deadline.deadline == date(damage.year + 4, 12, 31)
+    assert result.tier in ("P2", "P3")
+
+
+def test_an_old_damage_is_flagged_before_the_prescription() -> None:
+    damage = date(TODAY.year - 4, 2, 1)
+    case = {"domaine": "responsabilite_administrative", "date_decision": damage.isoformat(),
+            "date_decision_source": "date du dommage", "recit": "chute sur un trottoir"}
+    result = compute_urgency(case, TODAY)
+    assert result.tier in ("P0", "P1")
