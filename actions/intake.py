@@ -396,6 +396,10 @@ def fact_lines(facts: F.Facts) -> list[str]:
             lines.append(f"{label} : {'oui' if fact.value else 'non'}")
     if facts.town is not None and facts.postcode is None:
         lines.append(f"Commune : {facts.town.value}")
+    if facts.administrations and facts.private_parties:
+        # Two problems in one message: the public-law one is triaged, the other noted.
+        others = ", ".join(dict.fromkeys(p.text for p in facts.private_parties))
+        lines.append(f"Autre problème cité, hors droit public (à orienter) : {others}")
     return lines
 
 

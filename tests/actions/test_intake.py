@@ -330,3 +330,14 @@ def test_a_damage_date_is_named_as_the_urgency_rules_read_it() -> None:
     slots = intake.case_slots(read, "responsabilite_administrative", "story")
     assert slots["date_decision"] == "2026-11-03"
     assert slots["date_decision_source"].startswith(DAMAGE_DATE)
+
+
+def test_two_problems_keep_the_public_law_one_and_note_the_other() -> None:
+    story = ("la préfecture a refusé de renouveler mon titre de séjour et mon patron m'a licencié "
+             "la semaine dernière")
+    read = reading((story, ()))
+    assert intake.scope("etrangers", read.facts, None) == "etrangers"
+    assert intake.scope(domains.OUT_OF_SCOPE, read.facts, "etrangers") == intake.ASK_SCOPE
+    lines = intake.case_slots(read, "etrangers", story)["faits"]
+    assert any(line.startswith("Autre problème cité, hors droit public") and "patron" in line
+               for line in lines)
