@@ -21,7 +21,11 @@ from the same count and the count survives a restart:
 - A window whose reset has passed is renewed by the next :meth:`take`: its full limit, minus
   that request, with an *estimated* end (now + its nominal length) until a response says.
   Before any response (a new store) the budget is unknown: :meth:`take` then lets one request
-  out at a time (a probe), whose headers tell the rest.
+  out at a time (a probe), whose headers tell the rest. Any answer ends the probe, and so does
+  a request that got none (the sender calls :meth:`observe` with no headers).
+- The length of the 15-minute window is learnt from the headers (``period_seconds``: the
+  longest ``reset - now`` seen when a new window opened), for a time-scaled emulator as for X;
+  :meth:`estimated_wait` uses it to tell the desk how long the queue will take.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class Budget:
     windows: tuple[Window, ...] = ()
     # Requests sent while nothing was known (a probe), not yet answered; see take().
     probing_until: datetime | None = None
+    # The length of the 15-minute window as X reports it (None: not seen a new window yet).
+    period_seconds: float | None = None
 
     # ------------------------------------------------------------ spending
 
@@ -68,14 +74,21 @@ class Budget:
                       margin: float = DEFAULT_MARGIN_SECONDS) -> datetime | None:
         """When the next DM may go, if not now: the latest reset (+ margin) of the windows
         that are spent; or the end of a probe in flight while nothing is known."""
-        pause = timedelta(seconds=margin)
-        spent = [w.reset + pause for w in self.windows
-                 if w.remaining <= 0 and now < w.reset + pause]
-        if spent:
-            return max(spent)
+        spent = self.spent_until(now, margin)
+        if spent is not None:
+            return spent
         if not self.windows and self.probing_until is not None and now < self.probing_until:
             return self.probing_until
         return None
+
+    def spent_until(self, now: datetime,
+                    margin: float = DEFAULT_MARGIN_SECONDS) -> datetime | None:
+        """The latest reset (+ margin) of the windows known to be spent, if one is: nothing
+        may go before it, whatever happens meanwhile."""
+        pause = timedelta(seconds=margin)
+        spent = [w.reset + pause for w in self.windows
+                 if w.remaining <= 0 and now < w.reset + pause]
+        return max(spent) if spent else None
 
     def take(self, now: datetime, margin: float = DEFAULT_MARGIN_SECONDS,
              probe_seconds: float = 30.0) -> Budget | None:
@@ -88,13 +101,18 @@ class Budget:
         windows = []
         for window in self.windows:
             if now >= window.reset + pause:  # ended: a new one opens with this request
-                nominal = timedelta(seconds=NOMINAL_SECONDS.get(window.family, 900.0))
+                length = timedelta(seconds=self._length(window.family))
                 window = Window(window.family, window.limit, window.limit - 1,
-                                now + nominal, estimated=True)
+                                now + length, estimated=True)
             else:
                 window = replace(window, remaining=window.remaining - 1)
             windows.append(window)
-        return Budget(tuple(windows), None)
+        return Budget(tuple(windows), None, self.period_seconds)
+
+    def _length(self, family: str) -> float:
+        if family == RATE and self.period_seconds:
+            return self.period_seconds
+        return NOMINAL_SECONDS.get(family, 900.0)
 
     # ----------------------------------------------------------- observing
 
@@ -106,13 +124,17 @@ class Budget:
         if not reported and status == 429:
             reported = [Window(RATE, _limit_of(self, RATE), 0,
                                now + timedelta(seconds=FALLBACK_SECONDS))]
-        if not reported:
-            return self
+        if not reported:  # no answer, or one without headers: the probe (if any) is over
+            return replace(self, probing_until=None)
         known = {w.family: w for w in self.windows}
+        period = self.period_seconds
         for new in reported:
             if new.reset <= now:  # a late answer about a window already over
                 continue
-            known[new.family] = _merge(known.get(new.family), new)
+            old = known.get(new.family)
+            known[new.family] = _merge(old, new)
+            if new.family == RATE and status != 429 and _opens(old, new):
+                period = max(period or 0.0, (new.reset - now).total_seconds())
         if status == 429 and all(w.remaining > 0 for w in known.values()):
             # Refused, yet every window seems to have room (e.g. another limit of X's): wait.
             rate = known.get(RATE)
@@ -121,7 +143,7 @@ class Budget:
                                  max(reset, now + timedelta(seconds=1)))
         ordered = tuple(known[f] for f in FAMILIES if f in known) + tuple(
             w for family, w in known.items() if family not in FAMILIES)
-        return Budget(ordered, None)
+        return Budget(ordered, None, period)
 
     # ------------------------------------------------------------- display
 
@@ -141,13 +163,38 @@ class Budget:
                 return window.reset
         return None
 
+    def estimated_wait(self, waiting: int, now: datetime,
+                       margin: float = DEFAULT_MARGIN_SECONDS) -> float | None:
+        """Seconds until ``waiting`` DMs have all been allowed out, at best (None: the budget
+        is not known yet). What is left now goes at once; the rest waits for the next reset,
+        then ``limit`` DMs per window of ``period_seconds``. An estimate: it counts neither the
+        replies still to be written nor the time a send takes."""
+        if waiting <= 0:
+            return 0.0
+        left = self.left(now, margin)
+        if left is None:
+            return None
+        if waiting <= left:
+            return 0.0
+        rate = next((w for w in self.windows if w.family == RATE), self.windows[0])
+        limit = max(rate.limit, 1)
+        pause = timedelta(seconds=margin)
+        resets = [rate.reset + pause] + [w.reset + pause for w in self.windows
+                                         if w.remaining <= 0 and now < w.reset + pause]
+        first = max(max(resets) - now, timedelta(0)).total_seconds()
+        windows_more = math.ceil((waiting - left) / limit) - 1
+        return round(first + windows_more * self._length(RATE), 1)
+
     def describe(self, now: datetime, margin: float = DEFAULT_MARGIN_SECONDS) -> dict:
         """A JSON-ready view: DMs left, when the next DM may go, each window."""
         blocked = self.blocked_until(now, margin)
         reset = self.next_reset(now)
+        rate = next((w for w in self.windows if w.family == RATE), None)
         return {
             "known": bool(self.windows),
             "dms_left": self.left(now, margin),
+            "limit": rate.limit if rate else None,
+            "period_seconds": self.period_seconds,
             "blocked_until": blocked.isoformat() if blocked else None,
             "next_reset": reset.isoformat() if reset else None,
             "windows": [{"family": w.family, "limit": w.limit, "remaining": max(w.remaining, 0),
@@ -162,6 +209,7 @@ class Budget:
             "windows": [[w.family, w.limit, w.remaining, w.reset.timestamp(), w.estimated]
                         for w in self.windows],
             "probing_until": self.probing_until.timestamp() if self.probing_until else None,
+            "period_seconds": self.period_seconds,
         })
 
     @classmethod
@@ -172,7 +220,9 @@ class Budget:
         windows = tuple(Window(family, int(limit), int(remaining), _at(reset), bool(estimated))
                         for family, limit, remaining, reset, estimated in data.get("windows", []))
         probing = data.get("probing_until")
-        return cls(windows, _at(probing) if probing is not None else None)
+        period = data.get("period_seconds")
+        return cls(windows, _at(probing) if probing is not None else None,
+                   float(period) if period else None)
 
 
 def parse_windows(headers: Mapping[str, str]) -> list[Window]:
@@ -205,6 +255,13 @@ def _merge(old: Window | None, new: Window) -> Window:
         return old
     return replace(new, remaining=min(old.remaining, new.remaining),
                    reset=max(old.reset, new.reset))
+
+
+def _opens(old: Window | None, new: Window) -> bool:
+    """Whether ``new`` is the first report of a window (its reset is later than the one
+    known, or only an estimate was known)."""
+    return (old is None or old.estimated
+            or (new.reset - old.reset).total_seconds() > SAME_WINDOW_SECONDS)
 
 
 def _limit_of(budget: Budget, family: str) -> int:

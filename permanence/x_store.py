@@ -1003,6 +1003,18 @@ class Store:
         logger.debug("x_store.budget.observed name=%s status=%s", name, status)
         return budget
 
+    def budget_status(self, name: str, now: datetime | None = None,
+                      margin: float = DEFAULT_MARGIN_SECONDS) -> dict[str, Any]:
+        """The budget ``name`` and the replies waiting for it, for the desk (JSON-ready):
+        :meth:`Budget.describe`, then ``waiting`` (:meth:`outbox_waiting`) and
+        ``estimated_wait_seconds`` (:meth:`Budget.estimated_wait` of every pending reply)."""
+        now = _utc(now or utcnow())
+        budget = self.budget_get(name)
+        waiting = self.outbox_waiting(now)
+        return {**budget.describe(now, margin), "now": now.isoformat(), "waiting": waiting,
+                "estimated_wait_seconds": budget.estimated_wait(waiting["pending"], now,
+                                                                margin)}
+
     @staticmethod
     def _budget_read(session: OrmSession, name: str) -> Budget:
         """The budget, its row locked until the transaction ends (created if missing, so
