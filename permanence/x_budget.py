@@ -17,7 +17,8 @@ from the same count and the count survives a restart:
   :meth:`Budget.blocked_until` (the window's reset, plus ``margin`` for clock skew).
 - :meth:`Budget.observe` folds in the headers of a response (2xx, 4xx, 429 alike). Within one
   window the lower ``remaining`` wins (the header does not count requests still in flight; the
-  stored count does not count requests made by other clients of the account).
+  stored count does not count requests made by other clients of the account). A 429's spent
+  window is taken as X reports it, until its reset, whatever was known before.
 - A window whose reset has passed is renewed by the next :meth:`take`: its full limit, minus
   that request, with an *estimated* end (now + its nominal length) until a response says.
   Before any response (a new store) the budget is unknown: :meth:`take` then lets one request
@@ -132,7 +133,12 @@ class Budget:
             if new.reset <= now:  # a late answer about a window already over
                 continue
             old = known.get(new.family)
-            known[new.family] = _merge(old, new)
+            if status == 429 and new.remaining <= 0:
+                # Refused just now: X's word on this window stands, even if it ends sooner
+                # than the one we knew (another limit, a window we misjudged).
+                known[new.family] = new
+            else:
+                known[new.family] = _merge(old, new)
             if new.family == RATE and status != 429 and _opens(old, new):
                 period = max(period or 0.0, (new.reset - now).total_seconds())
         if status == 429 and all(w.remaining > 0 for w in known.values()):

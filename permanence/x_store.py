@@ -847,7 +847,8 @@ class Store:
         ``budget``: the name of a sending budget (:meth:`budget_observe`); one DM of it is
         spent in the same transaction, and None is returned while it is spent
         (:meth:`budget_blocked_until` says until when), so no process sends into a window
-        X has said is used up.
+        X has said is used up. While nothing is known of it, one reply at a time goes (a
+        probe, for at most ``hold_seconds``: a process killed mid-probe holds nobody longer).
         """
         now = _utc(now or utcnow())
         hold_until = now + timedelta(seconds=hold_seconds)
@@ -857,7 +858,7 @@ class Store:
             with self._session.begin() as session:
                 spent = None
                 if budget is not None:
-                    spent = self._budget_read(session, budget).take(now, margin)
+                    spent = self._budget_read(session, budget).take(now, margin, hold_seconds)
                     if spent is None:
                         logger.debug("x_store.outbox.budget_spent budget=%s", budget)
                         return None

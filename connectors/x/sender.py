@@ -133,6 +133,8 @@ class OutboxSender:
         self._executor = ThreadPoolExecutor(max_workers=settings.senders + 1,
                                             thread_name_prefix="x-sender-db")
         self.client = settings.api_client()
+        # A probe of an unknown budget left by a process killed mid-send holds nobody.
+        await self._observe({}, None)
         tasks = [asyncio.ensure_future(self._loop_forever(index))
                  for index in range(settings.senders)]
         self._ready.set()

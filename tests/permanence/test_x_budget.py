@@ -68,6 +68,13 @@ def test_a_429_spends_the_window_until_its_reset() -> None:
     assert budget.spent_until(T0 + 2 * S) == T0 + 31 * S
 
 
+def test_a_429_that_ends_sooner_than_the_known_window_is_taken_as_x_says() -> None:
+    budget = known(10, reset=T0 + 900 * S).observe(headers(15, 0, T0 + 30 * S), T0 + S, 429)
+    assert budget.spent_until(T0 + 2 * S) == T0 + 31 * S
+    renewed = budget.take(T0 + 31 * S)
+    assert renewed is not None and renewed.left(T0 + 31 * S) == 14
+
+
 def test_a_429_without_headers_waits_the_fallback() -> None:
     budget = known(10).observe({}, T0, 429)
     assert budget.spent_until(T0) == T0 + timedelta(seconds=FALLBACK_SECONDS) + S
