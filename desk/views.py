@@ -341,7 +341,7 @@ def _duration_fr(seconds: float) -> str:
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
-    minutes = -(-seconds // 60)  # rounded up: never promise earlier than the estimate
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d}"
