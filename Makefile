@@ -27,7 +27,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup sysdeps train run test unit lint pytest validate story-test nlu-eval scenarios bench bench-quick x-register sandbox desk-user desk-token desk-client clean
+.PHONY: help setup sysdeps train run test unit lint pytest validate story-test nlu-eval scenarios bench bench-quick bench-live-hour x-register sandbox desk-user desk-token desk-client clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (web chat: http://localhost:$(PERMANENCE_PORT)/chat)"
@@ -131,6 +131,11 @@ bench: sysdeps train
 
 bench-quick: sysdeps train
 	$(BIN)/python -m bench --quick
+
+# A live hour on X at X's 2026 limits, played in a minute (skeleton, issue #15):
+# bench/results/live_hour.json
+bench-live-hour: train
+	$(BIN)/python -m bench.live_hour
 
 # Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
 x-register: setup

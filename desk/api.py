@@ -22,6 +22,10 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
                                            every store (permanence/erasure.py) -> {"erased_cases",
                                            "channel", "conversation": "erased"}; 503
                                            "erasure_failed" if a store did not (case kept)
+    GET    /desk/api/budgets               the channels' sending budgets (X: DMs left in the
+                                           window, its reset, DMs and people waiting, estimated
+                                           wait), each with its line for the page; not audited
+                                           (the account's counts: no case, no person)
 
 Database work runs in the default executor, off the event loop.
 """
@@ -34,6 +38,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from sanic import Blueprint, response
@@ -41,11 +46,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import auth, cases, client_address, db, erasure
+from desk import auth, cases, client_address, db, erasure, views
 from desk.delivery import deliver_reply
 from desk.handback import resume_conversation
+from permanence import budgets, settings
 from permanence import erasure as everywhere
-from permanence import settings
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +188,15 @@ def is_https(request: Request) -> bool:
     return request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
+async def sending_budgets() -> list[dict[str, Any]]:
+    """Each channel's sending budget (``permanence/budgets.py``, read off the event loop),
+    with its French line (:func:`desk.views.budget_line`)."""
+    report = await asyncio.get_running_loop().run_in_executor(None, budgets.report)
+    now = datetime.now(timezone.utc)
+    return [{"channel": name, "status": status, "line": views.budget_line(name, status, now)}
+            for name, status in report.items()]
+
+
 def make_blueprint(
     factory: Callable[[], sessionmaker] = db.session_factory, name: str = "desk"
 ) -> Blueprint:
@@ -294,6 +308,13 @@ def make_blueprint(
             return found
 
         return response.json(await in_db(unit))
+
+    @bp.get("/api/budgets")
+    @guarded
+    async def read_budgets(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+        await in_db(lambda session: _lawyer(session, kind, token))
+        return response.json({"channels": await sending_budgets()})
 
     def do_take(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
         takeover = body.get("takeover", False)

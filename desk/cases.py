@@ -202,6 +202,17 @@ def open_case_id(session: Session, conversation_id: str) -> int | None:
     return _open_case_id(session, conversation_id)
 
 
+def conversation_tier(session: Session, conversation_id: str) -> str | None:
+    """The urgency (``P0``...) of the conversation's latest case, if it has one: the channels
+    send the replies of a P0 conversation first (``permanence/priority.py``)."""
+    return session.execute(
+        select(desk_case.c.urgency)
+        .where(desk_case.c.conversation_id == conversation_id)
+        .order_by(desk_case.c.opened_at.desc(), desk_case.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{what} must be a non-empty string")

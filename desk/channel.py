@@ -8,7 +8,9 @@ It receives no person's messages: its blueprint serves the lawyers' JSON API
 (:mod:`desk.api`), the pages (:mod:`desk.pages`) and the live updates (:mod:`desk.live`).
 Before the server starts, the desk's tables are created or upgraded
 (:func:`desk.db.upgrade_to_head`) on the project's database and the desk's eraser is registered
-(:func:`desk.erasure.register`); once it runs, the daily retention task starts
+(:func:`desk.erasure.register`), and so is its answer to "is this conversation P0?"
+(:func:`permanence.priority.register_case_tier`: a channel whose sending budget is short, X,
+sends a P0 conversation's replies first); once it runs, the daily retention task starts
 (``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``).
 """
 
@@ -23,8 +25,9 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 from sqlalchemy.orm import sessionmaker
 
-from desk import db, erasure, live, pages, retention
+from desk import cases, db, erasure, live, pages, retention
 from desk.api import make_blueprint
+from permanence import priority
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class DeskInput(InputChannel):
         async def upgrade(app: Sanic, loop: Any) -> None:
             await asyncio.get_running_loop().run_in_executor(None, db.upgrade_to_head, url)
             erasure.register(url)
+            priority.register_case_tier(lambda conversation_id: case_tier(url, conversation_id))
             logger.info("desk.channel.ready")
 
         @bp.listener("after_server_start")
@@ -78,5 +82,12 @@ class DeskInput(InputChannel):
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             tasks.clear()
+            priority.unregister_case_tier()
 
         return bp
+
+
+def case_tier(url: str | None, conversation_id: str) -> str | None:
+    """The urgency of the conversation's latest case (synchronous: a channel's thread)."""
+    with db.session_factory(url).begin() as session:
+        return cases.conversation_tier(session, conversation_id)

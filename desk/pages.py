@@ -7,6 +7,8 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
     GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR)
+                                 (the sending budgets' lines are also refreshed every
+                                 ``desk.js`` BUDGET_SECONDS from ``/desk/api/budgets``)
     GET  /desk/cases/<id>/updates   new timeline items and the state, as JSON (XHR)
     GET  /desk/static/<name>     the stylesheet and the script
 
@@ -269,7 +271,8 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             return {"lawyer": lawyer, **queue_data(session, lawyer)}
 
         data = await in_db(unit)
-        return render("queue.html", **{**data, **page_context(data["lawyer"], token, kind)})
+        return render("queue.html", **{**data, **page_context(data["lawyer"], token, kind)},
+                      budgets=await api.sending_budgets())
 
     @bp.get("/fragments/queue")
     @guarded(xhr=True)
@@ -281,7 +284,8 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             return {"lawyer": lawyer, **queue_data(session, lawyer)}
 
         data = await in_db(unit)
-        html = render_fragment("_queue.html", schedule=permanence_status(), **data)
+        html = render_fragment("_queue.html", schedule=permanence_status(),
+                               budgets=await api.sending_budgets(), **data)
         return response.html(html, headers=dict(SECURITY_HEADERS))
 
     # ------------------------------------------------------------ a case

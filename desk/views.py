@@ -298,3 +298,64 @@ def schedule_line(status: Any, format_session: Any) -> dict[str, Any]:
 
 def _hour_fr(value: datetime) -> str:
     return f"{value.hour} h" + (f" {value.minute:02d}" if value.minute else "")
+
+
+# ------------------------------------------------------------------ sending budgets
+
+CHANNEL_LABELS = {"x": "X"}
+
+
+def budget_line(channel: str, status: Mapping[str, Any] | None, now: datetime) -> str:
+    """One line on a channel's sending budget (``permanence/budgets.py``), e.g. « X : 3 DM
+    sur 15 disponibles · nouvelle fenêtre à 14 h 05 (dans 4 min) · 6 DM en attente
+    (4 personnes) · attente estimée 12 min »."""
+    label = CHANNEL_LABELS.get(channel, channel)
+    if status is None:
+        return f"{label} : budget d'envoi illisible (voir les journaux du serveur)."
+    waiting = status.get("waiting") or {}
+    pending = int(waiting.get("pending") or 0)
+    people = int(waiting.get("people") or 0)
+    parts = []
+    if not status.get("known"):
+        parts.append("budget de DM pas encore connu (aucun envoi depuis le démarrage)")
+    else:
+        left, limit = status.get("dms_left"), status.get("limit")
+        parts.append(f"{left} DM sur {limit} disponibles" if limit else f"{left} DM disponibles")
+        reset = _parse_time(status.get("blocked_until") or status.get("next_reset"))
+        if reset is not None and reset > now:
+            parts.append(f"nouvelle fenêtre à {_clock_fr(reset)} "
+                         f"(dans {_duration_fr((reset - now).total_seconds())})")
+    if pending:
+        who = f"{people} personne" + ("s" if people > 1 else "")
+        parts.append(f"{pending} DM en attente ({who})")
+        wait = status.get("estimated_wait_seconds")
+        if wait is not None:
+            parts.append("attente estimée " + (_duration_fr(wait) if wait > 0 else "nulle"))
+    else:
+        parts.append("aucun DM en attente")
+    return f"{label} : " + " · ".join(parts)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _clock_fr(value: datetime) -> str:
+    local = value.astimezone(DISPLAY_TZ)
+    return f"{local.hour} h {local.minute:02d}"
+
+
+def _duration_fr(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"

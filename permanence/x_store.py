@@ -19,7 +19,15 @@ project's database):
     Replies not sent yet, in order per recipient (``seq``). A recipient's later replies wait
     until the earlier ones are ``sent`` or ``failed_permanent``; other recipients are not
     blocked. :meth:`Store.outbox_next_due` reserves the item it returns for ``hold_seconds`` so
-    that two processes never send the same reply at once.
+    that two processes never send the same reply at once. Of the replies due, it hands out
+    first the most urgent ``priority`` class (``permanence/priority.py``: the lawyer's, then
+    P0 conversations', then the rest; set by whoever queues the reply), then a person who has
+    had no reply yet, then whoever has waited longest (round robin). Given a budget name, it
+    also spends one DM of that budget in the same transaction, and hands out nothing while
+    the budget is spent.
+``x_budget``
+    The account's DM-send budget as X's headers report it (``permanence/x_budget.py``), one
+    row shared by every sender of every process, kept across restarts.
 ``x_cursor``
     Polling state (``since_id``, pagination tokens). :meth:`Store.inbox_add_many` can advance a
     cursor in the same transaction as the events it stored: a restart neither loses nor
@@ -30,8 +38,9 @@ project's database):
 ``x_invitation``
     When each author last received a public invitation to DM (at most one per period).
 
-The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables. Alembic
-migrations come with the desk issue and will use :data:`metadata` as their target.
+The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables and
+brings older stores up to date in place (:func:`_migrate`: idempotent; the X store has no
+Alembic history, the desk's Alembic manages only ``desk_*`` tables).
 
 Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
 is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
@@ -77,6 +86,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     exists,
@@ -94,7 +104,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from permanence import conversations, sqlite
+from permanence.priority import NORMAL, PRIORITIES
 from permanence.settings import masked, x_database_url
+from permanence.x_budget import DEFAULT_MARGIN_SECONDS, Budget
 
 logger = logging.getLogger(__name__)
 
@@ -206,9 +218,13 @@ x_outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("external_id", String(128), nullable=True),
+    # permanence/priority.py: 0 the lawyer's, 1 a P0 conversation's, 2 the others. Added to
+    # stores created before it by _migrate (existing rows: 2).
+    Column("priority", Integer, nullable=False, default=NORMAL, server_default=str(NORMAL)),
     UniqueConstraint("recipient_id", "seq", name="uq_x_outbox_recipient_seq"),
     CheckConstraint("state IN ('pending', 'sent', 'failed_permanent')", name="state"),
     Index("ix_x_outbox_state_due", "state", "next_attempt_at"),
+    Index("ix_x_outbox_recipient_state", "recipient_id", "state"),
 )
 
 x_cursor = Table(
@@ -232,6 +248,16 @@ x_invitation = Table(
     metadata,
     Column("author_id", String(64), primary_key=True),
     Column("last_invited_at", UTCDateTime, nullable=False),
+)
+
+# The account's sending budgets as X reports them (permanence/x_budget.py), one row per
+# budget (``dm_send``), shared by every sender of every process.
+x_budget = Table(
+    "x_budget",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("state", Text, nullable=False),  # Budget.to_json()
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 
@@ -269,6 +295,7 @@ class OutboxItem:
     next_attempt_at: datetime
     last_error_code: str | None
     created_at: datetime | None = None  # when the reply was queued
+    priority: int = NORMAL  # permanence/priority.py
 
 
 def backoff_delay(
@@ -305,6 +332,7 @@ def _outbox_item(row: Any) -> OutboxItem:
         next_attempt_at=row.next_attempt_at,
         last_error_code=row.last_error_code,
         created_at=row.created_at,
+        priority=row.priority,
     )
 
 
@@ -363,13 +391,35 @@ _OUTBOX_DUE = and_(
     x_outbox.c.next_attempt_at <= bindparam("now", type_=UTCDateTime()),
     _outbox_recipient_ready(),
 )
+
+
+
+def _outbox_order() -> list[Any]:
+    """The order in which the due replies (each the next of its recipient) go out, the
+    budget being short or not (see the module docstring, ``x_outbox``): the most urgent class
+    any pending reply of the recipient has (the lawyer's reply waiting behind an assistant's
+    message pulls that message forward: one person's replies are never reordered), then a
+    person who has had no reply yet, then whoever has waited longest since their last reply
+    was sent or this one was queued (round robin: a person just served goes to the back)."""
+    mine = x_outbox.alias("mine")
+    same = mine.c.recipient_id == x_outbox.c.recipient_id
+    urgency = (select(func.min(mine.c.priority))
+               .where(same, mine.c.state == OUTBOX_PENDING).scalar_subquery())
+    last_sent = (select(func.max(mine.c.sent_at))
+                 .where(same, mine.c.state == OUTBOX_SENT).scalar_subquery())
+    served = case((last_sent.is_(None), 0), else_=1)
+    waiting_since = case((last_sent > x_outbox.c.created_at, last_sent),
+                         else_=x_outbox.c.created_at)
+    return [urgency, served, waiting_since, x_outbox.c.id]
+
+
 _OUTBOX_CANDIDATES = (
     select(x_outbox.c.id)
     .where(_OUTBOX_DUE)
-    .order_by(x_outbox.c.next_attempt_at, x_outbox.c.id)
+    .order_by(*_outbox_order())
     .limit(CLAIM_BATCH)
 )
-_OUTBOX_ANY = _OUTBOX_CANDIDATES.limit(1)
+_OUTBOX_ANY = select(x_outbox.c.id).where(_OUTBOX_DUE).limit(1)  # unordered: a cheap look
 _OUTBOX_RESERVE = (
     update(x_outbox)
     .where(x_outbox.c.id == bindparam("item_id"), _OUTBOX_DUE)
@@ -403,6 +453,7 @@ _OUTBOX_INSERT = insert(x_outbox).values(
     text=bindparam("p_text"),
     state=OUTBOX_PENDING,
     attempts=0,
+    priority=bindparam("p_priority"),
     next_attempt_at=bindparam("p_now", type_=UTCDateTime()),
     created_at=bindparam("p_now", type_=UTCDateTime()),
 )
@@ -416,6 +467,33 @@ _CURSOR_INSERT = insert(x_cursor).values(
     name=bindparam("p_name"), value=bindparam("p_value"),
     updated_at=bindparam("p_now", type_=UTCDateTime()))
 _CURSOR_VALUE = select(x_cursor.c.value).where(x_cursor.c.name == bindparam("p_name"))
+
+
+def _check_priority(priority: int) -> int:
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown outbox priority {priority!r}")
+    return priority
+
+
+def _migrate(engine: Engine) -> None:
+    """Bring an X store created by an earlier version up to :data:`metadata`, in place and
+    idempotently (the X store has no Alembic history; ``create_all`` only adds missing tables):
+    ``x_outbox.priority`` (existing rows: NORMAL) and the index ``ix_x_outbox_recipient_state``.
+    Safe when several processes start at once: on SQLite the check and the change run under
+    one write lock (BEGIN IMMEDIATE), on PostgreSQL with ``IF NOT EXISTS``."""
+    add_priority = (f"ALTER TABLE x_outbox ADD COLUMN {{}}priority INTEGER NOT NULL "
+                    f"DEFAULT {NORMAL}")
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            columns = {row[1] for row in connection.exec_driver_sql(
+                "PRAGMA table_info(x_outbox)")}
+            if "priority" not in columns:
+                connection.exec_driver_sql(add_priority.format(""))
+                logger.warning("x_store.migrated column=x_outbox.priority")
+        else:
+            connection.exec_driver_sql(add_priority.format("IF NOT EXISTS "))
+        connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_x_outbox_recipient_state "
+                                   "ON x_outbox (recipient_id, state)")
 
 
 class Store:
@@ -440,6 +518,7 @@ class Store:
             engine_options.setdefault("hide_parameters", True)  # no stored text in errors
             engine = create_engine(parsed, future=True, **engine_options)
         metadata.create_all(engine, checkfirst=True)
+        _migrate(engine)
         logger.info("x_store.open url=%s", masked(url))
         return cls(engine)
 
@@ -665,15 +744,17 @@ class Store:
         replies: Iterable[tuple[str, str]],
         cursors: dict[str, str | None] | None = None,
         now: datetime | None = None,
+        priority: int = NORMAL,
     ) -> bool:
         """Finish a handled inbox item in one transaction: mark it done, queue its replies
-        (``(recipient_id, text)``, in order) and write ``cursors``.
+        (``(recipient_id, text)``, in order, of class ``priority``) and write ``cursors``.
 
         Refused (False, nothing written) if another worker has claimed the item since
         (``worker`` lost it, e.g. taken for dead): that worker commits the turn instead. A
         process killed before this call leaves no reply behind, so the turn can run again
         without repeating anything."""
         now = _utc(now or utcnow())
+        _check_priority(priority)
         with self._session.begin() as session:
             done = session.execute(_TURN_DONE, {
                 "item_id": item_id, "worker": worker, "done_at": now}).rowcount
@@ -685,7 +766,7 @@ class Store:
             ).scalar_one() == ERASED
             for recipient_id, text in replies:
                 self._outbox_insert(session, recipient_id, text, now,
-                                    ERASED if erased else None)
+                                    ERASED if erased else None, priority)
             if erased and cursors:  # the person's options go with the rest of them
                 session.execute(delete(x_cursor).where(x_cursor.c.name.in_(list(cursors)))
                                 .execution_options(synchronize_session=False))
@@ -714,13 +795,17 @@ class Store:
         text: str,
         now: datetime | None = None,
         conversation_key: str | None = None,
+        priority: int = NORMAL,
     ) -> int:
         """Queue a reply, due at once; ``seq`` follows the recipient's previous replies.
 
-        ``conversation_key`` defaults to ``recipient_id`` (one DM conversation per person)."""
+        ``conversation_key`` defaults to ``recipient_id`` (one DM conversation per person).
+        ``priority``: its class (``permanence/priority.py``), computed by the caller."""
         now = _utc(now or utcnow())
+        _check_priority(priority)
         with self._session.begin() as session:
-            item_id = self._outbox_insert(session, recipient_id, text, now, conversation_key)
+            item_id = self._outbox_insert(session, recipient_id, text, now, conversation_key,
+                                          priority)
         logger.debug("x_store.outbox.enqueued id=%s", item_id)
         return item_id
 
@@ -731,9 +816,10 @@ class Store:
         text: str,
         now: datetime,
         conversation_key: str | None = None,
+        priority: int = NORMAL,
     ) -> int:
         params = {"p_recipient": recipient_id, "p_conversation": conversation_key or recipient_id,
-                  "p_text": text, "p_now": now}
+                  "p_text": text, "p_now": now, "p_priority": priority}
         for _ in range(SEQ_RETRIES):
             try:
                 with session.begin_nested():
@@ -744,16 +830,25 @@ class Store:
         raise RuntimeError("x_store.outbox.enqueue_contended")
 
     def outbox_next_due(
-        self, now: datetime | None = None, hold_seconds: float = 60.0
+        self, now: datetime | None = None, hold_seconds: float = 60.0,
+        budget: str | None = None, margin: float = DEFAULT_MARGIN_SECONDS,
     ) -> OutboxItem | None:
         """Reserve and return the next reply to send, or None.
 
         Due: pending, ``next_attempt_at <= now``, and every earlier reply of the same recipient
-        sent or failed permanently. The reply is reserved by moving its ``next_attempt_at`` to
-        ``now + hold_seconds`` (and counting the attempt): another process does not get it in
-        the meantime, the recipient's later replies stay blocked, and if this process dies
-        before reporting, the reply is due again after the hold. Report the outcome with
-        :meth:`outbox_sent`, :meth:`outbox_retry` or :meth:`outbox_failed_permanent`.
+        sent or failed permanently; of the due replies, the first in :func:`_outbox_order`
+        (priority class, first answers, longest wait). The reply is reserved by moving its
+        ``next_attempt_at`` to ``now + hold_seconds`` (and counting the attempt): another
+        process does not get it in the meantime, the recipient's later replies stay blocked,
+        and if this process dies before reporting, the reply is due again after the hold.
+        Report the outcome with :meth:`outbox_sent`, :meth:`outbox_retry` or
+        :meth:`outbox_failed_permanent`.
+
+        ``budget``: the name of a sending budget (:meth:`budget_observe`); one DM of it is
+        spent in the same transaction, and None is returned while it is spent
+        (:meth:`budget_blocked_until` says until when), so no process sends into a window
+        X has said is used up. While nothing is known of it, one reply at a time goes (a
+        probe, for at most ``hold_seconds``: a process killed mid-probe holds nobody longer).
         """
         now = _utc(now or utcnow())
         hold_until = now + timedelta(seconds=hold_seconds)
@@ -761,6 +856,12 @@ class Store:
             return None
         for _ in range(CLAIM_ROUNDS):
             with self._session.begin() as session:
+                spent = None
+                if budget is not None:
+                    spent = self._budget_read(session, budget).take(now, margin, hold_seconds)
+                    if spent is None:
+                        logger.debug("x_store.outbox.budget_spent budget=%s", budget)
+                        return None
                 ids = session.execute(_OUTBOX_CANDIDATES, {"now": now}).scalars().all()
                 if not ids:
                     return None
@@ -768,6 +869,8 @@ class Store:
                     reserved = session.execute(_OUTBOX_RESERVE, {
                         "item_id": item_id, "now": now, "hold_until": hold_until})
                     if reserved.rowcount == 1:
+                        if spent is not None:
+                            self._budget_write(session, budget, spent, now)
                         row = session.execute(_OUTBOX_ROW, {"item_id": item_id}).one()
                         logger.debug("x_store.outbox.reserved id=%s", item_id)
                         return _outbox_item(row)
@@ -853,6 +956,87 @@ class Store:
             return session.execute(
                 select(func.count()).select_from(x_outbox).where(x_outbox.c.state == OUTBOX_PENDING)
             ).scalar_one()
+
+    def outbox_waiting(self, now: datetime | None = None) -> dict[str, Any]:
+        """What waits to be sent: pending replies by priority class, people waiting, and
+        since when the oldest reply waits (for the desk's budget display)."""
+        now = _utc(now or utcnow())
+        with self._read.begin() as session:
+            by_priority = dict(session.execute(
+                select(x_outbox.c.priority, func.count())
+                .where(x_outbox.c.state == OUTBOX_PENDING)
+                .group_by(x_outbox.c.priority)).all())
+            people, oldest = session.execute(
+                select(func.count(func.distinct(x_outbox.c.recipient_id)),
+                       func.min(x_outbox.c.created_at))
+                .where(x_outbox.c.state == OUTBOX_PENDING)).one()
+        if isinstance(oldest, str):  # an aggregate of a UTCDateTime column, raw on SQLite
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        return {"pending": sum(by_priority.values()),
+                "by_priority": {str(k): v for k, v in sorted(by_priority.items())},
+                "people": people,
+                "oldest_waiting_seconds": (round((now - oldest).total_seconds(), 1)
+                                           if oldest is not None else None)}
+
+    # ---------------------------------------------------------------- budgets
+
+    def budget_get(self, name: str) -> Budget:
+        """What the senders know of the budget ``name`` (empty: nothing known yet)."""
+        with self._read.begin() as session:
+            raw = session.execute(select(x_budget.c.state).where(x_budget.c.name == name)
+                                  ).scalar_one_or_none()
+        return Budget.from_json(raw)
+
+    def budget_blocked_until(self, name: str, now: datetime | None = None,
+                             margin: float = DEFAULT_MARGIN_SECONDS) -> datetime | None:
+        """When the next DM of budget ``name`` may go, if not now."""
+        return self.budget_get(name).blocked_until(_utc(now or utcnow()), margin)
+
+    def budget_observe(self, name: str, headers: Any, now: datetime | None = None,
+                       status: int | None = None) -> Budget:
+        """Fold the rate-limit headers of an X response into the budget ``name``."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            budget = self._budget_read(session, name).observe(headers, now, status)
+            self._budget_write(session, name, budget, now)
+        logger.debug("x_store.budget.observed name=%s status=%s", name, status)
+        return budget
+
+    def budget_status(self, name: str, now: datetime | None = None,
+                      margin: float = DEFAULT_MARGIN_SECONDS) -> dict[str, Any]:
+        """The budget ``name`` and the replies waiting for it, for the desk (JSON-ready):
+        :meth:`Budget.describe`, then ``waiting`` (:meth:`outbox_waiting`) and
+        ``estimated_wait_seconds`` (:meth:`Budget.estimated_wait` of every pending reply)."""
+        now = _utc(now or utcnow())
+        budget = self.budget_get(name)
+        waiting = self.outbox_waiting(now)
+        return {**budget.describe(now, margin), "now": now.isoformat(), "waiting": waiting,
+                "estimated_wait_seconds": budget.estimated_wait(waiting["pending"], now,
+                                                                margin)}
+
+    @staticmethod
+    def _budget_read(session: OrmSession, name: str) -> Budget:
+        """The budget, its row locked until the transaction ends (created if missing, so
+        that PostgreSQL has a row to lock; SQLite holds the write lock already)."""
+        statement = select(x_budget.c.state).where(x_budget.c.name == name).with_for_update()
+        raw = session.execute(statement).scalar_one_or_none()
+        if raw is None:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(x_budget).values(
+                        name=name, state=Budget().to_json(), updated_at=utcnow()))
+            except IntegrityError:  # created concurrently
+                pass
+            raw = session.execute(statement).scalar_one_or_none()
+        return Budget.from_json(raw)
+
+    @staticmethod
+    def _budget_write(session: OrmSession, name: str, budget: Budget, now: datetime) -> None:
+        session.execute(update(x_budget).where(x_budget.c.name == name)
+                        .values(state=budget.to_json(), updated_at=now)
+                        .execution_options(synchronize_session=False))
 
     # ---------------------------------------------------------------- cursors
 

@@ -35,6 +35,7 @@ from connectors.x.config import XSettings
 from connectors.x.output import XOutput
 from connectors.x.runtime import XRuntime
 from connectors.x.webhook import CrcLimiter, check_crc, check_post
+from permanence.priority import LAWYER
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +56,11 @@ class XInput(InputChannel):
         self.runtime: XRuntime | None = None
 
     def get_output_channel(self) -> OutputChannel | None:
-        """Pushes (the server, the lawyer's desk) go through the outbox like any reply."""
+        """Pushes (the lawyer's desk: a reply, a hand-back; Rasa's HTTP API) go through the
+        outbox like any reply, first in line when the DM budget is short (``LAWYER``)."""
         if self.runtime is None:
             return None
-        return XOutput(self.runtime)
+        return XOutput(self.runtime, priority=LAWYER)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -100,6 +100,18 @@ class XApiClient(AsyncClient):
         return await super().request(method, route, params=params, json=json,
                                      user_auth=user_auth)
 
+    async def send_dm(self, participant_id: str, text: str) -> tuple[str | None, Any]:
+        """Send a DM with the user context; returns X's ``dm_event_id`` and the response's
+        headers (the rate-limit windows it reports: ``permanence/x_budget.py``). Errors are
+        tweepy's (``TooManyRequests``, ``Forbidden``...), their ``response`` carrying the
+        headers too. tweepy's ``create_direct_message`` keeps only the body."""
+        response = await self.request(
+            "POST", f"/2/dm_conversations/with/{participant_id}/messages", params={},
+            json={"text": text}, user_auth=True)
+        body = await response.json(content_type=None)
+        data = body.get("data") if isinstance(body, dict) else None
+        return (data or {}).get("dm_event_id"), response.headers
+
     async def aclose(self) -> None:
         if self.session is not None:
             await self.session.close()

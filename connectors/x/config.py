@@ -50,6 +50,9 @@ class XSettings:
     workers: int = 16
     # Replies sent at once, to different people (one person's replies always go in order).
     senders: int = 4
+    # The DM budget (permanence/x_budget.py): after a spent window's reset, the senders wait
+    # this long more before sending (the clocks of X and of this server may differ).
+    budget_margin_seconds: float = 1.0
     # When set, webhooks are also served on this loopback port by a thread of their own, so that
     # acknowledging X never waits behind inference on Rasa's event loop (connectors/x/ingress.py).
     ingress_port: int | None = None
@@ -170,7 +173,7 @@ class XSettings:
 # Optional durations in seconds, each positive.
 _DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
               "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds",
-              "max_event_age_seconds", "max_event_skew_seconds")
+              "max_event_age_seconds", "max_event_skew_seconds", "budget_margin_seconds")
 
 
 def _seconds(credentials: Mapping[str, Any], key: str) -> float | None:

@@ -15,6 +15,11 @@ as few DMs as fit (``render.pack``: one DM per answer in practice, which spares 
 DM rate limit and the person's notifications), then queued in the same transaction that marks
 the item done (``Store.turn_commit``): a server killed mid-turn leaves no reply behind, and the
 turn runs again without repeating any.
+
+Each DM is queued with a priority class (``permanence/priority.py``), which decides what goes
+first when the account's DM budget is short (X: 15 per 15 minutes): a push
+(``turn=False``: the lawyer's reply or hand-back from the desk) is ``LAWYER``; a turn's replies
+are ``URGENT`` when the conversation is P0 (the desk's case says so), else ``NORMAL``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from rasa.core.channels.channel import OutputChannel
 
 from connectors.x import render
 from connectors.x.inbox import person_ref
-from permanence import conversations
+from permanence import conversations, priority
 from permanence.x_store import options_cursor  # the X store erases it
 
 if TYPE_CHECKING:
@@ -65,16 +70,18 @@ class XOutput(OutputChannel):
     are written once, at the end of the turn, with the inbox item (the runtime calls
     :meth:`commit`); a turn that shows text without buttons forgets earlier options.
     ``turn=False`` (a push, e.g. the lawyer's desk): each message is queued, and updates the
-    options, at once.
+    options, at once, with the priority class ``priority`` (default: the lawyer's).
     """
 
     @classmethod
     def name(cls) -> str:
         return "x"
 
-    def __init__(self, runtime: XRuntime, *, turn: bool = False) -> None:
+    def __init__(self, runtime: XRuntime, *, turn: bool = False,
+                 priority: int = priority.LAWYER) -> None:
         self._runtime = runtime
         self._turn = turn
+        self._priority = priority
         self._sent: dict[str, list[dict[str, str]] | None] = {}
         self._replies: list[tuple[str, str]] = []
 
@@ -125,8 +132,12 @@ class XOutput(OutputChannel):
         sent, self._sent = self._sent, {}
         cursors = {options_cursor(person): _options_value(options)
                    for person, options in sent.items()}
+        people = {person for person, _ in replies}
+        klass = min([await runtime.run_db(_turn_priority, person) for person in people],
+                    default=priority.NORMAL)
         committed = await runtime.run_db(runtime.store.turn_commit, item_id,
-                                         runtime.worker_name, replies, cursors)
+                                         runtime.worker_name, replies, cursors,
+                                         priority=klass)
         if committed and replies:
             logger.info("x.outbox.enqueued item_id=%s replies=%d", item_id, len(replies))
             runtime.wake_sender()
@@ -142,7 +153,7 @@ class XOutput(OutputChannel):
             return bool(parts)
         for part in parts:
             item_id = await self._runtime.run_db(
-                self._runtime.store.outbox_enqueue, person, part)
+                self._runtime.store.outbox_enqueue, person, part, priority=self._priority)
             logger.info("x.outbox.enqueued id=%s person=%s", item_id, person_ref(person))
             self._runtime.wake_sender()
         return bool(parts)
@@ -156,6 +167,12 @@ class XOutput(OutputChannel):
     async def _store_options(self, person: str, options: list[dict[str, str]] | None) -> None:
         await self._runtime.run_db(self._runtime.store.cursor_set,
                                    options_cursor(person), _options_value(options))
+
+
+def _turn_priority(person: str) -> int:
+    """The class of a turn's replies to the X user ``person``: URGENT in a P0 conversation
+    (``priority.of_conversation``; synchronous, it may read the desk's database)."""
+    return priority.of_conversation(conversations.make(conversations.X, person))
 
 
 def _packed(replies: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -53,8 +53,8 @@ from connectors.x.payloads import (
 )
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
-from connectors.x.sender import OutboxSender
-from permanence import conversations, erasure
+from connectors.x.sender import BUDGET, OutboxSender
+from permanence import budgets, conversations, erasure
 from permanence.logids import ref
 from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
@@ -131,6 +131,8 @@ class XRuntime:
         # Off Rasa's loop; the store keeps each person's replies in order.
         self.sender = OutboxSender(settings, self.store, lambda: self.account_id)
         await self.run_db(self.sender.start)
+        # The desk shows the DM budget and what waits for it (permanence/budgets.py).
+        budgets.register(budgets.X, self._budget_report)
         if settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
@@ -154,6 +156,7 @@ class XRuntime:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         self._workers.clear()
+        budgets.unregister(budgets.X, self._budget_report)
         if self.sender is not None:
             await self.run_db(self.sender.stop)
             self.sender = None
@@ -171,6 +174,14 @@ class XRuntime:
             self._executor.shutdown(wait=False)
             self._executor = None
         logger.info("x.stopped worker=%s", self.worker_name)
+
+    def _budget_report(self) -> dict[str, Any]:
+        """The account's DM budget and the replies waiting for it (synchronous)."""
+        store = self.store
+        if store is None:
+            raise RuntimeError("the x channel is not running (no store)")
+        return store.budget_status(BUDGET, None,
+                                   self.settings.budget_margin_seconds)
 
     def _spawn(self, coroutine: Awaitable[Any], group: set[asyncio.Task]) -> asyncio.Task:
         task = asyncio.ensure_future(coroutine)

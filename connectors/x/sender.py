@@ -7,8 +7,18 @@ progress, about 180 ms per DM at 50 people (docs/benchmarks.md). Here the sender
 the interpreter, not the loop.
 
 Each of ``count`` sender tasks takes the next due reply (``Store.outbox_next_due``, which keeps
-each person's replies in order, across processes), sends it and records the outcome:
-- 429: every send pauses until the reset time (the limit is the account's);
+each person's replies in order, across processes, and hands out the most urgent first: the
+lawyer's replies, P0 conversations, first answers, then whoever waited longest), sends it and
+records the outcome.
+
+The DM budget (X: 15 per 15 minutes, 1,440 per 24 hours, shared by the assistant and the
+lawyer): every response's ``x-rate-limit-*`` and ``x-*-limit-24hour-*`` headers go into the
+store's ``dm_send`` budget (``permanence/x_budget.py``), and a reply is only handed out with one
+DM of that budget reserved, in the same transaction. When a window is spent, every sender of
+every process waits for its reset (plus ``budget_margin_seconds``) instead of meeting a 429.
+
+- 429 (another client of the account spent the budget, or X counts differently): the budget
+  is marked spent until the reset X reports (15-minute or 24-hour window): every send pauses;
 - 403 (the person does not accept DMs), 400, 404: given up, kept for the desk;
 - 5xx, 401, network: retried with backoff, up to ``OUTBOX_MAX_ATTEMPTS``;
 - a reply reserved before (its process died mid-send) is first looked up in the conversation
@@ -39,6 +49,8 @@ from connectors.x.inbox import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
 from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
+
+BUDGET = "dm_send"  # the store's row of the account's DM-send budget
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +133,8 @@ class OutboxSender:
         self._executor = ThreadPoolExecutor(max_workers=settings.senders + 1,
                                             thread_name_prefix="x-sender-db")
         self.client = settings.api_client()
+        # A probe of an unknown budget left by a process killed mid-send holds nobody.
+        await self._observe({}, None)
         tasks = [asyncio.ensure_future(self._loop_forever(index))
                  for index in range(settings.senders)]
         self._ready.set()
@@ -151,8 +165,16 @@ class OutboxSender:
                     continue
                 self._paused_until = None
             try:
-                item = await self._db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS)
+                item = await self._db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS,
+                                      BUDGET, self.settings.budget_margin_seconds)
                 if item is None:
+                    budget = await self._db(self.store.budget_get, BUDGET)
+                    spent = budget.spent_until(utcnow(), self.settings.budget_margin_seconds)
+                    if spent is not None:  # wait for the reset: never send into the window
+                        self._pause(spent)
+                        continue
+                    # Nothing due, or a probe of an unknown budget in flight (its answer
+                    # rings): look again soon.
                     await self._wake.wait(POLL_SECONDS if index == 0 else IDLE_POLL_SECONDS)
                     continue
                 self._wake.ring()  # there may be more: an idle sender looks
@@ -161,53 +183,86 @@ class OutboxSender:
                 raise
             except Exception:  # noqa: BLE001 - a reserved reply is retried after its hold
                 logger.exception("x.outbox.error")
+                await self._observe({}, None)  # a probe in flight, if any, is over
                 await asyncio.sleep(POLL_SECONDS)
+
+    def _pause(self, until: datetime) -> None:
+        if self._paused_until is None or until > self._paused_until:
+            if self._paused_until is None:
+                logger.info("x.outbox.budget_wait until=%s", until.isoformat())
+            self._paused_until = until
+
+    async def _observe(self, headers: Any, status: int | None) -> Any:
+        """Fold a response's rate-limit headers into the shared budget (no response: the
+        probe of an unknown budget, if this was one, is over), then let idle senders look."""
+        try:
+            return await self._db(self.store.budget_observe, BUDGET, headers or {}, None, status)
+        except Exception:  # noqa: BLE001 - the reservation already counted this DM
+            logger.exception("x.outbox.budget_observe_failed status=%s", status)
+            return None
+        finally:
+            self._wake.ring()
 
     async def send(self, item: OutboxItem) -> None:
         """Send one reserved reply and record the outcome."""
         store = self.store
         if item.text is None:  # already sent by a process that died before recording it
+            await self._observe({}, None)  # no DM sent: a probe (if this was one) is over
             await self._db(store.outbox_sent, item.id, None)
             return
         if item.attempts > 1:  # an earlier attempt may have reached X unrecorded
             sent_as = await self._sent_before(item)
             if sent_as is not None:
+                await self._observe({}, None)
                 await self._db(store.outbox_sent, item.id, sent_as)
                 logger.warning("x.outbox.found_sent id=%s recipient=%s dm_event_id=%s",
                                item.id, person_ref(item.recipient_id), sent_as)
                 return
         try:
-            response = await self.client.create_direct_message(
-                participant_id=item.recipient_id, text=item.text, user_auth=True)
+            external_id, headers = await self.client.send_dm(item.recipient_id, item.text)
         except tweepy.TooManyRequests as exc:
             now = utcnow()
-            at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
-                  if exc.reset_time else now + RATE_LIMIT_FALLBACK)
+            budget = await self._observe(exc.response.headers, 429)
+            at = budget.blocked_until(now, self.settings.budget_margin_seconds) if budget else None
+            if at is None:
+                at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
+                      if exc.reset_time else now + RATE_LIMIT_FALLBACK)
             at = max(at, now + timedelta(seconds=1))
-            self._paused_until = at  # the limit is the account's: pause every send
+            logger.warning("x.outbox.rate_limited id=%s until=%s", item.id, at.isoformat())
+            self._pause(at)  # the limit is the account's: pause every send
             await self._db(store.outbox_retry, item.id, at, 429)
             return
-        except tweepy.Forbidden:  # the person does not accept DMs from the account
-            await self._db(store.outbox_failed_permanent, item.id, 403)
-            return
-        except (tweepy.BadRequest, tweepy.NotFound) as exc:
-            await self._db(store.outbox_failed_permanent, item.id, status_of(exc))
+        except tweepy.HTTPException as exc:
+            await self._observe(exc.response.headers, exc.response.status)
+            await self._failed(item, exc)
             return
         except (tweepy.TweepyException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # 5xx, 401 (credentials being fixed), network: retry later.
-            code = status_of(exc)
-            if item.attempts >= OUTBOX_MAX_ATTEMPTS:
-                await self._db(store.outbox_failed_permanent, item.id, f"max:{code}")
-                return
-            if isinstance(exc, tweepy.Unauthorized):
-                logger.error("x.outbox.unauthorized id=%s", item.id)
-            at = utcnow() + backoff_delay(item.attempts)
-            await self._db(store.outbox_retry, item.id, at, code)
+            await self._observe({}, None)  # no answer: counted as sent (X may have it)
+            await self._failed(item, exc)
             return
-        external_id = (response.data or {}).get("dm_event_id")
+        await self._observe(headers, 201)
         await self._db(store.outbox_sent, item.id, external_id)
         logger.info("x.outbox.sent id=%s recipient=%s dm_event_id=%s",
                     item.id, person_ref(item.recipient_id), external_id)
+
+    async def _failed(self, item: OutboxItem, exc: BaseException) -> None:
+        """A send refused (not 429) or lost: given up, or retried with backoff."""
+        store = self.store
+        if isinstance(exc, tweepy.Forbidden):  # the person does not accept DMs from the account
+            await self._db(store.outbox_failed_permanent, item.id, 403)
+            return
+        if isinstance(exc, (tweepy.BadRequest, tweepy.NotFound)):
+            await self._db(store.outbox_failed_permanent, item.id, status_of(exc))
+            return
+        # 5xx, 401 (credentials being fixed), network: retry later.
+        code = status_of(exc)
+        if item.attempts >= OUTBOX_MAX_ATTEMPTS:
+            await self._db(store.outbox_failed_permanent, item.id, f"max:{code}")
+            return
+        if isinstance(exc, tweepy.Unauthorized):
+            logger.error("x.outbox.unauthorized id=%s", item.id)
+        at = utcnow() + backoff_delay(item.attempts)
+        await self._db(store.outbox_retry, item.id, at, code)
 
     async def _sent_before(self, item: OutboxItem) -> str | None:
         """The X id of this reply if the conversation on X already has it (sent by an attempt

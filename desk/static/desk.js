@@ -118,6 +118,22 @@
       }
     });
     listen(function () { refresh(); });
+    budgets(box);
+  }
+
+  // The channels' sending budgets (X: DMs left, reset, waiting): their lines, every
+  // BUDGET_SECONDS, without re-reading the queue.
+  var BUDGET_SECONDS = 10;
+  function budgets(box) {
+    var update = serialized(function () {
+      return get("/desk/api/budgets", true).then(function (data) {
+        (data.channels || []).forEach(function (channel) {
+          var line = box.querySelector('p.budget[data-budget="' + channel.channel + '"]');
+          if (line) { line.textContent = channel.line; }
+        });
+      });
+    });
+    window.setInterval(update, BUDGET_SECONDS * 1000);
   }
 
   // ---------------------------------------------------------------- a case

@@ -35,6 +35,7 @@ EXPECTED_ROUTES = {
     ("POST", "/desk/api/cases/1/note"), ("POST", "/desk/api/cases/1/handback"),
     ("POST", "/desk/api/cases/1/close"), ("POST", "/desk/api/cases/1/erase"),
     ("GET", "/desk/events"), ("GET", "/desk/fragments/queue"), ("GET", "/desk/cases/1/updates"),
+    ("GET", "/desk/api/budgets"),
 }
 # The pages (desk/pages.py): without a session, the browser is sent to the login form.
 PAGE_ROUTES = {

@@ -1,0 +1,72 @@
+"""Which replies go first when a channel may send only so many (X: 15 DMs per 15 minutes).
+
+A reply gets a priority *class* when it is queued, computed by whoever queues it; the channel
+stores it and sends the lowest class first (``permanence/x_store.py``):
+
+- :data:`LAWYER` (0): the lawyer's replies from the desk (and the desk's hand-back message);
+- :data:`URGENT` (1): the assistant's replies in a P0 conversation;
+- :data:`NORMAL` (2): every other reply of the assistant.
+
+Within a class the channel itself orders the people (a first answer before anyone's second,
+then whoever has waited longest), and never reorders one person's replies.
+
+The rule for P0, simple on purpose: a conversation is P0 when its urgency slot (``urgence``,
+set at the handover by ``actions/handoff.py``) says ``P0``, or when the desk's case of the
+conversation says ``P0``. A person still in triage has neither yet and is NORMAL.
+
+The desk registers its lookup here (:func:`register_case_tier`) when it starts; the channels
+ask :func:`of_conversation`. This module imports no channel and no desk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from permanence.logids import ref
+
+logger = logging.getLogger(__name__)
+
+LAWYER, URGENT, NORMAL = 0, 1, 2
+PRIORITIES = (LAWYER, URGENT, NORMAL)
+URGENT_TIER = "P0"
+
+# conversation id -> the urgency of the desk's latest case of it, or None. Synchronous: it is
+# called from a thread pool, off the event loop.
+CaseTier = Callable[[str], "str | None"]
+
+_case_tier: CaseTier | None = None
+_lock = threading.Lock()
+
+
+def register_case_tier(lookup: CaseTier) -> None:
+    global _case_tier
+    with _lock:
+        _case_tier = lookup
+
+
+def unregister_case_tier() -> None:
+    global _case_tier
+    with _lock:
+        _case_tier = None
+
+
+def case_tier(conversation_id: str) -> str | None:
+    """The desk's urgency for ``conversation_id``, None when no desk is registered or the
+    lookup fails (logged: the reply is then queued as NORMAL, never held back)."""
+    lookup = _case_tier
+    if lookup is None:
+        return None
+    try:
+        return lookup(conversation_id)
+    except Exception:  # noqa: BLE001 - a priority is never worth losing a reply
+        logger.exception("priority.case_tier_failed conversation=%s", ref(conversation_id))
+        return None
+
+
+def of_conversation(conversation_id: str, slot_tier: object = None) -> int:
+    """URGENT when the urgency slot or the desk's case says P0, else NORMAL."""
+    if slot_tier == URGENT_TIER or case_tier(conversation_id) == URGENT_TIER:
+        return URGENT
+    return NORMAL
