@@ -16,8 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains, intake
 from actions.case import CASE_SLOTS
+from actions.handoff import case_record
 from actions.parsing import MESURE_LABELS, ROLE_LABELS, YES_NO_LABELS
 from actions.responses import say
+from actions.triage_form import today
+from actions.urgency import compute_urgency
 from permanence import clock
 
 ASKED = "asked"
@@ -113,6 +116,10 @@ class ActionIntake(Action):
     ) -> list[EventType]:
         turns, reading, slots = reading_of(tracker)
         events = slot_events(slots)
+        # A provisional tier from what is known (OQTF, rétention, an election, a near date):
+        # the channels send a P0 person's answers first; the handover computes the final one.
+        case = {**case_record(tracker.current_slot_values()), **slots}
+        events.append(SlotSet("urgence", compute_urgency(case, today()).tier))
         legal_domain = tracker.get_slot("domaine")
         asked = tuple(tracker.get_slot(ASKED) or ())
         latest = turns[-1] if turns and turns[-1].asked == asked and asked else None

@@ -10,9 +10,10 @@ stores it and sends the lowest class first (``permanence/x_store.py``):
 Within a class the channel itself orders the people (a first answer before anyone's second,
 then whoever has waited longest), and never reorders one person's replies.
 
-The rule for P0, simple on purpose: a conversation is P0 when its urgency slot (``urgence``,
-set at the handover by ``actions/handoff.py``) says ``P0``, or when the desk's case of the
-conversation says ``P0``. A person still in triage has neither yet and is NORMAL.
+The rule for P0, simple on purpose: a conversation is P0 when its urgency slot (``urgence``:
+a provisional tier set by the triage at each turn, ``actions/intake_action.py``, then the final
+one at the handover, ``actions/handoff.py``) says ``P0``, or when the desk's case of the
+conversation says ``P0``. The X channel reads the slot from the saved tracker after the turn.
 
 The desk registers its lookup here (:func:`register_case_tier`) when it starts; the channels
 ask :func:`of_conversation`. This module imports no channel and no desk.

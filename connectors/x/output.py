@@ -133,8 +133,10 @@ class XOutput(OutputChannel):
         cursors = {options_cursor(person): _options_value(options)
                    for person, options in sent.items()}
         people = {person for person, _ in replies}
-        klass = min([await runtime.run_db(_turn_priority, person) for person in people],
-                    default=priority.NORMAL)
+        tiers = {person: await runtime.urgency_slot(conversations.make(conversations.X, person))
+                 for person in people}
+        klass = min([await runtime.run_db(_turn_priority, person, tiers[person])
+                     for person in people], default=priority.NORMAL)
         committed = await runtime.run_db(runtime.store.turn_commit, item_id,
                                          runtime.worker_name, replies, cursors,
                                          priority=klass)
@@ -169,10 +171,11 @@ class XOutput(OutputChannel):
                                    options_cursor(person), _options_value(options))
 
 
-def _turn_priority(person: str) -> int:
-    """The class of a turn's replies to the X user ``person``: URGENT in a P0 conversation
+def _turn_priority(person: str, slot_tier: str | None = None) -> int:
+    """The class of a turn's replies to the X user ``person``: URGENT in a P0 conversation,
+    by its urgency slot (the triage's provisional tier) or the desk's case
     (``priority.of_conversation``; synchronous, it may read the desk's database)."""
-    return priority.of_conversation(conversations.make(conversations.X, person))
+    return priority.of_conversation(conversations.make(conversations.X, person), slot_tier)
 
 
 def _packed(replies: list[tuple[str, str]]) -> list[tuple[str, str]]:

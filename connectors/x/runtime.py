@@ -427,6 +427,21 @@ class XRuntime:
         await self.on_new_message(message)
         return await output.commit(item.id)
 
+    async def urgency_slot(self, conversation_id: str) -> str | None:
+        """The conversation's urgency slot as Rasa saved it (the triage sets a provisional tier
+        from the first facts, the handover the final one); None if unknown. A failed read is
+        logged and means no urgency, never a lost reply."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return None
+        try:
+            tracker = await tracker_store.retrieve(conversation_id)
+        except Exception:  # noqa: BLE001 - a priority is never worth losing a reply
+            logger.exception("x.priority.slot_failed person=%s", ref(conversation_id))
+            return None
+        return None if tracker is None else tracker.get_slot("urgence")
+
     async def _saved_turn(self, conversation_id: str, message_id: str) -> list[dict] | None:
         """The assistant's messages in answer to ``message_id`` if Rasa saved that turn of
         ``conversation_id`` (``x:<X user id>``)."""

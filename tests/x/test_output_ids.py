@@ -34,8 +34,11 @@ def runtime(db_url: str):
         return await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(function, *args, **kwargs))
 
+    async def urgency_slot(conversation_id: str) -> None:
+        return None
+
     yield SimpleNamespace(store=store, run_db=run_db, worker_name="test",
-                          wake_sender=lambda: None)
+                          wake_sender=lambda: None, urgency_slot=urgency_slot)
     store.close()
 
 

@@ -28,8 +28,13 @@ def runtime(db_url: str) -> Iterator[SimpleNamespace]:
         return await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(function, *args, **kwargs))
 
+    slots: dict[str, str] = {}  # conversation id -> its urgency slot, as Rasa saved it
+
+    async def urgency_slot(conversation_id: str) -> str | None:
+        return slots.get(conversation_id)
+
     yield SimpleNamespace(store=store, run_db=run_db, worker_name="test",
-                          wake_sender=lambda: None)
+                          wake_sender=lambda: None, urgency_slot=urgency_slot, slots=slots)
     store.close()
 
 
@@ -97,3 +102,12 @@ def test_the_slot_or_the_case_makes_a_conversation_urgent(desk_says_p0) -> None:
     assert priority.of_conversation("x:1", slot_tier="P1") == NORMAL
     desk_says_p0.add("x:1")
     assert priority.of_conversation("x:1") == URGENT
+
+
+async def test_a_provisional_p0_from_the_triage_makes_the_turn_urgent(runtime) -> None:
+    # No case yet: the triage's provisional tier (the urgency slot) is P0 (an OQTF).
+    runtime.slots["x:901"] = "P0"
+    runtime.slots["x:902"] = "P2"
+    await a_turn(runtime, "901", "Il me manque quelques précisions")
+    await a_turn(runtime, "902", "Il me manque quelques précisions")
+    assert [row[2] for row in queued(runtime.store)] == [URGENT, NORMAL]
