@@ -45,17 +45,18 @@ def test_first_message_gets_the_disclosure_before_anything_else(servers):
     sender = new_sender()
     messages = servers.say(sender, URBANISME)
     firm = load_firm()
-    first = messages[0]["text"]
-    assert "assistant automatisé" in first and "pas avocat" in first
-    assert "aucun conseil juridique" in first and firm.lawyer_name in first
-    body = joined(messages)
-    assert "gratuite" in body and "ne crée pas de mandat" in body
-    assert firm.barreaux in body and firm.contact in body
-    assert "Confidentialité" in body and firm.privacy_url in body
-    assert "données de santé" in body and "n'interrompt aucun délai" in body
-    consent = messages[-1]
-    assert "Acceptez-vous" in consent["text"]
-    assert [b["payload"] for b in consent["buttons"]] == ["/affirm", "/deny"]
+    # One message (issue #12, item 8): disclosure, terms, privacy, deadlines, consent question.
+    [opening] = messages
+    text = opening["text"]
+    assert len(text) <= 600
+    assert text.startswith("Assistant automatisé (IA)") and "pas avocat" in text
+    assert "aucun conseil" in text and firm.lawyer_name in text
+    assert "gratuite" in text and "sans mandat" in text
+    assert firm.barreaux in text and firm.contact in text
+    assert "CNIL" in text and firm.privacy_url in text
+    assert "santé" in text and "ne les interrompt pas" in text
+    assert text.endswith("Acceptez-vous ?")
+    assert [b["payload"] for b in opening["buttons"]] == ["/affirm", "/deny"]
     # The question itself was kept for the lawyer.
     assert servers.stored_slots(rest(sender))["question_initiale"] == URBANISME
 
@@ -120,7 +121,7 @@ def test_consent_refused_erases_the_whole_conversation(servers):
     assert servers.stored_events(rest(sender)) == []
     # Writing again starts a new conversation, disclosure first.
     again = servers.say(sender, "bonjour")
-    assert "assistant automatisé" in again[0]["text"]
+    assert "assistant automatisé" in again[0]["text"].lower()
 
 
 def test_delete_my_data_in_the_middle_of_the_form_erases_it(servers):
@@ -137,7 +138,7 @@ def test_are_you_a_bot_in_the_middle_of_the_form_then_it_goes_on(servers):
     start_triage(servers, sender)
     servers.say(sender, "la mairie de Lens")
     reply = servers.say(sender, "attendez, je parle à un robot là ?")
-    assert "assistant automatisé" in reply[0]["text"]
+    assert "assistant automatisé" in reply[0]["text"].lower()
     assert "Vous êtes" in reply[-1]["text"]
     assert "De quelle décision" in joined(servers.say(sender, "particulier"))
 
@@ -200,7 +201,7 @@ def test_decision_four_months_old_without_appeal_routes_gets_the_one_year_rule(s
 def test_odd_and_huge_messages_get_an_answer(servers):
     for text in ("🙏🙏🙏", "مرحبا، لدي سؤال عن الإقامة", "bon\u200bjour\u200f", "x" * 10_000):
         messages = servers.say(new_sender(), text)
-        assert messages and "assistant automatisé" in messages[0]["text"]
+        assert messages and "assistant automatisé" in messages[0]["text"].lower()
     sender = new_sender()
     start_triage(servers, sender)
     for answer in ("mairie de Lens", "particulier", "refus de permis", "hier", "oui", "non",
