@@ -61,6 +61,14 @@ def test_first_message_gets_the_disclosure_before_anything_else(servers):
     assert servers.stored_slots(rest(sender))["question_initiale"] == URBANISME
 
 
+def test_asked_if_human_the_assistant_answers_no_first(servers):
+    sender = new_sender()
+    messages = servers.say(sender, "vous êtes un humain ?")
+    answers = [m["text"] for m in messages if "Acceptez-vous" not in m["text"]]
+    assert answers and answers[0].startswith("Non, je ne suis pas un humain")
+    assert servers.stored_slots(rest(sender))["consent"] == "pending"
+
+
 def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
     sender = new_sender()
     start_triage(servers, sender)
