@@ -16,6 +16,27 @@ from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
 
+# The question kept for the lawyer and the summary (all the person's messages stay in the
+# conversation): a message may be up to 10,000 characters (connectors/limits.py).
+QUESTION_MAX_CHARS = 2000
+ELLIPSIS = " […]"
+
+
+def keep_question(previous: str | None, text: str) -> str:
+    """``text`` added to the question kept so far, cut at ``QUESTION_MAX_CHARS`` at a word
+    boundary and marked « […] » when too long; once full, nothing more is added."""
+    joined = f"{previous}\n{text}" if previous else text
+    if len(joined) <= QUESTION_MAX_CHARS:
+        return joined
+    if previous and previous.endswith(ELLIPSIS):
+        return previous
+    room = QUESTION_MAX_CHARS - len(ELLIPSIS)
+    cut = joined[:room]
+    space = cut.rfind(" ")
+    if space >= room // 2:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
 
 def question_events(tracker: Tracker) -> list[EventType]:
     """Slot events that keep the latest message as (part of) the person's question."""
@@ -31,7 +52,7 @@ def question_events(tracker: Tracker) -> list[EventType]:
         return []
     events: list[EventType] = []
     previous = tracker.get_slot("question_initiale")
-    events.append(SlotSet("question_initiale", f"{previous}\n{text}" if previous else text))
+    events.append(SlotSet("question_initiale", keep_question(previous, text)))
     if domain and not tracker.get_slot("domaine"):
         events.append(SlotSet("domaine", domain))
     return events
