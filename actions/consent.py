@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
+from actions.language import detect_language
 from actions.responses import say
 from actions.session import disclose, disclosed
 from permanence.logids import ref
@@ -38,16 +39,20 @@ def keep_question(previous: str | None, text: str) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
-def question_events(tracker: Tracker) -> list[EventType]:
-    """Slot events that keep the latest message as (part of) the person's question."""
+def question_events(tracker: Tracker, *, foreign: bool = False) -> list[EventType]:
+    """Slot events that keep the latest message as (part of) the person's question.
+
+    ``foreign``: the message is in another language (``actions.language``). It is kept for the
+    lawyer, but the NLU, trained on French, does not tell its domain.
+    """
     message = tracker.latest_message or {}
     text = (message.get("text") or "").strip()
     intent = (message.get("intent") or {}).get("name")
     if not text or text.startswith("/"):
         domain = domains.from_intent(intent)
         return [SlotSet("domaine", domain)] if domain else []
-    domain = domains.from_message(message)
-    if domain is None and not (intent in ("inform", "nlu_fallback")
+    domain = None if foreign else domains.from_message(message)
+    if domain is None and not ((foreign or intent in ("inform", "nlu_fallback"))
                                and len(text) >= domains.MIN_QUESTION_CHARS):
         return []
     events: list[EventType] = []
@@ -67,7 +72,8 @@ class ActionRememberQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        events = question_events(tracker)
+        language = detect_language((tracker.latest_message or {}).get("text"))
+        events = question_events(tracker, foreign=language is not None)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "ask_lawyer":
             events.append(SlotSet("handoff_requested", True))
@@ -80,6 +86,13 @@ class ActionRememberQuestion(Action):
         elif tracker.get_slot("consent") == "pending":
             say(dispatcher, "utter_ask_consent_again")
         # Otherwise this is the first message: session start just sent the disclosure and asked.
+        if language:
+            # Written in another language: after the French consent question, say in that
+            # language that the service is in French, how to reach the lawyer, and what the
+            # question above asks. Never a dead end: a French answer goes on as usual.
+            logger.info("consent.other_language conversation=%s language=%s",
+                        ref(tracker.sender_id), language)
+            say(dispatcher, f"utter_language_{language}")
         events.append(SlotSet("consent", "pending"))
         return events
 

@@ -69,6 +69,19 @@ def test_asked_if_human_the_assistant_answers_no_first(servers):
     assert servers.stored_slots(rest(sender))["consent"] == "pending"
 
 
+def test_another_language_gets_a_note_in_it_and_french_goes_on(servers):
+    sender = new_sender()
+    messages = servers.say(sender, "Hello, I received a letter from the prefecture and I don't "
+                                   "speak French, can you help me?")
+    assert "Acceptez-vous" in messages[0]["text"]
+    assert messages[-1]["text"].startswith("This service is in French only.")
+    assert load_firm().contact in messages[-1]["text"]
+    # Not a dead end: the French consent answer is taken and the conversation goes on in French.
+    after = servers.press(sender, "/affirm")
+    assert after and not any("This service" in text for text in texts(after))
+    assert servers.stored_slots(rest(sender))["consent"] == "given"
+
+
 def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
     sender = new_sender()
     start_triage(servers, sender)
