@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
-from actions.language import detect_language
+from actions.language import NOTES, detect_language
 from actions.responses import say
 from actions.session import disclose, disclosed
 from permanence.logids import ref
@@ -92,7 +92,7 @@ class ActionRememberQuestion(Action):
             # question above asks. Never a dead end: a French answer goes on as usual.
             logger.info("consent.other_language conversation=%s language=%s",
                         ref(tracker.sender_id), language)
-            say(dispatcher, f"utter_language_{language}")
+            say(dispatcher, NOTES[language])
         events.append(SlotSet("consent", "pending"))
         return events
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from actions.consent import ActionRememberQuestion
-from actions.language import LANGUAGES, detect_language
+from actions.language import LANGUAGES, NOTES, detect_language
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,8 +85,10 @@ def test_no_french_example_of_the_project_is_taken_for_another_language(folder) 
 
 
 def test_every_language_has_its_note(domain) -> None:
+    assert set(LANGUAGES) == {"en", "es", "pt", "it", "de", "ar"}
     for code in LANGUAGES:
-        [note] = domain["responses"][f"utter_language_{code}"]
+        assert NOTES[code] == f"utter_language_{code}"
+        [note] = domain["responses"][NOTES[code]]
         assert "{firm_contact}" in note["text"] and "{lawyer_name}" in note["text"]
         assert "J'accepte" in note["text"] and "Je refuse" in note["text"]
         assert [b["payload"] for b in note["buttons"]] == ["/affirm", "/deny"]
