@@ -10,28 +10,54 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
+from actions.language import NOTES, detect_language
 from actions.responses import say
 from actions.session import disclose, disclosed
 from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
 
+# The question kept for the lawyer and the summary (all the person's messages stay in the
+# conversation): a message may be up to 10,000 characters (connectors/limits.py).
+QUESTION_MAX_CHARS = 2000
+ELLIPSIS = " […]"
 
-def question_events(tracker: Tracker) -> list[EventType]:
-    """Slot events that keep the latest message as (part of) the person's question."""
+
+def keep_question(previous: str | None, text: str) -> str:
+    """``text`` added to the question kept so far, cut at ``QUESTION_MAX_CHARS`` at a word
+    boundary and marked « […] » when too long; once full, nothing more is added."""
+    joined = f"{previous}\n{text}" if previous else text
+    if len(joined) <= QUESTION_MAX_CHARS:
+        return joined
+    if previous and previous.endswith(ELLIPSIS):
+        return previous
+    room = QUESTION_MAX_CHARS - len(ELLIPSIS)
+    cut = joined[:room]
+    space = cut.rfind(" ")
+    if space >= room // 2:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
+def question_events(tracker: Tracker, *, foreign: bool = False) -> list[EventType]:
+    """Slot events that keep the latest message as (part of) the person's question.
+
+    ``foreign``: the message is in another language (``actions.language``). It is kept for the
+    lawyer, but the NLU, trained on French, does not tell its domain.
+    """
     message = tracker.latest_message or {}
     text = (message.get("text") or "").strip()
     intent = (message.get("intent") or {}).get("name")
     if not text or text.startswith("/"):
         domain = domains.from_intent(intent)
         return [SlotSet("domaine", domain)] if domain else []
-    domain = domains.from_message(message)
-    if domain is None and not (intent in ("inform", "nlu_fallback")
+    domain = None if foreign else domains.from_message(message)
+    if domain is None and not ((foreign or intent in ("inform", "nlu_fallback"))
                                and len(text) >= domains.MIN_QUESTION_CHARS):
         return []
     events: list[EventType] = []
     previous = tracker.get_slot("question_initiale")
-    events.append(SlotSet("question_initiale", f"{previous}\n{text}" if previous else text))
+    events.append(SlotSet("question_initiale", keep_question(previous, text)))
     if domain and not tracker.get_slot("domaine"):
         events.append(SlotSet("domaine", domain))
     return events
@@ -46,7 +72,8 @@ class ActionRememberQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        events = question_events(tracker)
+        language = detect_language((tracker.latest_message or {}).get("text"))
+        events = question_events(tracker, foreign=language is not None)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "ask_lawyer":
             events.append(SlotSet("handoff_requested", True))
@@ -59,6 +86,13 @@ class ActionRememberQuestion(Action):
         elif tracker.get_slot("consent") == "pending":
             say(dispatcher, "utter_ask_consent_again")
         # Otherwise this is the first message: session start just sent the disclosure and asked.
+        if language:
+            # Written in another language: after the French consent question, say in that
+            # language that the service is in French, how to reach the lawyer, and what the
+            # question above asks. Never a dead end: a French answer goes on as usual.
+            logger.info("consent.other_language conversation=%s language=%s",
+                        ref(tracker.sender_id), language)
+            say(dispatcher, NOTES[language])
         events.append(SlotSet("consent", "pending"))
         return events
 

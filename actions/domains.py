@@ -57,9 +57,14 @@ _KEYWORDS = {
 
 
 def from_intent(intent: str | None) -> str | None:
-    """'question_urbanisme' -> 'urbanisme'; None for any other intent."""
-    if intent and intent.startswith("question_") and intent[len("question_"):] in ALL:
-        return intent[len("question_"):]
+    """'question_urbanisme' -> 'urbanisme'; None for any other intent.
+
+    An out-of-scope topic ('question_hors_champ__famille', an NLU training label that
+    permanence/intent_merge.py reports as 'question_hors_champ') is 'hors_champ' too.
+    """
+    base = (intent or "").split("__", 1)[0]
+    if base.startswith("question_") and base[len("question_"):] in ALL:
+        return base[len("question_"):]
     return None
 
 

@@ -11,13 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.responses import say
 from permanence.firm import load_firm
 
-DISCLOSURE = (
-    "utter_disclosure",
-    "utter_terms",
-    "utter_privacy",
-    "utter_deadline_warning",
-    "utter_ask_consent",
-)
+# One message: who we are (an AI, not the lawyer, no advice), the terms, the privacy notice, the
+# deadline warning and the consent question with its buttons (LEGAL.md S1-S6).
+DISCLOSURE = ("utter_opening",)
 SESSION_START = "action_session_start"
 
 
@@ -47,14 +43,14 @@ def disclosed(tracker: Tracker) -> bool:
 
 
 def disclose(dispatcher: CollectingDispatcher) -> None:
-    """Send the disclosure, the terms, the privacy notice, the deadline warning and the
-    consent question (LEGAL.md S1-S6), in that order."""
+    """Send the opening: the disclosure, the terms, the privacy notice, the deadline warning and
+    the consent question (LEGAL.md S1-S6), in one message."""
     for response in DISCLOSURE:
         say(dispatcher, response)
 
 
 class ActionSessionStart(Action):
-    """Start the session: say who we are, the terms, the privacy notice, then ask consent.
+    """Start the session: the opening (who we are, terms, privacy, deadlines, consent question).
 
     The person's first message (often the question itself) is processed right after this
     and kept by ``action_remember_question``.

@@ -32,7 +32,7 @@ from sandbox.x_emulator.oauth import webhook_signature
 URBANISME = "bonjour, la mairie a refusé mon permis de construire pour une extension"
 # The same conversation on both channels: on X the consent is given by typing the option's
 # number, which the channel maps to the button's payload (``/affirm``) that REST sends as is.
-# Three turns: the disclosure and consent question (the heaviest turn: five messages), the
+# Three turns: the opening (disclosure and consent question, one message), the
 # consent (a payload), an answer in free text (NLU).
 X_SCRIPT = (URBANISME, "1", "la mairie de Lens")
 REST_SCRIPT = (URBANISME, "/affirm", "la mairie de Lens")

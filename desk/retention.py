@@ -27,7 +27,7 @@ from permanence import jobs
 logger = logging.getLogger(__name__)
 
 ENV_DAYS = "PERMANENCE_RETENTION_DAYS"
-DEFAULT_DAYS = 30  # « puis les efface 30 jours après la réponse » (domain.yml, utter_privacy)
+DEFAULT_DAYS = 30  # « effacés 30 j après » the answer (domain.yml, utter_opening)
 JOB = "retention"
 PERIOD = timedelta(days=1)
 CHECK_SECONDS = 3600.0

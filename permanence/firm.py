@@ -28,11 +28,9 @@ class Firm:
 
     @property
     def identity(self) -> str:
-        """The identification line required by RIN art. 10 (who, where, which barreau, how)."""
-        return (
-            f"{self.firm_name}, {self.structure}, {self.barreaux} : {self.address}. "
-            f"Contact : {self.contact}."
-        )
+        """The identification the opening gives (RIN art. 10, LEGAL.md S2): who, the structure,
+        the barreaux and how to reach them. The address is in the full notice (``privacy_url``)."""
+        return f"{self.firm_name} ({self.structure}, {self.barreaux}, {self.contact})"
 
     def as_slots(self) -> dict[str, str]:
         """The values the responses in domain.yml interpolate."""

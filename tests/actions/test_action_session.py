@@ -8,14 +8,9 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.session import ActionSessionStart
 
-# LEGAL.md S1 (AI, not the lawyer) -> S4 (terms) -> S5 (privacy) -> S6 (deadlines) -> consent.
-DISCLOSURE_ORDER = [
-    "utter_disclosure",
-    "utter_terms",
-    "utter_privacy",
-    "utter_deadline_warning",
-    "utter_ask_consent",
-]
+# LEGAL.md S1 (AI, not the lawyer) -> S4 (terms) -> S5 (privacy) -> S6 (deadlines) -> consent,
+# in one message (tests/actions/test_opening.py checks its content and length).
+DISCLOSURE_ORDER = ["utter_opening"]
 FIRM_SLOTS = ("firm_name", "lawyer_name", "firm_identity", "firm_contact", "privacy_url")
 
 
@@ -43,8 +38,8 @@ async def test_session_start_discloses_in_order_then_listens(
     assert slots["lawyer_name"] == firm_data["lawyer_name"]
     assert slots["firm_contact"] == firm_data["contact"]
     assert slots["privacy_url"] == firm_data["privacy_url"]
-    # RIN art. 10 (S2): who, structure, barreaux, where, how to reach them.
-    for key in ("firm_name", "structure", "barreaux", "address", "contact"):
+    # RIN art. 10 (S2): who, structure, barreaux, how to reach them (where: the full notice).
+    for key in ("firm_name", "structure", "barreaux", "contact"):
         assert firm_data[key] in slots["firm_identity"]
 
 
@@ -53,16 +48,14 @@ async def test_session_start_messages_carry_the_firm_details(
 ) -> None:
     await ActionSessionStart().run(dispatcher, make_tracker(), domain)
 
-    texts = [render(message) for message in dispatcher.messages]
+    [text] = [render(message) for message in dispatcher.messages]
     for message in dispatcher.messages:
         assert message["lawyer_name"] == firm_data["lawyer_name"]
         assert message["firm_name"] == firm_data["firm_name"]
-    assert firm_data["firm_name"] in texts[0] and firm_data["lawyer_name"] in texts[0]
-    assert firm_data["barreaux"] in texts[1]
-    assert firm_data["privacy_url"] in texts[2]
-    assert firm_data["lawyer_name"] in texts[4]
+    for key in ("firm_name", "lawyer_name", "barreaux", "privacy_url"):
+        assert firm_data[key] in text
     # The consent question offers exactly accept / refuse.
-    buttons = domain["responses"]["utter_ask_consent"][0]["buttons"]
+    buttons = domain["responses"]["utter_opening"][0]["buttons"]
     assert [b["payload"] for b in buttons] == ["/affirm", "/deny"]
 
 

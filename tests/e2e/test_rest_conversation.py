@@ -44,19 +44,41 @@ def test_first_message_gets_the_disclosure_before_anything_else(servers):
     sender = new_sender()
     messages = servers.say(sender, URBANISME)
     firm = load_firm()
-    first = messages[0]["text"]
-    assert "assistant automatisé" in first and "pas avocat" in first
-    assert "aucun conseil juridique" in first and firm.lawyer_name in first
-    body = joined(messages)
-    assert "gratuite" in body and "ne crée pas de mandat" in body
-    assert firm.barreaux in body and firm.contact in body
-    assert "Confidentialité" in body and firm.privacy_url in body
-    assert "données de santé" in body and "n'interrompt aucun délai" in body
-    consent = messages[-1]
-    assert "Acceptez-vous" in consent["text"]
-    assert [b["payload"] for b in consent["buttons"]] == ["/affirm", "/deny"]
+    # One message (issue #12, item 8): disclosure, terms, privacy, deadlines, consent question.
+    [opening] = messages
+    text = opening["text"]
+    assert len(text) <= 600
+    assert text.startswith("Assistant automatisé (IA)") and "pas avocat" in text
+    assert "aucun conseil" in text and firm.lawyer_name in text
+    assert "gratuite" in text and "sans mandat" in text
+    assert firm.barreaux in text and firm.contact in text
+    assert "CNIL" in text and firm.privacy_url in text
+    assert "santé" in text and "ne les interrompt pas" in text
+    assert text.endswith("Acceptez-vous ?")
+    assert [b["payload"] for b in opening["buttons"]] == ["/affirm", "/deny"]
     # The question itself was kept for the lawyer.
     assert servers.stored_slots(rest(sender))["question_initiale"] == URBANISME
+
+
+def test_asked_if_human_the_assistant_answers_no_first(servers):
+    sender = new_sender()
+    messages = servers.say(sender, "vous êtes un humain ?")
+    answers = [m["text"] for m in messages if "Acceptez-vous" not in m["text"]]
+    assert answers and answers[0].startswith("Non, je ne suis pas un humain")
+    assert servers.stored_slots(rest(sender))["consent"] == "pending"
+
+
+def test_another_language_gets_a_note_in_it_and_french_goes_on(servers):
+    sender = new_sender()
+    messages = servers.say(sender, "Hello, I received a letter from the prefecture and I don't "
+                                   "speak French, can you help me?")
+    assert "Acceptez-vous" in messages[0]["text"]
+    assert messages[-1]["text"].startswith("This service is in French only.")
+    assert load_firm().contact in messages[-1]["text"]
+    # Not a dead end: the French consent answer is taken and the conversation goes on in French.
+    after = servers.press(sender, "/affirm")
+    assert after and not any("This service" in text for text in texts(after))
+    assert servers.stored_slots(rest(sender))["consent"] == "given"
 
 
 def test_full_triage_reaches_the_lawyer_with_a_fact_card(servers):
@@ -147,7 +169,7 @@ def test_consent_refused_erases_the_whole_conversation(servers):
     assert servers.stored_events(rest(sender)) == []
     # Writing again starts a new conversation, disclosure first.
     again = servers.say(sender, "bonjour")
-    assert "assistant automatisé" in again[0]["text"]
+    assert "assistant automatisé" in again[0]["text"].lower()
 
 
 def test_out_of_scope_question_from_92100_points_to_the_hauts_de_seine_bar(servers):
@@ -190,7 +212,7 @@ def test_a_decision_four_months_old_is_flagged_expired_for_the_lawyer(servers):
 def test_odd_and_huge_messages_get_an_answer(servers):
     for text in ("🙏🙏🙏", "مرحبا، لدي سؤال عن الإقامة", "bon\u200bjour\u200f", "x" * 10_000):
         messages = servers.say(new_sender(), text)
-        assert messages and "assistant automatisé" in messages[0]["text"]
+        assert messages and "assistant automatisé" in messages[0]["text"].lower()
     sender = new_sender()
     start_triage(servers, sender)
     story = ("Une très longue histoire. " * 400)[:10_000]

@@ -93,7 +93,7 @@ def wait_dm_containing(servers, user_id: str, needle: str, timeout: float = 30.0
 
 def consent_buttons() -> list[dict]:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return domain["responses"]["utter_ask_consent"][0]["buttons"]
+    return domain["responses"]["utter_opening"][0]["buttons"]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_dm_gets_the_disclosure_first_and_fast(x):
     assert first, "no reply"
     assert elapsed < FIRST_REPLY_SECONDS, f"first reply after {elapsed:.2f} s"
     text = first[0]["text"]
-    assert "assistant automatisé" in text and "pas avocat" in text
+    assert "assistant automatisé" in text.lower() and "pas avocat" in text
     # The turn ends with the consent question, its buttons as numbered options.
     [consent] = wait_dm_containing(x, user, "Acceptez-vous")
     expected = "\n".join(f"{n}. {b['title']}" for n, b in enumerate(consent_buttons(), 1))
@@ -258,7 +258,7 @@ def test_replies_survive_a_server_error_and_a_rate_limit_in_order(x):
     finally:
         x.x_control("DELETE", "/_control/faults")
     texts = [dm["text"] for dm in dms_to(x, user)]
-    assert "assistant automatisé" in texts[0] and "Acceptez-vous" in texts[-1]
+    assert "assistant automatisé" in texts[0].lower() and "Acceptez-vous" in texts[-1]
     rows = db_rows(x, "SELECT state, attempts, last_error_code FROM x_outbox "
                       "WHERE recipient_id = ? ORDER BY seq", user)
     assert len(rows) == len(texts)

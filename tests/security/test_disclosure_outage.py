@@ -19,8 +19,8 @@ from sandbox.stack import MODEL, ROOT, Stack, wait_for
 from tests.dialogue import QUESTIONS
 
 PERMIS = "bonjour, la mairie a refusé mon permis de construire pour une extension"
-DISCLOSURE = "Je suis l'assistant automatisé (une IA)"
-CONSENT_QUESTION = "Acceptez-vous que vos messages soient traités"
+DISCLOSURE = "Assistant automatisé (IA)"  # the opening: one message (domain.yml utter_opening)
+CONSENT_QUESTION = "Acceptez-vous ?"
 SAYS_YES = "861000000000000001"  # after the recovery: « oui », then « oui » again
 ASKS = "861000000000000002"  # after the recovery: the question again, then « 1 » (J'accepte)
 CONTROL = "861000000000000003"  # a conversation without outage: consent as before
@@ -38,13 +38,13 @@ def consent_values(stack: Stack, user: str) -> list:
 
 
 def disclosure_sent_before_consent(stack: Stack, user: str) -> bool:
-    """A bot message with the disclosure and one asking consent come before consent given."""
+    """The opening (disclosure and consent question) comes before consent given."""
     seen: set[str] = set()
     for event in events(stack, user):
         if event["event"] == "bot":
             seen.add((event.get("metadata") or {}).get("utter_action"))
         if event["event"] == "slot" and event["name"] == "consent" and event["value"] == "given":
-            return {"utter_disclosure", "utter_ask_consent"} <= seen
+            return "utter_opening" in seen
     return False
 
 

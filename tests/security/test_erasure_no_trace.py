@@ -191,7 +191,7 @@ def test_the_lawyers_erase_leaves_no_trace_and_the_person_starts_afresh(stack, t
     assert desk_api(stack, "GET", f"/cases/{case['id']}", token)[0] == 404
 
     # No longer paused: the next message is a new conversation, with the disclosure.
-    dm_and_wait(stack, user, "bonjour", "assistant automatisé")
+    dm_and_wait(stack, user, "bonjour", "Assistant automatisé")
 
 
 def test_supprimez_mes_donnees_leaves_no_trace(stack) -> None:
