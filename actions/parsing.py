@@ -165,3 +165,11 @@ def asks_erasure(text: str) -> bool:
 def asks_to_stop(text: str) -> bool:
     """The person's words end the conversation (« stop », « j'arrête », « laissez tomber »)."""
     return bool(_STOP.search(fold(text)))
+
+
+_LAWYER = re.compile(r"\b(?:avocate?s?|maitre|humain|quelqu'?un|une personne|un vrai|une vraie)\b")
+
+
+def asks_for_lawyer(text: str) -> bool:
+    """« avocat », « je veux parler à quelqu'un », « un humain svp »."""
+    return bool(_LAWYER.search(fold(text)))

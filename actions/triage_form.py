@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.parsing import UNKNOWN, is_unknown, parse_postcode
+from actions.parsing import UNKNOWN, asks_for_lawyer, is_unknown, parse_postcode
 from actions.responses import say, times_sent
 from permanence import clock
 
@@ -35,6 +35,8 @@ def validate_postcode(value: Any, dispatcher: CollectingDispatcher,
     if is_unknown(_text(value)):
         return {"code_postal": UNKNOWN}
     postcode = parse_postcode(_text(value))
+    if postcode is None and asks_for_lawyer(_text(value)):
+        return {"code_postal": UNKNOWN}  # « avocat »: no postcode, the lawyer reads it all
     if postcode is None and failed_before >= 1:
         say(dispatcher, "utter_postcode_skipped")
         return {"code_postal": UNKNOWN}

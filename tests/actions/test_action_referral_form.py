@@ -17,6 +17,8 @@ from actions.triage_form import ValidateReferralForm
         ("00000", None, ["utter_invalid_code_postal"]),
         ("99999", None, ["utter_invalid_code_postal"]),
         ("Arras", None, ["utter_invalid_code_postal"]),
+        ("avocat", "nsp", []),
+        ("je veux parler à quelqu'un", "nsp", []),
     ],
 )
 async def test_referral_form_postcode(
