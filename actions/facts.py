@@ -80,6 +80,8 @@ class Facts:
         building permit, an OQTF…), False when only a private party is, else None."""
         if self.administrations or any(d.value in PUBLIC_DECISIONS for d in self.decisions):
             return True
+        if self.mesure is not None and self.mesure.value in ("retention", "assignation"):
+            return True  # only the préfet places in rétention or assigns to residence
         if self.private_parties:
             return False
         return None

@@ -49,16 +49,23 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
 PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
     ("employeur_prive", r"\b(?:mon (?:patron|employeur|boss|chef)|ma boite|mon entreprise m'a|"
      r"entreprise privee|societe privee|mon ancien employeur|licencie par (?:mon|ma|la societe))"
-     r"|\b(?:sarl|sasu?|eurl)\b|\bla societe (?!publique|d'economie mixte|nationale)\w+"),
+     r"|(?<!ma )(?<!mon )(?<!notre )\b(?:sarl|sasu?|eurl)\b"
+     r"|\bla societe (?!publique|d'economie mixte|nationale)\w+"),
     ("bailleur", r"\b(?:proprietaire|proprio|bailleur|agence immobiliere|mon loyer|ma caution|"
      r"syndic)\b"),
     ("assurance", r"\b(?:assurance|assureur|mutuelle)\b"),
-    ("banque", r"\b(?:banque|credit|pret immobilier|huissier|dettes?)\b"),
+    ("banque", r"\b(?:banque|bancaires?|credit|pret immobilier|huissier|dettes?|"
+     r"prelevements? (?:de|d'un|sur)|organisme de credit)\b"),
     ("famille", r"\b(?:divorce|ex[- ]?(?:mari|femme|conjoint|compagnon|compagne)|garde (?:de|des)"
      r" (?:mon|ma|mes|enfants?)|pension alimentaire|heritage|succession|tutelle|curatelle)\b"),
-    ("commercant", r"\b(?:vendeur|garagiste|artisan m'a|operateur|colis|remboursement de ma "
-     r"commande|site internet m'a)\b"),
-    ("voisin", r"\bmon voisin (?:fait|met|a coupe|fait du bruit|fume|aboie|m'insulte|fait des)"),
+    ("commercant", r"\b(?:vendeur|vendeuse|garagiste|artisan|operateur|colis|remboursement de ma "
+     r"commande|site internet m'a|demarcheurs?|demenageurs?|plombier|electricien|forfait|"
+     r"abonnement|salle de sport|agence de voyages?|l'entreprise de|une entreprise de|"
+     r"le magasin|la boutique|concessionnaire|mon fournisseur|e-commer\w*)\b"),
+    ("travail_prive", r"\b(?:contrat de travail|mon cdi|mon cdd|prud'?hom\w*|rupture "
+     r"conventionnelle|mon manager|ma manageuse|mes heures sup\w*)\b"),
+    ("particulier", r"\b(?:d'un|un|une|d'une) particulier(?:e)?\b"),
+    ("voisin", r"\b(?:mon|ma|mes|du|de mon|de ma|des) voisine?s?\b"),
 )
 
 # The person's role; the first match in this order wins.

@@ -341,3 +341,16 @@ def test_two_problems_keep_the_public_law_one_and_note_the_other() -> None:
     lines = intake.case_slots(read, "etrangers", story)["faits"]
     assert any(line.startswith("Autre problème cité, hors droit public") and "patron" in line
                for line in lines)
+
+
+@pytest.mark.parametrize(("text", "nlu", "decided"), [
+    ("ma SARL a reçu un rappel de TVA, on a combien de temps ?", "fiscalite", "fiscalite"),
+    ("la société Durand SARL m'a licencié", "fonction_publique", domains.OUT_OF_SCOPE),
+    ("Mon mari est au centre de rétention depuis hier", domains.OUT_OF_SCOPE, intake.ASK_SCOPE),
+    ("un démarcheur m'a fait signer un contrat de panneaux solaires", "urbanisme",
+     domains.OUT_OF_SCOPE),
+    ("mon contrat de travail dit 24 heures mais je fais 35", "fonction_publique",
+     domains.OUT_OF_SCOPE),
+])
+def test_whose_company_and_whose_measure(text: str, nlu: str, decided: str) -> None:
+    assert intake.scope(nlu, reading((text, ())).facts, "etrangers") == decided
