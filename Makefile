@@ -103,11 +103,11 @@ story-test: train
 		--fail-on-prediction-errors --out results/stories --quiet
 
 # The gate: tests/nlu_test/, written independently of the training data, and the scope decision
-# on its everyday out-of-scope questions alone (question_hors_champ_quotidien.yml). Issue #12
-# asks 0.95 there; the model measures 0.899 (README, "Measured"), so the gate holds that level
-# until the training data closes the gap: raise NLU_MIN_EVERYDAY_SCOPE then.
+# on its everyday out-of-scope questions alone (question_hors_champ_quotidien.yml), as the
+# assistant decides it (the NLU, then the facts: a private party only is out of scope; issue #12
+# asks 0.95; README, "Measured").
 # tests/nlu_dev/ was used for error analysis during development: reported, not a gate.
-NLU_MIN_EVERYDAY_SCOPE ?= 0.88
+NLU_MIN_EVERYDAY_SCOPE ?= 0.95
 nlu-eval: train
 	$(BIN)/python -m scripts.nlu_heldout --model $(MODEL) --data tests/nlu_test \
 		--part question_hors_champ_quotidien --min-part-scope $(NLU_MIN_EVERYDAY_SCOPE) \
