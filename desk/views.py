@@ -302,14 +302,15 @@ def _hour_fr(value: datetime) -> str:
 
 # ------------------------------------------------------------------ sending budgets
 
-CHANNEL_LABELS = {"x": "X"}
+# The channels' short names on the budget line (CHANNEL_LABELS names a case's channel).
+SHORT_CHANNEL_LABELS = {"x": "X"}
 
 
 def budget_line(channel: str, status: Mapping[str, Any] | None, now: datetime) -> str:
     """One line on a channel's sending budget (``permanence/budgets.py``), e.g. « X : 3 DM
     sur 15 disponibles · nouvelle fenêtre à 14 h 05 (dans 4 min) · 6 DM en attente
     (4 personnes) · attente estimée 12 min »."""
-    label = CHANNEL_LABELS.get(channel, channel)
+    label = SHORT_CHANNEL_LABELS.get(channel, channel)
     if status is None:
         return f"{label} : budget d'envoi illisible (voir les journaux du serveur)."
     waiting = status.get("waiting") or {}
