@@ -33,6 +33,11 @@ to spread them until the reset; a 429 waits until ``x-rate-limit-reset``; a 5xx,
 error or any other refusal backs off exponentially (up to ``MAX_BACKOFF_SECONDS``). An interval
 below the sustainable pace is allowed (tests, the sandbox) and logged at start.
 
+**Costs.** X bills every item a read returns, once per item per UTC day (a DM event read
+$0.010, a post of the search $0.005, one of the account's mentions $0.001): each round records
+the items of its pages (``permanence/x_costs.py``), with its events when it stores some; the
+same items read again that day are not counted again.
+
 **One poller.** Several server processes may share the database: only the holder of the lease
 ``x.poller`` (``x_lease``) polls. It renews the lease every third of ``poll_lease_seconds``
 (default 30 s) and releases it on shutdown; if it dies, another process takes over once the
