@@ -26,6 +26,15 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
                                            window, its reset, DMs and people waiting, estimated
                                            wait), each with its line for the page; not audited
                                            (the account's counts: no case, no person)
+    GET    /desk/api/costs[?month=YYYY-MM] what the channels' APIs cost (X's pay-per-use
+                                           prices): the month, each session of schedule.yml in
+                                           it, the current or last session, each with its line
+                                           for the page; not audited (no case, no person)
+    GET    /desk/api/public-posts          the public posts to answer by hand (X: they carry
+                                           the hashtag without summoning the account, so no
+                                           automated reply): handle and link, never a text
+    POST   /desk/api/public-posts/<channel>/<id>/done   answered by hand (or set aside): off
+                                           the list
 
 Database work runs in the default executor, off the event loop.
 """
@@ -49,7 +58,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from desk import auth, cases, client_address, db, erasure, views
 from desk.delivery import deliver_reply
 from desk.handback import resume_conversation
-from permanence import budgets, settings
+from permanence import budgets, costs, public_posts, settings
 from permanence import erasure as everywhere
 
 logger = logging.getLogger(__name__)
@@ -197,6 +206,39 @@ async def sending_budgets() -> list[dict[str, Any]]:
             for name, status in report.items()]
 
 
+def _schedule() -> Any:
+    """``schedule.yml``; a broken file gives a schedule without sessions (logged), so that the
+    month's costs still show."""
+    from permanence.schedule import Schedule, load_schedule
+
+    try:
+        return load_schedule()
+    except Exception:  # noqa: BLE001 - a broken schedule must not hide the costs
+        logger.warning("desk.api.schedule_unreadable", exc_info=True)
+        return Schedule(timezone=views.DISPLAY_TZ)
+
+
+async def api_costs(month: str | None = None) -> dict[str, Any]:
+    """What the channels' APIs cost (``permanence/costs.py``, read off the event loop) for
+    ``month`` (``YYYY-MM``, default the current one), each channel with its French line
+    (:func:`desk.views.cost_line`). A malformed month is a 400."""
+    def work() -> dict[str, Any]:
+        return costs.report(_schedule(), month)
+
+    try:
+        report = await asyncio.get_running_loop().run_in_executor(None, work)
+    except ValueError as exc:
+        raise cases.InvalidInput(str(exc)) from None
+    for channel in report["channels"]:
+        channel["line"] = views.cost_line(report, channel)
+    return report
+
+
+async def open_public_posts() -> list[dict[str, Any]]:
+    """The public posts each channel lists for the lawyer (``permanence/public_posts.py``)."""
+    return await asyncio.get_running_loop().run_in_executor(None, public_posts.report)
+
+
 def make_blueprint(
     factory: Callable[[], sessionmaker] = db.session_factory, name: str = "desk"
 ) -> Blueprint:
@@ -315,6 +357,43 @@ def make_blueprint(
         kind, token = credentials(request)
         await in_db(lambda session: _lawyer(session, kind, token))
         return response.json({"channels": await sending_budgets()})
+
+    @bp.get("/api/costs")
+    @guarded
+    async def read_costs(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+        await in_db(lambda session: _lawyer(session, kind, token))
+        month = request.args.get("month")
+        return response.json(await api_costs(month if month else None))
+
+    @bp.get("/api/public-posts")
+    @guarded
+    async def read_public_posts(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> None:
+            cases.audit(session, _lawyer(session, kind, token), None, "public_posts.read")
+
+        await in_db(unit)
+        return response.json({"channels": await open_public_posts()})
+
+    @bp.post("/api/public-posts/<channel>/<post_id>/done")
+    @guarded
+    async def public_post_done(request: Request, channel: str, post_id: str) -> HTTPResponse:
+        kind, token = credentials(request)
+        lawyer_id = await in_db(lambda session: _lawyer(session, kind, token))
+        found = public_posts.source(channel)
+        if found is None or not post_id.isdigit() or len(post_id) > 18:
+            raise cases.NotFound("no such public post")
+        done = await asyncio.get_running_loop().run_in_executor(None, found.done, int(post_id))
+        if not done:
+            raise cases.NotFound("no such public post still to answer")
+
+        def unit(session: Session) -> None:
+            cases.audit(session, lawyer_id, None, "public_post.done", f"{channel}:{post_id}")
+
+        await in_db(unit)
+        return response.json({"done": True})
 
     def do_take(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
         takeover = body.get("takeover", False)

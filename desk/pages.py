@@ -6,9 +6,11 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
     GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
-    GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR)
-                                 (the sending budgets' lines are also refreshed every
-                                 ``desk.js`` BUDGET_SECONDS from ``/desk/api/budgets``)
+    GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR) and
+                                 every ``desk.js`` QUEUE_SECONDS (public posts to answer by
+                                 hand arrive without an event); the sending budgets' lines
+                                 are refreshed every BUDGET_SECONDS from ``/desk/api/budgets``,
+                                 the API cost lines from ``/desk/api/costs``
     GET  /desk/cases/<id>/updates   new timeline items and the state, as JSON (XHR)
     GET  /desk/static/<name>     the stylesheet and the script
 
@@ -246,6 +248,16 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
     # ------------------------------------------------------------ the queue
 
+    async def channel_lines() -> dict[str, Any]:
+        """What the channels add to the queue: sending budgets, API costs, public posts to
+        answer by hand (none of them stops the page: a failure shows as unreadable)."""
+        cost_report = await api.api_costs()
+        return {"budgets": await api.sending_budgets(),
+                "costs": [{"channel": c["channel"], "line": c["line"]}
+                          for c in cost_report["channels"]],
+                "public_posts": views.public_post_rows(await api.open_public_posts(),
+                                                       datetime.now(timezone.utc))}
+
     def queue_data(session: Session, lawyer: dict[str, Any]) -> dict[str, Any]:
         now = datetime.now(timezone.utc)
         queue = cases.list_queue(session)
@@ -272,7 +284,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
         data = await in_db(unit)
         return render("queue.html", **{**data, **page_context(data["lawyer"], token, kind)},
-                      budgets=await api.sending_budgets())
+                      **await channel_lines())
 
     @bp.get("/fragments/queue")
     @guarded(xhr=True)
@@ -285,7 +297,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
         data = await in_db(unit)
         html = render_fragment("_queue.html", schedule=permanence_status(),
-                               budgets=await api.sending_budgets(), **data)
+                               **await channel_lines(), **data)
         return response.html(html, headers=dict(SECURITY_HEADERS))
 
     # ------------------------------------------------------------ a case

@@ -302,14 +302,15 @@ def _hour_fr(value: datetime) -> str:
 
 # ------------------------------------------------------------------ sending budgets
 
-CHANNEL_LABELS = {"x": "X"}
+# The channels' short names on the budget and cost lines (CHANNEL_LABELS names a case's).
+SHORT_CHANNEL_LABELS = {"x": "X"}
 
 
 def budget_line(channel: str, status: Mapping[str, Any] | None, now: datetime) -> str:
     """One line on a channel's sending budget (``permanence/budgets.py``), e.g. « X : 3 DM
     sur 15 disponibles · nouvelle fenêtre à 14 h 05 (dans 4 min) · 6 DM en attente
     (4 personnes) · attente estimée 12 min »."""
-    label = CHANNEL_LABELS.get(channel, channel)
+    label = SHORT_CHANNEL_LABELS.get(channel, channel)
     if status is None:
         return f"{label} : budget d'envoi illisible (voir les journaux du serveur)."
     waiting = status.get("waiting") or {}
@@ -359,3 +360,72 @@ def _duration_fr(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d}"
+
+
+# ------------------------------------------------------------------ API costs
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre")
+DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def money_usd(value: Any) -> str:
+    """``1.2345`` -> « 1,23 $ »; below a cent, three decimals (« 0,005 $ »)."""
+    amount = float(value or 0)
+    text = f"{amount:.3f}" if 0 < amount < 0.01 else f"{amount:.2f}"
+    return text.replace(".", ",") + " $"
+
+
+def _sent_received(by_kind: Mapping[str, Any]) -> str:
+    def count(*kinds: str) -> int:
+        return sum(int((by_kind.get(kind) or {}).get("count") or 0) for kind in kinds)
+
+    sent, received = count("dm_sent"), count("dm_received", "dm_event_read")
+    posts = count("post_created", "post_created_summoned", "post_created_with_url")
+    parts = [f"{sent} DM envoyé" + ("s" if sent > 1 else "")]
+    if received:
+        parts.append(f"{received} DM lu" + ("s" if received > 1 else ""))
+    if posts:
+        parts.append(f"{posts} publication" + ("s" if posts > 1 else ""))
+    return ", ".join(parts)
+
+
+def cost_line(report: Mapping[str, Any], channel: Mapping[str, Any]) -> str:
+    """One line on a channel's API costs (``permanence/costs.py``), e.g. « X : permanence en
+    cours 0,42 $ (12 DM envoyés, 10 DM lus) · décembre 2026 : 1,23 $ »."""
+    label = SHORT_CHANNEL_LABELS.get(channel.get("channel"), channel.get("channel"))
+    if channel.get("error"):
+        return f"Coût {label} : illisible (voir les journaux du serveur)."
+    parts = []
+    latest = channel.get("latest_session")
+    if latest is not None:
+        start = moment(latest.get("start"))
+        detail = f"{money_usd(latest.get('cost_usd'))} ({_sent_received(latest['by_kind'])})"
+        if latest.get("live"):
+            parts.append(f"permanence en cours {detail}")
+        elif start is not None:
+            local = start.astimezone(DISPLAY_TZ)
+            day = "1er" if local.day == 1 else str(local.day)
+            parts.append(f"dernière permanence ({DAYS_FR[local.weekday()]} {day} "
+                         f"{MONTHS_FR[local.month - 1]}) {detail}")
+    year, month = (int(part) for part in str(report.get("month", "0-0")).split("-"))
+    month_name = f"{MONTHS_FR[month - 1]} {year}" if 1 <= month <= 12 else str(month)
+    parts.append(f"{month_name} : {money_usd((channel.get('month') or {}).get('cost_usd'))}")
+    return f"Coût {label} : " + " · ".join(parts)
+
+
+# ------------------------------------------------------------------ public posts
+
+def public_post_rows(found: list[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The posts to answer by hand (``permanence/public_posts.py``), for the queue page: the
+    channel, the author's handle, the link and the age; never a text (there is none)."""
+    rows = []
+    for channel in found:
+        for post in channel.get("posts") or []:
+            rows.append({"channel": channel.get("channel"),
+                         "channel_label": SHORT_CHANNEL_LABELS.get(channel.get("channel"),
+                                                                   channel.get("channel")),
+                         "id": post.get("id"), "handle": post.get("handle"),
+                         "link": post.get("link"),
+                         "age": age(post.get("posted_at") or post.get("received_at"), now)})
+    return rows

@@ -37,10 +37,21 @@ project's database):
     until ``expires_at``, renewed by its holder, taken over by anyone once expired.
 ``x_invitation``
     When each author last received a public invitation to DM (at most one per period).
+``x_public_post``
+    The public posts that carry the hashtag without summoning the account (no @mention, no
+    quote): X allows no automated reply to them, so the desk lists them for the lawyer to
+    answer by hand. Post id, author id (for erasure) and handle only, never the text; erased
+    with the person and pruned by retention like the rest.
+``x_cost``
+    One row per billed unit of the X API (``permanence/x_costs.py``): its price kind, price
+    and time, and for a kind billed once per resource per day a hashed ``dedupe`` key; never
+    a text or a person id. Written in the transaction of what caused it (the webhook's
+    events, a reply marked sent) where there is one.
 
-The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables and
-brings older stores up to date in place (:func:`_migrate`: idempotent; the X store has no
-Alembic history, the desk's Alembic manages only ``desk_*`` tables).
+The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables (with
+their indexes: ``x_public_post`` and ``x_cost`` arrive in an older store that way) and brings
+older tables up to date in place (:func:`_migrate`: idempotent; the X store has no Alembic
+history, the desk's Alembic manages only ``desk_*`` tables).
 
 Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
 is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
@@ -107,6 +118,7 @@ from permanence import conversations, sqlite
 from permanence.priority import NORMAL, PRIORITIES
 from permanence.settings import masked, x_database_url
 from permanence.x_budget import DEFAULT_MARGIN_SECONDS, Budget
+from permanence.x_costs import Charge
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +127,7 @@ INBOX_KINDS = ("dm", "tweet")
 INBOX_PENDING, INBOX_PROCESSING = "pending", "processing"
 INBOX_DONE, INBOX_FAILED = "done", "failed"
 OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed_permanent"
+POST_OPEN, POST_DONE = "open", "done"
 
 ERROR_MAX_LENGTH = 200
 # The sender of an inbox item, and the conversation key of replies, of an erased person.
@@ -248,6 +261,36 @@ x_invitation = Table(
     metadata,
     Column("author_id", String(64), primary_key=True),
     Column("last_invited_at", UTCDateTime, nullable=False),
+)
+
+x_public_post = Table(
+    "x_public_post",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("tweet_id", String(32), nullable=False),
+    Column("author_id", String(64), nullable=False),  # erasure finds the person's posts
+    Column("username", String(32), nullable=True),    # the handle the desk shows
+    Column("posted_at", UTCDateTime, nullable=True),  # as X dates it
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False, default=POST_OPEN),
+    Column("done_at", UTCDateTime, nullable=True),
+    UniqueConstraint("tweet_id"),
+    CheckConstraint("state IN ('open', 'done')", name="state"),
+    Index("ix_x_public_post_state_id", "state", "id"),
+    Index("ix_x_public_post_author", "author_id"),
+)
+
+x_cost = Table(
+    "x_cost",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("micro_usd", Integer, nullable=False),  # the price charged, in 1e-6 dollars
+    Column("at", UTCDateTime, nullable=False),
+    # hash of (kind, UTC day, resource id) for once-a-day kinds, else NULL; emptied by prune
+    Column("dedupe", String(64), nullable=True),
+    UniqueConstraint("dedupe"),
+    Index("ix_x_cost_at", "at"),
 )
 
 # The account's sending budgets as X reports them (permanence/x_budget.py), one row per
@@ -549,11 +592,13 @@ class Store:
         events: Iterable[InboxEvent],
         now: datetime | None = None,
         cursor: tuple[str, str | None] | None = None,
+        costs: Iterable[Charge] = (),
     ) -> list[bool]:
         """Store events in one transaction, in the given order; True for each new one.
 
         ``cursor=(name, value)`` is written in the same transaction, so a polling cursor only
-        advances once the events it covers are stored.
+        advances once the events it covers are stored; so are ``costs``, what X bills for
+        the call that brought them (:meth:`costs_add`).
         """
         now = _utc(now or utcnow())
         events = list(events)
@@ -566,6 +611,7 @@ class Store:
                 added.append(self._insert_event(session, item, now))
             if cursor is not None:
                 self._cursor_write(session, cursor[0], cursor[1], now)
+            self._insert_costs(session, costs, now)
         for item, new in zip(events, added, strict=True):
             logger.debug(
                 "x_store.inbox.%s event_id=%s kind=%s",
@@ -878,12 +924,15 @@ class Store:
         return None
 
     def outbox_sent(
-        self, item_id: int, external_id: str | None, now: datetime | None = None
+        self, item_id: int, external_id: str | None, now: datetime | None = None,
+        costs: Iterable[Charge] = (),
     ) -> bool:
         """Record a delivered reply (its text is cleared); unblocks the recipient's next one.
-        A reply of an erased conversation (:meth:`erase_person`) is deleted instead."""
+        A reply of an erased conversation (:meth:`erase_person`) is deleted instead.
+        ``costs`` (the DM sent, as X bills it) are recorded in the same transaction."""
         now = _utc(now or utcnow())
         with self._session.begin() as session:
+            self._insert_costs(session, costs, now)
             if session.execute(
                 delete(x_outbox)
                 .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING,
@@ -1142,11 +1191,123 @@ class Store:
         logger.debug("x_store.invitation.recorded author_id=%s", author_id)
         return True
 
+    # ------------------------------------------------------------------ costs
+
+    def costs_add(self, charges: Iterable[Charge], now: datetime | None = None) -> int:
+        """Record what X bills (``permanence/x_costs.py``); a charge whose ``dedupe`` key is
+        already recorded (the same resource read again the same UTC day) is not. Returns how
+        many were recorded. The common case, a poll that read only what it had read before,
+        costs one read and no write."""
+        charges = list(charges)
+        if not charges:
+            return 0
+        keys = [charge.dedupe for charge in charges if charge.dedupe]
+        if keys and len(keys) == len(charges):
+            with self._read.begin() as session:
+                if len(self._known_keys(session, keys)) == len(set(keys)):
+                    return 0
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            recorded = self._insert_costs(session, charges, now)
+        logger.debug("x_store.costs.recorded count=%d", recorded)
+        return recorded
+
+    @staticmethod
+    def _known_keys(session: OrmSession, keys: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(keys), 500):
+            known.update(session.execute(
+                select(x_cost.c.dedupe).where(x_cost.c.dedupe.in_(keys[start:start + 500]))
+            ).scalars())
+        return known
+
+    @classmethod
+    def _insert_costs(cls, session: OrmSession, charges: Iterable[Charge],
+                      now: datetime) -> int:
+        charges = list(charges)
+        if not charges:
+            return 0
+        keys = [charge.dedupe for charge in charges if charge.dedupe]
+        seen = cls._known_keys(session, keys) if keys else set()
+        recorded = 0
+        for charge in charges:
+            if charge.dedupe is not None and charge.dedupe in seen:
+                continue
+            values = {"kind": charge.kind, "micro_usd": charge.micro_usd, "at": now,
+                      "dedupe": charge.dedupe}
+            if charge.dedupe is None:
+                session.execute(insert(x_cost).values(**values))
+            else:
+                seen.add(charge.dedupe)
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(x_cost).values(**values))
+                except IntegrityError:  # recorded meanwhile by another process
+                    continue
+            recorded += 1
+        return recorded
+
+    def cost_totals(self, intervals: Iterable[tuple[datetime, datetime]]
+                    ) -> list[list[tuple[str, int, int]]]:
+        """For each ``[start, end)``: ``(kind, count, micro_usd)`` of the charges in it."""
+        out = []
+        with self._read.begin() as session:
+            for start, end in intervals:
+                out.append([(kind, count, int(micro or 0)) for kind, count, micro in
+                            session.execute(
+                                select(x_cost.c.kind, func.count(), func.sum(x_cost.c.micro_usd))
+                                .where(x_cost.c.at >= _utc(start), x_cost.c.at < _utc(end))
+                                .group_by(x_cost.c.kind).order_by(x_cost.c.kind)).all()])
+        return out
+
+    # ----------------------------------------------------------- public posts
+
+    def public_post_add(self, tweet_id: str, author_id: str, username: str | None,
+                        posted_at: datetime | None = None,
+                        now: datetime | None = None) -> bool:
+        """List a post for the lawyer to answer by hand; False if it is listed already."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(x_public_post).values(
+                        tweet_id=tweet_id, author_id=author_id,
+                        username=(username or None) and username[:32],
+                        posted_at=None if posted_at is None else _utc(posted_at),
+                        received_at=now, state=POST_OPEN))
+            except IntegrityError:
+                return False
+        logger.debug("x_store.public_post.added tweet_id=%s", tweet_id)
+        return True
+
+    def public_posts_open(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The posts still to answer, oldest first: id, tweet id, handle, dates (ISO)."""
+        with self._read.begin() as session:
+            rows = session.execute(
+                select(x_public_post).where(x_public_post.c.state == POST_OPEN)
+                .order_by(x_public_post.c.id).limit(limit)).all()
+        return [{"id": row.id, "tweet_id": row.tweet_id, "username": row.username,
+                 "posted_at": row.posted_at.isoformat() if row.posted_at else None,
+                 "received_at": row.received_at.isoformat()} for row in rows]
+
+    def public_post_done(self, post_id: int, now: datetime | None = None) -> bool:
+        """The lawyer answered (or set aside) the post: off the list. False if it is not an
+        open post."""
+        now = _utc(now or utcnow())
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_public_post)
+                .where(x_public_post.c.id == post_id, x_public_post.c.state == POST_OPEN)
+                .values(state=POST_DONE, done_at=now)
+                .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
     # ------------------------------------------------------- erasure, retention
 
     def erase_person(self, person_id: str) -> int:
         """Erase ``person_id`` from the X channel's tables (erasure request, LEGAL.md D4):
-        every inbox item sent by them, reply to them, their options cursor and invitation.
+        every inbox item sent by them, reply to them, their options cursor, invitation and
+        public posts listed for the desk.
         Returns the number of rows deleted or anonymised.
 
         An item being handled (``processing``: the turn in which the person asked for the
@@ -1165,6 +1326,7 @@ class Store:
                 delete(x_inbox).where(x_inbox.c.sender_id == person_id),
                 delete(x_outbox).where(x_outbox.c.recipient_id == person_id),
                 delete(x_invitation).where(x_invitation.c.author_id == person_id),
+                delete(x_public_post).where(x_public_post.c.author_id == person_id),
                 delete(x_cursor).where(x_cursor.c.name == options_cursor(person_id)),
             ):
                 deleted += session.execute(
@@ -1180,7 +1342,9 @@ class Store:
         return 0 if person_id is None else self.erase_person(person_id)
 
     def prune(self, before: datetime) -> int:
-        """Delete finished inbox items processed and finished replies created before ``before``.
+        """Delete finished inbox items processed and finished replies created before
+        ``before``, and the public posts listed before it (answered or not). The costs stay
+        (no person in them: the month's figures), without their day's ``dedupe`` key.
 
         Redeliveries of a pruned event are no longer recognised: keep ``before`` well beyond
         X's redelivery window (days, not minutes). Returns the number of rows deleted."""
@@ -1202,5 +1366,12 @@ class Store:
                 )
                 .execution_options(synchronize_session=False)
             ).rowcount
+            deleted += session.execute(
+                delete(x_public_post).where(x_public_post.c.received_at < before)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            session.execute(
+                update(x_cost).where(x_cost.c.at < before, x_cost.c.dedupe.isnot(None))
+                .values(dedupe=None).execution_options(synchronize_session=False))
         logger.info("x_store.pruned rows=%d", deleted)
         return deleted

@@ -97,7 +97,7 @@ class XInput(InputChannel):
             if verdict.status != 200:
                 return response.json(verdict.body, status=verdict.status)
             try:
-                added = await runtime.accept(verdict.events)
+                added = await runtime.accept(verdict.events, verdict.delivered)
             except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
                 logger.exception("x.webhook.store_failed")
                 return response.json({"error": "not stored"}, status=500)

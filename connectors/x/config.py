@@ -5,16 +5,22 @@ See ``credentials.x.yml``. Secrets are never shown in ``repr`` or logs.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.x.client import X_API_ORIGIN, XApiClient, check_api_base_url
+from permanence.x_costs import CostMeter, PricesError, prices_file
 
 REQUIRED_SECRETS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 MODES = ("webhook", "polling")
 DEFAULT_HASHTAGS = ("droitautweet",)
+# The public invitation carries the link to DM the account only when asked: X bills a post
+# with a URL $0.20 instead of $0.01 (X-API-2026.md). Credentials key, else this variable.
+DM_LINK_ENV = "X_INVITATION_DM_LINK"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 _ID = re.compile(r"[0-9]{1,20}")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 
@@ -46,6 +52,11 @@ class XSettings:
     account_id: str | None = None
     account_username: str | None = None
     invitation_period_hours: float = 24.0
+    # Whether the public invitation carries the link to DM the account (a post with a URL:
+    # $0.20 on X's pay-per-use prices, against $0.01 for a reply without).
+    invitation_dm_link: bool = False
+    # X's prices (permanence/x_costs.py): a limits file with a prices_usd section.
+    prices_file: str = field(default_factory=lambda: str(prices_file()))
     # Conversations handled at once (one person's messages are always handled in order).
     workers: int = 16
     # Replies sent at once, to different people (one person's replies always go in order).
@@ -81,6 +92,10 @@ class XSettings:
     # requests, then crc_per_second on average (429 beyond); X sends one an hour.
     crc_per_second: float = 1.0
     crc_burst: int = 10
+
+    def cost_meter(self) -> CostMeter:
+        """What the channel's calls cost, at the prices of ``prices_file``."""
+        return CostMeter.from_file(self.prices_file)
 
     def api_client(self) -> XApiClient:
         """A client of the X API with these credentials, sent to ``api_base_url``; create it
@@ -148,6 +163,13 @@ class XSettings:
                                "numbers") from None
         if crc_burst < 1 or not 0 < crc_rate < float("inf"):
             raise XConfigError("x channel: `crc_burst` and `crc_per_second` must be positive")
+        dm_link = _flag(credentials.get("invitation_dm_link",
+                                        os.environ.get(DM_LINK_ENV)), "invitation_dm_link")
+        prices = str(prices_file(_text(credentials, "prices_file")))
+        try:
+            CostMeter.from_file(prices)
+        except PricesError as exc:
+            raise XConfigError(f"x channel: `prices_file`: {exc}") from None
         ingress_port = _text(credentials, "ingress_port")
         if ingress_port and not (ingress_port.isdigit() and 0 < int(ingress_port) < 65536):
             raise XConfigError("x channel: `ingress_port` must be a TCP port number")
@@ -160,6 +182,8 @@ class XSettings:
             account_id=account_id,
             account_username=username,
             invitation_period_hours=period,
+            invitation_dm_link=dm_link,
+            prices_file=prices,
             workers=workers,
             senders=senders,
             ingress_port=int(ingress_port) if ingress_port else None,
@@ -174,6 +198,18 @@ class XSettings:
 _DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
               "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds",
               "max_event_age_seconds", "max_event_skew_seconds", "budget_margin_seconds")
+
+
+def _flag(value: Any, key: str) -> bool:
+    """A yes/no setting: a YAML boolean, or true/false, yes/no, on/off, 1/0 (unset: no)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise XConfigError(f"x channel: `{key}` must be true or false")
 
 
 def _seconds(credentials: Mapping[str, Any], key: str) -> float | None:

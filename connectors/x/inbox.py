@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 
 from connectors.x.config import XSettings
 from connectors.x.payloads import Inbound, InboundDM, InboundTweet, event_time, is_for_us
+from permanence import x_costs
 from permanence.logids import ref
+from permanence.x_costs import Charge, CostMeter
 from permanence.x_store import InboxEvent
 
 # Where the Rasa process publishes the account it acts for, for a separate ingress process.
@@ -38,7 +40,8 @@ def tweet_event_id(tweet_id: str) -> str:
 def inbox_rows(events: list[Inbound], settings: XSettings, account_id: str,
                account_username: str) -> list[InboxEvent]:
     """The DMs, and the tweets meant for us, of one batch (a tweet's text is never kept: the
-    public answer never depends on it)."""
+    public answer never depends on it; whether it quotes one of the account's posts is, since
+    such a quote summons the account)."""
     rows = []
     for event in events:
         if isinstance(event, InboundDM):
@@ -55,8 +58,22 @@ def inbox_rows(events: list[Inbound], settings: XSettings, account_id: str,
                 "hashtags": list(event.hashtags),
                 "mentions": list(event.mentions),
                 "is_retweet": event.is_retweet,
+                "quotes_account": bool(account_id) and event.quoted_author_id == account_id,
+                "created_at": event.created_at.isoformat() if event.created_at else None,
             }))
     return rows
+
+
+def delivered_charges(meter: CostMeter, events: Sequence[Inbound],
+                      now: datetime) -> list[Charge]:
+    """What X bills for the events of a webhook batch the server acknowledged: each person's
+    DM a ``dm.received`` event, each post about the account a ``post.mention.create`` one,
+    once per event per UTC day; stale events too (delivered all the same). ``events`` are the
+    parsed events, the account's own echoes (not billed) already left out."""
+    dms = [event.event_id for event in events if isinstance(event, InboundDM)]
+    posts = [event.tweet_id for event in events if isinstance(event, InboundTweet)]
+    return (meter.resources(x_costs.DM_RECEIVED, dms, now)
+            + meter.resources(x_costs.POST_MENTION_RECEIVED, posts, now))
 
 
 def age_refusal(created: datetime, now: datetime, max_age_seconds: float,

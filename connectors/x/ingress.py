@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from connectors.x.config import XSettings
-from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows, person_ref
+from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows, person_ref
 from connectors.x.webhook import CrcLimiter, check_crc, check_post
 from permanence.settings import x_database_url
-from permanence.x_store import Store
+from permanence.x_store import Store, utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
@@ -55,6 +55,7 @@ class StandaloneSink:
         self.store = store
         self.account_id = settings.account_id
         self.account_username = settings.account_username
+        self.meter = settings.cost_meter()
 
     @property
     def ready(self) -> bool:
@@ -65,12 +66,14 @@ class StandaloneSink:
                 self.account_id, self.account_username = account["id"], account["username"]
         return bool(self.account_id and self.account_username)
 
-    def accept_from_thread(self, events: list) -> int:
+    def accept_from_thread(self, events: list, delivered: list | None = None) -> int:
         rows = inbox_rows(events, self.settings, self.account_id or "",
                           self.account_username or "")
-        if not rows:
+        charges = delivered_charges(self.meter, events if delivered is None else delivered,
+                                    utcnow())
+        if not rows and not charges:
             return 0
-        added = self.store.inbox_add_many(rows)
+        added = self.store.inbox_add_many(rows, costs=charges)
         for row, new in zip(rows, added, strict=True):
             logger.info("x.inbox.%s event_id=%s sender=%s via=ingress",
                         "added" if new else "duplicate", row.event_id,
@@ -147,7 +150,8 @@ class WebhookIngress:
         if verdict.status != 200:
             return web.json_response(verdict.body, status=verdict.status)
         try:
-            added = await loop.run_in_executor(None, runtime.accept_from_thread, verdict.events)
+            added = await loop.run_in_executor(None, runtime.accept_from_thread, verdict.events,
+                                               verdict.delivered)
         except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
             logger.exception("x.webhook.store_failed")
             return web.json_response({"error": "not stored"}, status=500)
@@ -174,6 +178,7 @@ def settings_from_env() -> XSettings:
         "hashtags": env.get("X_HASHTAGS", "droitautweet"),
         "account_id": env.get("X_ACCOUNT_ID"),
         "account_username": env.get("X_ACCOUNT_USERNAME"),
+        "prices_file": env.get("X_PRICES_FILE"),
         **optional,
     })
 

@@ -41,7 +41,9 @@ DM_EVENT_FIELDS = ("id", "text", "event_type", "sender_id", "dm_conversation_id"
 DM_EVENT_EXPANSIONS = ("sender_id",)
 TWEET_FIELDS = ("id", "text", "author_id", "created_at", "entities", "referenced_tweets",
                 "note_tweet")
-TWEET_EXPANSIONS = ("author_id",)
+# referenced_tweets.id: the quoted post comes in includes.tweets, with its author (a quote of
+# one of the account's posts summons it).
+TWEET_EXPANSIONS = ("author_id", "referenced_tweets.id")
 USER_FIELDS = ("username",)
 # v2 lists read by polling mode: the largest page X serves, and how far back recent search goes.
 MAX_PAGE_RESULTS = 100
@@ -101,6 +103,9 @@ class InboundTweet:
     in_reply_to_status_id: str | None
     is_retweet: bool
     created_at: datetime | None
+    # The author of the post this one quotes, when X says (v1.1 ``quoted_status``, v2
+    # ``includes.tweets``); None for a post that quotes nothing.
+    quoted_author_id: str | None = None
 
 
 Inbound = InboundDM | InboundTweet
@@ -123,7 +128,8 @@ class Page:
     ``inbound``: the DMs to the account or the tweets not written by it, in the page's order.
     ``sent``: the account's own DMs (DM pages only). ``newest_id`` / ``oldest_id`` bound every
     item of the page, skipped ones included (None for an empty page); ``next_token`` asks
-    for the next, older, page (None on the last one).
+    for the next, older, page (None on the last one). ``item_ids``: the id of every item of
+    the page, skipped ones included (what X bills a read for).
     """
 
     inbound: tuple[Inbound, ...]
@@ -131,6 +137,7 @@ class Page:
     newest_id: str | None
     oldest_id: str | None
     next_token: str | None
+    item_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,9 +217,10 @@ def parse_tweets(body: Any, account_id: str) -> list[InboundTweet]:
     if data is None:
         return []
     users = _v2_users(root.get("includes"), "includes")
+    authors = _v2_tweet_authors(root.get("includes"), "includes")
     items = [(data, "data")] if isinstance(data, dict) else [
         (item, f"data[{index}]") for index, item in enumerate(_list(data, "data"))]
-    tweets = [_v2_tweet(item, where, users) for item, where in items]
+    tweets = [_v2_tweet(item, where, users, authors) for item, where in items]
     return [tweet for tweet in tweets if tweet.author_id != account_id]
 
 
@@ -298,18 +306,31 @@ def event_time(event: Inbound) -> datetime:
     return snowflake_time(event.tweet_id)
 
 
+def summons(tweet: InboundTweet, account_id: str, account_username: str) -> bool:
+    """True if the tweet's author summoned the account: an @mention of it, or a quote of one
+    of its posts. Since 2026-02-23 X accepts an automated reply only to such a post
+    (``../shared/X-API-2026.md``, "Public posts"). Retweets and the account's own tweets never
+    summon it."""
+    if tweet.author_id == account_id or tweet.is_retweet:
+        return False
+    handle = _fold_handle(account_username)
+    if handle and any(_fold_handle(mention) == handle for mention in tweet.mentions):
+        return True
+    return bool(account_id) and tweet.quoted_author_id == account_id
+
+
 def is_for_us(
     tweet: InboundTweet, account_id: str, account_username: str, hashtags: Iterable[str]
 ) -> bool:
-    """True if the tweet mentions the account or carries one of ``hashtags``.
+    """True if the tweet summons the account (:func:`summons`) or carries one of
+    ``hashtags``.
 
     Hashtags and the username compare case-insensitively, with or without '#'/'@'.
     Retweets and the account's own tweets are never for us.
     """
     if tweet.author_id == account_id or tweet.is_retweet:
         return False
-    handle = _fold_handle(account_username)
-    if handle and any(_fold_handle(mention) == handle for mention in tweet.mentions):
+    if summons(tweet, account_id, account_username):
         return True
     if isinstance(hashtags, str):
         hashtags = [hashtags]
@@ -353,7 +374,8 @@ def _parse_xaa(data: Mapping[str, Any], account_id: str) -> list[Inbound]:
         return list(_aaa_dms(events, "data.payload.direct_message_events", users, account_id))
     if event_type in XAA_MENTION_EVENTS:
         users = _v2_users(data.get("includes"), "data.includes")
-        tweet = _v2_tweet(data.get("payload"), "data.payload", users)
+        authors = _v2_tweet_authors(data.get("includes"), "data.includes")
+        tweet = _v2_tweet(data.get("payload"), "data.payload", users, authors)
         return [] if tweet.author_id == account_id else [tweet]
     return []
 
@@ -404,7 +426,8 @@ def _page(root: Mapping[str, Any], items: list[Any], inbound: list[Inbound],
     token = None if meta is None else _opt_str(_obj(meta, "meta").get("next_token"),
                                                 "meta.next_token")
     return Page(tuple(inbound), tuple(sent),
-                str(max(ids)) if ids else None, str(min(ids)) if ids else None, token or None)
+                str(max(ids)) if ids else None, str(min(ids)) if ids else None, token or None,
+                tuple(str(item_id) for item_id in ids))
 
 
 def _tweet_list_params(since_id: str | int | None) -> dict[str, str]:
@@ -464,11 +487,19 @@ def _v1_tweet(value: Any, where: str) -> InboundTweet:
     if retweeted is not None:
         _obj(retweeted, f"{where}.retweeted_status")
     is_retweet = retweeted is not None or text.startswith("RT @")
+    quoted_author = None
+    quoted = tweet.get("quoted_status")
+    if quoted is not None:
+        quoted_user = _obj(_obj(quoted, f"{where}.quoted_status").get("user"),
+                           f"{where}.quoted_status.user")
+        quoted_author = _id(_first(quoted_user, "id_str", "id"),
+                            f"{where}.quoted_status.user.id_str")
     return InboundTweet(tweet_id, author_id, username, text, hashtags, mentions, reply_id,
-                        is_retweet, _v1_created_at(tweet, where))
+                        is_retweet, _v1_created_at(tweet, where), quoted_author)
 
 
-def _v2_tweet(value: Any, where: str, users: Mapping[str, str | None]) -> InboundTweet:
+def _v2_tweet(value: Any, where: str, users: Mapping[str, str | None],
+              authors: Mapping[str, str] | None = None) -> InboundTweet:
     tweet = _obj(value, where)
     tweet_id = _id(tweet.get("id"), f"{where}.id")
     author_id = _id(tweet.get("author_id"), f"{where}.author_id (tweet.fields=author_id)")
@@ -481,6 +512,7 @@ def _v2_tweet(value: Any, where: str, users: Mapping[str, str | None]) -> Inboun
         text = _text(tweet.get("text"), f"{where}.text")
     hashtags, mentions = _v2_entities(source.get("entities"), f"{where}.entities", text)
     reply_id = None
+    quoted_author = None
     is_retweet = text.startswith("RT @")
     references = tweet.get("referenced_tweets")
     if references is not None:
@@ -493,10 +525,30 @@ def _v2_tweet(value: Any, where: str, users: Mapping[str, str | None]) -> Inboun
                 is_retweet = True
             elif kind == "replied_to":
                 reply_id = ref_id
+            elif kind == "quoted":
+                quoted_author = (authors or {}).get(ref_id)
     created = tweet.get("created_at")
     created_at = None if created is None else _iso_datetime(created, f"{where}.created_at")
     return InboundTweet(tweet_id, author_id, users.get(author_id), text, hashtags, mentions,
-                        reply_id, is_retweet, created_at)
+                        reply_id, is_retweet, created_at, quoted_author)
+
+
+def _v2_tweet_authors(value: Any, where: str) -> dict[str, str]:
+    """``includes.tweets`` (the posts referenced, ``expansions=referenced_tweets.id``): id ->
+    author id, for those that carry one."""
+    if value is None:
+        return {}
+    tweets = _obj(value, where).get("tweets")
+    if tweets is None:
+        return {}
+    out: dict[str, str] = {}
+    for index, entry in enumerate(_list(tweets, f"{where}.tweets")):
+        path = f"{where}.tweets[{index}]"
+        item = _obj(entry, path)
+        author = item.get("author_id")
+        if author is not None:
+            out[_id(item.get("id"), f"{path}.id")] = _id(author, f"{path}.author_id")
+    return out
 
 
 def _v1_entities(value: Any, where: str, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

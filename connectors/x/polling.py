@@ -33,6 +33,11 @@ to spread them until the reset; a 429 waits until ``x-rate-limit-reset``; a 5xx,
 error or any other refusal backs off exponentially (up to ``MAX_BACKOFF_SECONDS``). An interval
 below the sustainable pace is allowed (tests, the sandbox) and logged at start.
 
+**Costs.** X bills every item a read returns, once per item per UTC day (a DM event read
+$0.010, a post of the search $0.005, one of the account's mentions $0.001): each round records
+the items of its pages (``permanence/x_costs.py``), with its events when it stores some; the
+same items read again that day are not counted again.
+
 **One poller.** Several server processes may share the database: only the holder of the lease
 ``x.poller`` (``x_lease``) polls. It renews the lease every third of ``poll_lease_seconds``
 (default 30 s) and releases it on shutdown; if it dies, another process takes over once the
@@ -70,6 +75,7 @@ from connectors.x.payloads import (
     search_request,
     snowflake_at,
 )
+from permanence import x_costs
 from permanence.x_store import utcnow
 
 if TYPE_CHECKING:
@@ -187,6 +193,7 @@ class Source:
     parse: Callable[[Any, str], Page]
     user_auth: bool
     since_id: bool  # the list takes since_id (tweets); else paging stops at the bound (DMs)
+    price_kind: str  # what X bills per item read (permanence/x_costs.py)
     horizon: timedelta | None = None  # how far back X serves the list
 
     @property
@@ -200,14 +207,16 @@ def sources(settings: Any, account_id: str) -> list[Source]:
     return [
         Source("dm_events", settings.poll_interval_seconds,
                lambda since, token: dm_events_request(token),
-               parse_dm_events_page, user_auth=True, since_id=False),
+               parse_dm_events_page, user_auth=True, since_id=False,
+               price_kind=x_costs.DM_EVENT_READ),
         Source("mentions", settings.poll_tweets_interval_seconds,
                lambda since, token: mentions_request(account_id, since, token),
-               parse_tweets_page, user_auth=tweets_user_auth, since_id=True),
+               parse_tweets_page, user_auth=tweets_user_auth, since_id=True,
+               price_kind=x_costs.OWNED_READ),
         Source("search", settings.poll_tweets_interval_seconds,
                lambda since, token: search_request(settings.hashtags, since, token),
                parse_tweets_page, user_auth=tweets_user_auth, since_id=True,
-               horizon=SEARCH_HORIZON),
+               price_kind=x_costs.POST_READ, horizon=SEARCH_HORIZON),
     ]
 
 
@@ -341,6 +350,9 @@ class Poller:
             if not more_pages(page, bound, len(pages)):
                 break
             token = page.next_token
+        # X bills every item a page returns, once per item per UTC day (x_costs).
+        charges = runtime.meter.resources(
+            source.price_kind, [item for page in pages for item in page.item_ids], utcnow())
         found = collect(pages, bound)
         if found.truncated:
             logger.warning("x.poll.truncated source=%s pages=%d", source.name, len(pages))
@@ -353,7 +365,8 @@ class Poller:
         new_cursor = max(cursor, found.newest_id or 0)
         if rows or new_cursor != cursor:
             added = await runtime.run_db(store.inbox_add_many, rows,
-                                         cursor=(source.cursor, str(new_cursor)))
+                                         cursor=(source.cursor, str(new_cursor)),
+                                         costs=charges)
             for row, new in zip(rows, added, strict=True):
                 self._remember(row.event_id)
                 if new:
@@ -361,6 +374,8 @@ class Poller:
                                 row.event_id, person_ref(row.sender_id), source.name)
             if any(added):
                 runtime.wake_workers()
+        else:  # the same items as before: recorded already, unless the day changed
+            await runtime.charge(charges)
         return next_delay(source.interval, window, time.time())
 
     async def _cursor(self, source: Source) -> int:

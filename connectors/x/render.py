@@ -17,6 +17,8 @@ from typing import Any
 DM_MAX_CHARS = 10_000
 TWEET_MAX_CHARS = 280
 DM_COMPOSE_URL = "https://x.com/messages/compose?recipient_id={account_id}"
+POST_URL = "https://x.com/{username}/status/{tweet_id}"
+POST_URL_NO_HANDLE = "https://x.com/i/web/status/{tweet_id}"
 
 _ZWJ = "\u200d"
 _NO_BREAK = frozenset("\u00a0\u2007\u202f\u2060\ufeff")  # never cut at these spaces
@@ -30,13 +32,14 @@ _USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 _ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 
 # Neutral public replies (LEGAL.md N3/N4): nothing from the person's post, no facts, no names.
+# ``{to}`` is « @handle » alone, or followed by the DM link when the firm asks for it
+# (``invitation_dm_link``: a post with a URL costs $0.20 on X instead of $0.01).
 INVITATION_TEMPLATES = (
     "Merci pour votre message. Pour préserver la confidentialité, écrivez-nous en message "
-    "privé à @{username} : {link} Un assistant automatisé recueillera d'abord quelques "
-    "informations.",
+    "privé à {to}. Un assistant automatisé recueillera d'abord quelques informations.",
     "Merci de votre question. Par souci de confidentialité, poursuivons en message privé "
-    "avec @{username} : {link} Un assistant automatisé vous posera d'abord quelques questions.",
-    "Bonjour, pour protéger votre vie privée, écrivez à @{username} en message privé : {link} "
+    "avec {to}. Un assistant automatisé vous posera d'abord quelques questions.",
+    "Bonjour, pour protéger votre vie privée, écrivez à {to} en message privé. "
     "Un assistant automatisé recueillera d'abord quelques informations. Évitez les détails "
     "en public.",
 )
@@ -314,10 +317,12 @@ def render_image(url: str, text: str | None = None) -> str:
     return f"{text.rstrip()}\n{link}"
 
 
-def invitation_text(account_username: str, account_id: str, *, variant: int = 0) -> str:
+def invitation_text(account_username: str, account_id: str, *, variant: int = 0,
+                    dm_link: bool = False) -> str:
     """The neutral public reply inviting a person to write to the account in DM (French).
 
-    It contains only the account's handle and the DM link, never anything from the person's
+    It contains only the account's handle, and with ``dm_link`` the link that opens a DM to
+    it (X bills a post with a URL $0.20, one without $0.01), never anything from the person's
     post (LEGAL.md N3/N4), and fits in a tweet. X refuses a tweet identical to an earlier one:
     pass a different ``variant`` (a counter) for each invitation; the wording cycles through
     ``INVITATION_TEMPLATES`` and, after the first round, ends with a neutral number.
@@ -330,10 +335,22 @@ def invitation_text(account_username: str, account_id: str, *, variant: int = 0)
     if variant < 0:
         raise ValueError("variant must be >= 0")
     round_, index = divmod(variant, len(INVITATION_TEMPLATES))
-    text = INVITATION_TEMPLATES[index].format(
-        username=username, link=DM_COMPOSE_URL.format(account_id=account_id))
+    to = f"@{username}"
+    if dm_link:
+        to += " (lien : " + DM_COMPOSE_URL.format(account_id=account_id) + ")"
+    text = INVITATION_TEMPLATES[index].format(to=to)
     if round_:
         text = f"{text} ({round_ + 1})"
     if len(text) > TWEET_MAX_CHARS:
         raise ValueError("variant too large for a tweet")
     return text
+
+
+def post_link(tweet_id: str, username: str | None) -> str:
+    """The address of a public post on X (for the desk: the lawyer opens it to answer)."""
+    if not _ACCOUNT_ID.fullmatch(tweet_id):
+        raise ValueError("not an X post id")
+    handle = (username or "").strip().lstrip("@")
+    if _USERNAME.fullmatch(handle):
+        return POST_URL.format(username=handle, tweet_id=tweet_id)
+    return POST_URL_NO_HANDLE.format(tweet_id=tweet_id)

@@ -10,8 +10,15 @@ Flow: the webhook (or, in polling mode, the poller: ``connectors/x/polling.py``)
 and each tweet meant for us in ``x_inbox`` and wakes the workers. A worker claims the next item
 (in order per person), hands a DM to Rasa as a ``UserMessage`` whose output channel
 (``XOutput``) collects the replies, then queues them in ``x_outbox`` in the transaction that
-marks the item done; or it answers a tweet with one public invitation to DM per person and
-period. The sender drains the outbox, woken by the commit.
+marks the item done. A tweet that summons the account (an @mention, a quote of one of its
+posts) gets one neutral public invitation to DM per person and period; one that only carries
+the hashtag gets none (X forbids it since 2026-02-23) and is listed on the desk for the lawyer
+to answer by hand (``x_public_post``, ``permanence/public_posts.py``). The sender drains the
+outbox, woken by the commit.
+
+Costs: every billable call (``permanence/x_costs.py``: a DM sent, a DM or post delivered by the
+webhook, a read, a post created) is recorded in ``x_cost`` at the configured prices; the desk
+shows them per session and per month (``permanence/costs.py``).
 
 Crashes (``kill -9``): each process renews a liveness lease (``x.alive.<worker>``); the items a
 dead process was handling go back to the queue once its lease expires. A turn interrupted before
@@ -32,7 +39,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import tweepy
@@ -43,18 +50,19 @@ from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
 from connectors.x.doorbell import Doorbell
-from connectors.x.inbox import ACCOUNT_CURSOR, inbox_rows
+from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor, person_ref
 from connectors.x.payloads import (
     Inbound,
     InboundTweet,
     is_for_us,
+    summons,
 )
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import BUDGET, OutboxSender
-from permanence import budgets, conversations, erasure
+from permanence import budgets, conversations, costs, erasure, public_posts, x_costs
 from permanence.logids import ref
 from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
@@ -94,6 +102,8 @@ class XRuntime:
         self.worker_name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.store: Store | None = None
         self.client: XApiClient | None = None
+        self.meter = settings.cost_meter()
+        self._posts = public_posts.Source(self._open_posts, self._post_done)
         self._executor: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task] = set()
         self._workers: set[asyncio.Task] = set()
@@ -129,10 +139,13 @@ class XRuntime:
         self._spawn(self._liveness_loop(), self._tasks)
         self._spawn(self._account_then_workers(), self._tasks)
         # Off Rasa's loop; the store keeps each person's replies in order.
-        self.sender = OutboxSender(settings, self.store, lambda: self.account_id)
+        self.sender = OutboxSender(settings, self.store, lambda: self.account_id, self.meter)
         await self.run_db(self.sender.start)
-        # The desk shows the DM budget and what waits for it (permanence/budgets.py).
+        # The desk shows the DM budget and what waits for it (permanence/budgets.py), what X
+        # costs (permanence/costs.py) and the posts to answer by hand (public_posts.py).
         budgets.register(budgets.X, self._budget_report)
+        costs.register(costs.X, self.store.cost_totals)
+        public_posts.register(public_posts.X, self._posts)
         if settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
@@ -157,6 +170,9 @@ class XRuntime:
         self._tasks.clear()
         self._workers.clear()
         budgets.unregister(budgets.X, self._budget_report)
+        if self.store is not None:
+            costs.unregister(costs.X, self.store.cost_totals)
+        public_posts.unregister(public_posts.X, self._posts)
         if self.sender is not None:
             await self.run_db(self.sender.stop)
             self.sender = None
@@ -182,6 +198,32 @@ class XRuntime:
             raise RuntimeError("the x channel is not running (no store)")
         return store.budget_status(BUDGET, None,
                                    self.settings.budget_margin_seconds)
+
+    def _open_posts(self) -> list[dict[str, Any]]:
+        """The public posts to answer by hand, for the desk (synchronous): handle and link,
+        never a text."""
+        store = self.store
+        if store is None:
+            raise RuntimeError("the x channel is not running (no store)")
+        return [{"id": post["id"], "handle": post["username"],
+                 "link": render.post_link(post["tweet_id"], post["username"]),
+                 "posted_at": post["posted_at"], "received_at": post["received_at"]}
+                for post in store.public_posts_open()]
+
+    def _post_done(self, post_id: int) -> bool:
+        store = self.store
+        if store is None:
+            raise RuntimeError("the x channel is not running (no store)")
+        return store.public_post_done(post_id)
+
+    async def charge(self, charges: list[x_costs.Charge]) -> None:
+        """Record what X bills for a call; a failure is logged, never the call's failure."""
+        if not charges:
+            return
+        try:
+            await self.run_db(self.store.costs_add, charges)
+        except Exception:  # noqa: BLE001 - the call happened; its cost is only missing
+            logger.exception("x.costs.record_failed kind=%s", charges[0].kind)
 
     def _spawn(self, coroutine: Awaitable[Any], group: set[asyncio.Task]) -> asyncio.Task:
         task = asyncio.ensure_future(coroutine)
@@ -232,6 +274,8 @@ class XRuntime:
                 self.account_id = str(response.data.id)
                 self.account_username = str(response.data.username)
                 logger.info("x.account account_id=%s", self.account_id)
+                await self.charge(self.meter.resources(x_costs.USER_READ, [self.account_id],
+                                                       utcnow()))
             except Exception as exc:  # noqa: BLE001 - keep trying: X or the network may be down
                 logger.warning("x.account.unavailable error=%s retry_in=%.0fs",
                                type(exc).__name__, delay)
@@ -258,24 +302,30 @@ class XRuntime:
             logger.info("x.inbox.%s event_id=%s person=%s",
                         "added" if new else "duplicate", row.event_id, person_ref(row.sender_id))
 
-    async def accept(self, events: list[Inbound]) -> int:
-        """Store the DMs and the tweets meant for us of one webhook batch; how many are new."""
+    async def accept(self, events: list[Inbound], delivered: list[Inbound] | None = None) -> int:
+        """Store the DMs and the tweets meant for us of one webhook batch, with what X bills
+        for ``delivered`` (every event of the batch, default ``events``); how many are new."""
         rows = self._rows(events)
-        if not rows:
+        charges = delivered_charges(self.meter, events if delivered is None else delivered,
+                                    utcnow())
+        if not rows and not charges:
             return 0
-        added = await self.run_db(self.store.inbox_add_many, rows)
+        added = await self.run_db(self.store.inbox_add_many, rows, None, None, charges)
         self._log_added(rows, added)
         if any(added):
             self.wake_workers()
         return sum(added)
 
-    def accept_from_thread(self, events: list[Inbound]) -> int:
+    def accept_from_thread(self, events: list[Inbound],
+                           delivered: list[Inbound] | None = None) -> int:
         """``accept`` for the ingress thread: a blocking store call, then wake the workers on
         Rasa's loop."""
         rows = self._rows(events)
-        if not rows:
+        charges = delivered_charges(self.meter, events if delivered is None else delivered,
+                                    utcnow())
+        if not rows and not charges:
             return 0
-        added = self.store.inbox_add_many(rows)
+        added = self.store.inbox_add_many(rows, costs=charges)
         self._log_added(rows, added)
         if any(added) and self._inbox_wake is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self._inbox_wake.ring)
@@ -460,8 +510,13 @@ class XRuntime:
             hashtags=tuple(payload.get("hashtags") or ()),
             mentions=tuple(payload.get("mentions") or ()),
             in_reply_to_status_id=None, is_retweet=bool(payload.get("is_retweet")),
-            created_at=None)
+            created_at=None,
+            quoted_author_id=self.account_id if payload.get("quotes_account") else None)
         if not self._for_us(tweet):
+            return
+        if not summons(tweet, self.account_id or "", self.account_username or ""):
+            # Only the hashtag: X allows no automated reply; the lawyer answers by hand.
+            await self._to_desk(item, tweet)
             return
         period = timedelta(hours=self.settings.invitation_period_hours)
         if not await self.run_db(self.store.invitation_allowed, tweet.author_id, period=period):
@@ -470,14 +525,28 @@ class XRuntime:
             return
         await self._post_invitation(tweet)
 
+    async def _to_desk(self, item: InboxItem, tweet: InboundTweet) -> None:
+        """List a hashtag-only post for the lawyer: its id, author (for erasure) and handle."""
+        posted = (item.payload or {}).get("created_at")
+        try:
+            posted_at = datetime.fromisoformat(posted) if posted else None
+        except ValueError:
+            posted_at = None
+        added = await self.run_db(self.store.public_post_add, tweet.tweet_id, tweet.author_id,
+                                  tweet.username, posted_at)
+        logger.info("x.tweet.to_desk tweet_id=%s person=%s new=%s", tweet.tweet_id,
+                    person_ref(tweet.author_id), added)
+
     async def _post_invitation(self, tweet: InboundTweet) -> None:
         """One public reply; X refuses a text identical to an earlier tweet (403), so each
-        invitation uses the next wording (a counter kept in the store)."""
+        invitation uses the next wording (a counter kept in the store). It carries the DM link
+        only with ``invitation_dm_link`` (a post with a URL costs $0.20 instead of $0.01)."""
         raw = await self.run_db(self.store.cursor_get, INVITATION_VARIANT_CURSOR)
         variant = int(raw) if raw and raw.isdigit() else 0
         for attempt in range(len(render.INVITATION_TEMPLATES) + 1):
             text = render.invitation_text(self.account_username, self.account_id,
-                                          variant=variant + attempt)
+                                          variant=variant + attempt,
+                                          dm_link=self.settings.invitation_dm_link)
             try:
                 response = await self.client.create_tweet(
                     text=text, in_reply_to_tweet_id=tweet.tweet_id, user_auth=True)
@@ -485,6 +554,8 @@ class XRuntime:
                 logger.warning("x.tweet.invitation_refused tweet_id=%s attempt=%d",
                                tweet.tweet_id, attempt)
                 continue
+            # A reply to a post that summoned the account (the only ones answered).
+            await self.charge(self.meter.call(x_costs.post_kind(text, summoned_reply=True)))
             await self.run_db(self.store.cursor_set, INVITATION_VARIANT_CURSOR,
                               str(variant + attempt + 1))
             reply_id = (response.data or {}).get("id")

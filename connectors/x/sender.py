@@ -24,6 +24,9 @@ every process waits for its reset (plus ``budget_margin_seconds``) instead of me
 - a reply reserved before (its process died mid-send) is first looked up in the conversation
   on X, so a DM X accepted but that was never recorded is not sent twice.
 
+What X bills (``permanence/x_costs.py``): a DM accepted (201) is recorded with the reply marked
+sent, in one transaction; the DM events a look-up read, once per event per UTC day.
+
 Store calls run in the sender's own small thread pool; the loop never blocks on the database.
 ``wake`` may be called from any thread.
 """
@@ -48,6 +51,8 @@ from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
+from permanence import x_costs
+from permanence.x_costs import CostMeter
 from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
 
 BUDGET = "dm_send"  # the store's row of the account's DM-send budget
@@ -73,9 +78,11 @@ class OutboxSender:
     """The senders of one process, on thread ``x-sender``."""
 
     def __init__(self, settings: XSettings, store: Store,
-                 account_id: Callable[[], str | None]) -> None:
+                 account_id: Callable[[], str | None],
+                 meter: CostMeter | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.meter = meter or settings.cost_meter()
         self._account_id = account_id
         self.client: XApiClient | None = None
         self._thread: threading.Thread | None = None
@@ -241,7 +248,8 @@ class OutboxSender:
             await self._failed(item, exc)
             return
         await self._observe(headers, 201)
-        await self._db(store.outbox_sent, item.id, external_id)
+        await self._db(store.outbox_sent, item.id, external_id, None,
+                       self.meter.call(x_costs.DM_SENT))
         logger.info("x.outbox.sent id=%s recipient=%s dm_event_id=%s",
                     item.id, person_ref(item.recipient_id), external_id)
 
@@ -273,6 +281,8 @@ class OutboxSender:
             response = await self.client.request("GET", request.route,
                                                   params=dict(request.params), user_auth=True)
             page = parse_dm_events_page(await response_json(response), self._account_id() or "")
+            await self._db(self.store.costs_add, self.meter.resources(
+                x_costs.DM_EVENT_READ, page.item_ids, utcnow()))
             known = await self._db(self.store.outbox_external_ids, item.recipient_id)
         except Exception as exc:  # noqa: BLE001 - cannot tell: send (at worst twice)
             logger.warning("x.outbox.lookup_failed id=%s error=%s", item.id, status_of(exc))

@@ -38,12 +38,14 @@ logger = logging.getLogger(__name__)
 class Verdict:
     """The HTTP answer, and the events to store before giving it when status is 200.
 
-    ``stale``: how many well-signed events were left out for their age."""
+    ``stale``: how many well-signed events were left out for their age. ``delivered``: every
+    event of the body (the stale ones too), what X bills for once it gets the 200."""
 
     status: int
     body: dict
     events: list[Inbound] = field(default_factory=list)
     stale: int = 0
+    delivered: list[Inbound] = field(default_factory=list)
 
 
 class CrcLimiter:
@@ -118,4 +120,4 @@ def check_post(settings: XSettings, raw: bytes, headers: Mapping[str, str],
     fresh, stale = fresh_events(events, settings, now or datetime.now(timezone.utc))
     if stale:
         logger.warning("x.webhook.stale_events count=%d of=%d", stale, len(events))
-    return Verdict(200, {"status": "ok"}, fresh, stale)
+    return Verdict(200, {"status": "ok"}, fresh, stale, events)

@@ -108,6 +108,10 @@
         done = api("POST", "/cases/" + id + "/take").then(function () {
           window.location.assign("/desk/cases/" + id);
         });
+      } else if (button.dataset.action === "post-done") {
+        // A public post answered by hand on X (or set aside): off the list.
+        done = api("POST", "/public-posts/" + encodeURIComponent(button.dataset.channel) + "/" +
+          encodeURIComponent(button.dataset.post) + "/done").then(refresh);
       }
       if (done) {
         done.catch(function (error) {
@@ -118,8 +122,12 @@
       }
     });
     listen(function () { refresh(); });
+    // Public posts to answer by hand come without a live event: re-read the queue now and then.
+    window.setInterval(refresh, QUEUE_SECONDS * 1000);
     budgets(box);
+    costs(box);
   }
+  var QUEUE_SECONDS = 30;
 
   // The channels' sending budgets (X: DMs left, reset, waiting): their lines, every
   // BUDGET_SECONDS, without re-reading the queue.
@@ -134,6 +142,21 @@
       });
     });
     window.setInterval(update, BUDGET_SECONDS * 1000);
+  }
+
+  // What the channels' APIs cost (X: this session, this month): their lines, every
+  // COST_SECONDS.
+  var COST_SECONDS = 30;
+  function costs(box) {
+    var update = serialized(function () {
+      return get("/desk/api/costs", true).then(function (data) {
+        (data.channels || []).forEach(function (channel) {
+          var line = box.querySelector('p.cost[data-cost="' + channel.channel + '"]');
+          if (line) { line.textContent = channel.line; }
+        });
+      });
+    });
+    window.setInterval(update, COST_SECONDS * 1000);
   }
 
   // ---------------------------------------------------------------- a case

@@ -53,9 +53,10 @@ def parse_args(argv: list[str] | None = None,
         help=f"60: a 15-minute window lasts 15 s, a 24-hour one 24 min (default "
              f"${TIME_SCALE_ENV}, else 1)")
     parser.add_argument(
-        "--summoned-replies-only", action="store_true",
-        help="refuse (403, as X does since 2026-02-23) a reply to a post whose author did "
-             "not @mention the account, quote it or reply to it")
+        "--allow-unsummoned-replies", action="store_true",
+        help="accept a reply to any post (by default a reply to a post whose author did not "
+             "@mention the account, quote it or reply to it is refused, 403, as X does since "
+             "2026-02-23)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     try:
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         webhook_url=args.webhook_url, account_id=args.account_id,
         account_username=args.account_username, account_name=args.account_name,
         limits=args.limits, time_scale=args.time_scale,
-        summoned_replies_only=args.summoned_replies_only)
+        summoned_replies_only=not args.allow_unsummoned_replies)
     app = create_app(config)
     print(f"X sandbox: API and page on http://{args.host}:{args.port}/ "
           f"(account @{config.account_username}, id {config.account_id}; limits "

@@ -73,9 +73,9 @@ class EmulatorConfig:
     reject_duplicate_tweets: bool = True
     max_webhooks: int = 5
     # X (self-serve tiers, since 2026-02-23) refuses a reply to a post whose author did not
-    # summon the account (403). Off by default until the X channel stops replying to
-    # hashtag-only posts (issue #15, item 5); then it should default to on.
-    summoned_replies_only: bool = False
+    # summon the account (403), as the X channel expects (it answers hashtag-only posts by
+    # the lawyer's hand). False lets tests reply to any post.
+    summoned_replies_only: bool = True
     clock: Callable[[], float] = time.time
     profile: Profile = field(init=False, repr=False)
 

@@ -176,7 +176,7 @@ async def post_dm(request: web.Request) -> web.Response:
 
 
 async def post_tweet(request: web.Request) -> web.Response:
-    """A member of the public tweets (a mention, a hashtag, a reply or a retweet)."""
+    """A member of the public tweets (a mention, a hashtag, a reply, a quote or a retweet)."""
     state = request.app[STATE_KEY]
     dispatcher = request.app[DISPATCHER_KEY]
     body = await _body(request)
@@ -210,7 +210,13 @@ async def post_tweet(request: web.Request) -> web.Response:
             parent = state.tweets.get(parent_id)
             if parent is None:
                 raise ControlError(f"no tweet {parent_id} to reply to", 404)
-        tweet = state.add_tweet(author, text, in_reply_to=parent)
+        quoted = None
+        quoted_id = _optional_id(body, "quote_of")
+        if quoted_id is not None:
+            quoted = state.tweets.get(quoted_id)
+            if quoted is None:
+                raise ControlError(f"no tweet {quoted_id} to quote", 404)
+        tweet = state.add_tweet(author, text, in_reply_to=parent, quote_of=quoted)
     published.append(tweet)
 
     results: list[dict[str, Any]] = []

@@ -304,6 +304,11 @@ def tweet_v1(tweet: Tweet, state: EmulatorState) -> dict[str, Any]:
     original = state.tweets.get(tweet.retweet_of_id or "")
     if original is not None:
         out["retweeted_status"] = tweet_v1(original, state)
+    quoted = state.tweets.get(tweet.quote_of_id or "")
+    if quoted is not None:
+        out["quoted_status_id"] = int(quoted.id)
+        out["quoted_status_id_str"] = quoted.id
+        out["quoted_status"] = tweet_v1(quoted, state)
     out.update({
         "is_quote_status": tweet.quote_of_id is not None,
         "quote_count": metrics["quote_count"], "reply_count": metrics["reply_count"],

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from permanence import x_costs
+
 PROFILES_DIR = Path(__file__).parent / "limits"
 DEFAULT_PROFILE = "x-2026"
 LEGACY_PROFILE = "legacy-2022"
@@ -24,9 +26,9 @@ LIMIT_KEYS = ("users_me", "dm_send", "dm_events", "tweets_create", "mentions",
 # user: OAuth 1.0a user context; app: Bearer token; any: every request.
 SCOPES = ("user", "app", "any")
 HEADER_FAMILIES = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
-PRICE_KINDS = ("dm_sent", "dm_event_read", "dm_received", "post_mention_received",
-               "post_created", "post_created_with_url", "post_created_summoned", "post_read",
-               "owned_read", "user_read")
+# The price kinds: one list with the X channel's cost meter (permanence/x_costs.py), which
+# reads its prices from the same files.
+PRICE_KINDS = x_costs.PRICE_KINDS
 
 
 class ProfileError(ValueError):

@@ -263,7 +263,8 @@ class EmulatorState:
     # Tweets
 
     def add_tweet(self, author: User, text: str, *, in_reply_to: Tweet | None = None,
-                  retweet_of: Tweet | None = None, via_api: bool = False) -> Tweet:
+                  retweet_of: Tweet | None = None, quote_of: Tweet | None = None,
+                  via_api: bool = False) -> Tweet:
         tweet_id = self.ids.next_id()
         for entity in extract_entities(text):
             if entity.kind == "mention" and self.user_by_username(entity.value) is None:
@@ -275,6 +276,7 @@ class EmulatorState:
             in_reply_to_tweet_id=in_reply_to.id if in_reply_to else None,
             in_reply_to_user_id=in_reply_to.author_id if in_reply_to else None,
             retweet_of_id=retweet_of.id if retweet_of else None,
+            quote_of_id=quote_of.id if quote_of else None,
             via_api=via_api)
         self.tweets[tweet.id] = tweet
         return tweet

@@ -25,3 +25,15 @@ def test_the_card_shows_labels_not_codes() -> None:
 def test_an_unknown_code_is_shown_as_it_is_and_empty_as_a_dash() -> None:
     rows = dict(views.fact_rows({"role": "autre_chose", "faits": []}))
     assert rows["Qualité"] == "autre_chose" and rows["Dates et faits cités"] == "—"
+
+
+def test_a_queue_row_names_the_channel_in_french() -> None:
+    # The budget line's short names once replaced these (one dict name for both).
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+    case = {"id": 1, "state": "waiting", "kind": "triage", "opened_at": now.isoformat()}
+    row = views.queue_row({**case, "channel": "webchat"}, 1, {}, now)
+    assert row["channel"] == "Messagerie du site"
+    assert views.queue_row({**case, "channel": "x"}, 1, {}, now)["channel"] == "X (message privé)"
+    assert views.budget_line("x", None, now).startswith("X : ")

@@ -217,7 +217,9 @@ def test_a_public_tweet_gets_one_neutral_invitation_per_period(x):
     reply_words = set(re.findall(r"\w+", reply.casefold()))
     tweet_words = set(re.findall(r"\w+", f"{words} #droitautweet {username}".casefold()))
     assert not reply_words & tweet_words
-    assert account["id"] in reply  # the DM link
+    # No DM link by default (invitation_dm_link: a post with a URL costs $0.20, not $0.01).
+    assert "http" not in reply and account["id"] not in reply
+    assert f"@{account['screen_name']}" in reply
 
     second = x.x_control("POST", "/_control/tweet", {
         "author_id": author, "username": username,

@@ -8,7 +8,10 @@ One stack of its own for the module (sandbox/stack.py), since the last test kill
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +19,7 @@ from typing import TypeVar
 
 import pytest
 
-from sandbox.stack import MODEL, Stack, wait_for
+from sandbox.stack import MODEL, ROOT, Stack, http_json, wait_for
 from tests.dialogue import QUESTIONS, URBANISME
 
 T = TypeVar("T")
@@ -99,10 +102,68 @@ def test_a_mention_with_the_hashtag_gets_one_neutral_invitation(stack: Stack) ->
     reply_words = set(re.findall(r"\w+", reply["text"].casefold()))
     tweet_words = set(re.findall(r"\w+", f"{words} droitautweet {username}".casefold()))
     assert not reply_words & tweet_words, reply["text"]
-    assert account["id"] in reply["text"]  # the link to DM the account
+    # No link to DM the account unless the firm asks (invitation_dm_link): $0.01, not $0.20.
+    assert "http" not in reply["text"] and account["id"] not in reply["text"]
     # Found both as a mention and by the hashtag search: stored once.
     assert stack.x_sql("SELECT COUNT(*) FROM x_inbox WHERE event_id = ?",
               f"tweet:{tweet['tweet_id']}") == [(1,)]
+
+
+def test_a_hashtag_only_post_gets_no_reply_and_is_listed_on_the_desk(stack: Stack) -> None:
+    """X allows no automated reply to a post that does not summon the account: found by the
+    hashtag search, it gets none, and the desk lists its author's handle and link (never its
+    words) for the lawyer to answer by hand."""
+    author = "870000000000000004"
+    username = f"tagueur{author[-6:]}"
+    words = "préfecture Morlaix titre séjour bloqué"
+    tweet = stack.x_control("POST", "/_control/tweet", {
+        "author_id": author, "username": username, "text": f"#droitautweet {words}",
+        "wait": False})
+    assert tweet["delivered"] is False  # not a mention: only the search finds it
+    token = desk_token(stack)
+    link = f"https://x.com/{username}/status/{tweet['tweet_id']}"
+
+    def listed() -> list[dict]:
+        [x] = desk_api(stack, "/public-posts", token)["channels"]
+        return [post for post in x["posts"] if post["link"] == link]
+
+    [post] = wait_for(listed, 30, 0.2) or [None]
+    assert post is not None, "not listed on the desk"
+    assert post["handle"] == username
+    assert stack.x_sql("SELECT state FROM x_inbox WHERE event_id = ?",
+                       f"tweet:{tweet['tweet_id']}") == [("done",)]
+    time.sleep(1.5)  # several polling rounds of search
+    replies = [t for t in stack.x_control("GET", "/_control/outbox")["tweets"]
+               if t["in_reply_to_tweet_id"] == tweet["tweet_id"]]
+    assert replies == []
+    # Stored for the desk: ids, handle, dates; not a word of the post.
+    stored = repr(stack.x_sql("SELECT * FROM x_public_post"))
+    assert username in stored and not any(word in stored for word in words.split())
+    page = desk_page(stack, token)
+    assert link in page and "Publications à traiter à la main" in page
+
+
+def desk_token(stack: Stack) -> str:
+    email = f"avocat-{time.monotonic_ns()}@cabinet.example"
+    env = {**os.environ, "PERMANENCE_DATABASE_URL": str(stack.database_url)}
+    for args, stdin in ((["user", email, "--password-stdin"], "un mot de passe assez long\n"),
+                        (["token", email], None)):
+        done = subprocess.run([sys.executable, "-m", "desk.cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True, timeout=60,
+                              input=stdin)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def desk_api(stack: Stack, path: str, token: str) -> dict:
+    return http_json("GET", f"{stack.base_url}/desk/api{path}",
+                     headers={"Authorization": f"Bearer {token}"})
+
+
+def desk_page(stack: Stack, token: str) -> str:
+    request = urllib.request.Request(f"{stack.base_url}/desk/",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
 
 
 def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None:

@@ -312,7 +312,9 @@ async def test_the_command_line_serves_the_chosen_limits(http):
 @pytest.mark.asyncio
 async def test_billable_calls_are_counted_with_their_price(
         start_emulator, receiver, make_client, control_for, http):
-    async with start_emulator(webhook_url=receiver.url, limits="legacy-2022") as emu:
+    # Replies to any post allowed: the unsummoned reply's price ($0.015) is counted too.
+    async with start_emulator(webhook_url=receiver.url, limits="legacy-2022",
+                              summoned_replies_only=False) as emu:
         control = control_for(emu)
         username = emu.config.account_username
         async with make_client(emu) as client:
@@ -383,8 +385,8 @@ async def test_usage_can_be_reset_and_refusals_cost_nothing(start_emulator, make
 
 
 @pytest.mark.asyncio
-async def test_replies_only_when_summoned_on_request(start_emulator, make_client, control_for):
-    async with start_emulator(summoned_replies_only=True) as emu, \
+async def test_replies_only_when_summoned_by_default(start_emulator, make_client, control_for):
+    async with start_emulator() as emu, \
             make_client(emu) as client:
         control = control_for(emu)
         username = emu.config.account_username
@@ -402,10 +404,15 @@ async def test_replies_only_when_summoned_on_request(start_emulator, make_client
         answer = await control.tweet("jean_martin", "merci", in_reply_to_tweet_id=ours.data["id"])
         await client.create_tweet(text="Avec plaisir", in_reply_to_tweet_id=answer["tweet_id"])
         await client.create_tweet(text="Précision", in_reply_to_tweet_id=ours.data["id"])
+        # A quote of one of the account's posts summons it, without any @mention.
+        quote = await control.tweet("jean_martin", "je cite ceci", quote_of=ours.data["id"])
+        assert quote["delivered"] is True
+        await client.create_tweet(text="Merci de la citation",
+                                  in_reply_to_tweet_id=quote["tweet_id"])
         outbox = await control.get("/_control/outbox")
         assert [t["in_reply_to_tweet_id"] for t in outbox["tweets"]] == [
-            mention["tweet_id"], answer["tweet_id"], ours.data["id"]]
+            mention["tweet_id"], answer["tweet_id"], ours.data["id"], quote["tweet_id"]]
         usage = await control.get("/_control/usage")
     # Replies to a summoning post cost $0.01; the thread's own post $0.015; the refusal nothing.
-    assert usage["counts"]["post_created_summoned"] == 2
+    assert usage["counts"]["post_created_summoned"] == 3
     assert usage["counts"]["post_created"] == 1

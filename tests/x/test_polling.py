@@ -106,6 +106,9 @@ def test_dm_page_splits_received_and_sent_and_bounds_every_item() -> None:
         newest_id="1585800613752881156",
         oldest_id="1500000000000000000",
         next_token=recorded["meta"]["next_token"],
+        # Every item, the skipped ones too: X bills each one a read returns.
+        item_ids=("1585800613752881156", "1585800613253812228",
+                  body["data"][2]["id"], "1500000000000000000"),
     )
 
 
@@ -170,7 +173,8 @@ def test_tweet_list_requests() -> None:
     mentions = mentions_request(ACCOUNT, since_id=123, pagination_token="P")
     assert mentions.route == f"/2/users/{ACCOUNT}/mentions"
     assert mentions.params["since_id"] == "123" and mentions.params["pagination_token"] == "P"
-    assert mentions.params["expansions"] == "author_id"
+    # The quoted post and its author come with the page (a quote of ours summons us).
+    assert mentions.params["expansions"] == "author_id,referenced_tweets.id"
     assert "entities" in mentions.params["tweet.fields"].split(",")
     search = search_request(["droitautweet", "#Permanence"], since_id="9", next_token="N")
     assert search.route == "/2/tweets/search/recent"

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
@@ -31,8 +32,11 @@ from connectors.x.inbox import person_ref
 from connectors.x.payloads import snowflake_at
 from connectors.x.polling import LEASE
 from connectors.x.runtime import XRuntime
+from permanence import public_posts
 from permanence.x_store import InboxEvent, Store
-from sandbox.x_emulator import RunningEmulator
+from sandbox.stack import free_port
+from sandbox.x_emulator import EmulatorConfig, RunningEmulator, run_emulator
+from sandbox.x_emulator.routes_tweets import summons_account
 
 T = TypeVar("T")
 FAST = {
@@ -305,28 +309,146 @@ async def test_rate_limits_and_server_errors_are_waited_out(emulator, runtimes, 
     assert (at[3] - at[2]).total_seconds() >= 2.0
 
 
-async def test_mentions_and_hashtags_get_one_invitation(emulator, runtimes, http) -> None:
-    account = emulator.state.account.username
-    await runtimes(Recorder(), bearer_token=None)  # search and mentions in user context
-    mention = await write_tweet(http, emulator, "mentionneur", f"@{account} une question")
+async def test_only_posts_that_summon_the_account_get_an_invitation(emulator, runtimes,
+                                                                     http) -> None:
+    """X allows an automated reply only to a post that @mentions or quotes the account: those
+    get one neutral invitation, without a URL; a post with only the hashtag gets none and is
+    listed for the lawyer (handle and link, never its text)."""
+    account = emulator.state.account
+    runtime = await runtimes(Recorder(), bearer_token=None)  # search and mentions in user context
+    ours = emulator.state.add_tweet(account, "Permanence #droitautweet mardi à 12 h")
+    handle = account.username
+    mention = await write_tweet(http, emulator, "mentionneur", f"@{handle} une question")
     hashtag = await write_tweet(http, emulator, "tagueur", "#droitautweet ma préfecture")
-    both = await write_tweet(http, emulator, "lesdeux", f"@{account} #DroitAuTweet bonjour")
+    both = await write_tweet(http, emulator, "lesdeux", f"@{handle} #DroitAuTweet bonjour")
+    quote = await write_tweet(http, emulator, "citeur", "#droitautweet je relaie",
+                              quote_of=ours.id)
     retweet = await write_tweet(http, emulator, "relayeur", "#droitautweet à relayer",
                                 retweet=True, original_username="autrice")
     other = await write_tweet(http, emulator, "horsujet", "#autrechose rien à voir")
-    invited = {mention["tweet_id"], hashtag["tweet_id"], both["tweet_id"],
-               retweet["original_tweet_id"]}
+    invited = {mention["tweet_id"], both["tweet_id"], quote["tweet_id"]}
+    by_hand = {hashtag["tweet_id"]: "tagueur", retweet["original_tweet_id"]: "autrice"}
 
-    def invitations() -> list[str]:
-        return [t["in_reply_to_tweet_id"] for t in emulator.state.outbox()["tweets"]]
+    def invitations() -> list[dict]:
+        return [t for t in emulator.state.outbox()["tweets"] if t["in_reply_to_tweet_id"]]
 
-    await eventually(lambda: set(invitations()) >= invited)
-    await asyncio.sleep(1.0)
-    assert sorted(invitations()) == sorted(invited)
-    assert retweet["tweet_id"] not in invitations() and other["tweet_id"] not in invitations()
+    def listed() -> list[dict]:
+        return public_posts.source("x").open()
+
+    await eventually(lambda: {t["in_reply_to_tweet_id"] for t in invitations()} >= invited
+                     and len(listed()) >= len(by_hand))
+    await asyncio.sleep(1.0)  # more polling rounds: nothing else comes
+    assert sorted(t["in_reply_to_tweet_id"] for t in invitations()) == sorted(invited)
+    for invitation in invitations():
+        assert "http" not in invitation["text"] and account.id not in invitation["text"]
+        assert f"@{account.username}" in invitation["text"]
+    posts = listed()
+    assert {(p["handle"], p["link"]) for p in posts} == {
+        (handle, f"https://x.com/{handle}/status/{tweet_id}")
+        for tweet_id, handle in by_hand.items()}
+    assert set(posts[0]) == {"id", "handle", "link", "posted_at", "received_at"}
+    # Stored: ids, handle, dates; never the words of the post.
+    stored = repr(await runtime.run_db(runtime.store.public_posts_open))
+    assert "préfecture" not in stored and "relayer" not in stored
+    assert retweet["tweet_id"] not in repr(invitations()) + stored
+    assert other["tweet_id"] not in repr(invitations()) + stored
+    # Each reply went to a post that summoned the account (the emulator refuses the others,
+    # as X does; a 403 here is X refusing a text identical to an earlier one, tried again).
+    created = [r.status for r in emulator.state.requests if r.path == "/2/tweets"]
+    assert created.count(201) == len(invited) and set(created) <= {201, 403}
+    assert all(summons_account(emulator.state, emulator.state.tweets[tweet_id])
+               for tweet_id in invited)
     searches = [r for r in emulator.state.requests if r.path == "/2/tweets/search/recent"]
     assert searches and {r.status for r in searches} == {200}
     assert {r.auth for r in searches} == {"oauth1"}
+    # The lawyer answered one by hand: off the list; the other stays.
+    first = posts[0]
+    assert await runtime.run_db(public_posts.source("x").done, first["id"])
+    assert [p["id"] for p in listed()] == [p["id"] for p in posts[1:]]
+
+
+def charged(runtime: XRuntime) -> dict[str, int]:
+    """The counts per price kind the channel recorded (x_cost), since the beginning."""
+    now = datetime.now(timezone.utc)
+    [rows] = runtime.store.cost_totals([(now - timedelta(days=1), now + timedelta(days=1))])
+    return {kind: count for kind, count, _ in rows}
+
+
+def billed(emu: RunningEmulator) -> dict[str, int]:
+    """What the emulator billed, per price kind (its usage meter)."""
+    return {kind: count for kind, count in emu.state.usage.counts.items() if count}
+
+
+def requests(emu: RunningEmulator, method: str, prefix: str, status: int) -> int:
+    """How many requests the emulator's log has (method, path prefix, status)."""
+    return sum(1 for r in emu.state.requests
+               if r.method == method and r.path.startswith(prefix) and r.status == status)
+
+
+async def test_the_costs_recorded_are_what_x_bills_polling(emulator, runtimes, http) -> None:
+    account = emulator.state.account
+    runtime = await runtimes(Recorder(), bearer_token=None)
+    for person in ("501", "502"):
+        await write_dm(http, emulator, person, "bonjour")
+        await write_dm(http, emulator, person, "ma question")
+    await write_tweet(http, emulator, "mentionneur", f"@{account.username} #droitautweet ?")
+    await write_tweet(http, emulator, "tagueur", "#droitautweet ma préfecture")
+    await eventually(lambda: all(len(replies(emulator, p)) == 2 for p in ("501", "502"))
+                     and requests(emulator, "POST", "/2/tweets", 201) == 1)
+    # The account's own DMs come back in the next reads: billed once each, today.
+    await eventually(lambda: billed(emulator).get("dm_event_read") == 8, 20)
+    await eventually(lambda: charged(runtime) == billed(emulator), 20)
+    assert charged(runtime) == billed(emulator)
+    counts = charged(runtime)
+    assert counts["dm_sent"] == requests(emulator, "POST", "/2/dm_conversations", 201) == 4
+    assert counts["dm_event_read"] == 8  # 4 DMs in, 4 out, read many times
+    assert counts["post_created_summoned"] == 1 and "post_created_with_url" not in counts
+    assert counts["user_read"] == 1
+    assert counts["owned_read"] == 1 and counts["post_read"] == 2  # mention; both by search
+    # Prices: the emulator's, from the same file.
+    now = datetime.now(timezone.utc)
+    [rows] = runtime.store.cost_totals([(now - timedelta(days=1), now + timedelta(days=1))])
+    recorded = sum(micro for _, _, micro in rows) / 1_000_000
+    assert recorded == pytest.approx(emulator.state.usage.report()["cost_usd"])
+
+
+async def test_the_costs_recorded_are_what_x_bills_webhook(http, db_url) -> None:
+    """Webhook mode (the ingress thread): each DM delivered is a dm.received, each post about
+    the account a post.mention.create; with the DM link on, the invitation is a post with a
+    URL ($0.20)."""
+    port = free_port()
+    config = EmulatorConfig(webhook_url=f"http://127.0.0.1:{port}/webhooks/x/webhook",
+                            timestamp_skew=None)
+    async with run_emulator(config) as emu:
+        settings = settings_for(emu, mode="webhook", ingress_port=port,
+                                invitation_dm_link=True)
+        runtime = XRuntime(settings, Recorder())
+        await runtime.start(None)
+        try:
+            await eventually(lambda: runtime.ready)
+            account = emu.state.account
+            events = [await write_dm(http, emu, "601", text)
+                      for text in ("bonjour", "ma question", "merci")]
+            mention = await write_tweet(http, emu, "mentionneur",
+                                        f"@{account.username} une question")
+            assert mention["delivery_status"] == 200
+            for event_id in (events[0], mention["tweet_id"]):  # delivered again: not billed
+                async with http.post(f"{emu.base_url}/_control/redeliver",
+                                     json={"event_id": event_id}) as response:
+                    assert response.status == 200
+            await eventually(lambda: len(replies(emu, "601")) == 3
+                             and requests(emu, "POST", "/2/tweets", 201) == 1)
+            await eventually(lambda: charged(runtime) == billed(emu), 20)
+            counts = charged(runtime)
+            assert counts == billed(emu)
+            assert counts["dm_received"] == 3 and counts["dm_sent"] == 3
+            assert counts["post_mention_received"] == 1
+            assert counts["post_created_with_url"] == 1 and counts["user_read"] == 1
+            [invitation] = [t for t in emu.state.outbox()["tweets"]
+                            if t["in_reply_to_tweet_id"] == mention["tweet_id"]]
+            assert f"recipient_id={account.id}" in invitation["text"]
+        finally:
+            await runtime.stop()
 
 
 # ------------------------------------------------------------------------- crash safety

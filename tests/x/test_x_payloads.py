@@ -28,6 +28,7 @@ from connectors.x.payloads import (
     parse_dm_events,
     parse_tweets,
     parse_webhook,
+    summons,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -406,6 +407,67 @@ def test_is_for_us_on_the_recorded_mention() -> None:
     (mention,) = parse_webhook(AAA_TWEET, AAA_TWEET_ACCOUNT)
     assert is_for_us(mention, AAA_TWEET_ACCOUNT, "learn_awesome", [])
     assert not is_for_us(mention, AAA_TWEET_ACCOUNT, "someone_else", ["droitautweet"])
+
+
+# summons: X allows an automated reply only to a post that @mentions or quotes the account
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"mentions": ("Cabinet_Exemple",)}, True),
+        ({"mentions": ("CABINET_EXEMPLE",), "hashtags": ("droitautweet",)}, True),
+        ({"quoted_author_id": "100"}, True),  # a quote of one of the account's posts
+        ({"quoted_author_id": "555", "hashtags": ("droitautweet",)}, False),  # someone else's
+        ({"hashtags": ("droitautweet",)}, False),  # the hashtag alone
+        ({"mentions": ("cabinet_exemple2",)}, False),
+        ({"mentions": ("Cabinet_Exemple",), "is_retweet": True}, False),
+        ({"quoted_author_id": "100", "author_id": "100"}, False),  # the account's own
+    ],
+)
+def test_summons(fields: dict, expected: bool) -> None:
+    assert summons(tweet(**fields), "100", "@cabinet_exemple") is expected
+    # A post that summons is for us whatever the hashtags; the hashtag alone is for us too.
+    if expected:
+        assert is_for_us(tweet(**fields), "100", "cabinet_exemple", [])
+
+
+def test_the_quoted_author_is_read_in_every_format() -> None:
+    # v1.1 (Account Activity): quoted_status carries the quoted post and its author.
+    raw = copy.deepcopy(AAA_TWEET)
+    event = raw["tweet_create_events"][0]
+    event["entities"]["user_mentions"] = []
+    event["is_quote_status"] = True
+    event["quoted_status_id_str"] = "777"
+    event["quoted_status"] = {"id_str": "777", "text": "notre permanence",
+                              "user": {"id_str": AAA_TWEET_ACCOUNT, "screen_name": "firm"}}
+    (quote,) = parse_webhook(raw, AAA_TWEET_ACCOUNT)
+    assert quote.quoted_author_id == AAA_TWEET_ACCOUNT and quote.mentions == ()
+    assert summons(quote, AAA_TWEET_ACCOUNT, "learn_awesome")
+    event["quoted_status"]["user"]["id_str"] = "31337"
+    assert not summons(parse_webhook(raw, AAA_TWEET_ACCOUNT)[0], AAA_TWEET_ACCOUNT, "x")
+    event["quoted_status"]["user"] = {"screen_name": "no id"}
+    with pytest.raises(MalformedPayload, match="quoted_status.user.id_str"):
+        parse_webhook(raw, AAA_TWEET_ACCOUNT)
+    # v2 (mentions, search, XAA): referenced_tweets "quoted" and includes.tweets.
+    page = {"data": [
+        {"id": "20", "author_id": "42", "text": "je relaie #droitautweet",
+         "referenced_tweets": [{"type": "quoted", "id": "19"}]},
+        {"id": "21", "author_id": "42", "text": "sans citation"},
+        {"id": "22", "author_id": "42", "text": "cite un inconnu",
+         "referenced_tweets": [{"type": "quoted", "id": "18"}]},
+    ], "includes": {"users": [{"id": "42", "username": "alice"}],
+                    "tweets": [{"id": "19", "author_id": "1", "text": "Permanence mardi"}]}}
+    quoted, plain, unknown = parse_tweets(page, "1")
+    assert quoted.quoted_author_id == "1" and summons(quoted, "1", "firm")
+    assert plain.quoted_author_id is None and unknown.quoted_author_id is None
+    assert not summons(unknown, "1", "firm")  # the author is not known: not summoned
+    envelope = mention_xaa(text="je cite")
+    envelope["data"]["payload"]["entities"] = {}
+    envelope["data"]["payload"]["referenced_tweets"] = [{"type": "quoted", "id": "5"}]
+    envelope["data"]["includes"]["tweets"] = [{"id": "5", "author_id": XAA_ACCOUNT}]
+    (from_xaa,) = parse_webhook(envelope, XAA_ACCOUNT)
+    assert from_xaa.quoted_author_id == XAA_ACCOUNT
 
 
 # Malformed bodies

@@ -20,11 +20,13 @@ from connectors.x.render import (
     invitation_text,
     map_reply,
     pack,
+    post_link,
     render_buttons,
     render_image,
     split_text,
     utf16_length,
 )
+from permanence.x_costs import has_url
 
 ZWJ = "\u200d"
 NO_BREAK = set("\u00a0\u2007\u202f\u2060\ufeff")
@@ -337,25 +339,39 @@ LINK = "https://x.com/messages/compose?recipient_id={}"
 
 
 @pytest.mark.parametrize("variant", [*range(0, 12), 999, 100_000])
-def test_invitation_fits_a_tweet(variant: int) -> None:
+@pytest.mark.parametrize("dm_link", [False, True])
+def test_invitation_fits_a_tweet(variant: int, dm_link: bool) -> None:
     username, account_id = "a" * 15, "9" * 20  # the longest handle and id
-    text = invitation_text(username, account_id, variant=variant)
+    text = invitation_text(username, account_id, variant=variant, dm_link=dm_link)
     assert len(text) <= 280
     assert all(ord(char) < 4352 for char in text)  # each character weighs 1 for X
-    assert LINK.format(account_id) in text
+    assert (LINK.format(account_id) in text) is dm_link
     assert f"@{username}" in text
     assert "message privé" in text and "assistant automatisé" in text
 
 
-def test_invitation_is_neutral_and_varies() -> None:
-    texts = [invitation_text("@Cabinet_Exemple", "1072250532645998596", variant=n)
-             for n in range(50)]
+def test_without_the_setting_the_invitation_has_no_url() -> None:
+    # A post with a URL costs $0.20 on X, a summoned reply without one $0.01.
+    for variant in range(12):
+        text = invitation_text("Cabinet_Exemple", "1072250532645998596", variant=variant)
+        assert not has_url(text) and "x.com" not in text and "1072250532645998596" not in text
+        linked = invitation_text("Cabinet_Exemple", "1072250532645998596", variant=variant,
+                                 dm_link=True)
+        assert has_url(linked)
+        # The link is followed by « ) », never glued to a word X would take into the URL.
+        assert LINK.format("1072250532645998596") + ")" in linked
+
+
+@pytest.mark.parametrize("dm_link", [False, True])
+def test_invitation_is_neutral_and_varies(dm_link: bool) -> None:
+    texts = [invitation_text("@Cabinet_Exemple", "1072250532645998596", variant=n,
+                             dm_link=dm_link) for n in range(50)]
     assert len(set(texts)) == 50  # X refuses duplicate tweets
-    assert invitation_text("cabinet_exemple", "1") == texts[0].replace(
+    assert invitation_text("cabinet_exemple", "1", dm_link=dm_link) == texts[0].replace(
         "Cabinet_Exemple", "cabinet_exemple").replace("1072250532645998596", "1")
     # Only the account's handle and id come in: nothing from the person's post can.
     assert list(inspect.signature(invitation_text).parameters) == [
-        "account_username", "account_id", "variant"]
+        "account_username", "account_id", "variant", "dm_link"]
     for text in texts:
         words = set(text.lower().replace(",", " ").replace(".", " ").split())
         assert not words & {"tu", "te", "ton", "ta", "tes", "toi"}  # vouvoiement
@@ -367,3 +383,14 @@ def test_invitation_is_neutral_and_varies() -> None:
 def test_invitation_refuses_bad_identifiers(username: str, account_id: str) -> None:
     with pytest.raises(ValueError):
         invitation_text(username, account_id)
+
+
+def test_post_link() -> None:
+    assert post_link("1460323737035677698", "@citoyen_1") == (
+        "https://x.com/citoyen_1/status/1460323737035677698")
+    assert post_link("1460323737035677698", None) == (
+        "https://x.com/i/web/status/1460323737035677698")
+    assert post_link("1460323737035677698", "not a handle") == (
+        "https://x.com/i/web/status/1460323737035677698")
+    with pytest.raises(ValueError):
+        post_link("../../evil", "citoyen")

@@ -115,3 +115,33 @@ def test_ingress_port_and_defaults():
     configured = settings(ingress_port="5006", hashtags=["#DroitAuTweet", "autre"])
     assert configured.ingress_port == 5006 and configured.ingress_host == "127.0.0.1"
     assert configured.hashtags == ("DroitAuTweet", "autre")
+
+
+def test_the_dm_link_in_invitations_is_off_unless_asked(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("X_INVITATION_DM_LINK", raising=False)
+    assert settings().invitation_dm_link is False
+    for on in (True, "true", "yes", "1", "ON"):
+        assert settings(invitation_dm_link=on).invitation_dm_link is True
+    for off in (False, "false", "no", "0", ""):
+        assert settings(invitation_dm_link=off).invitation_dm_link is False
+    with pytest.raises(XConfigError, match="invitation_dm_link"):
+        settings(invitation_dm_link="peut-être")
+    monkeypatch.setenv("X_INVITATION_DM_LINK", "true")  # README: the variable
+    assert settings().invitation_dm_link is True
+    assert settings(invitation_dm_link=False).invitation_dm_link is False  # the key wins
+
+
+def test_the_prices_file_is_checked_at_start(tmp_path: Path):
+    assert settings().cost_meter().prices["dm_sent"] == 15_000
+    assert settings(prices_file="legacy-2022").cost_meter().prices["dm_sent"] == 15_000
+    broken = tmp_path / "prices.yml"
+    broken.write_text("prices_usd: {dm_sent: 0.015}\n", encoding="utf-8")
+    with pytest.raises(XConfigError, match="prices_file"):
+        settings(prices_file=str(broken))
+
+
+def test_a_batch_says_what_x_delivered_the_stale_events_too():
+    body, account = fixture_body()
+    late = check_post(settings(), body, signed(body), account,
+                      now=fixture_time() + timedelta(days=3))
+    assert late.status == 200 and late.events == [] and late.stale == len(late.delivered) > 0
