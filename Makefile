@@ -90,7 +90,7 @@ pytest: sysdeps train
 # the scenario suite's scoring, X's formats), no server and no trained model.
 UNIT_TESTS = tests/actions tests/facts tests/legal tests/scenarios tests/desk/test_desk_views.py \
 	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/permanence/test_clock.py \
-	tests/permanence/test_x_costs.py
+	tests/permanence/test_x_cost_counting.py
 unit: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
