@@ -38,7 +38,8 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     expect(bot.last).to_contain_text(SUMMARY)
     expect(bot.last).to_contain_text("préfecture du Rhône")
     page.get_by_role("button", name="Oui, c'est ça").click()
-    expect(bot.filter(has_text="en personne")).to_have_count(1)  # the handover itself
+    # The handover itself (the opening and the summary say « en personne » and « transmets »).
+    expect(bot.filter(has_text="La suite de l'échange se fera ici même")).to_have_count(1)
 
     # Right-to-left text is shown in its own direction, as typed (recorded for the lawyer).
     page.fill("#text", "رفض تجديد بطاقة الإقامة")
