@@ -137,9 +137,12 @@ bench-quick: sysdeps train
 bench-live-hour: train
 	$(BIN)/python -m bench.live_hour
 
-# Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
+# Subscribe the account to X Activity API events (dm.received, post.mention.create), for the
+# stream, or for the webhook X_WEBHOOK_URL (registered first); safe to run again; lists what is
+# subscribed. X_REGISTER_ARGS="--chat" also counts X Chat; "--intake aaa" the old API (ends
+# 2027-01-01).
 x-register: setup
-	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register
+	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register $(X_REGISTER_ARGS)
 
 # The lawyer's desk (desk/):
 #   make desk-user EMAIL=avocat@example.fr                  (the password is asked for, twice)
