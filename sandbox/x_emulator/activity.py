@@ -163,8 +163,9 @@ class ActivityHub:
             for stream in self.streams:
                 stream.queue.put_nowait(emission)
             emissions.append(emission)
-        logger.info("x_sandbox.activity.emitted event_type=%s resource_id=%s emissions=%d "
-                    "streams=%d", event_type, resource_id, len(emissions), len(self.streams))
+        log = logger.info if emissions else logger.debug
+        log("x_sandbox.activity.emitted event_type=%s resource_id=%s emissions=%d streams=%d",
+            event_type, resource_id, len(emissions), len(self.streams))
         return emissions
 
     def backlog(self, minutes: int) -> list[Emission]:
