@@ -63,9 +63,9 @@ class XSettings:
     # A server process that has not renewed its liveness lease for this long is taken for dead:
     # the messages it was handling go back to the queue (kill -9, power loss).
     liveness_seconds: float = 30.0
-    # Polling mode (connectors/x/polling.py). DMs: GET /2/dm_events allows 300 requests per
-    # 15 minutes (one every 3 s); mentions and hashtag search 450 each (one every 2 s).
-    poll_interval_seconds: float = 5.0
+    # Polling mode (connectors/x/polling.py). DMs: GET /2/dm_events allows 15 requests per
+    # 15 minutes since 2026 (one a minute); mentions and hashtag search 450 each (one every 2 s).
+    poll_interval_seconds: float = 60.0
     poll_tweets_interval_seconds: float = 10.0
     # Only one process polls (or reads the stream): the holder of a database lease that lasts
     # this long unless renewed; another process takes over at most this long after it died.
