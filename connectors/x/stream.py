@@ -165,6 +165,10 @@ class StreamReader:
                     failure = "network"
                     logger.warning("x.stream.failed error=%s attempt=%d",
                                    type(exc).__name__, failures)
+                except Exception:  # noqa: BLE001 - the boundary: a reader that stops loses DMs
+                    failures += 1
+                    failure = "network"
+                    logger.exception("x.stream.error attempt=%d", failures)
                 finally:
                     self.connected = False
                 delay = activity.reconnect_delay(failure, failures,

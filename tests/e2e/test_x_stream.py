@@ -153,3 +153,31 @@ def test_an_encrypted_chat_is_acknowledged_and_counted_without_content(stack: St
     log = stack.log("rasa")
     assert "x.chat.received" in log and chat["encoded_event"] not in log
     assert person not in log
+
+
+def test_kill_9_mid_conversation_loses_and_repeats_nothing(stack: Stack) -> None:
+    """Last of the module: it kills the module's Rasa. What it had acknowledged lives on in
+    the inbox; what came while it was down comes again with the new connection's backfill."""
+    expected = conversation(stack, CONTROL + "8")
+    people = ["850000000000000031", "850000000000000032", "850000000000000033"]
+    first = {user: stack.x_send_dm(user, URBANISME, wait=False) for user in people}
+
+    def stored_and_handled() -> bool:
+        states = [state for event_id in first.values() for (state,) in stack.x_sql(
+            "SELECT state FROM x_inbox WHERE event_id = ?", f"dm:{event_id}")]
+        return len(states) == len(people) and any(state != "pending" for state in states)
+
+    ready = wait_for(stored_and_handled, 30, 0.01)
+    stack.kill_rasa()
+    assert ready, "the first DMs were not stored and handled before the kill"
+    second = {user: stack.x_send_dm(user, "1", wait=False) for user in people}  # while down
+    stack.start_rasa()
+
+    def complete() -> bool:
+        return all(len(stack.x_dm_texts(user)) >= len(expected) for user in people)
+
+    assert wait_for(complete, 90, 0.3), {user: stack.x_dm_texts(user) for user in people}
+    time.sleep(1.5)  # a few sending rounds: a duplicate would show up
+    for user in people:
+        assert stack.x_dm_texts(user) == expected, user
+        assert stack.user_message_ids(stack.x_conversation(user)) == [first[user], second[user]]
