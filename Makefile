@@ -89,7 +89,8 @@ pytest: sysdeps train
 # The quick loop: the pure pieces (dialogue logic, facts, dates, deadlines, urgency, parsers,
 # the scenario suite's scoring, X's formats), no server and no trained model.
 UNIT_TESTS = tests/actions tests/facts tests/legal tests/scenarios tests/desk/test_desk_views.py \
-	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/permanence/test_clock.py
+	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/x/test_x_activity.py \
+	tests/permanence/test_clock.py
 unit: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
