@@ -26,7 +26,8 @@ TRIAGE = (
     (URBANISME, "Acceptez-vous"),
     ("1", QUESTIONS),
     (URBANISME_ANSWERS, SUMMARY),
-    ("c'est bien ça, merci", "en personne"),
+    # The handover itself: the one-message opening says « en personne » too.
+    ("c'est bien ça, merci", "La suite de l'échange se fera ici même"),
 )
 DM_SEND = "/2/dm_conversations/"
 
