@@ -1,6 +1,7 @@
 """Stream mode of the X channel's runtime (connectors/x/stream.py), in process, against the real
 X emulator on 127.0.0.1 and a real database: a gap longer than X's backfill is caught up from
-the DM list, a line that could not be stored is read again, one reader per database.
+the DM list, a line that could not be stored is read again, one reader per database, what the
+stream delivers is counted once as X bills it.
 
 Rasa's agent is replaced by a recorder that answers each message once through the message's
 output channel, as Rasa does; the runtime, store, stream reader, outbox and sender are real.
@@ -153,3 +154,43 @@ async def test_one_reader_per_database_and_a_successor_takes_over(emulator, runt
         assert store.lease_holder(LEASE) == follower.worker_name
     await write_dm(http, emulator, "6161", "toujours là ?")
     assert await eventually(lambda: replies(emulator, "6161") == ["reçu : toujours là ?"])
+
+
+def charged(runtime: XRuntime) -> dict[str, int]:
+    """The counts per price kind the channel recorded (x_cost), since the beginning."""
+    now = utcnow()
+    [rows] = runtime.store.cost_totals([(now - timedelta(days=1), now + timedelta(days=1))])
+    return {kind: count for kind, count, _ in rows}
+
+
+def billed(emu: RunningEmulator) -> dict[str, int]:
+    """What the emulator billed, per price kind (its usage meter)."""
+    return {kind: count for kind, count in emu.state.usage.counts.items() if count}
+
+
+async def test_what_the_stream_delivers_is_counted_once_as_x_bills_it(
+        emulator, runtimes, http) -> None:
+    emulator.state.activity.retention_seconds = 300.0  # X's 5 minutes: the backfill has them
+    agent = Recorder()
+    runtime = await runtimes(agent)
+    assert await eventually(lambda: runtime.streamer and runtime.streamer.connected)
+    account = emulator.state.account
+    for text in ("bonjour", "ma question"):
+        await write_dm(http, emulator, "7171", text)
+    async with http.post(f"{emulator.base_url}/_control/tweet", json={
+            "username": "mentionneur", "text": f"@{account.username} une question"}) as response:
+        assert response.status == 200
+    assert await eventually(lambda: len(replies(emulator, "7171")) == 2)
+    # Cut the stream: the new connection's backfill writes the same events again, which X
+    # does not bill twice the same day, nor does the channel count them twice.
+    async with http.post(f"{emulator.base_url}/_control/stream",
+                         json={"drop": True}) as response:
+        assert (await response.json())["dropped"] == 1
+    assert await eventually(lambda: emulator.state.activity.connections_total >= 2
+                            and runtime.streamer.connected)
+    assert await eventually(lambda: emulator.state.usage.repeats["dm_received"] >= 2)
+    assert await eventually(lambda: charged(runtime) == billed(emulator))
+    counts = charged(runtime)
+    assert counts["dm_received"] == 2 and counts["post_mention_received"] == 1
+    assert counts["dm_sent"] == 2 and counts["user_read"] == 1
+    assert agent.seen == [("x:7171", "bonjour"), ("x:7171", "ma question")]
