@@ -89,8 +89,8 @@ pytest: sysdeps train
 # The quick loop: the pure pieces (dialogue logic, facts, dates, deadlines, urgency, parsers,
 # the scenario suite's scoring, X's formats), no server and no trained model.
 UNIT_TESTS = tests/actions tests/facts tests/legal tests/scenarios tests/desk/test_desk_views.py \
-	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/permanence/test_clock.py \
-	tests/permanence/test_x_cost_counting.py
+	tests/x/test_x_render.py tests/x/test_x_payloads.py tests/x/test_x_activity.py \
+	tests/permanence/test_clock.py tests/permanence/test_x_cost_counting.py
 unit: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
@@ -144,9 +144,12 @@ bench-quick: sysdeps train
 bench-live-hour: train
 	$(BIN)/python -m bench.live_hour
 
-# Register the X webhook (X_WEBHOOK_URL) and subscribe the account; safe to run again.
+# Subscribe the account to X Activity API events (dm.received, post.mention.create), for the
+# stream, or for the webhook X_WEBHOOK_URL (registered first); safe to run again; lists what is
+# subscribed. X_REGISTER_ARGS="--chat" also counts X Chat; "--intake aaa" the old API (ends
+# 2027-01-01).
 x-register: setup
-	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register
+	@if [ -f .env ]; then set -a; . ./.env; set +a; fi; $(BIN)/python -m scripts.x_register $(X_REGISTER_ARGS)
 
 # The lawyer's desk (desk/):
 #   make desk-user EMAIL=avocat@example.fr                  (the password is asked for, twice)

@@ -47,11 +47,15 @@ project's database):
     and time, and for a kind billed once per resource per day a hashed ``dedupe`` key; never
     a text or a person id. Written in the transaction of what caused it (the webhook's
     events, a reply marked sent) where there is one.
+``x_chat_received``
+    Encrypted X Chat messages X delivered (``chat.received``), which the assistant cannot
+    read: each message's event id (counted once however often X delivers it) and when. No
+    person, no content.
 
 The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables (with
-their indexes: ``x_public_post`` and ``x_cost`` arrive in an older store that way) and brings
-older tables up to date in place (:func:`_migrate`: idempotent; the X store has no Alembic
-history, the desk's Alembic manages only ``desk_*`` tables).
+their indexes: ``x_public_post``, ``x_cost`` and ``x_chat_received`` arrive in an older store
+that way) and brings older tables up to date in place (:func:`_migrate`: idempotent; the X
+store has no Alembic history, the desk's Alembic manages only ``desk_*`` tables).
 
 Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
 is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
@@ -516,6 +520,15 @@ def _check_priority(priority: int) -> int:
     if priority not in PRIORITIES:
         raise ValueError(f"unknown outbox priority {priority!r}")
     return priority
+
+
+x_chat_received = Table(
+    "x_chat_received",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_x_chat_received_received_at", "received_at"),
+)
 
 
 def _migrate(engine: Engine) -> None:
@@ -1113,6 +1126,33 @@ class Store:
             return
         raise RuntimeError("x_store.cursor.write_contended")
 
+    # ------------------------------------------------------------- X Chat
+
+    def chat_received_add(self, event_ids: Iterable[str], now: datetime | None = None
+                          ) -> list[bool]:
+        """Record encrypted X Chat messages by event id; True for each one not seen before."""
+        now = _utc(now or utcnow())
+        added: list[bool] = []
+        with self._session.begin() as session:
+            for event_id in event_ids:
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(x_chat_received).values(
+                            event_id=event_id, received_at=now))
+                    added.append(True)
+                except IntegrityError:
+                    added.append(False)
+        return added
+
+    def chat_received_count(self, since: datetime | None = None) -> int:
+        """How many encrypted X Chat messages arrived (since ``since``, if given), within
+        retention."""
+        query = select(func.count()).select_from(x_chat_received)
+        if since is not None:
+            query = query.where(x_chat_received.c.received_at >= _utc(since))
+        with self._read.begin() as session:
+            return int(session.execute(query).scalar_one())
+
     # ------------------------------------------------------------------ lease
 
     def lease_acquire(
@@ -1342,9 +1382,10 @@ class Store:
         return 0 if person_id is None else self.erase_person(person_id)
 
     def prune(self, before: datetime) -> int:
-        """Delete finished inbox items processed and finished replies created before
-        ``before``, and the public posts listed before it (answered or not). The costs stay
-        (no person in them: the month's figures), without their day's ``dedupe`` key.
+        """Delete finished inbox items processed, finished replies created and X Chat counts
+        received before ``before``, and the public posts listed before it (answered or not).
+        The costs stay (no person in them: the month's figures), without their day's
+        ``dedupe`` key.
 
         Redeliveries of a pruned event are no longer recognised: keep ``before`` well beyond
         X's redelivery window (days, not minutes). Returns the number of rows deleted."""
@@ -1373,5 +1414,10 @@ class Store:
             session.execute(
                 update(x_cost).where(x_cost.c.at < before, x_cost.c.dedupe.isnot(None))
                 .values(dedupe=None).execution_options(synchronize_session=False))
+            deleted += session.execute(
+                delete(x_chat_received)
+                .where(x_chat_received.c.received_at < before)
+                .execution_options(synchronize_session=False)
+            ).rowcount
         logger.info("x_store.pruned rows=%d", deleted)
         return deleted

@@ -96,9 +96,12 @@ def x_channel_section(api_base_url: str, mode: str, ingress_port: int | None = N
 class Stack:
     """The servers, started by :meth:`start` and stopped by :meth:`stop` (or ``with``).
 
-    ``x_mode``: ``"webhook"`` (the emulator delivers signed webhooks to the ingress thread),
-    ``"polling"`` (the channel reads the emulator's ``/2/dm_events`` and search), or ``None``
-    (no X channel, no emulator). ``database_url`` defaults to an SQLite file in ``workdir``.
+    ``x_mode``: ``"webhook"`` (the emulator delivers signed webhooks to the ingress thread:
+    Account Activity bodies, or X Activity API ones with ``x_intake="xaa"``), ``"stream"`` (the
+    channel reads the emulator's ``GET /2/activity/stream``, X Activity API subscriptions made
+    at start), ``"polling"`` (the channel reads the emulator's ``/2/dm_events`` and search), or
+    ``None`` (no X channel, no emulator). ``database_url`` defaults to an SQLite file in
+    ``workdir``.
     ``rasa_count`` > 1 starts several Rasa servers on the same database (each with its own
     ports); ``env`` is added to every server's environment (e.g. a lock store).
     ``api_token`` turns on Rasa's HTTP API (``--enable-api``) behind that token; see
@@ -111,6 +114,7 @@ class Stack:
 
     workdir: Path
     x_mode: str | None = "webhook"
+    x_intake: str = "aaa"
     database_url: str | None = None
     rasa_count: int = 1
     env: dict[str, str] = field(default_factory=dict)
@@ -190,10 +194,15 @@ class Stack:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start_emulator(self) -> None:
-        webhook = (f"{self.ingress_url(0)}/webhooks/x/webhook" if self.x_mode == "webhook"
-                   else f"http://127.0.0.1:{free_port()}/unused")
         command = [sys.executable, "-m", "sandbox.x_emulator", "--host", "127.0.0.1",
-                   "--port", str(self.x_port), "--webhook-url", webhook]
+                   "--port", str(self.x_port)]
+        if self.x_mode == "webhook":
+            command += ["--webhook-url", f"{self.ingress_url(0)}/webhooks/x/webhook",
+                        "--subscribe", self.x_intake]
+        elif self.x_mode == "stream":
+            command += ["--subscribe", "xaa"]  # to the stream only: no webhook
+        else:
+            command += ["--webhook-url", f"http://127.0.0.1:{free_port()}/unused"]
         if self.quiet_emulator:
             command += ["--log-level", "WARNING"]
         # The channel's tests send many DMs quickly: the recorded 2022 limits unless the Stack's

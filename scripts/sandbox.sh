@@ -11,6 +11,10 @@ export PERMANENCE_ENV_FILE=/dev/null
 BIN=.venv/bin
 mkdir -p var
 emulator_port="${X_SANDBOX_PORT:-8090}"
+# The X Activity API, as X is from 2027: webhook deliveries (default), or the persistent stream
+# (X_SANDBOX_MODE=stream: the assistant connects out, nothing connects in).
+mode="${X_SANDBOX_MODE:-webhook}"
+case "$mode" in webhook|stream) ;; *) echo "X_SANDBOX_MODE must be webhook or stream" >&2; exit 2;; esac
 credentials="var/credentials.sandbox.yml"
 # The webhook goes to the X ingress process that scripts/run.sh supervises next to Rasa: it
 # keeps acknowledging into the durable inbox while Rasa restarts.
@@ -30,13 +34,17 @@ connectors.x.XInput:
   access_token_secret: sandbox-access-token-secret
   bearer_token: sandbox-bearer-token
   api_base_url: http://127.0.0.1:${emulator_port}
-  mode: webhook
+  mode: ${mode}
   hashtags: [droitautweet]
 YAML
 } > "$credentials"
 
+webhook=()
+if [ "$mode" = webhook ]; then
+  webhook=(--webhook-url "http://127.0.0.1:${X_INGRESS_PORT}/webhooks/x/webhook")
+fi
 "$BIN/python" -m sandbox.x_emulator --host 127.0.0.1 --port "$emulator_port" \
-  --webhook-url "http://127.0.0.1:${X_INGRESS_PORT}/webhooks/x/webhook" &
+  --subscribe xaa ${webhook[@]+"${webhook[@]}"} &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null' EXIT
 echo "X sandbox: http://127.0.0.1:${emulator_port}/ (play a member of the public there)"

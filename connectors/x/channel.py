@@ -1,8 +1,10 @@
 """The X channel for Rasa: ``XInput`` and its routes.
 
-Two modes (``mode:`` in the credentials): ``webhook``, X posts each event to the routes below;
-``polling``, for accounts without webhook access, the runtime's poller reads X's lists instead
-(``connectors/x/polling.py``; the routes stay, and an event that comes both ways is stored once).
+Three modes (``mode:`` in the credentials): ``webhook``, X posts each event to the routes below;
+``stream``, for a firm without a public HTTPS address, the runtime reads X's persistent activity
+stream (``connectors/x/stream.py``); ``polling``, the fallback for accounts without either, the
+runtime's poller reads X's lists (``connectors/x/polling.py``). The routes stay in every mode,
+and an event that comes two ways is stored once.
 
 ``/webhooks/x/webhook``:
 
@@ -81,8 +83,10 @@ class XInput(InputChannel):
 
         @x_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
+            streamer = runtime.streamer
             return response.json({"status": "ok", "ready": runtime.ready,
-                                  "mode": settings.mode})
+                                  "mode": settings.mode,
+                                  "stream_connected": bool(streamer and streamer.connected)})
 
         @x_webhook.route("/webhook", methods=["GET"])
         async def crc(request: Request) -> HTTPResponse:
@@ -97,7 +101,8 @@ class XInput(InputChannel):
             if verdict.status != 200:
                 return response.json(verdict.body, status=verdict.status)
             try:
-                added = await runtime.accept(verdict.events, verdict.delivered)
+                added = await runtime.accept(verdict.events, delivered=verdict.delivered,
+                                             chats=verdict.chats)
             except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
                 logger.exception("x.webhook.store_failed")
                 return response.json({"error": "not stored"}, status=500)

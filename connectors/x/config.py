@@ -15,7 +15,7 @@ from connectors.x.client import X_API_ORIGIN, XApiClient, check_api_base_url
 from permanence.x_costs import CostMeter, PricesError, prices_file
 
 REQUIRED_SECRETS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-MODES = ("webhook", "polling")
+MODES = ("webhook", "polling", "stream")
 DEFAULT_HASHTAGS = ("droitautweet",)
 # The public invitation carries the link to DM the account only when asked: X bills a post
 # with a URL $0.20 instead of $0.01 (X-API-2026.md). Credentials key, else this variable.
@@ -74,14 +74,20 @@ class XSettings:
     # A server process that has not renewed its liveness lease for this long is taken for dead:
     # the messages it was handling go back to the queue (kill -9, power loss).
     liveness_seconds: float = 30.0
-    # Polling mode (connectors/x/polling.py). DMs: GET /2/dm_events allows 300 requests per
-    # 15 minutes (one every 3 s); mentions and hashtag search 450 each (one every 2 s).
-    poll_interval_seconds: float = 5.0
+    # Polling mode (connectors/x/polling.py). DMs: GET /2/dm_events allows 15 requests per
+    # 15 minutes since 2026 (one a minute); mentions and hashtag search 450 each (one every 2 s).
+    poll_interval_seconds: float = 60.0
     poll_tweets_interval_seconds: float = 10.0
-    # Only one process polls: the holder of a database lease that lasts this long unless
-    # renewed; another process takes over at most this long after the holder died.
+    # Only one process polls (or reads the stream): the holder of a database lease that lasts
+    # this long unless renewed; another process takes over at most this long after it died.
     poll_lease_seconds: float = 30.0
-    # On the very first start, DMs and tweets of the last this-many seconds are answered.
+    # Stream mode (connectors/x/stream.py): reconnect when nothing, not even X's keep-alive
+    # (every 20 s at most), arrived for this long; after an HTTP error, wait this long first
+    # (doubling up to 320 s, X's handling-disconnections.mdx).
+    stream_idle_seconds: float = 30.0
+    stream_retry_seconds: float = 5.0
+    # On the very first start, DMs and tweets of the last this-many seconds are answered (the
+    # stream: at most the 5 minutes X keeps).
     poll_backfill_seconds: float = 600.0
     # An event X dated more than this long ago is not answered, whichever way it came (a
     # webhook replayed after retention pruned its dedupe row, a poller back after days); nor
@@ -152,7 +158,10 @@ class XSettings:
         durations = {key: _seconds(credentials, key) for key in _DURATIONS}
         max_age = durations["max_event_age_seconds"] or cls.max_event_age_seconds
         backfill = durations["poll_backfill_seconds"] or cls.poll_backfill_seconds
-        if mode == "polling" and backfill > max_age:
+        if mode == "stream" and not _text(credentials, "bearer_token"):
+            raise XConfigError("x channel: mode stream needs `bearer_token` (X serves "
+                               "GET /2/activity/stream to the app's bearer token only)")
+        if mode in ("polling", "stream") and backfill > max_age:
             raise XConfigError("x channel: `poll_backfill_seconds` must not exceed "
                                "`max_event_age_seconds` (older events are never answered)")
         try:
@@ -197,7 +206,8 @@ class XSettings:
 # Optional durations in seconds, each positive.
 _DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
               "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds",
-              "max_event_age_seconds", "max_event_skew_seconds", "budget_margin_seconds")
+              "max_event_age_seconds", "max_event_skew_seconds", "budget_margin_seconds",
+              "stream_idle_seconds", "stream_retry_seconds")
 
 
 def _flag(value: Any, key: str) -> bool:

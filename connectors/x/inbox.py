@@ -15,15 +15,25 @@ whose older messages are then left unanswered, as X's own webhook retries would 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from connectors.x.config import XSettings
-from connectors.x.payloads import Inbound, InboundDM, InboundTweet, event_time, is_for_us
+from connectors.x.payloads import (
+    EncryptedChat,
+    Inbound,
+    InboundDM,
+    InboundTweet,
+    event_time,
+    is_for_us,
+)
 from permanence import x_costs
 from permanence.logids import ref
 from permanence.x_costs import Charge, CostMeter
-from permanence.x_store import InboxEvent
+from permanence.x_store import InboxEvent, Store
+
+logger = logging.getLogger(__name__)
 
 # Where the Rasa process publishes the account it acts for, for a separate ingress process.
 ACCOUNT_CURSOR = "x.account"
@@ -35,6 +45,10 @@ def dm_event_id(event_id: str) -> str:
 
 def tweet_event_id(tweet_id: str) -> str:
     return f"tweet:{tweet_id}"
+
+
+def chat_event_id(event_id: str) -> str:
+    return f"chat:{event_id}"
 
 
 def inbox_rows(events: list[Inbound], settings: XSettings, account_id: str,
@@ -100,3 +114,26 @@ def person_ref(x_user_id: str | None) -> str:
     """How an X user appears in logs: the keyed hash of the conversation id ``x:<id>``
     (``permanence.logids.ref``), never the id."""
     return ref(f"x:{x_user_id}") if x_user_id else ref(None)
+
+
+def record_chats(store: Store, chats: Sequence[EncryptedChat], settings: XSettings,
+                 now: datetime) -> int:
+    """Count the encrypted X Chat messages (``chat.received``) of one delivery, each once,
+    and say so in the log: their content cannot be read without X's Chat XDK and the
+    account's keys, so nobody answers them. Nothing of them is kept but the event id and
+    when it came (``x_chat_received``). How many are new."""
+    fresh = [chat for chat in chats if chat.created_at_ms is None or age_refusal(
+        datetime.fromtimestamp(chat.created_at_ms / 1000, timezone.utc), now,
+        settings.max_event_age_seconds, settings.max_event_skew_seconds) is None]
+    if not fresh:
+        return 0
+    added = store.chat_received_add([chat_event_id(chat.event_id) for chat in fresh], now)
+    total = store.chat_received_count()
+    for chat, new in zip(fresh, added, strict=True):
+        if not new:
+            logger.info("x.chat.duplicate event_id=%s", chat.event_id)
+            continue
+        logger.warning("x.chat.received event_id=%s unanswered_total=%d: an encrypted X Chat "
+                       "message, unreadable without X's Chat XDK; not answered (ask people to "
+                       "use legacy DMs or the web chat)", chat.event_id, total)
+    return sum(added)

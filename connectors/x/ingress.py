@@ -23,17 +23,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from connectors.x.config import XSettings
-from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows, person_ref
+from connectors.x.inbox import (
+    ACCOUNT_CURSOR,
+    delivered_charges,
+    inbox_rows,
+    person_ref,
+    record_chats,
+)
+from connectors.x.payloads import EncryptedChat
 from connectors.x.webhook import CrcLimiter, check_crc, check_post
 from permanence.settings import x_database_url
 from permanence.x_store import Store, utcnow
@@ -66,7 +75,10 @@ class StandaloneSink:
                 self.account_id, self.account_username = account["id"], account["username"]
         return bool(self.account_id and self.account_username)
 
-    def accept_from_thread(self, events: list, delivered: list | None = None) -> int:
+    def accept_from_thread(self, events: list, *, delivered: list | None = None,
+                           chats: Sequence[EncryptedChat] = ()) -> int:
+        if chats:
+            record_chats(self.store, chats, self.settings, utcnow())
         rows = inbox_rows(events, self.settings, self.account_id or "",
                           self.account_username or "")
         charges = delivered_charges(self.meter, events if delivered is None else delivered,
@@ -150,8 +162,9 @@ class WebhookIngress:
         if verdict.status != 200:
             return web.json_response(verdict.body, status=verdict.status)
         try:
-            added = await loop.run_in_executor(None, runtime.accept_from_thread, verdict.events,
-                                               verdict.delivered)
+            added = await loop.run_in_executor(None, functools.partial(
+                runtime.accept_from_thread, verdict.events, delivered=verdict.delivered,
+                chats=verdict.chats))
         except Exception:  # noqa: BLE001 - the boundary: X must see a failure, not 200
             logger.exception("x.webhook.store_failed")
             return web.json_response({"error": "not stored"}, status=500)

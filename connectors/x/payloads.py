@@ -9,7 +9,9 @@ Account Activity API is being replaced by the X Activity API) touches one file. 
   ``follow_events``, ``direct_message_indicate_typing_events``, ...).
 - X Activity API (XAA) envelope ``{"data": {"event_type", "filter", "payload", "includes"}}``:
   ``dm.received`` / ``dm.sent`` (their payload is the AAA DM payload, with ``users`` entries
-  wrapped in ``data``) and ``post.mention.create`` (a v2 tweet); other event types are ignored.
+  wrapped in ``data``) and ``post.mention.create`` (a v2 tweet); other event types are ignored
+  by ``parse_webhook``. ``chat.received`` (an encrypted X Chat message, unreadable without X's
+  Chat XDK) is read by ``encrypted_chats``: its id and time only, never its ciphertext.
 - v2 ``GET /2/dm_events`` pages (``MessageCreate`` events) and v2 tweet pages (mentions,
   recent search) with ``includes.users``. Request the fields listed in ``DM_EVENT_FIELDS``,
   ``TWEET_FIELDS`` and the matching expansions: without them the pages cannot be parsed.
@@ -53,6 +55,7 @@ SNOWFLAKE_TIME_SHIFT = 22
 
 XAA_DM_EVENTS = frozenset({"dm.received", "dm.sent"})
 XAA_MENTION_EVENTS = frozenset({"post.mention.create"})
+XAA_CHAT_RECEIVED = "chat.received"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last datetime Python has
@@ -60,6 +63,7 @@ _MAX_ID = 2**64 - 1
 _ID = re.compile(r"[0-9]{1,20}")
 _MILLIS = re.compile(r"[0-9]{1,15}")
 _ONE_TO_ONE = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+_CHAT_ID = re.compile(r"-?[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _V1_DATE = re.compile(
     r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) ([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
@@ -109,6 +113,17 @@ class InboundTweet:
 
 
 Inbound = InboundDM | InboundTweet
+
+
+@dataclass(frozen=True)
+class EncryptedChat:
+    """An encrypted X Chat message to the account (``chat.received``): what can be known
+    without X's Chat XDK and the account's keys. ``event_id`` is the message event's id
+    (``payload.id``; else the delivery's ``event_uuid``), the same however often X delivers
+    it. Neither the sender nor the ciphertext is kept."""
+
+    event_id: str
+    created_at_ms: int | None
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,39 @@ def parse_webhook(body: Any, account_id: str) -> list[Inbound]:
     if isinstance(data, dict) and "event_type" in data:
         return _parse_xaa(data, account_id)
     return _parse_aaa(root, account_id)
+
+
+def is_xaa_envelope(body: Any) -> bool:
+    """True for an X Activity API envelope (``{"data": {"event_type": ...}}``), False for
+    an Account Activity body (or anything else)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    return isinstance(data, dict) and "event_type" in data
+
+
+def encrypted_chats(body: Any, account_id: str) -> list[EncryptedChat]:
+    """The ``chat.received`` event of an XAA envelope for the account ([] for any other
+    body, or one for another user). Raises MalformedPayload for a chat event of the wrong
+    shape."""
+    if not is_xaa_envelope(body):
+        return []
+    data = body["data"]
+    if data.get("event_type") != XAA_CHAT_RECEIVED:
+        return []
+    matched = data.get("filter")
+    if matched is not None:
+        user_id = _obj(matched, "data.filter").get("user_id")
+        if user_id is not None and _id(user_id, "data.filter.user_id") != account_id:
+            return []
+    payload = _obj(data.get("payload"), "data.payload")
+    sender = payload.get("sender_id")
+    if sender is not None and _id(sender, "data.payload.sender_id") == account_id:
+        return []  # the account's own message
+    event_id = _first(payload, "id") or data.get("event_uuid")
+    if not isinstance(event_id, str) or not _CHAT_ID.fullmatch(event_id):
+        raise MalformedPayload("data.payload.id: expected an event id")
+    created = payload.get("created_at_msec")
+    created_ms = None if created is None else _millis(created, "data.payload.created_at_msec")
+    return [EncryptedChat(event_id, created_ms)]
 
 
 def parse_dm_events(body: Any, account_id: str) -> list[InboundDM]:

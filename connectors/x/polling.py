@@ -5,8 +5,8 @@ inbox as the webhook (``x_inbox``); the same inbox workers then feed Rasa in ord
 and the same outbox sends the replies (``connectors/x/runtime.py``). Three sources:
 
 - ``dm_events``: ``GET /2/dm_events`` (``MessageCreate`` events with ``sender_id``,
-  ``dm_conversation_id``, ``created_at``), every ``poll_interval_seconds`` (default 5 s; X allows
-  300 requests per 15 minutes, one every 3 s);
+  ``dm_conversation_id``, ``created_at``), every ``poll_interval_seconds`` (default 60 s; X
+  allows 15 requests per 15 minutes since 2026, one a minute: ``X-API-2026.md``);
 - ``mentions``: ``GET /2/users/:id/mentions`` and ``search``: ``GET /2/tweets/search/recent``
   for the hashtags (retweets left out), each every ``poll_tweets_interval_seconds`` (default
   10 s; X allows 450 requests per 15 minutes each).
@@ -93,7 +93,7 @@ RATE_LIMIT_FALLBACK_SECONDS = 60.0
 RESERVE_FRACTION = 0.1
 # Requests per 15-minute window (X's documented limits), for the warning about fast intervals.
 WINDOW_SECONDS = 15 * 60
-LIMITS = {"dm_events": 300, "mentions": 450, "search": 450}
+LIMITS = {"dm_events": 15, "mentions": 450, "search": 450}
 # Recent search only reaches 7 days back; a since_id older than that is refused (400).
 SEARCH_HORIZON = timedelta(days=7) - timedelta(minutes=10)
 

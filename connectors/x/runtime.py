@@ -6,19 +6,20 @@ Created by ``XInput`` in sanic's ``after_server_start`` and stopped in ``before_
 every task is kept referenced and cancelled on stop. Database calls run in a small thread pool
 (``run_db``), never on the event loop.
 
-Flow: the webhook (or, in polling mode, the poller: ``connectors/x/polling.py``) stores each DM
-and each tweet meant for us in ``x_inbox`` and wakes the workers. A worker claims the next item
-(in order per person), hands a DM to Rasa as a ``UserMessage`` whose output channel
-(``XOutput``) collects the replies, then queues them in ``x_outbox`` in the transaction that
-marks the item done. A tweet that summons the account (an @mention, a quote of one of its
-posts) gets one neutral public invitation to DM per person and period; one that only carries
-the hashtag gets none (X forbids it since 2026-02-23) and is listed on the desk for the lawyer
-to answer by hand (``x_public_post``, ``permanence/public_posts.py``). The sender drains the
-outbox, woken by the commit.
+Flow: the webhook (or, in polling mode, the poller: ``connectors/x/polling.py``; in stream mode,
+the stream reader: ``connectors/x/stream.py``) stores each DM and each tweet meant for us in
+``x_inbox`` and wakes the workers; an encrypted X Chat message is only counted. A worker
+claims the next item (in order per person), hands a DM to Rasa as a ``UserMessage`` whose
+output channel (``XOutput``) collects the replies, then queues them in ``x_outbox`` in the
+transaction that marks the item done. A tweet that summons the account (an @mention, a quote
+of one of its posts) gets one neutral public invitation to DM per person and period; one that
+only carries the hashtag gets none (X forbids it since 2026-02-23) and is listed on the desk
+for the lawyer to answer by hand (``x_public_post``, ``permanence/public_posts.py``). The
+sender drains the outbox, woken by the commit.
 
 Costs: every billable call (``permanence/x_costs.py``: a DM sent, a DM or post delivered by the
-webhook, a read, a post created) is recorded in ``x_cost`` at the configured prices; the desk
-shows them per session and per month (``permanence/costs.py``).
+webhook or the stream, a read, a post created) is recorded in ``x_cost`` at the configured
+prices; the desk shows them per session and per month (``permanence/costs.py``).
 
 Crashes (``kill -9``): each process renews a liveness lease (``x.alive.<worker>``); the items a
 dead process was handling go back to the queue once its lease expires. A turn interrupted before
@@ -37,7 +38,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -50,10 +51,11 @@ from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
 from connectors.x.doorbell import Doorbell
-from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows
+from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows, record_chats
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor, person_ref
 from connectors.x.payloads import (
+    EncryptedChat,
     Inbound,
     InboundTweet,
     is_for_us,
@@ -62,6 +64,7 @@ from connectors.x.payloads import (
 from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import BUDGET, OutboxSender
+from connectors.x.stream import StreamReader
 from permanence import budgets, conversations, costs, erasure, public_posts, x_costs
 from permanence.logids import ref
 from permanence.settings import x_database_url
@@ -113,6 +116,7 @@ class XRuntime:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.ingress: WebhookIngress | None = None
         self.poller: Poller | None = None
+        self.streamer: StreamReader | None = None
         self._app: Any = None
 
     # ------------------------------------------------------------ lifecycle
@@ -155,6 +159,8 @@ class XRuntime:
         self._stopping = True
         if self.poller is not None:
             await self.poller.stop()
+        if self.streamer is not None:
+            await self.streamer.stop()
         if self.ingress is not None:
             await self.run_db(self.ingress.stop)
             self.ingress = None
@@ -289,6 +295,9 @@ class XRuntime:
         if self.settings.mode == "polling" and not self._stopping:
             self.poller = Poller(self)
             self._spawn(self.poller.run(), self._tasks)
+        if self.settings.mode == "stream" and not self._stopping:
+            self.streamer = StreamReader(self)
+            self._spawn(self.streamer.run(), self._tasks)
 
     # ---------------------------------------------------------------- inbox
 
@@ -302,24 +311,35 @@ class XRuntime:
             logger.info("x.inbox.%s event_id=%s person=%s",
                         "added" if new else "duplicate", row.event_id, person_ref(row.sender_id))
 
-    async def accept(self, events: list[Inbound], delivered: list[Inbound] | None = None) -> int:
-        """Store the DMs and the tweets meant for us of one webhook batch, with what X bills
-        for ``delivered`` (every event of the batch, default ``events``); how many are new."""
+    async def accept(self, events: list[Inbound], *, delivered: list[Inbound] | None = None,
+                     chats: Sequence[EncryptedChat] = (),
+                     cursor: tuple[str, str] | None = None) -> int:
+        """Store the DMs and the tweets meant for us of one webhook batch (or stream line),
+        with what X bills for ``delivered`` (every event X delivered, the stale ones too;
+        default ``events``), and count its encrypted chats; how many events are new.
+        ``cursor`` is written in the same transaction as the events and their costs (the
+        stream's resume point)."""
+        if chats:
+            await self.run_db(record_chats, self.store, chats, self.settings, utcnow())
         rows = self._rows(events)
         charges = delivered_charges(self.meter, events if delivered is None else delivered,
                                     utcnow())
-        if not rows and not charges:
+        if not rows and not charges and cursor is None:
             return 0
-        added = await self.run_db(self.store.inbox_add_many, rows, None, None, charges)
+        added = await self.run_db(self.store.inbox_add_many, rows, cursor=cursor,
+                                  costs=charges)
         self._log_added(rows, added)
         if any(added):
             self.wake_workers()
         return sum(added)
 
-    def accept_from_thread(self, events: list[Inbound],
-                           delivered: list[Inbound] | None = None) -> int:
+    def accept_from_thread(self, events: list[Inbound], *,
+                           delivered: list[Inbound] | None = None,
+                           chats: Sequence[EncryptedChat] = ()) -> int:
         """``accept`` for the ingress thread: a blocking store call, then wake the workers on
         Rasa's loop."""
+        if chats:
+            record_chats(self.store, chats, self.settings, utcnow())
         rows = self._rows(events)
         charges = delivered_charges(self.meter, events if delivered is None else delivered,
                                     utcnow())

@@ -9,7 +9,10 @@ and the ingress (``ingress.py``) answer alike:
   the ``response_token``.
 - ``check_post``: size, signature over the raw body, parsing, then the events outside the age
   window left out (``inbox.fresh_events``): a well-signed body whose events are all stale still
-  gets 200, so that X does not retry it, and stores nothing.
+  gets 200, so that X does not retry it, and stores nothing. An encrypted X Chat message
+  (``chat.received``) is acknowledged too, and counted, never read (``Verdict.chats``). An
+  Account Activity body received from 2027-01-01, that API's end of life, is logged as a
+  warning (``activity.aaa_warning``; the clock is ``permanence/clock.py``'s, injectable).
 """
 
 from __future__ import annotations
@@ -21,15 +24,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from connectors.x.activity import aaa_warning
 from connectors.x.config import XSettings
 from connectors.x.inbox import fresh_events
-from connectors.x.payloads import Inbound, MalformedPayload, decode_body, parse_webhook
+from connectors.x.payloads import (
+    EncryptedChat,
+    Inbound,
+    MalformedPayload,
+    decode_body,
+    encrypted_chats,
+    is_xaa_envelope,
+    parse_webhook,
+)
 from connectors.x.signatures import (
     SIGNATURE_HEADER,
     crc_response_token,
     crc_token_refusal,
     verify_webhook_signature,
 )
+from permanence import clock
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +52,15 @@ class Verdict:
     """The HTTP answer, and the events to store before giving it when status is 200.
 
     ``stale``: how many well-signed events were left out for their age. ``delivered``: every
-    event of the body (the stale ones too), what X bills for once it gets the 200."""
+    event of the body (the stale ones too), what X bills for once it gets the 200.
+    ``chats``: encrypted X Chat messages, to count (``inbox.record_chats``)."""
 
     status: int
     body: dict
     events: list[Inbound] = field(default_factory=list)
     stale: int = 0
     delivered: list[Inbound] = field(default_factory=list)
+    chats: list[EncryptedChat] = field(default_factory=list)
 
 
 class CrcLimiter:
@@ -99,7 +114,8 @@ def check_crc(settings: XSettings, token: str | None, limiter: CrcLimiter) -> Ve
 
 
 def check_post(settings: XSettings, raw: bytes, headers: Mapping[str, str],
-               account_id: str | None, now: datetime | None = None) -> Verdict:
+               account_id: str | None, now: datetime | None = None,
+               today: Callable[[], datetime] = clock.now) -> Verdict:
     declared = headers.get("content-length", "")
     if len(raw) > settings.max_body_bytes or (
             declared.isdigit() and int(declared) > settings.max_body_bytes):
@@ -113,11 +129,17 @@ def check_post(settings: XSettings, raw: bytes, headers: Mapping[str, str],
         logger.warning("x.webhook.not_ready")
         return Verdict(503, {"error": "starting"})
     try:
-        events = parse_webhook(decode_body(raw), account_id)
+        body = decode_body(raw)
+        events = parse_webhook(body, account_id)
+        chats = encrypted_chats(body, account_id)
     except MalformedPayload as exc:
         logger.info("x.webhook.malformed where=%s", str(exc)[:120])
         return Verdict(400, {"error": "malformed body"})
+    if not is_xaa_envelope(body):
+        warning = aaa_warning(today())
+        if warning:
+            logger.warning("x.aaa.after_end %s", warning)
     fresh, stale = fresh_events(events, settings, now or datetime.now(timezone.utc))
     if stale:
         logger.warning("x.webhook.stale_events count=%d of=%d", stale, len(events))
-    return Verdict(200, {"status": "ok"}, fresh, stale, events)
+    return Verdict(200, {"status": "ok"}, fresh, stale, delivered=events, chats=chats)

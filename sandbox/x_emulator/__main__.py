@@ -1,5 +1,5 @@
 """``python -m sandbox.x_emulator --host 127.0.0.1 --port 8090 [--webhook-url URL]
-[--limits x-2026|legacy-2022|PATH] [--time-scale N]``."""
+[--subscribe aaa|xaa|none] [--limits x-2026|legacy-2022|PATH] [--time-scale N]``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 from aiohttp import web
 
 from .app import create_app
-from .config import EmulatorConfig
+from .config import SUBSCRIBE_CHOICES, EmulatorConfig
 from .profiles import DEFAULT_PROFILE, ProfileError, available_profiles, load_profile
 
 LIMITS_ENV = "X_SANDBOX_LIMITS"
@@ -37,8 +37,15 @@ def parse_args(argv: list[str] | None = None,
                     "X_BEARER_TOKEN (sandbox defaults otherwise).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--webhook-url", help="Account Activity webhook, registered and "
-                                              "subscribed at start-up (no CRC)")
+    parser.add_argument("--webhook-url", help="webhook registered at start-up (no CRC)")
+    parser.add_argument(
+        "--subscribe", choices=SUBSCRIBE_CHOICES, default="aaa",
+        help="how the account is subscribed at start-up: aaa (the webhook, Account Activity; "
+             "the default), xaa (X Activity API dm.received and post.mention.create, to the "
+             "webhook if any and to GET /2/activity/stream) or none")
+    parser.add_argument(
+        "--stream-keepalive", type=_positive_float, default=20.0,
+        help="seconds between keep-alive lines of GET /2/activity/stream (X: 20)")
     parser.add_argument("--account-id", help="id of the emulated account (the firm)")
     parser.add_argument("--account-username", help="its username, without @")
     parser.add_argument("--account-name", help="its display name")
@@ -73,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     config = EmulatorConfig.from_env(
         webhook_url=args.webhook_url, account_id=args.account_id,
         account_username=args.account_username, account_name=args.account_name,
-        limits=args.limits, time_scale=args.time_scale,
+        limits=args.limits, time_scale=args.time_scale, subscribe=args.subscribe,
+        stream_keepalive_seconds=args.stream_keepalive,
         summoned_replies_only=not args.allow_unsummoned_replies)
     app = create_app(config)
     print(f"X sandbox: API and page on http://{args.host}:{args.port}/ "

@@ -18,7 +18,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from . import routes_dm, routes_tweets, routes_webhooks
+from . import routes_activity, routes_dm, routes_tweets, routes_webhooks
 from .appkeys import STATE_KEY
 from .errors import (
     ApiError,
@@ -100,11 +100,13 @@ async def _dispatch(request: web.Request, handler: Handler, state: EmulatorState
         state.usage.count_rate_limited(endpoint.limit_key)
         return json_response(too_many_requests_body(), 429, problem=True,
                              headers=window.headers()), auth
+    request[routes_activity.RATE_HEADERS] = window.headers()  # a stream sends them first
     try:
         response = await handler(request)
     except ApiError as exc:
         response = exc.response()
-    response.headers.update(window.headers())
+    if not response.prepared:
+        response.headers.update(window.headers())
     return response, auth
 
 
@@ -169,7 +171,8 @@ def _unauthorized(reason: str, kind: str | None) -> tuple[str | None, web.Respon
 
 
 _AAA = "/2/account_activity/webhooks/{webhook_id}/subscriptions"
-_DM, _TW, _WH = routes_dm, routes_tweets, routes_webhooks
+_XAA = "/2/activity/subscriptions"
+_DM, _TW, _WH, _AC = routes_dm, routes_tweets, routes_webhooks, routes_activity
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/2/users/me", _TW.get_me, "users_me", USER),
     Endpoint("POST", "/2/dm_conversations/with/{participant_id}/messages",
@@ -193,6 +196,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", _AAA + "/all/list", _WH.list_subscriptions, "subscriptions", APP),
     Endpoint("DELETE", _AAA + "/{user_id}/all", _WH.delete_subscription, "subscriptions",
              APP),
+    # X Activity API (openapi.json security: create and list with either context, update and
+    # delete app-only; the stream app-only).
+    Endpoint("POST", _XAA, _AC.create_subscription, "activity_subscriptions", EITHER),
+    Endpoint("GET", _XAA, _AC.list_subscriptions, "activity_subscriptions", EITHER),
+    Endpoint("PUT", _XAA + "/{subscription_id}", _AC.update_subscription,
+             "activity_subscriptions", APP),
+    Endpoint("DELETE", _XAA + "/{subscription_id}", _AC.delete_subscription,
+             "activity_subscriptions", APP),
+    Endpoint("GET", "/2/activity/stream", _AC.activity_stream, "activity_stream", APP),
 )
 _ENDPOINT_BY_HANDLER = {endpoint.handler: endpoint for endpoint in ENDPOINTS}
 

@@ -28,6 +28,8 @@ ENV_CREDENTIALS = {
     "X_BEARER_TOKEN": ("bearer_token", DEFAULT_BEARER_TOKEN),
 }
 
+SUBSCRIBE_CHOICES = ("aaa", "xaa", "none")
+
 # Rate limits and prices are not in code: they come from a limits file (profiles.py), by
 # default limits/x-2026.yml (X at the end of 2026); limits/legacy-2022.yml has the generous
 # limits of the recorded fixtures.
@@ -52,6 +54,15 @@ class EmulatorConfig:
     account_name: str = field(default_factory=lambda: _fixture_account()["name"])
     # Webhook registered and subscribed at start-up (no CRC: the bot may not be up yet).
     webhook_url: str | None = None
+    # How the account is subscribed at start-up: "aaa" (the webhook above, Account Activity),
+    # "xaa" (X Activity API subscriptions dm.received and post.mention.create for the account,
+    # to the webhook above if any, and to the stream), or "none".
+    subscribe: str = "aaa"
+    # GET /2/activity/stream: a blank line this often (X: at least every 20 s), at most this
+    # many connections (X: 2), events kept this long for backfill_minutes (X: 5 minutes).
+    stream_keepalive_seconds: float = 20.0
+    stream_max_connections: int = 2
+    activity_retention_seconds: float = 300.0
     # The app that owns the credentials (source_app_id of DMs sent through the API).
     app_id: str = "1000000001"
     app_name: str = "Permanence sandbox"
@@ -85,6 +96,10 @@ class EmulatorConfig:
             raise ValueError(f"unknown rate-limit keys: {sorted(unknown)}")
         if not (isinstance(self.time_scale, (int, float)) and self.time_scale > 0):
             raise ValueError("time_scale must be a positive number")
+        if self.subscribe not in SUBSCRIBE_CHOICES:
+            raise ValueError(f"subscribe must be one of {', '.join(SUBSCRIBE_CHOICES)}")
+        if not self.stream_keepalive_seconds > 0:
+            raise ValueError("stream_keepalive_seconds must be positive")
         self.profile = load_profile(self.limits)
 
     @classmethod

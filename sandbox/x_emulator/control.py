@@ -16,10 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
+from .activity import chat_payload
 from .appkeys import DISPATCHER_KEY, STATE_KEY
 from .ids import iso_millis
 from .params import ID_PATTERN
-from .payloads import aaa_dm_payload, aaa_tweet_payload, encode_payload
+from .payloads import (
+    aaa_dm_payload,
+    aaa_tweet_payload,
+    encode_payload,
+    xaa_dm_payload,
+    xaa_mention,
+)
 from .profiles import LIMIT_KEYS
 from .state import Delivery, EmulatorState, Fault, Tweet, User
 
@@ -103,6 +110,14 @@ async def _wait(task: asyncio.Task | None, deliveries: list[Delivery], wait: boo
     return [delivery.as_json() for delivery in deliveries]
 
 
+async def _wait_all(published: list[tuple[asyncio.Task | None, list[Delivery]]], wait: bool,
+                    timeout: float) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for task, deliveries in published:
+        results += await _wait(task, deliveries, wait, timeout)
+    return results
+
+
 # Page and information
 
 
@@ -128,6 +143,7 @@ async def info(request: web.Request) -> web.Response:
         "time_scale": state.config.time_scale,
         "rate_limit_windows": state.limiter.describe(),
         "echo_own_events": state.config.echo_own_events,
+        "activity": state.activity.describe(),
     })
 
 
@@ -161,17 +177,44 @@ async def post_dm(request: web.Request) -> web.Response:
         raise ControlError("`quick_reply_payload` must be a string")
     event = state.add_inbound_dm(sender, body["text"], quick_reply)
     logger.info("x_sandbox.dm.inbound event_id=%s sender_id=%s", event.id, sender.id)
-    task, deliveries = request.app[DISPATCHER_KEY].publish(
+    dispatcher = request.app[DISPATCHER_KEY]
+    published = [dispatcher.publish(
         event.id, "direct_message_events", encode_payload(aaa_dm_payload(event, state)),
-        billed_as="dm_received")
-    results = await _wait(task, deliveries, body.get("wait", True),
-                          state.config.delivery_timeout)
+        billed_as="dm_received")]
+    emissions = state.activity.emit("dm.received", state.account.id,
+                                    xaa_dm_payload(event, state), None, "dm_received", event.id)
+    published += dispatcher.publish_activity(emissions)
+    results = await _wait_all(published, body.get("wait", True),
+                              state.config.delivery_timeout)
     return web.json_response({
         "event_id": event.id,
         "dm_conversation_id": event.dm_conversation_id,
         "sender_id": sender.id,
         "delivery_status": results[0]["status"] if results else None,
         "deliveries": results,
+        "activity_event_uuids": [emission.event_uuid for emission in emissions],
+    })
+
+
+async def post_chat(request: web.Request) -> web.Response:
+    """A member of the public writes to the account in X Chat (encrypted): a
+    ``chat.received`` event whose content nobody without the keys can read."""
+    state = request.app[STATE_KEY]
+    body = await _body(request)
+    sender = _public_user(state, _optional_id(body, "sender_id"),
+                          _optional_str(body, "screen_name"), _optional_str(body, "name"))
+    payload = chat_payload(sender.id, state.account.id, state.clock())
+    logger.info("x_sandbox.chat.inbound message_id=%s sender_id=%s", payload["id"], sender.id)
+    emissions = state.activity.emit("chat.received", state.account.id, payload, None, None,
+                                    payload["id"])
+    results = await _wait_all(request.app[DISPATCHER_KEY].publish_activity(emissions),
+                              body.get("wait", True), state.config.delivery_timeout)
+    return web.json_response({
+        "message_id": payload["id"],
+        "activity_event_uuids": [emission.event_uuid for emission in emissions],
+        "delivery_status": results[0]["status"] if results else None,
+        "deliveries": results,
+        "encoded_event": payload["encoded_event"],
     })
 
 
@@ -222,12 +265,18 @@ async def post_tweet(request: web.Request) -> web.Response:
     results: list[dict[str, Any]] = []
     for item in published:
         concerns = state.concerns_account(item)
-        task, deliveries = dispatcher.publish(
+        sent = [dispatcher.publish(
             item.id, "tweet_create_events", encode_payload(aaa_tweet_payload(item, state)),
-            deliver=concerns, billed_as="post_mention_received")
+            deliver=concerns, billed_as="post_mention_received")]
+        # XAA: only an explicit @mention in the body (not a reply's or a repost's).
+        if (item.author_id != state.account.id and item.retweet_of_id is None
+                and state.mentions_user(item, state.account)):
+            payload, includes = xaa_mention(item, state)
+            sent += dispatcher.publish_activity(state.activity.emit(
+                "post.mention.create", state.account.id, payload, includes,
+                "post_mention_received", item.id))
         logger.info("x_sandbox.tweet.public tweet_id=%s delivered=%s", item.id, concerns)
-        results += await _wait(task, deliveries, body.get("wait", True),
-                               state.config.delivery_timeout)
+        results += await _wait_all(sent, body.get("wait", True), state.config.delivery_timeout)
     own = [result for result in results if result["event_id"] == tweet.id]
     answer: dict[str, Any] = {
         "tweet_id": tweet.id,
@@ -240,6 +289,28 @@ async def post_tweet(request: web.Request) -> web.Response:
     if len(published) == 2:
         answer["original_tweet_id"] = published[0].id
     return web.json_response(answer)
+
+
+# The X Activity API stream
+
+
+async def stream_control(request: web.Request) -> web.Response:
+    """``{"drop": true}`` cuts every open ``/2/activity/stream``; ``{"refuse": true}`` answers
+    new connections 503 until ``{"refuse": false}``. ``GET``: the streams' state."""
+    hub = request.app[STATE_KEY].activity
+    dropped = 0
+    if request.method == "POST":
+        body = await _body(request)
+        if "refuse" in body:
+            if not isinstance(body["refuse"], bool):
+                raise ControlError("`refuse` must be true or false")
+            hub.refusing = body["refuse"]
+        if body.get("drop"):
+            dropped = hub.drop_streams()
+        logger.info("x_sandbox.stream.control dropped=%d refusing=%s", dropped, hub.refusing)
+    return web.json_response({"dropped": dropped, "open": len(hub.streams),
+                              "refusing": hub.refusing,
+                              "connections_total": hub.connections_total})
 
 
 # Webhook checks
@@ -436,6 +507,9 @@ def add_control_routes(app: web.Application) -> None:
     router.add_post("/_control/users", create_user)
     router.add_post("/_control/dm", post_dm)
     router.add_post("/_control/tweet", post_tweet)
+    router.add_post("/_control/chat", post_chat)
+    router.add_get("/_control/stream", stream_control)
+    router.add_post("/_control/stream", stream_control)
     router.add_post("/_control/redeliver", redeliver)
     router.add_post("/_control/crc", crc)
     router.add_get("/_control/deliveries", deliveries)

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from .activity import Emission
 from .oauth import crc_response_token, webhook_signature
 from .state import Delivery, EmulatorState, StoredPayload, Webhook
 
@@ -48,16 +49,30 @@ class WebhookDispatcher:
         return self._session
 
     def publish(self, event_id: str, kind: str, body: bytes, *, deliver: bool = True,
-                billed_as: str | None = None) -> tuple[asyncio.Task | None, list[Delivery]]:
-        """Store the payload (for redelivery) and, if ``deliver``, post it to the webhooks.
+                billed_as: str | None = None, webhook_ids: tuple[str, ...] | None = None,
+                resource_id: str | None = None
+                ) -> tuple[asyncio.Task | None, list[Delivery]]:
+        """Store the payload (for redelivery) and, if ``deliver``, post it to the webhooks:
+        the Account Activity ones, or ``webhook_ids`` (an X Activity API subscription's).
 
         ``billed_as``: the price kind X charges when the event is delivered (a 2xx answer),
-        once per event and day however many webhooks or redeliveries.
+        once per ``resource_id`` (default ``event_id``) and day however many webhooks or
+        redeliveries.
         """
-        self.state.payloads[event_id] = StoredPayload(kind, body, billed_as)
+        self.state.payloads[event_id] = StoredPayload(kind, body, billed_as, webhook_ids,
+                                                      resource_id)
         if not deliver:
             return None, []
         return self.schedule(event_id, redelivery=False)
+
+    def publish_activity(self, emissions: list[Emission]
+                         ) -> list[tuple[asyncio.Task | None, list[Delivery]]]:
+        """Post the X Activity API emissions whose subscription names a webhook."""
+        return [self.publish(emission.event_uuid, f"xaa:{emission.event_type}", emission.body,
+                             billed_as=emission.billed_as,
+                             webhook_ids=(emission.subscription.webhook_id,),
+                             resource_id=emission.resource_id)
+                for emission in emissions if emission.subscription.webhook_id is not None]
 
     def schedule(self, event_id: str, *, redelivery: bool
                  ) -> tuple[asyncio.Task | None, list[Delivery]]:
@@ -67,7 +82,8 @@ class WebhookDispatcher:
         the task fills in (status, latency) as answers arrive.
         """
         stored = self.state.payloads[event_id]
-        targets = self.state.delivery_targets()
+        targets = (self.state.delivery_targets() if stored.webhook_ids is None
+                   else self.state.webhooks_by_id(stored.webhook_ids))
         if not targets:
             logger.info("x_sandbox.delivery.skipped event_id=%s reason=no_webhook", event_id)
             return None, []
@@ -97,7 +113,8 @@ class WebhookDispatcher:
                 await response.read()
                 delivery.status = response.status
                 if stored.billed_as is not None and 200 <= response.status < 300:
-                    self.state.usage.charge(stored.billed_as, [delivery.event_id])
+                    self.state.usage.charge(stored.billed_as,
+                                            [stored.resource_id or delivery.event_id])
         except asyncio.TimeoutError:
             delivery.error = "timeout"
         except aiohttp.ClientError as exc:

@@ -373,6 +373,37 @@ def aaa_tweet_payload(tweet: Tweet, state: EmulatorState) -> dict[str, Any]:
     return payload
 
 
+# X Activity API (XAA) payloads (x-api/activity/event-payloads.mdx)
+
+
+def xaa_user(user: User) -> dict[str, Any]:
+    """A user of a ``dm.*`` payload's ``users`` map or of ``includes.users``: v2 fields
+    wrapped in ``data``, as in X's samples."""
+    return {"data": user_v2(user, set(USER_FIELDS_SUPPORTED))}
+
+
+def xaa_dm_payload(event: DmEvent, state: EmulatorState) -> dict[str, Any]:
+    """The ``payload`` of ``dm.received`` / ``dm.sent``: the AAA DM event and its users."""
+    return {
+        "direct_message_events": [dm_event_v1(event, state)],
+        "users": {user_id: xaa_user(state.users[user_id])
+                  for user_id in (event.sender_id, event.recipient_id)},
+    }
+
+
+def xaa_mention(tweet: Tweet, state: EmulatorState) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``payload`` (a v2 post) and ``includes`` of ``post.mention.create``."""
+    fields = set(TWEET_FIELDS_SUPPORTED) - {"public_metrics"}
+    payload = tweet_v2(tweet, state, fields)
+    payload["public_metrics"] = _public_metrics(tweet, state)
+    users = [state.users[tweet.author_id]]
+    users += [user for entity in tweet.entities if entity.kind == "mention"
+              for user in [state.user_by_username(entity.value)] if user is not None]
+    unique = {user.id: user for user in users}
+    return (dict(sorted(payload.items())),
+            {"users": [user_v2(user, set(USER_FIELDS_SUPPORTED)) for user in unique.values()]})
+
+
 def encode_payload(payload: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON: the exact bytes that are signed and posted."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

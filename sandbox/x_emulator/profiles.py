@@ -22,7 +22,8 @@ LEGACY_PROFILE = "legacy-2022"
 
 # The limit keys of the endpoints the emulator serves (api.ENDPOINTS).
 LIMIT_KEYS = ("users_me", "dm_send", "dm_events", "tweets_create", "mentions",
-              "search_recent", "webhooks", "subscriptions")
+              "search_recent", "webhooks", "subscriptions", "activity_subscriptions",
+              "activity_stream")
 # user: OAuth 1.0a user context; app: Bearer token; any: every request.
 SCOPES = ("user", "app", "any")
 HEADER_FAMILIES = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")

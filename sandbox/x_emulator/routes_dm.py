@@ -21,6 +21,7 @@ from .payloads import (
     dm_event_v2,
     encode_payload,
     parse_list_param,
+    xaa_dm_payload,
 )
 from .state import EmulatorState, conversation_id_for
 
@@ -64,9 +65,12 @@ async def _send_dm(request: web.Request, recipient_id: str) -> web.Response:
     state.usage.charge("dm_sent")
     logger.info("x_sandbox.dm.sent event_id=%s recipient_id=%s length=%d",
                 event.id, recipient_id, len(text))
-    request.app[DISPATCHER_KEY].publish(
+    dispatcher = request.app[DISPATCHER_KEY]
+    dispatcher.publish(
         event.id, "direct_message_events", encode_payload(aaa_dm_payload(event, state)),
         deliver=state.config.echo_own_events)
+    dispatcher.publish_activity(state.activity.emit(
+        "dm.sent", state.account.id, xaa_dm_payload(event, state), None, None, event.id))
     # The recorded response has the id in quotes in this header (sic).
     location = f'{request.scheme}://{request.host}/2/dm_events/"{event.id}"'
     return json_response(

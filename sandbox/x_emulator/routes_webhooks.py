@@ -64,6 +64,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     webhook = _webhook(state, request.match_info["webhook_id"])
     del state.webhooks[webhook.id]
+    state.activity.forget_webhook(webhook.id)
     logger.info("x_sandbox.webhook.deleted webhook_id=%s", webhook.id)
     return json_response({"data": {"deleted": True}})
 

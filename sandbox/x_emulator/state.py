@@ -6,6 +6,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
+from .activity import INTAKE_EVENT_TYPES, ActivityHub
 from .config import EmulatorConfig
 from .entities import Entity, extract_entities
 from .ids import SnowflakeGenerator, iso_millis
@@ -75,7 +76,7 @@ class Webhook:
 class Delivery:
     seq: int
     event_id: str
-    kind: str  # "direct_message_events" | "tweet_create_events"
+    kind: str  # "direct_message_events" | "tweet_create_events" | "xaa:<event type>"
     webhook_id: str
     url: str
     redelivery: bool
@@ -98,6 +99,9 @@ class StoredPayload:
     kind: str
     body: bytes  # exactly the bytes delivered, so a redelivery is byte-identical
     billed_as: str | None = None  # price kind of the event once delivered (usage.py)
+    # X Activity API emissions go to these webhooks (None: the Account Activity webhooks).
+    webhook_ids: tuple[str, ...] | None = None
+    resource_id: str | None = None  # what is billed once a day (default: the event id)
 
 
 @dataclass
@@ -154,10 +158,20 @@ class EmulatorState:
             self.limiter.set_limit(key, limit)
         self.usage = UsageMeter(config.profile.prices, config.clock, config.time_scale)
         self.webhooks: dict[str, Webhook] = {}
+        self.activity = ActivityHub(config.clock, self.ids, config.activity_retention_seconds)
         self._init_data()
-        if config.webhook_url:
-            webhook = self.add_webhook(config.webhook_url)
-            webhook.subscribed.add(config.account_id)
+        self._subscribe_at_start()
+
+    def _subscribe_at_start(self) -> None:
+        """The start-up webhook and subscriptions (``EmulatorConfig.subscribe``)."""
+        cfg = self.config
+        webhook = self.add_webhook(cfg.webhook_url) if cfg.webhook_url else None
+        if cfg.subscribe == "aaa" and webhook is not None:
+            webhook.subscribed.add(cfg.account_id)
+        elif cfg.subscribe == "xaa":
+            for event_type in INTAKE_EVENT_TYPES:
+                self.activity.subscribe(event_type, cfg.account_id, "permanence",
+                                        webhook.id if webhook else None)
 
     def _init_data(self) -> None:
         cfg = self.config
@@ -179,10 +193,10 @@ class EmulatorState:
         self._init_data()
         self.limiter.reset()
         self.usage.reset()
+        self.activity.reset(subscriptions=webhooks)
         if webhooks:
             self.webhooks.clear()
-            if self.config.webhook_url:
-                self.add_webhook(self.config.webhook_url).subscribed.add(self.account.id)
+            self._subscribe_at_start()
 
     # Users
 
@@ -321,6 +335,11 @@ class EmulatorState:
         webhook = Webhook(id=self.ids.next_id(), url=url, created_at=self.clock())
         self.webhooks[webhook.id] = webhook
         return webhook
+
+    def webhooks_by_id(self, webhook_ids: tuple[str, ...]) -> list[Webhook]:
+        """The valid webhooks among ``webhook_ids`` (X Activity API subscriptions)."""
+        return [self.webhooks[webhook_id] for webhook_id in webhook_ids
+                if webhook_id in self.webhooks and self.webhooks[webhook_id].valid]
 
     def delivery_targets(self) -> list[Webhook]:
         """Valid webhooks subscribed to the account, one per URL."""

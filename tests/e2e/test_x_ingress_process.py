@@ -37,16 +37,21 @@ def ingress_process(servers, tmp_path_factory):
 
 
 def test_a_dm_delivered_to_the_process_and_to_rasa_is_answered_once(servers, ingress_process):
+    """X Activity API envelopes to the process (``make x-register``), Account Activity ones to
+    Rasa's ingress thread (the session's emulator): one DM, two doors, one answer."""
     creds = Credentials(**{k[2:].lower(): v for k, v in X_SANDBOX_CREDENTIALS.items()})
     summary = register(servers.x_base_url, ingress_process, creds)
-    assert summary["subscribed"]
+    assert {(s["event_type"], s["webhook_id"]) for s in summary["subscriptions"]} == {
+        ("dm.received", summary["webhook_id"]), ("post.mention.create", summary["webhook_id"])}
     try:
         check_answered_once(servers, ingress_process)
-    finally:  # the other tests share the emulator: take this webhook away again
-        urllib.request.urlopen(urllib.request.Request(
-            f"{servers.x_base_url}/2/webhooks/{summary['webhook_id']}", method="DELETE",
-            headers={"Authorization": f"Bearer {X_SANDBOX_CREDENTIALS['X_BEARER_TOKEN']}"}),
-            timeout=10)
+    finally:  # the other tests share the emulator: take this webhook and its subscriptions away
+        bearer = {"Authorization": f"Bearer {X_SANDBOX_CREDENTIALS['X_BEARER_TOKEN']}"}
+        paths = [f"/2/activity/subscriptions/{s['subscription_id']}"
+                 for s in summary["subscriptions"]]
+        for path in [*paths, f"/2/webhooks/{summary['webhook_id']}"]:
+            urllib.request.urlopen(urllib.request.Request(
+                servers.x_base_url + path, method="DELETE", headers=bearer), timeout=10)
 
 
 def check_answered_once(servers, ingress_process: str) -> None:

@@ -308,7 +308,8 @@ def test_polling_settings_and_their_checks() -> None:
     assert (polled.poll_interval_seconds, polled.poll_lease_seconds,
             polled.liveness_seconds) == (0.5, 4.0, 3.0)
     defaults = settings()
-    assert (defaults.poll_interval_seconds, defaults.poll_tweets_interval_seconds) == (5.0, 10.0)
+    # X's 2026 limit on DM reads: 15 per 15 minutes, one a minute.
+    assert (defaults.poll_interval_seconds, defaults.poll_tweets_interval_seconds) == (60.0, 10.0)
     for bad in (0, -1, "soon", True, float("inf")):
         with pytest.raises(XConfigError):
             settings(poll_interval_seconds=bad)

@@ -412,13 +412,15 @@ async def test_the_costs_recorded_are_what_x_bills_polling(emulator, runtimes, h
     assert recorded == pytest.approx(emulator.state.usage.report()["cost_usd"])
 
 
-async def test_the_costs_recorded_are_what_x_bills_webhook(http, db_url) -> None:
-    """Webhook mode (the ingress thread): each DM delivered is a dm.received, each post about
-    the account a post.mention.create; with the DM link on, the invitation is a post with a
+@pytest.mark.parametrize("intake", ["aaa", "xaa"])
+async def test_the_costs_recorded_are_what_x_bills_webhook(intake, http, db_url) -> None:
+    """Webhook mode (the ingress thread), Account Activity or X Activity API bodies: each DM
+    delivered is a dm.received, each post about the account a post.mention.create, billed
+    once however often it is delivered; with the DM link on, the invitation is a post with a
     URL ($0.20)."""
     port = free_port()
     config = EmulatorConfig(webhook_url=f"http://127.0.0.1:{port}/webhooks/x/webhook",
-                            timestamp_skew=None)
+                            subscribe=intake, timestamp_skew=None)
     async with run_emulator(config) as emu:
         settings = settings_for(emu, mode="webhook", ingress_port=port,
                                 invitation_dm_link=True)
@@ -427,12 +429,20 @@ async def test_the_costs_recorded_are_what_x_bills_webhook(http, db_url) -> None
         try:
             await eventually(lambda: runtime.ready)
             account = emu.state.account
-            events = [await write_dm(http, emu, "601", text)
-                      for text in ("bonjour", "ma question", "merci")]
+            dms = []
+            for text in ("bonjour", "ma question", "merci"):
+                async with http.post(f"{emu.base_url}/_control/dm", json={
+                        "sender_id": "601", "screen_name": "p601", "text": text}) as response:
+                    assert response.status == 200
+                    dms.append(await response.json())
             mention = await write_tweet(http, emu, "mentionneur",
                                         f"@{account.username} une question")
-            assert mention["delivery_status"] == 200
-            for event_id in (events[0], mention["tweet_id"]):  # delivered again: not billed
+            [delivery] = mention["deliveries"]
+            assert delivery["status"] == 200
+            if intake == "xaa":  # X Activity API deliveries go by their event_uuid
+                assert dms[0]["deliveries"][0]["event_id"] in dms[0]["activity_event_uuids"]
+            again = (dms[0]["deliveries"][0]["event_id"], delivery["event_id"])
+            for event_id in again:  # delivered again: not billed
                 async with http.post(f"{emu.base_url}/_control/redeliver",
                                      json={"event_id": event_id}) as response:
                     assert response.status == 200
@@ -444,6 +454,7 @@ async def test_the_costs_recorded_are_what_x_bills_webhook(http, db_url) -> None
             assert counts["dm_received"] == 3 and counts["dm_sent"] == 3
             assert counts["post_mention_received"] == 1
             assert counts["post_created_with_url"] == 1 and counts["user_read"] == 1
+            assert emu.state.usage.repeats["dm_received"] == 1  # the redelivery
             [invitation] = [t for t in emu.state.outbox()["tweets"]
                             if t["in_reply_to_tweet_id"] == mention["tweet_id"]]
             assert f"recipient_id={account.id}" in invitation["text"]

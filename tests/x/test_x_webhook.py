@@ -145,3 +145,40 @@ def test_a_batch_says_what_x_delivered_the_stale_events_too():
     late = check_post(settings(), body, signed(body), account,
                       now=fixture_time() + timedelta(days=3))
     assert late.status == 200 and late.events == [] and late.stale == len(late.delivered) > 0
+
+
+XAA_FIXTURES = ROOT / "tests" / "x" / "fixtures"
+
+
+def test_an_encrypted_chat_is_acknowledged_with_nothing_to_answer():
+    payload = json.loads((XAA_FIXTURES / "xaa_chat_received_docs.json").read_text())
+    body, account = json.dumps(payload).encode(), payload["data"]["filter"]["user_id"]
+    created = datetime.fromtimestamp(1784841183370 / 1000, timezone.utc)
+    verdict = check_post(settings(), body, signed(body), account, now=created)
+    assert verdict.status == 200 and verdict.events == []
+    assert [chat.event_id for chat in verdict.chats] == ["e4f4d3fc-8bbf-4928-92eb-e5058d6bb6f6"]
+
+
+@pytest.mark.parametrize(("fixture", "today", "warned"), [
+    ("aaa", datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc), False),
+    ("aaa", datetime(2027, 1, 1, tzinfo=timezone.utc), True),
+    ("xaa", datetime(2027, 3, 1, tzinfo=timezone.utc), False),
+])
+def test_an_account_activity_body_is_a_warning_from_2027(fixture, today, warned, caplog):
+    if fixture == "aaa":
+        body, account = fixture_body()
+    else:
+        payload = json.loads((XAA_FIXTURES / "xaa_dm_received_docs.json").read_text())
+        body, account = json.dumps(payload).encode(), payload["data"]["filter"]["user_id"]
+    with caplog.at_level("WARNING", logger="connectors.x.webhook"):
+        verdict = check_post(settings(), body, signed(body), account, today=lambda: today)
+    assert verdict.status == 200  # still acknowledged: X delivered it
+    assert ("x.aaa.after_end" in caplog.text) is warned
+
+
+def test_stream_mode_needs_the_bearer_token():
+    with pytest.raises(XConfigError, match="bearer_token"):
+        settings(mode="stream")
+    configured = settings(mode="stream", bearer_token="bt", stream_retry_seconds="0.5")
+    assert configured.mode == "stream" and configured.stream_retry_seconds == 0.5
+    assert configured.stream_idle_seconds == 30.0

@@ -727,3 +727,15 @@ def test_prune_keeps_unfinished_work(store: Store) -> None:
     assert [row.text for row in outbox_rows(store)] == ["r2"]
     # A pruned event is no longer a duplicate: prune only well beyond X's redelivery window.
     assert store.inbox_add("a1", "dm", "alice", {}, now=T0 + 60 * MINUTE) is True
+
+
+def test_encrypted_chats_are_counted_once_and_pruned_with_retention(
+        open_store: Callable[[], Store]) -> None:
+    store, other_process = open_store(), open_store()
+    assert store.chat_received_add(["chat:a", "chat:b", "chat:a"], now=T0) == [True, True, False]
+    assert other_process.chat_received_add(["chat:b", "chat:c"], now=T0 + 10 * MINUTE) == [
+        False, True]
+    assert store.chat_received_count() == 3
+    assert store.chat_received_count(since=T0 + MINUTE) == 1
+    store.prune(before=T0 + 5 * MINUTE)
+    assert store.chat_received_count() == 1
