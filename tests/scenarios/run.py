@@ -1,7 +1,7 @@
 """The scenario suite: whole conversations against the real servers, scored (``make scenarios``).
 
     python -m tests.scenarios.run [--thresholds FILE] [--report-only] [--only ID ...]
-                                  [--workers 2] [--out results/scenarios.json]
+                                  [--workers 2] [--dir DIR] [--out FILE]
 
 The servers (action server, Rasa with the desk, SQLite, 127.0.0.1 only) are started ONCE by
 ``sandbox.stack.Stack`` with the clock frozen at ``suite.NOW`` (``PERMANENCE_FROZEN_NOW``) and
@@ -15,6 +15,10 @@ passed. The fact card is then read from the desk API, as a lawyer would, and sco
 ``thresholds.yml``, the issue's targets; ``SCENARIO_THRESHOLDS`` or ``--thresholds`` to
 change it, e.g. ``floor.yml`` in ``make test``) decides the exit status, unless
 ``--report-only``.
+
+``--dir`` plays another directory of scenario files instead of ``conversations/`` (e.g. the
+held-back set, ``heldback/``, kept out of ``make scenarios``); its results then go to
+``results/scenarios-<dir name>.json`` unless ``--out`` says otherwise.
 
 Not a pytest module: the pure parts are tested by ``test_*.py`` next to it.
 """
@@ -309,7 +313,16 @@ def print_report(results: list[dict], summary: dict, failures: list[str]) -> Non
         print(f"\nAll thresholds met ({summary['thresholds']}).")
 
 
-def main(argv: list[str] | None = None) -> int:
+def default_out(directory: Path) -> Path:
+    """Where a run's results go: ``results/scenarios.json`` for the suite's own conversations,
+    ``results/scenarios-<name>.json`` for another directory, so that a held-back run never
+    overwrites the suite's figures."""
+    if Path(directory).resolve() == suite.CONVERSATIONS.resolve():
+        return ROOT / "results" / "scenarios.json"
+    return ROOT / "results" / f"scenarios-{Path(directory).resolve().name}.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--thresholds", default=os.environ.get(THRESHOLDS_ENV)
                         or str(HERE / "thresholds.yml"),
@@ -319,14 +332,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="scenario ids to run")
     parser.add_argument("--workers", type=int, default=2,
                         help="conversations played at once on the one stack (default 2)")
-    parser.add_argument("--out", default=str(ROOT / "results" / "scenarios.json"))
+    parser.add_argument("--dir", type=Path, default=suite.CONVERSATIONS,
+                        help="directory of scenario files (default: conversations/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results file (default: results/scenarios.json, or "
+                        "results/scenarios-<dir name>.json with --dir)")
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = default_out(args.dir)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if not MODEL.exists():
         print(f"{MODEL} is missing: run `make train` first", file=sys.stderr)
         return 2
     thresholds_path = Path(args.thresholds)
     thresholds = yaml.safe_load(thresholds_path.read_text()) or {}
-    scenarios = suite.load()
+    if not args.dir.is_dir():
+        print(f"{args.dir} is not a directory", file=sys.stderr)
+        return 2
+    scenarios = suite.load(args.dir)
+    if not scenarios:
+        print(f"no scenario in {args.dir}", file=sys.stderr)
+        return 2
     if args.only:
         unknown = set(args.only) - {s["id"] for s in scenarios}
         if unknown:
