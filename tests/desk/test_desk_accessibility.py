@@ -160,7 +160,7 @@ def live(page: Page) -> None:
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
 def test_no_serious_accessibility_violation_and_clear_on_a_phone(
-        desk, factory, domain, browser, axe_source, viewport) -> None:
+        desk, factory, domain, browser, axe_source, viewport, tmp_path) -> None:
     ids = seed(factory, domain)
     context = browser.new_context(viewport=viewport, locale="fr-FR")
     page = context.new_page()
@@ -200,6 +200,7 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
         assert text.count("dépassée (03/12)") == 1  # the deadline once
         assert text.count("préfecture du Nord") == 1  # each fact once
         # The first screen (no scrolling): the deadline, the key facts, the reply box.
+        page.screenshot(path=str(tmp_path / "case-first-screen.png"))
         assert page.evaluate("window.scrollY") == 0
         height = viewport["height"]
         for selector in (".deadline-big", ".key-facts", "#reply",
