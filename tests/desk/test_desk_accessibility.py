@@ -132,6 +132,9 @@ def seed(factory, domain) -> dict[str, int]:
             domain, "web:2002", channel="webchat", urgence="P1", role="agent_public",
             domaine="fonction_publique", echeance_estimee="2026-12-09"))[0]
         cases.take(session, held, colleague)
+        # A reply the channel could not deliver (« non remis »), and an internal note.
+        cases.set_delivery(session, cases.reply(session, held, colleague, "Bonjour."), "failed")
+        cases.note(session, held, colleague, "Rappeler demain.")
         cases.open_case_from_tracker(session, handoff_tracker(domain, "web:3003",
                                                               channel="webchat"))
         cases.record_person_message(session, "web:3003", "supprimez mes données")
@@ -215,6 +218,11 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
         expect(page.locator("#case-state")).to_have_text("Pris en charge par Maître Collègue")
         expect(page.locator("h1 .tier")).to_have_text("P1 · urgent")
         expect(page.locator("#schedule-badge")).to_have_text("Permanence en cours")
+        expect(page.locator(".msg.lawyer .who")).to_contain_text("Maître Collègue")
+        expect(page.locator(".msg.lawyer .delivery.failed")).to_have_text(
+            "non remis (gardé au dossier)")
+        expect(page.locator(".msg.note .who")).to_have_text(
+            re.compile("^Note interne · Maître Collègue"))
         assert not RAW_CODES.search(page.locator("main").inner_text())
         problems["case (colleague's, P1)"] = violations(page, axe_source)
     finally:
