@@ -36,8 +36,10 @@ INTENT = "delete_data"
 ACKNOWLEDGEMENT = ("Votre demande d'effacement est transmise à l'avocat : vos messages et les "
                    "informations de cette conversation seront effacés de nos systèmes.")
 # « supprimez mes données », « effacez mes messages », « je veux qu'on efface mes infos »…
+# The person's own data (« mes », « cette conversation »), not a decision's (« la préfecture a
+# retiré toutes les informations du dossier » is no request).
 REQUEST = re.compile(
-    r"\b(?:supprim|effac|detrui|retir)\w*\b.{0,40}\b(?:mes|mon|ma|nos|cette|la|les|toutes?)\s+"
+    r"\b(?:supprim|effac|detrui)\w*\b.{0,40}\b(?:mes|mon|ma|nos|cette|ces)\s+"
     r"(?:\w+\s+)?(?:donnees|messages|infos?|informations|conversation|historique|traces?)\b")
 
 Sender = Callable[[str, str | None, str], Awaitable[str]]

@@ -21,6 +21,8 @@ def test_an_erasure_request_by_its_words(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "j'ai reçu l'arrêté le 18 novembre", "la mairie a supprimé mon permis", "merci beaucoup",
     "ils ont effacé la date sur le courrier",
+    "la préfecture a retiré toutes les informations du dossier",
+    "la mairie a supprimé les données du cadastre",
 ])
 def test_other_messages_are_not(text: str) -> None:
     assert not asks_erasure({"event": "user", "text": text, "parse_data": {}})
