@@ -90,6 +90,28 @@ def set_lawyer(session: Session, email: str, password: str, now: datetime | None
     return lawyer_id
 
 
+MAX_NAME_CHARS = 120
+
+
+def set_display_name(session: Session, lawyer_id: int, name: object) -> str | None:
+    """How the pages name the lawyer (« Maître Exemple »); an empty name goes back to the
+    e-mail address. Returns the name stored."""
+    if not isinstance(name, str):
+        raise InvalidInput("the name must be a string")
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInput(f"the name has at most {MAX_NAME_CHARS} characters")
+    session.execute(update(desk_lawyer).where(desk_lawyer.c.id == lawyer_id)
+                    .values(display_name=name or None))
+    return name or None
+
+
+def lawyer_names(session: Session) -> dict[int, str]:
+    """Every lawyer's name as the pages show it: the display name, else the e-mail address."""
+    return {row.id: row.display_name or row.email for row in session.execute(
+        select(desk_lawyer.c.id, desk_lawyer.c.email, desk_lawyer.c.display_name))}
+
+
 def lawyer_id_by_email(session: Session, email: str) -> int | None:
     return session.execute(
         select(desk_lawyer.c.id).where(desk_lawyer.c.email == normalize_email(email))

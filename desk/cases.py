@@ -343,6 +343,23 @@ def record_person_message(
     return message_id
 
 
+def flag_erasure_request(session: Session, conversation_id: str,
+                         now: datetime | None = None) -> int | None:
+    """The person asked for erasure while their conversation is with the lawyer: flag the open
+    case (the first request's time is kept). Returns the case id (None without an open case)."""
+    case_id = _open_case_id(session, conversation_id)
+    if case_id is None:
+        return None
+    now = _now(now)
+    session.execute(
+        update(desk_case)
+        .where(desk_case.c.id == case_id, desk_case.c.erasure_requested_at.is_(None))
+        .values(erasure_requested_at=now, updated_at=now))
+    audit(session, None, case_id, "case.erasure_requested", now=now)
+    logger.info("desk.case.erasure_requested case=%s", case_id)
+    return case_id
+
+
 # ------------------------------------------------------------------ lawyer's actions
 
 
@@ -491,6 +508,7 @@ def summary(row: Any) -> dict[str, Any]:
         "outcome": row.outcome,
         "opened_at": _iso(row.opened_at),
         "created_at": _iso(row.opened_at),
+        "erasure_requested_at": _iso(row.erasure_requested_at),
         "updated_at": _iso(row.updated_at),
         "fact_card": facts,
     }

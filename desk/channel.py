@@ -10,8 +10,9 @@ Before the server starts, the desk's tables are created or upgraded
 (:func:`desk.db.upgrade_to_head`) on the project's database and the desk's eraser is registered
 (:func:`desk.erasure.register`), and so is its answer to "is this conversation P0?"
 (:func:`permanence.priority.register_case_tier`: a channel whose sending budget is short, X,
-sends a P0 conversation's replies first); once it runs, the daily retention task starts
-(``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``).
+sends a P0 conversation's replies first), and the sender of the acknowledgement of an erasure
+request written during a handover (:mod:`desk.erasure_request`); once it runs, the daily
+retention task starts (``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 from sqlalchemy.orm import sessionmaker
 
-from desk import cases, db, erasure, live, pages, retention
+from desk import cases, db, erasure, erasure_request, live, pages, retention
 from desk.api import make_blueprint
 from permanence import priority
 
@@ -70,6 +71,7 @@ class DeskInput(InputChannel):
             await asyncio.get_running_loop().run_in_executor(None, db.upgrade_to_head, url)
             erasure.register(url)
             priority.register_case_tier(lambda conversation_id: case_tier(url, conversation_id))
+            erasure_request.register(app)  # « supprimez mes données » during a handover
             logger.info("desk.channel.ready")
 
         @bp.listener("after_server_start")
@@ -83,6 +85,7 @@ class DeskInput(InputChannel):
             await asyncio.gather(*tasks, return_exceptions=True)
             tasks.clear()
             priority.unregister_case_tier()
+            erasure_request.unregister()
 
         return bp
 

@@ -5,6 +5,8 @@
                                                (never on the command line: it would stay in the
                                                shell's history and the process list);
                                                --password-stdin reads one line instead (scripts)
+    python -m desk.cli name EMAIL "NAME"       how the pages name the lawyer (« Maître
+                                               Exemple »); "" goes back to the e-mail address
     python -m desk.cli token EMAIL             print a new API bearer token (shown once); it
                                                expires after PERMANENCE_DESK_TOKEN_DAYS (90)
     python -m desk.cli revoke EMAIL            revoke every token of the account (API, sessions)
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("email")
     user.add_argument("--password-stdin", action="store_true",
                       help="read the password from standard input (one line), not a prompt")
+    name = commands.add_parser("name", help="set how the pages name a lawyer")
+    name.add_argument("email")
+    name.add_argument("name")
     token = commands.add_parser("token", help="print a new API bearer token")
     token.add_argument("email")
     revoke = commands.add_parser("revoke", help="revoke every token of an account")
@@ -84,12 +89,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "user":
                 lawyer_id = auth.set_lawyer(session, args.email, password)
                 print(f"lawyer {lawyer_id}: {auth.normalize_email(args.email)}")
-            elif args.command in ("token", "revoke", "deactivate"):
+            elif args.command in ("name", "token", "revoke", "deactivate"):
                 lawyer_id = auth.lawyer_id_by_email(session, args.email)
                 if lawyer_id is None:
                     print(f"no lawyer {args.email}: create it with 'user' first", file=sys.stderr)
                     return 1
-                if args.command == "token":
+                if args.command == "name":
+                    shown = auth.set_display_name(session, lawyer_id, args.name)
+                    print(f"lawyer {lawyer_id}: shown as {shown or args.email}")
+                elif args.command == "token":
                     token = auth.create_token(session, lawyer_id, "api")
                     expires = auth.token_expiry(session, token)
                     print(f"expires {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)

@@ -3,7 +3,9 @@
 - The turn's new events hold ``action_handoff`` then a pause (``ConversationPaused``): open the
   conversation's case (idempotent: one open case per conversation). A new P0 case is announced
   to the alert webhook (:mod:`desk.alerts`: once per case, on a thread of its own).
-- The conversation is paused and the person wrote again: put the message on the open case.
+- The conversation is paused and the person wrote again: put the message on the open case; an
+  erasure request (« supprimez mes données ») flags the case and is acknowledged to the person
+  at once (:mod:`desk.erasure_request`).
 - The conversation was erased (``on_conversation_erased``): its cases go too (desk/erasure.py).
 
 The desk's tables are created on first use (:func:`desk.db.upgrade_to_head`, once per URL and
@@ -20,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desk import alerts, cases, db, erasure, live
+from desk import alerts, cases, db, erasure, erasure_request, live
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,11 @@ def ensure_schema(url: str) -> None:
             _ready.add(url)
 
 
-def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None] | None:
-    """The database work for this turn, or None; reads the tracker on the caller's thread."""
+def plan(url: str, tracker: Any, new_events: Sequence[Any]
+         ) -> Callable[[], tuple[str, str | None] | None] | None:
+    """The database work for this turn, or None; reads the tracker on the caller's thread. The
+    work returns (conversation id, channel) when the person is to be told their erasure
+    request is transmitted."""
     if cases.handed_off(new_events):
         source = cases.source_from_tracker(tracker)
 
@@ -54,21 +59,28 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None
         return open_case
     if not tracker.is_paused():
         return None
-    texts = [
-        e.text for e in new_events
+    said = [
+        e for e in new_events
         if getattr(e, "type_name", None) == "user" and isinstance(getattr(e, "text", None), str)
     ]
+    texts = [e.text for e in said]
     if not texts:
         return None
     sender_id = tracker.sender_id
+    asks_erasure = any(erasure_request.asks_erasure(e) for e in said)
 
-    def record() -> None:
+    def record() -> tuple[str, str | None] | None:
         ensure_schema(url)
+        flagged = None
         with db.session_factory(url).begin() as session:
             recorded = [cases.record_person_message(session, sender_id, text) for text in texts]
             case_id = cases.open_case_id(session, sender_id)
+            if asks_erasure and case_id is not None:
+                cases.flag_erasure_request(session, sender_id)
+                flagged = (sender_id, cases.get_summary(session, case_id)["channel"])
         if case_id is not None and any(recorded):
             live.publish("case.message", case_id)
+        return flagged
 
     return record
 
@@ -76,7 +88,9 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]) -> Callable[[], None
 async def on_tracker_saved(url: str, tracker: Any, new_events: Sequence[Any]) -> None:
     work = plan(url, tracker, new_events)
     if work is not None:
-        await asyncio.get_running_loop().run_in_executor(None, work)
+        acknowledge = await asyncio.get_running_loop().run_in_executor(None, work)
+        if acknowledge is not None:
+            erasure_request.acknowledge(*acknowledge)
 
 
 async def on_conversation_erased(url: str, sender_id: str) -> None:

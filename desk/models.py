@@ -5,10 +5,12 @@
     or ``handed_back``. At most one open case (``waiting`` or ``taken``) per conversation,
     enforced by a partial unique index. ``kind`` is ``lawyer`` or ``referral`` (out of scope).
     ``flagged`` cases matched a client of the firm (conflict check) and are set apart.
+    ``erasure_requested_at``: the person asked for erasure during the handover.
 ``desk_message``
     What the person wrote after the handover, and the lawyer's replies (``delivery``).
 ``desk_lawyer``, ``desk_token``
-    Accounts (argon2 hash; ``active`` false once deactivated) and tokens (only the SHA-256 of
+    Accounts (argon2 hash; ``active`` false once deactivated; ``display_name``, how the
+    pages name the lawyer, else the e-mail address) and tokens (only the SHA-256 of
     the token is stored; every token has an expiry and can be revoked).
 ``desk_note``, ``desk_audit``
     The lawyer's private notes; who read or did what on which case.
@@ -74,6 +76,7 @@ desk_lawyer = Table(
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("display_name", String(120), nullable=True),  # « Maître Exemple », on the pages
     UniqueConstraint("email"),
 )
 
@@ -101,6 +104,8 @@ desk_case = Table(
     Column("taken_at", UTCDateTime, nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("alerted_at", UTCDateTime, nullable=True),  # the P0 alert, claimed once
+    # The person asked for erasure during the handover (desk/hooks.py): flagged for the lawyer.
+    Column("erasure_requested_at", UTCDateTime, nullable=True),
     CheckConstraint(_in("state", CASE_STATES), name="state"),
     CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
     CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),

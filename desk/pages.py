@@ -118,6 +118,11 @@ def lawyer_emails(session: Session) -> dict[int, str]:
         select(desk_lawyer.c.id, desk_lawyer.c.email))}
 
 
+def lawyer_names(session: Session) -> dict[int, str]:
+    """How the pages name each lawyer: the display name, else the e-mail address."""
+    return auth.lawyer_names(session)
+
+
 def form_credentials(request: Request) -> str:
     """The session token of a form POST: the cookie, and the form's CSRF field (or header)."""
     token = request.cookies.get(api.SESSION_COOKIE)
@@ -144,7 +149,9 @@ def current_lawyer(session: Session, kind: str, token: str) -> dict[str, Any]:
     if lawyer_id is None:
         raise api.Unauthorized("unknown, expired or revoked credentials")
     emails = lawyer_emails(session)
-    return {"id": lawyer_id, "email": emails.get(lawyer_id, ""), "emails": emails}
+    names = lawyer_names(session)
+    return {"id": lawyer_id, "email": emails.get(lawyer_id, ""),
+            "name": names.get(lawyer_id, ""), "names": names}
 
 
 def _positive(value: str | None) -> int:
@@ -265,7 +272,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         cases.audit(session, lawyer["id"], None, "queue.read")
 
         def rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [views.queue_row(c, lawyer["id"], lawyer["emails"], now) for c in found]
+            return [views.queue_row(c, lawyer["id"], lawyer["names"], now) for c in found]
 
         return {
             "cases": rows([c for c in queue if c["kind"] != "referral"]),
@@ -324,7 +331,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
         data = await in_db(unit)
         lawyer, case = data["lawyer"], data["case"]
-        emails = lawyer["emails"]
+        names = lawyer["names"]
         last_message, last_note = views.last_ids(case)
         return render(
             "case.html",
@@ -332,19 +339,21 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             case=case,
             client=data["client"],
             canned=data["canned"],
-            facts=views.fact_rows(case["facts"]),
+            key_facts=views.fact_rows(case["facts"], slots=views.KEY_FACTS),
+            facts=views.fact_rows(case["facts"], skip=views.KEY_FACTS),
             tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
             domain=views.DOMAIN_LABELS.get(case["domain"], case["domain"] or "—"),
             channel=views.CHANNEL_LABELS.get(case["channel"], case["channel"] or "—"),
-            state_label=views.state_label(case, lawyer["id"], emails),
+            state_label=views.state_label(case, lawyer["id"], names),
             mine=case["taken_by"] == lawyer["id"],
             before=views.before_handover(case),
-            after=views.after_handover(case, emails),
+            after=views.after_handover(case, names),
             last_message=last_message,
             last_note=last_note,
             times={name: views.day_clock(case[name])
                    for name in ("opened_at", "taken_at", "closed_at", "updated_at")},
-            deadline=views.date_fr(case["deadline"]),
+            deadline=views.deadline_line(case["deadline"]),
+            erasure_requested=views.day_clock(case["erasure_requested_at"]),
             decision_date=views.date_fr(case["facts"].get("date_decision")),
         )
 
@@ -361,11 +370,12 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
         data = await in_db(unit)
         lawyer, case = data["lawyer"], data["case"]
-        items = views.after_handover(case, lawyer["emails"], after_message, after_note)
+        items = views.after_handover(case, lawyer["names"], after_message, after_note)
         last_message, last_note = views.last_ids(case)
         return response.json({
             "state": case["state"],
-            "state_label": views.state_label(case, lawyer["id"], lawyer["emails"]),
+            "state_label": views.state_label(case, lawyer["id"], lawyer["names"]),
+            "erasure_requested": views.day_clock(case["erasure_requested_at"]),
             "mine": case["taken_by"] == lawyer["id"],
             "html": render_fragment("_items.html", items=items),
             "last_message": max(last_message, after_message),

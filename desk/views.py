@@ -6,12 +6,14 @@ The templates (``desk/templates``) only lay these out; Jinja2 escapes every valu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from actions.parsing import MESURE_LABELS, ROLE_LABELS, YES_NO_LABELS
+from permanence import clock as permanence_clock
 
 DISPLAY_TZ = ZoneInfo("Europe/Paris")
 
@@ -61,7 +63,8 @@ DELIVERY_LABELS = {
     "failed": "non remis (gardé au dossier)",
     "received": "",
 }
-# The fact card, in the order the lawyer reads it: (slot, label).
+# The fact card, in the order the lawyer reads it: (slot, label). The estimated deadline and
+# its rule are not rows: the case page shows them once, at the top (:func:`deadline_line`).
 FACT_ROWS = (
     ("domaine", "Domaine"),
     ("role", "Qualité"),
@@ -76,10 +79,10 @@ FACT_ROWS = (
     ("recours_gracieux_date", "Date du recours gracieux"),
     ("mesure_privative", "Mesure privative de liberté"),
     ("code_postal", "Code postal"),
-    ("echeance_estimee", "Échéance estimée"),
-    ("echeance_regle", "Règle de l'échéance"),
     ("urgence_motifs", "Motifs d'urgence"),
 )
+# The key facts, shown first on a phone (above the reply box); the rest of the card follows.
+KEY_FACTS = ("domaine", "partie_adverse", "type_decision", "date_decision", "mesure_privative")
 # Codes of the case record as the lawyer reads them (never a raw code on the card).
 VALUE_LABELS = {
     "role": ROLE_LABELS,
@@ -87,6 +90,15 @@ VALUE_LABELS = {
     "mention_voies_delais": YES_NO_LABELS,
     "recours_gracieux": YES_NO_LABELS,
 }
+# What the person sent by a button (its payload, an intent): never the raw ``/affirm``.
+PAYLOAD_LABELS = {
+    "/affirm": "Oui (bouton)",
+    "/deny": "Non (bouton)",
+    "/ask_lawyer": "Transmettre à l'avocat (bouton)",
+    "/stop": "Stop (bouton)",
+    "/delete_data": "Supprimez mes données (bouton)",
+}
+PAYLOAD = re.compile(r"^(/[a-z_]+)(?:\{.*\})?$", re.DOTALL)
 MONTHS_SHORT_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                    "oct.", "nov.", "déc.")
 
@@ -156,6 +168,38 @@ def date_fr(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _day_month(day: date, today: date) -> str:
+    return f"{day:%d/%m}" if day.year == today.year else f"{day:%d/%m/%Y}"
+
+
+def deadline_line(value: Any, today: date | None = None) -> dict[str, str] | None:
+    """An estimated deadline as the lawyer reads it, from today in Paris
+    (:func:`permanence.clock.today`): « dépassée (03/12) », « aujourd'hui (07/12) »,
+    « demain (08/12) », « dans 2 jours (09/12) ». ``state`` is ``overdue`` (shown in red),
+    ``today``, ``soon`` (within 7 days) or ``later``. None without a readable date."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    if not isinstance(value, date):
+        return None
+    today = today or permanence_clock.today()
+    days = (value - today).days
+    when = _day_month(value, today)
+    if days < 0:
+        text, state = f"dépassée ({when})", "overdue"
+    elif days == 0:
+        text, state = f"aujourd'hui ({when})", "today"
+    elif days == 1:
+        text, state = f"demain ({when})", "soon"
+    else:
+        text, state = f"dans {days} jours ({when})", "soon" if days <= 7 else "later"
+    return {"text": text, "state": state, "date": date_fr(value.isoformat())}
+
+
 # ------------------------------------------------------------------ cases
 
 
@@ -175,25 +219,52 @@ def fact_value(slot: str, value: Any) -> str:
     return str(value)
 
 
-def fact_rows(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(label, fact_value(slot, facts.get(slot))) for slot, label in FACT_ROWS]
+def fact_rows(facts: Mapping[str, Any], slots: tuple[str, ...] | None = None,
+              skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(label, value) of the card, in its order; ``slots`` keeps only those, ``skip`` leaves
+    those out (the key facts and the rest: each fact shown once)."""
+    return [(label, fact_value(slot, facts.get(slot))) for slot, label in FACT_ROWS
+            if (slots is None or slot in slots) and slot not in skip]
 
 
-def state_label(case: Mapping[str, Any], lawyer_id: int, emails: Mapping[int, str]) -> str:
+def person_text(text: str) -> str:
+    """What the person wrote, or the button they pressed in French (never ``/affirm``)."""
+    stripped = (text or "").strip()
+    payload = PAYLOAD.match(stripped)
+    if payload:
+        intent = payload.group(1)
+        if intent in PAYLOAD_LABELS:
+            return PAYLOAD_LABELS[intent]
+        if intent.startswith("/question_"):
+            domain = intent[len("/question_"):]
+            return f"{DOMAIN_LABELS.get(domain, 'Un domaine')} (bouton)"
+        return "Un bouton"
+    return text
+
+
+def lawyer_name(names: Mapping[int, str], lawyer_id: Any, default: str = "un autre avocat"
+                ) -> str:
+    return names.get(lawyer_id) or default
+
+
+def state_label(case: Mapping[str, Any], lawyer_id: int, names: Mapping[int, str]) -> str:
+    """The case's state in French; a colleague by name (``desk_lawyer.display_name``, else the
+    e-mail address)."""
     state = case["state"]
     if state == "taken":
         if case.get("taken_by") == lawyer_id:
             return "Pris en charge par vous"
-        return f"Pris en charge par {emails.get(case.get('taken_by'), 'un autre avocat')}"
+        return f"Pris en charge par {lawyer_name(names, case.get('taken_by'))}"
     if state == "closed" and case.get("outcome"):
         return f"{STATE_LABELS[state]} · {OUTCOME_LABELS.get(case['outcome'], case['outcome'])}"
     return STATE_LABELS.get(state, state)
 
 
-def queue_row(case: Mapping[str, Any], lawyer_id: int, emails: Mapping[int, str],
-              now: datetime) -> dict[str, Any]:
+def queue_row(case: Mapping[str, Any], lawyer_id: int, names: Mapping[int, str],
+              now: datetime, today: date | None = None) -> dict[str, Any]:
     """One line of the queue."""
     facts = case.get("fact_card") or {}
+    deadline = deadline_line(case.get("deadline"), today)
     return {
         "id": case["id"],
         "state": case["state"],
@@ -203,12 +274,13 @@ def queue_row(case: Mapping[str, Any], lawyer_id: int, emails: Mapping[int, str]
         "domain": DOMAIN_LABELS.get(case.get("domain"), case.get("domain") or "Domaine inconnu"),
         "party": facts.get("partie_adverse") or "",
         "question": facts.get("question_initiale") or "",
-        "deadline": date_fr(case.get("deadline")),
+        "deadline": deadline,
+        "erasure_requested": bool(case.get("erasure_requested_at")),
         "channel": CHANNEL_LABELS.get(case.get("channel"), case.get("channel") or ""),
         "handle": case.get("handle") or "",
         "age": age(case.get("opened_at"), now),
         "opened": day_clock(case.get("opened_at")),
-        "state_label": state_label(case, lawyer_id, emails),
+        "state_label": state_label(case, lawyer_id, names),
         "mine": case.get("taken_by") == lawyer_id,
     }
 
@@ -230,28 +302,31 @@ def timeline_item(key: str, kind: str, text: str, at: Any, who: str | None = Non
 def before_handover(case: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The conversation with the assistant, as kept at the handover."""
     return [
-        timeline_item(f"t{index}", entry.get("author", "person"), entry.get("text", ""),
-                      entry.get("at"))
+        timeline_item(f"t{index}", entry.get("author", "person"),
+                      person_text(entry.get("text", "")) if entry.get("author", "person") ==
+                      "person" else entry.get("text", ""), entry.get("at"))
         for index, entry in enumerate(case.get("transcript") or [])
         if entry.get("author") in ("person", "assistant")
     ]
 
 
-def after_handover(case: Mapping[str, Any], emails: Mapping[int, str], after_message: int = 0,
+def after_handover(case: Mapping[str, Any], names: Mapping[int, str], after_message: int = 0,
                    after_note: int = 0) -> list[dict[str, Any]]:
     """The person's and the lawyer's messages and the internal notes since the handover (those
     after the given ids), in time order."""
     items = []
     for message in case.get("messages") or []:
         if message["id"] > after_message:
-            who = (emails.get(message.get("lawyer_id"), "Avocat") if message["author"] == "lawyer"
-                   else None)
+            who = (lawyer_name(names, message.get("lawyer_id"), "Avocat")
+                   if message["author"] == "lawyer" else None)
+            text = (person_text(message["text"]) if message["author"] == "person"
+                    else message["text"])
             items.append((message["at"] or "", 0, message["id"], timeline_item(
-                f"m{message['id']}", message["author"], message["text"], message["at"], who,
+                f"m{message['id']}", message["author"], text, message["at"], who,
                 message.get("delivery"))))
     for note in case.get("notes") or []:
         if note["id"] > after_note:
-            who = f"Note interne · {emails.get(note.get('lawyer_id'), 'avocat')}"
+            who = f"Note interne · {lawyer_name(names, note.get('lawyer_id'), 'avocat')}"
             items.append((note["at"] or "", 1, note["id"], timeline_item(
                 f"n{note['id']}", "note", note["text"], note["at"], who)))
     items.sort(key=lambda item: (moment(item[0]) or datetime.min.replace(tzinfo=timezone.utc),

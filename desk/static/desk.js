@@ -85,9 +85,43 @@
       Array.prototype.forEach.call(box.querySelectorAll("[data-case-id]"), function (li) { found[li.dataset.caseId] = true; });
       return found;
     }
+    // Which control has the keyboard focus, so that a refresh puts it back on the same one.
+    function focusKey() {
+      var active = document.activeElement;
+      if (!active || active === document.body || !box.contains(active)) { return null; }
+      var row = active.closest("[data-case-id], [data-post-id]");
+      var selector = active.matches("a.case-link") ? "a.case-link" :
+        active.dataset.action ? 'button[data-action="' + active.dataset.action + '"]' :
+        (active.id ? "#" + active.id : null);
+      if (!selector) { return null; }
+      return {
+        row: row ? (row.dataset.caseId ? '[data-case-id="' + row.dataset.caseId + '"]'
+          : '[data-post-id="' + row.dataset.postId + '"]') : null,
+        section: row ? row.parentNode.id : null,
+        selector: selector
+      };
+    }
+    function restoreFocus(key) {
+      if (!key) { return; }
+      var target = null;
+      if (key.row) {
+        var row = (key.section && document.getElementById(key.section) || box).querySelector(key.row) ||
+          box.querySelector(key.row);
+        target = row ? row.querySelector(key.selector) : null;
+      } else {
+        target = box.querySelector(key.selector);
+      }
+      if (!target) {  // the case left the list: the queue's heading keeps the focus in place
+        target = box.querySelector("h1");
+        if (target) { target.setAttribute("tabindex", "-1"); }
+      }
+      if (target) { target.focus({ preventScroll: true }); }
+    }
     var refresh = serialized(function () {
       return get(box.dataset.fragment).then(function (html) {
+        var key = focusKey();
         box.innerHTML = html;  // rendered and escaped by the server (desk/templates/_queue.html)
+        restoreFocus(key);
         Array.prototype.forEach.call(box.querySelectorAll("[data-case-id]"), function (li) {
           if (!known[li.dataset.caseId]) { li.classList.add("fresh"); }
         });
@@ -173,7 +207,9 @@
       flash.classList.toggle("bad", !!bad);
     }
 
+    var gone = false;  // erased: nothing left to update
     var update = serialized(function () {
+      if (gone) { return Promise.resolve(); }
       var query = "?after_message=" + encodeURIComponent(root.dataset.lastMessage) +
         "&after_note=" + encodeURIComponent(root.dataset.lastNote);
       return get("/desk/cases/" + id + "/updates" + query, true).then(function (data) {
@@ -188,6 +224,11 @@
         var state = document.getElementById("case-state");
         state.textContent = data.state_label;
         state.className = "state state-" + data.state;
+        var flag = document.getElementById("erasure-flag");
+        if (flag && data.erasure_requested) {
+          document.getElementById("erasure-when").textContent = " (" + data.erasure_requested + ")";
+          flag.hidden = false;
+        }
         Object.keys(data.deliveries || {}).forEach(function (key) {
           var badge = document.querySelector("#" + key + " .delivery");
           if (badge) {
@@ -198,6 +239,27 @@
         if (stick) { timeline.scrollTop = timeline.scrollHeight; }
       });
     });
+
+    // After an erasure nothing of the case remains: the page says so, with the way back.
+    function erased() {
+      gone = true;
+      var done = document.createElement("section");
+      done.className = "card";
+      var heading = document.createElement("h1");
+      heading.textContent = "Données effacées";
+      heading.setAttribute("tabindex", "-1");
+      var text = document.createElement("p");
+      text.setAttribute("role", "status");
+      text.textContent = "La conversation, le dossier et les messages de la personne sont effacés de tous les systèmes du cabinet.";
+      var back = document.createElement("a");
+      back.href = "/desk/";
+      back.textContent = "Retour à la file";
+      done.appendChild(heading);
+      done.appendChild(text);
+      done.appendChild(back);
+      root.replaceWith(done);
+      heading.focus();
+    }
 
     function act(button, path, body, success) {
       button.disabled = true;
@@ -238,6 +300,10 @@
           return data.conversation === "sent" ? "Conversation rendue à l'assistant ; la personne a été prévenue."
             : "Conversation rendue à l'assistant.";
         });
+      } else if (action === "erase") {
+        if (!window.confirm("Effacer toutes les données de la personne (conversation, dossier, messages) de tous les systèmes du cabinet ? C'est définitif.")) { return; }
+        act(button, "/erase", { confirm: "erase" }, function () { return "Données effacées."; })
+          .then(function (data) { if (data && data.conversation === "erased") { erased(); } });
       } else if (action === "close") {
         var outcome = document.getElementById("outcome").value;
         act(button, "/close", { outcome: outcome }, function () { return "Dossier clos."; });

@@ -249,3 +249,19 @@ def test_cli_revoke_and_deactivate(desk_url, factory, monkeypatch, capsys):
         assert auth.authenticate(session, EMAIL, PASSWORD, IP) == ("invalid", None)
     assert cli.main(["revoke", "nobody@example.fr"]) == 1
     assert cli.main(["deactivate", "nobody@example.fr"]) == 1
+
+
+def test_cli_names_a_lawyer_for_the_pages(desk_url, factory, monkeypatch, capsys):
+    monkeypatch.setenv("PERMANENCE_DATABASE_URL", desk_url)
+    with factory.begin() as session:
+        lawyer = auth.set_lawyer(session, EMAIL, PASSWORD)
+        assert auth.lawyer_names(session) == {lawyer: EMAIL}  # no name yet: the address
+    assert cli.main(["name", EMAIL, "  Maître   Exemple "]) == 0
+    assert "shown as Maître Exemple" in capsys.readouterr().out
+    with factory.begin() as session:
+        assert auth.lawyer_names(session) == {lawyer: "Maître Exemple"}
+    assert cli.main(["name", EMAIL, "x" * 121]) == 2
+    assert cli.main(["name", "nobody@example.fr", "Personne"]) == 1
+    assert cli.main(["name", EMAIL, ""]) == 0  # back to the address
+    with factory.begin() as session:
+        assert auth.lawyer_names(session) == {lawyer: EMAIL}

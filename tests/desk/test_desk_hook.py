@@ -120,3 +120,44 @@ async def test_a_p0_handover_alerts_through_the_tracker_store_without_waiting_fo
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_an_erasure_request_during_the_handover_is_flagged_and_acknowledged(
+    store, store_url, domain, monkeypatch
+):
+    """« supprimez mes données » while paused: the case is flagged (once) and the person is
+    told at once through the sender the desk channel registers (here, a recording one)."""
+    import asyncio
+
+    from desk import erasure_request
+
+    sent: list[tuple] = []
+
+    async def sender(conversation_id, channel, text):
+        sent.append((conversation_id, channel, text))
+        return "sent"
+
+    monkeypatch.setattr(erasure_request, "_sender", sender)
+    tracker = handoff_tracker(domain, "web-9", channel="webchat")
+    await store.save(tracker)
+    tracker.update(UserUttered("je vous envoie l'arrêté demain", input_channel="webchat"))
+    await store.save(tracker)
+    await asyncio.gather(*erasure_request._tasks)
+    assert sent == []
+    [case] = queue(store_url)
+    assert case["erasure_requested_at"] is None
+
+    for _ in range(2):
+        tracker.update(UserUttered("supprimez mes données", input_channel="webchat",
+                                   intent={"name": "delete_data", "confidence": 0.9}))
+        await store.save(tracker)
+        await asyncio.gather(*erasure_request._tasks)
+    assert sent == [("web-9", "webchat", erasure_request.ACKNOWLEDGEMENT)] * 2
+    assert erasure_request.ACKNOWLEDGEMENT.startswith(
+        "Votre demande d'effacement est transmise")
+    [flagged] = queue(store_url)
+    assert flagged["id"] == case["id"] and flagged["erasure_requested_at"] is not None
+    with db.session_factory(store_url).begin() as session:
+        first = cases.get_case(session, case["id"])
+    assert first["erasure_requested_at"] == flagged["erasure_requested_at"]  # kept, not moved
+    assert [m["text"] for m in first["messages"]][-1] == "supprimez mes données"

@@ -37,3 +37,82 @@ def test_a_queue_row_names_the_channel_in_french() -> None:
     assert row["channel"] == "Messagerie du site"
     assert views.queue_row({**case, "channel": "x"}, 1, {}, now)["channel"] == "X (message privé)"
     assert views.budget_line("x", None, now).startswith("X : ")
+
+
+# ------------------------------------------------------------------ issue #14, item 3
+
+
+def test_a_deadline_reads_from_today() -> None:
+    from datetime import date
+
+    today = date(2026, 12, 5)
+    line = views.deadline_line
+    assert line("2026-12-03", today) == {"text": "dépassée (03/12)", "state": "overdue",
+                                         "date": "03/12/2026"}
+    assert line("2026-12-05", today)["text"] == "aujourd'hui (05/12)"
+    assert line("2026-12-06", today)["text"] == "demain (06/12)"
+    assert line("2026-12-07", today)["text"] == "dans 2 jours (07/12)"
+    assert line("2026-12-12", today)["state"] == "soon"
+    assert line("2026-12-13", today)["state"] == "later"
+    assert line("2027-01-20", today)["text"] == "dans 46 jours (20/01/2027)"
+    assert line(None, today) is None and line("bientôt", today) is None
+
+
+def test_a_deadline_uses_the_desks_clock(monkeypatch) -> None:
+    monkeypatch.setenv("PERMANENCE_FROZEN_NOW", "2026-12-04T23:30:00+01:00")
+    assert views.deadline_line("2026-12-03")["text"] == "dépassée (03/12)"
+    assert views.deadline_line("2026-12-04")["text"] == "aujourd'hui (04/12)"
+
+
+def test_each_fact_once_the_deadline_above_the_card() -> None:
+    facts = {"domaine": "etrangers", "echeance_estimee": "2026-12-07",
+             "echeance_regle": "48 h", "partie_adverse": "préfecture"}
+    shown = [label for label, _ in views.fact_rows(facts)]
+    assert "Échéance estimée" not in shown and "Règle de l'échéance" not in shown
+    key = dict(views.fact_rows(facts, slots=views.KEY_FACTS))
+    rest = dict(views.fact_rows(facts, skip=views.KEY_FACTS))
+    assert key["Domaine"] == "Étrangers, titre de séjour" and "Domaine" not in rest
+    assert set(key) | set(rest) == set(shown) and not set(key) & set(rest)
+
+
+def test_buttons_read_in_french_never_as_payloads() -> None:
+    assert views.person_text("/affirm") == "Oui (bouton)"
+    assert views.person_text("/deny") == "Non (bouton)"
+    assert views.person_text("/question_etrangers") == "Étrangers, titre de séjour (bouton)"
+    assert views.person_text('/inform{"x": 1}') == "Un bouton"
+    assert views.person_text("j'habite à Lens / Arras") == "j'habite à Lens / Arras"
+    case = {"transcript": [{"author": "person", "text": "/affirm", "at": None},
+                           {"author": "assistant", "text": "/pas un bouton", "at": None}],
+            "messages": [{"id": 1, "author": "person", "text": "/deny", "at": None,
+                          "lawyer_id": None, "delivery": "received"}]}
+    assert [i["text"] for i in views.before_handover(case)] == ["Oui (bouton)", "/pas un bouton"]
+    assert [i["text"] for i in views.after_handover(case, {})] == ["Non (bouton)"]
+
+
+def test_every_code_of_the_card_has_a_french_label() -> None:
+    # Every value the assistant can store in a coded slot reads in French.
+    from actions.parsing import MESURE_LABELS, ROLE_LABELS, UNKNOWN, YES_NO_LABELS
+
+    for slot, labels in (("role", ROLE_LABELS), ("mesure_privative", MESURE_LABELS),
+                         ("mention_voies_delais", YES_NO_LABELS),
+                         ("recours_gracieux", YES_NO_LABELS)):
+        for code in labels:
+            assert views.fact_value(slot, code) != code, (slot, code)
+    assert views.fact_value("recours_gracieux", UNKNOWN) == "Ne sait pas"
+    assert views.fact_value("role", "agent_public") == "Agent public"
+    for code in views.DOMAIN_LABELS:
+        assert views.fact_value("domaine", code) != code
+
+
+def test_lawyers_are_named() -> None:
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+    names = {2: "Maître Exemple"}
+    case = {"id": 1, "state": "taken", "kind": "triage", "taken_by": 2,
+            "opened_at": now.isoformat(), "channel": "x", "erasure_requested_at": None}
+    assert views.state_label(case, 1, names) == "Pris en charge par Maître Exemple"
+    assert views.queue_row(case, 1, names, now)["state_label"].endswith("Maître Exemple")
+    message = {"id": 3, "author": "lawyer", "lawyer_id": 2, "text": "Bonjour", "at": None,
+               "delivery": "sent"}
+    assert views.after_handover({"messages": [message]}, names)[0]["who"] == "Maître Exemple"
