@@ -1013,6 +1013,29 @@ class Store:
                 )
             ).scalars())
 
+    def outbox_ahead(self, item_id: int, priority: int = NORMAL) -> int:
+        """Pending replies other than ``item_id`` of class ``priority`` or more urgent: what
+        would go before a new reply of that class (``permanence/continue_link.py``)."""
+        with self._read.begin() as session:
+            return session.execute(
+                select(func.count()).select_from(x_outbox).where(
+                    x_outbox.c.state == OUTBOX_PENDING, x_outbox.c.id != item_id,
+                    x_outbox.c.priority <= priority)
+            ).scalar_one()
+
+    def outbox_set_text(self, item_id: int, text: str) -> bool:
+        """Replace the text of a pending reply before it is sent (the link to continue on the
+        web chat is added to it): stored first, so that a retry sends, and looks for, the
+        same text."""
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING,
+                       x_outbox.c.text.isnot(None))
+                .values(text=text)
+                .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
     def outbox_pending_count(self) -> int:
         with self._read.begin() as session:
             return session.execute(
