@@ -384,7 +384,9 @@ class WebChatInput(InputChannel):
         if tracker_store is None:
             return []
         try:
-            tracker = await tracker_store.retrieve(conversation_id)
+            # Every session's events: ``retrieve`` keeps only those since the last session
+            # start, and the assistant's opening comes just before it.
+            tracker = await tracker_store.retrieve_full_tracker(conversation_id)
         except Exception as error:  # noqa: BLE001 - the conversation goes on; logged
             logger.error("webchat.continue.history_failed conversation=%s error=%s",
                          ref(conversation_id), type(error).__name__)

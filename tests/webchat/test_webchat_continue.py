@@ -47,7 +47,8 @@ def test_the_transcript_keeps_the_persons_and_the_bots_texts():
 class TrackerStore:
     trackers: dict[str, DialogueStateTracker] = field(default_factory=dict)
 
-    async def retrieve(self, conversation_id: str) -> DialogueStateTracker | None:
+    async def retrieve_full_tracker(self, conversation_id: str
+                                    ) -> DialogueStateTracker | None:
         return self.trackers.get(conversation_id)
 
 
