@@ -27,7 +27,11 @@ unforgeable: neither has a safe default.
 :func:`should_offer` is the decision, :func:`next_answer_wait` the estimate it is given: how
 long the person's next answer would wait for the budget, counting the DMs queued ahead of it
 (``permanence/x_budget.py`` ``Budget.estimated_wait``). Once per conversation: the store
-remembers that the link was offered.
+remembers that the link was offered. The estimate is in real seconds, the window's length
+learnt from X's headers: against an emulator at a time scale (``X_SANDBOX_TIME_SCALE=60``: a
+15-minute window lasts 15 s), scale ``PERMANENCE_CONTINUE_AFTER_SECONDS`` likewise (5 for 5
+minutes). To follow a link from a test or a bench: ``find_continue_token(dm_text)``, then a
+socket.io ``session_request`` with ``{"continue": token}`` (``connectors/webchat.py``).
 
 Never log a token or a conversation id (``permanence/logids.py``).
 """

@@ -52,6 +52,10 @@ project's database):
     read: each message's event id (counted once however often X delivers it) and when. No
     person, no content.
 
+The same database holds, by default, the tokens of the link to continue on the web chat and
+the web sessions they opened (``permanence/continue_store.py``: tables of their own, erased
+with the conversation by their own eraser).
+
 The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables (with
 their indexes: ``x_public_post``, ``x_cost`` and ``x_chat_received`` arrive in an older store
 that way) and brings older tables up to date in place (:func:`_migrate`: idempotent; the X
