@@ -39,9 +39,11 @@ Rasa tracker, so the same desk case) and sends the page the earlier messages of 
 socket only. From then on the secret (kept in the tab like any other) resumes that
 conversation; an erasure of the conversation deletes the mapping. A token refused for any reason
 (forged, for another conversation, expired, already used) gets :data:`LINK_REFUSED` and a new
-ordinary web session, nothing of the conversation; the reason is logged, never the token. With
-the feature off, every token is refused. A crawler that previews the link (X does) fetches the
-page only: the token is presented by the page's script, not by the request for the page.
+ordinary web session, nothing of the conversation; the reason is logged, never the token. A
+failure to check it (the database) consumes nothing: the page says so (:data:`LINK_FAILED`) and
+the link from X works again. With the feature off, every token is refused. A crawler that
+previews the link (X does) fetches the page only: the token is presented by the page's script,
+not by the request for the page.
 
 Origins. socket.io accepts a browser's connection only from the site's own origin:
 ``PERMANENCE_PUBLIC_ORIGIN`` (comma-separated, e.g. ``https://chat.cabinet.fr``) when set, else
@@ -108,6 +110,8 @@ LINK_REFUSED = ("Ce lien n'est plus valable (il a déjà servi ou il a expiré).
                 "continuer sur X, ou écrire ici pour commencer une nouvelle conversation.")
 CONTINUED = ("Vous continuez ici la conversation commencée sur X. "
              "Vous pouvez aussi y revenir : les réponses arriveront là où vous écrivez.")
+LINK_FAILED = ("Ce lien n'a pas pu être ouvert pour l'instant. Merci de l'ouvrir à nouveau "
+               "depuis X dans un instant.")
 TRANSCRIPT_MAX = 200
 
 # /chat and its static files: no inline script or style, no framing, no referrer.
@@ -369,6 +373,11 @@ class WebChatInput(InputChannel):
             await self._say(sid, LINK_REFUSED)
             logger.warning("webchat.continue.refused reason=%s conversation=%s",
                            refused.reason, ref(fresh))
+            return
+        except Exception as error:  # noqa: BLE001 - the person is told; the token is unused
+            await self._bind(sid, conversation_id_of(secret), secret)
+            await self._say(sid, LINK_FAILED)
+            logger.error("webchat.continue.failed error=%s", type(error).__name__)
             return
         history = await self._history(conversation_id)
         await self._bind(sid, conversation_id, secret, {"continued": True})

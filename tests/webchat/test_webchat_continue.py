@@ -18,7 +18,14 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from connectors.webchat import CONTINUED, LINK_REFUSED, WebChatInput, conversation_id_of, transcript
+from connectors.webchat import (
+    CONTINUED,
+    LINK_FAILED,
+    LINK_REFUSED,
+    WebChatInput,
+    conversation_id_of,
+    transcript,
+)
 from permanence import continue_link, continue_store, erasure
 from tests.webchat.test_webchat_channel import Agent, close_quickly, serving
 
@@ -177,3 +184,20 @@ async def test_an_erased_conversation_is_out_of_reach_of_its_page(served):
     await reload.client.emit("user_uttered", {"message": "encore", "message_id": "m3"})
     assert await reload.drain() == ["reçu : encore", "C'est fait."]
     assert served.served.agent.handled[-1].sender_id == conversation_id_of(secret)
+
+
+async def test_a_store_that_fails_consumes_nothing_and_says_so(served):
+    token = served.store.issue(served.settings, CONV).token
+
+    def broken(*args, **kwargs):
+        raise OSError("disk I/O error")
+
+    served.store.redeem = broken  # the database fails (an instance attribute, removed after)
+    try:
+        page = await served.open({"continue": token})
+    finally:
+        del served.store.redeem
+    assert await page.drain() == [LINK_FAILED] and page.history == []
+    assert "continued" not in page.confirm
+    again = await served.open({"continue": token})
+    assert again.confirm["continued"] is True
