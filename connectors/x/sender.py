@@ -65,7 +65,7 @@ from permanence.continue_link import Settings as ContinueSettings
 from permanence.continue_store import ContinueStore
 from permanence.priority import LAWYER, NORMAL
 from permanence.x_costs import CostMeter
-from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
+from permanence.x_store import ERASED, OutboxItem, Store, backoff_delay, utcnow
 
 BUDGET = "dm_send"  # the store's row of the account's DM-send budget
 
@@ -274,7 +274,8 @@ class OutboxSender:
         """``item`` with the link to continue on the web chat added to its text (stored), when
         the person's next answer would wait too long and the link was never offered."""
         settings, links = self.continue_settings, self.continue_store
-        if settings is None or links is None or item.text is None:
+        if (settings is None or links is None or item.text is None
+                or item.conversation_key == ERASED):  # an erasure's confirmation: no trace
             return item
         try:
             conversation_id = conversations.make(conversations.X, item.recipient_id)

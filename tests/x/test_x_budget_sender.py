@@ -22,7 +22,7 @@ from permanence.continue_link import Settings as ContinueSettings
 from permanence.continue_link import find_continue_token
 from permanence.continue_store import ContinueStore
 from permanence.priority import LAWYER, URGENT
-from permanence.x_store import Store, utcnow
+from permanence.x_store import ERASED, Store, utcnow
 from sandbox.x_emulator import EmulatorConfig, RunningEmulator, run_emulator
 from tests.x.test_polling_runtime import eventually, settings_for, write_dm
 
@@ -221,9 +221,11 @@ async def test_a_dm_carries_the_web_chat_link_when_the_next_answer_would_wait(
     people = [f"50{i}" for i in range(10)]
     await people_write(http, x2026, people)
     process = await senders(1, links)
+    erased = people[5]  # asked for the erasure: the confirmations leave no token behind
     for round_ in (1, 2):
         for person in people:
-            process.store.outbox_enqueue(person, f"{person}-{round_}")
+            process.store.outbox_enqueue(person, f"{person}-{round_}",
+                                         conversation_key=ERASED if person == erased else None)
     process.sender.wake()
     assert await eventually(lambda: len(delivered(x2026)) == 20, timeout=DELIVERY_TIMEOUT)
     sent = delivered(x2026)
@@ -231,8 +233,10 @@ async def test_a_dm_carries_the_web_chat_link_when_the_next_answer_would_wait(
     assert tokens[0][1] is None  # the probe: the budget was not known yet
     assert all(token is None for _, token in tokens[LIMIT:])  # a new window, nothing ahead
     offered = [(who, token) for who, token in tokens if token is not None]
-    # Once per person: the first answers of all but the first person, its second answer.
-    assert sorted(who for who, _ in offered) == people
+    # Once per person: the first answers of all but the first person, its second answer;
+    # never to the person whose data was erased.
+    assert sorted(who for who, _ in offered) == [p for p in people if p != erased]
+    assert not process.links.offered(f"x:{erased}")
     assert all(text.startswith(f"{who}-") for who, text in sent)  # the reply, then the line
     for index, (who, token) in enumerate(offered):
         assert process.links.redeem(links, token, f"secret-{index}") == f"x:{who}"
