@@ -295,6 +295,9 @@ class OutboxSender:
             text = continue_link.with_link(item.text, settings.link(token.token))
             if len(text) > DM_MAX_CHARS or not await self._db(self.store.outbox_set_text,
                                                              item.id, text):
+                # Not sent with the link (too long, or the reply was erased meanwhile): the
+                # token goes (the conversation had no other: issue() gives one at most).
+                await self._db(links.erase_conversation, conversation_id)
                 return item
         except Exception:  # noqa: BLE001 - the DM goes without the link; logged
             logger.exception("x.outbox.continue_failed id=%s", item.id)
