@@ -222,9 +222,11 @@ async def test_a_dm_carries_the_web_chat_link_when_the_next_answer_would_wait(
     await people_write(http, x2026, people)
     process = await senders(1, links)
     erased = people[5]  # asked for the erasure: the confirmations leave no token behind
+    long = people[1]  # a first answer too long to take the line: the link waits for the next
     for round_ in (1, 2):
         for person in people:
-            process.store.outbox_enqueue(person, f"{person}-{round_}",
+            text = f"{person}-{round_}" + ("x" * 9_900 if (person, round_) == (long, 1) else "")
+            process.store.outbox_enqueue(person, text,
                                          conversation_key=ERASED if person == erased else None)
     process.sender.wake()
     assert await eventually(lambda: len(delivered(x2026)) == 20, timeout=DELIVERY_TIMEOUT)
@@ -237,6 +239,8 @@ async def test_a_dm_carries_the_web_chat_link_when_the_next_answer_would_wait(
     # never to the person whose data was erased.
     assert sorted(who for who, _ in offered) == [p for p in people if p != erased]
     assert not process.links.offered(f"x:{erased}")
+    long_dms = [find_continue_token(text) for who, text in sent if who == long]
+    assert long_dms[0] is None and long_dms[1] is not None
     assert all(text.startswith(f"{who}-") for who, text in sent)  # the reply, then the line
     for index, (who, token) in enumerate(offered):
         assert process.links.redeem(links, token, f"secret-{index}") == f"x:{who}"
