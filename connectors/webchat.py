@@ -27,6 +27,24 @@ The bot's messages of a turn are held until the turn was handled and saved
 told to send the message again, and the held messages are dropped: an erasure is only
 confirmed once it happened. The desk's pushes (``get_output_channel()``) are not held.
 
+Continuing an X conversation (``permanence/continue_link.py``). When the account's DM budget
+makes a person on X wait, a DM carries ``<base>/chat?continue=<token>``. The page takes the
+token out of its address (``history.replaceState``) and presents it once, in its
+``session_request`` (``{"continue": <token>}``). The server redeems it
+(``permanence/continue_store.py``: signed for its conversation, not expired, never used; consumed
+in the same transaction as it records the new session), issues a new session secret, keeps
+``sha256(secret) -> x:<X user id>`` server-side, binds the socket to that conversation (the same
+Rasa tracker, so the same desk case) and sends the page the earlier messages of the conversation
+(``history``: the person's and the bot's texts from the tracker, :func:`transcript`), to that
+socket only. From then on the secret (kept in the tab like any other) resumes that
+conversation; an erasure of the conversation deletes the mapping. A token refused for any reason
+(forged, for another conversation, expired, already used) gets :data:`LINK_REFUSED` and a new
+ordinary web session, nothing of the conversation; the reason is logged, never the token. A
+failure to check it (the database) consumes nothing: the page says so (:data:`LINK_FAILED`) and
+the link from X works again. With the feature off, every token is refused. A crawler that
+previews the link (X does) fetches the page only: the token is presented by the page's script,
+not by the request for the page.
+
 Origins. socket.io accepts a browser's connection only from the site's own origin:
 ``PERMANENCE_PUBLIC_ORIGIN`` (comma-separated, e.g. ``https://chat.cabinet.fr``) when set, else
 python-engineio's same-origin check (``cors_allowed_origins=None``). That check accepts an
@@ -42,6 +60,8 @@ from clients.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -62,7 +82,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from connectors.limits import is_too_long, too_long_text, typed_text
-from permanence import conversations
+from permanence import continue_link, continue_store, conversations
+from permanence.continue_link import Refused
 from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
@@ -85,6 +106,13 @@ ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+|\[[0-9a-f:]+\])(?::([0-9]{1,5}))?
 NOT_SAVED = ("Votre message n'a pas pu être enregistré. "
              "Merci de le renvoyer dans un instant.")
 CHOICE_REFUSED = "Ce choix n'est pas disponible. Merci d'écrire votre réponse."
+LINK_REFUSED = ("Ce lien n'est plus valable (il a déjà servi ou il a expiré). Vous pouvez "
+                "continuer sur X, ou écrire ici pour commencer une nouvelle conversation.")
+CONTINUED = ("Vous continuez ici la conversation commencée sur X. "
+             "Vous pouvez aussi y revenir : les réponses arriveront là où vous écrivez.")
+LINK_FAILED = ("Ce lien n'a pas pu être ouvert pour l'instant. Merci de l'ouvrir à nouveau "
+               "depuis X dans un instant.")
+TRANSCRIPT_MAX = 200
 
 # /chat and its static files: no inline script or style, no framing, no referrer.
 SECURITY_HEADERS = {
@@ -169,6 +197,25 @@ def allowed_origins(value: str | None) -> list[str] | None:
         else:
             origins.append(f"{scheme}://{host}:{port}")
     return origins or None
+
+
+def transcript(events: Iterable[Any], limit: int = TRANSCRIPT_MAX) -> list[dict[str, str]]:
+    """The person's and the bot's texts of a tracker's events (dicts, as ``Event.as_dict()``
+    gives them), oldest first, the last ``limit``: what a page that continues the
+    conversation shows. Button payloads and commands (a text starting with ``/``) are left
+    out."""
+    shown: list[dict[str, str]] = []
+    for event in events:
+        if not isinstance(event, Mapping):
+            continue
+        text = event.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        if event.get("event") == "user" and not text.startswith("/"):
+            shown.append({"who": "user", "text": text})
+        elif event.get("event") == "bot":
+            shown.append({"who": "bot", "text": text})
+    return shown[-limit:]
 
 
 def clean_message_id(value: Any) -> str | None:
@@ -261,6 +308,11 @@ class WebChatInput(InputChannel):
         self.payloads = domain_button_payloads(domain_file)
         self.sio: AsyncServer | None = None
         self.recent_ids = RecentIds()
+        # The link to continue an X conversation here (off unless configured; a half
+        # configuration fails when the server is built).
+        self.links = continue_link.from_env()
+        self.links_store: continue_store.ContinueStore | None = None
+        self.app: Any = None
 
     def url_prefix(self) -> str:
         return "/chat"
@@ -284,6 +336,72 @@ class WebChatInput(InputChannel):
             return None
         return session.get("conversation")
 
+    async def _bind(self, sid: str, conversation_id: str, secret: str,
+                    extra: dict[str, Any] | None = None) -> None:
+        """Bind the socket to its conversation (its session and room) and confirm."""
+        sio = self.sio
+        assert sio is not None
+        previous = await self._conversation_of(sid)
+        if previous is not None and previous != conversation_id:
+            await sio.leave_room(sid, previous)
+        await sio.save_session(sid, {"conversation": conversation_id})
+        await sio.enter_room(sid, conversation_id)
+        await sio.emit("session_confirm", {"secret": secret, **(extra or {})}, room=sid)
+
+    async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, functools.partial(function, *args))
+
+    async def _continued_conversation(self, secret: str) -> str | None:
+        """The conversation a session opened by a continue link reaches, if ``secret`` is one."""
+        if self.links_store is None:
+            return None
+        return await self._db(self.links_store.session_conversation, secret)
+
+    async def _continue(self, sid: str, token: Any) -> None:
+        """Redeem a continue link's token: the socket joins its conversation, with the earlier
+        messages; or, refused, a new ordinary session and :data:`LINK_REFUSED`."""
+        secret = new_secret()
+        try:
+            if self.links is None or self.links_store is None:
+                raise Refused(continue_link.UNKNOWN)
+            conversation_id = await self._db(self.links_store.redeem, self.links, token,
+                                             secret)
+        except Refused as refused:
+            fresh = conversation_id_of(secret)
+            await self._bind(sid, fresh, secret)
+            await self._say(sid, LINK_REFUSED)
+            logger.warning("webchat.continue.refused reason=%s conversation=%s",
+                           refused.reason, ref(fresh))
+            return
+        except Exception as error:  # noqa: BLE001 - the person is told; the token is unused
+            await self._bind(sid, conversation_id_of(secret), secret)
+            await self._say(sid, LINK_FAILED)
+            logger.error("webchat.continue.failed error=%s", type(error).__name__)
+            return
+        history = await self._history(conversation_id)
+        await self._bind(sid, conversation_id, secret, {"continued": True})
+        assert self.sio is not None
+        await self.sio.emit("history", {"messages": history}, room=sid)
+        await self._say(sid, CONTINUED)
+        logger.info("webchat.continue.opened conversation=%s messages=%d", ref(conversation_id),
+                    len(history))
+
+    async def _history(self, conversation_id: str) -> list[dict[str, str]]:
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return []
+        try:
+            # Every session's events: ``retrieve`` keeps only those since the last session
+            # start, and the assistant's opening comes just before it.
+            tracker = await tracker_store.retrieve_full_tracker(conversation_id)
+        except Exception as error:  # noqa: BLE001 - the conversation goes on; logged
+            logger.error("webchat.continue.history_failed conversation=%s error=%s",
+                         ref(conversation_id), type(error).__name__)
+            return []
+        return [] if tracker is None else transcript(e.as_dict() for e in tracker.events)
+
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
@@ -304,17 +422,23 @@ class WebChatInput(InputChannel):
             return await response.file(STATIC_DIR / name, mime_type=STATIC_FILES[name],
                                        headers=SECURITY_HEADERS)
 
+        @chat.listener("after_server_start")
+        async def opened(app: Any, _: Any) -> None:
+            self.app = app  # its agent holds the trackers (the earlier messages)
+            if self.links is not None:
+                loop = asyncio.get_running_loop()
+                self.links_store = await loop.run_in_executor(None, continue_store.shared)
+
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
-            presented = data.get("secret") if isinstance(data, dict) else None
-            secret, resumed = session_secret(presented)
-            conversation_id = conversation_id_of(secret)
-            previous = await self._conversation_of(sid)
-            if previous is not None and previous != conversation_id:
-                await sio.leave_room(sid, previous)
-            await sio.save_session(sid, {"conversation": conversation_id})
-            await sio.enter_room(sid, conversation_id)
-            await sio.emit("session_confirm", {"secret": secret}, room=sid)
+            data = data if isinstance(data, dict) else {}
+            if data.get("continue") is not None:
+                await self._continue(sid, data.get("continue"))
+                return
+            secret, resumed = session_secret(data.get("secret"))
+            conversation_id = (await self._continued_conversation(secret) if resumed else None
+                               ) or conversation_id_of(secret)
+            await self._bind(sid, conversation_id, secret)
             logger.info("webchat.session conversation=%s resumed=%s", ref(conversation_id),
                         resumed)
 

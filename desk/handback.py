@@ -30,8 +30,9 @@ from rasa.shared.core.events import (
 )
 
 from actions.case import CASE_SLOTS
-from desk.delivery import FAILED, SENT, UNSUPPORTED, output_channel
+from desk.delivery import FAILED, SENT, UNSUPPORTED, latest_input_channel, output_channel
 from permanence.firm import load_firm
+from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ async def resume_conversation(app: Any, conversation_id: str, channel_name: str 
         tracker = await agent.tracker_store.retrieve(conversation_id)
         if tracker is None:
             return MISSING
+        # Where the person last wrote (desk/delivery.py), else the case's channel.
+        channel_name = latest_input_channel(tracker.events) or channel_name
         for event in resume_events({slot.name for slot in agent.domain.slots}):
             tracker.update(event)
         if announce:
@@ -80,7 +83,7 @@ async def resume_conversation(app: Any, conversation_id: str, channel_name: str 
         # A clean turn boundary: the policies read the next message as after any bot turn.
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await agent.tracker_store.save(tracker)
-    logger.info("desk.resume conversation=%s channel=%s announce=%s", conversation_id,
+    logger.info("desk.resume conversation=%s channel=%s announce=%s", ref(conversation_id),
                 channel_name, announce)
     if not text:
         return RESUMED
@@ -91,6 +94,6 @@ async def resume_conversation(app: Any, conversation_id: str, channel_name: str 
         await output.send_text_message(conversation_id, text)
     except Exception:  # noqa: BLE001 - the boundary: the conversation is resumed anyway
         logger.exception("desk.resume.announce_failed channel=%s conversation=%s",
-                         channel_name, conversation_id)
+                         channel_name, ref(conversation_id))
         return FAILED
     return SENT

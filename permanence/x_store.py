@@ -52,6 +52,10 @@ project's database):
     read: each message's event id (counted once however often X delivers it) and when. No
     person, no content.
 
+The same database holds, by default, the tokens of the link to continue on the web chat and
+the web sessions they opened (``permanence/continue_store.py``: tables of their own, erased
+with the conversation by their own eraser).
+
 The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables (with
 their indexes: ``x_public_post``, ``x_cost`` and ``x_chat_received`` arrive in an older store
 that way) and brings older tables up to date in place (:func:`_migrate`: idempotent; the X
@@ -1012,6 +1016,29 @@ class Store:
                     x_outbox.c.external_id.isnot(None),
                 )
             ).scalars())
+
+    def outbox_ahead(self, item_id: int, priority: int = NORMAL) -> int:
+        """Pending replies other than ``item_id`` of class ``priority`` or more urgent: what
+        would go before a new reply of that class (``permanence/continue_link.py``)."""
+        with self._read.begin() as session:
+            return session.execute(
+                select(func.count()).select_from(x_outbox).where(
+                    x_outbox.c.state == OUTBOX_PENDING, x_outbox.c.id != item_id,
+                    x_outbox.c.priority <= priority)
+            ).scalar_one()
+
+    def outbox_set_text(self, item_id: int, text: str) -> bool:
+        """Replace the text of a pending reply before it is sent (the link to continue on the
+        web chat is added to it): stored first, so that a retry sends, and looks for, the
+        same text."""
+        with self._session.begin() as session:
+            result = session.execute(
+                update(x_outbox)
+                .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING,
+                       x_outbox.c.text.isnot(None))
+                .values(text=text)
+                .execution_options(synchronize_session=False))
+        return result.rowcount == 1
 
     def outbox_pending_count(self) -> int:
         with self._read.begin() as session:

@@ -14,6 +14,13 @@
     window.sessionStorage.removeItem(LOG_KEY);
   }
   var secret = window.sessionStorage.getItem(KEY);
+  // A link to continue a conversation begun on X (?continue=<token>): presented once, then
+  // taken out of the address (not kept in the history, not sent again by a reload).
+  var params = new URLSearchParams(window.location.search);
+  var continueToken = params.get("continue");
+  if (continueToken !== null) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
   var transcript = JSON.parse(window.sessionStorage.getItem(LOG_KEY) || "[]");
 
   function save() {
@@ -66,14 +73,21 @@
   transcript.forEach(function (m) { show(m.who, m.text, false); });
 
   var socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
-  socket.on("connect", function () { socket.emit("session_request", { secret: secret }); });
+  socket.on("connect", function () {
+    if (continueToken !== null) {
+      socket.emit("session_request", { "continue": continueToken });
+      continueToken = null;
+    } else {
+      socket.emit("session_request", { secret: secret });
+    }
+  });
   // Messages typed before the server confirmed the session (slow network, reconnection) wait,
   // in order: the server takes nothing from a socket without a session.
   var confirmed = false, waiting = [];
   socket.on("session_confirm", function (data) {
     var issued = data && data.secret;
     if (!issued) { return; }
-    if (secret && issued !== secret) {
+    if ((secret && issued !== secret) || data.continued) {
       // Not the conversation this transcript belongs to: start the screen afresh.
       transcript = []; save();
       while (log.firstChild) { log.removeChild(log.firstChild); }
@@ -82,6 +96,14 @@
     window.sessionStorage.setItem(KEY, issued);
     confirmed = true;
     waiting.splice(0).forEach(emit);
+  });
+  // The earlier messages of a conversation continued from X (this socket only).
+  socket.on("history", function (data) {
+    ((data && data.messages) || []).forEach(function (m) {
+      if (m && (m.who === "user" || m.who === "bot") && typeof m.text === "string") {
+        show(m.who, m.text);
+      }
+    });
   });
   socket.on("bot_uttered", function (msg) {
     if (msg.text) { show("bot", msg.text); }

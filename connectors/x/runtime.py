@@ -65,7 +65,16 @@ from connectors.x.polling import Poller
 from connectors.x.replay import turn_messages
 from connectors.x.sender import BUDGET, OutboxSender
 from connectors.x.stream import StreamReader
-from permanence import budgets, conversations, costs, erasure, public_posts, x_costs
+from permanence import (
+    budgets,
+    continue_link,
+    continue_store,
+    conversations,
+    costs,
+    erasure,
+    public_posts,
+    x_costs,
+)
 from permanence.logids import ref
 from permanence.settings import x_database_url
 from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
@@ -118,6 +127,9 @@ class XRuntime:
         self.poller: Poller | None = None
         self.streamer: StreamReader | None = None
         self._app: Any = None
+        # The link to continue on the web chat (off unless configured; a half configuration
+        # fails here, when the server is built).
+        self.continue_settings = continue_link.from_env()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -143,7 +155,10 @@ class XRuntime:
         self._spawn(self._liveness_loop(), self._tasks)
         self._spawn(self._account_then_workers(), self._tasks)
         # Off Rasa's loop; the store keeps each person's replies in order.
-        self.sender = OutboxSender(settings, self.store, lambda: self.account_id, self.meter)
+        links = self.continue_settings
+        links_store = await self.run_db(continue_store.shared) if links else None
+        self.sender = OutboxSender(settings, self.store, lambda: self.account_id, self.meter,
+                                   links, links_store)
         await self.run_db(self.sender.start)
         # The desk shows the DM budget and what waits for it (permanence/budgets.py), what X
         # costs (permanence/costs.py) and the posts to answer by hand (public_posts.py).

@@ -24,6 +24,13 @@ every process waits for its reset (plus ``budget_margin_seconds``) instead of me
 - a reply reserved before (its process died mid-send) is first looked up in the conversation
   on X, so a DM X accepted but that was never recorded is not sent twice.
 
+The link to continue on the web chat (``permanence/continue_link.py``, when the firm turned it
+on): before a DM goes, if the person's next answer would wait longer than the configured time
+for the budget (the DMs queued ahead of it, the window's reset), and the conversation was never
+offered the link, a token is issued and the DM's text, with the link line added, is stored
+before it is sent (a retry sends and looks for the same text). A failure to offer is logged and
+the DM goes without the link.
+
 What X bills (``permanence/x_costs.py``): a DM accepted (201) is recorded with the reply marked
 sent, in one transaction; the DM events a look-up read, once per event per UTC day.
 
@@ -34,6 +41,7 @@ Store calls run in the sender's own small thread pool; the loop never blocks on 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
@@ -51,9 +59,13 @@ from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
-from permanence import x_costs
+from connectors.x.render import DM_MAX_CHARS
+from permanence import continue_link, conversations, x_costs
+from permanence.continue_link import Settings as ContinueSettings
+from permanence.continue_store import ContinueStore
+from permanence.priority import LAWYER, NORMAL
 from permanence.x_costs import CostMeter
-from permanence.x_store import OutboxItem, Store, backoff_delay, utcnow
+from permanence.x_store import ERASED, OutboxItem, Store, backoff_delay, utcnow
 
 BUDGET = "dm_send"  # the store's row of the account's DM-send budget
 
@@ -79,8 +91,12 @@ class OutboxSender:
 
     def __init__(self, settings: XSettings, store: Store,
                  account_id: Callable[[], str | None],
-                 meter: CostMeter | None = None) -> None:
+                 meter: CostMeter | None = None,
+                 continue_settings: ContinueSettings | None = None,
+                 continue_store: ContinueStore | None = None) -> None:
         self.settings = settings
+        self.continue_settings = continue_settings
+        self.continue_store = continue_store
         self.store = store
         self.meter = meter or settings.cost_meter()
         self._account_id = account_id
@@ -225,6 +241,7 @@ class OutboxSender:
                 logger.warning("x.outbox.found_sent id=%s recipient=%s dm_event_id=%s",
                                item.id, person_ref(item.recipient_id), sent_as)
                 return
+        item = await self._with_continue_link(item)
         try:
             external_id, headers = await self.client.send_dm(item.recipient_id, item.text)
         except tweepy.TooManyRequests as exc:
@@ -252,6 +269,42 @@ class OutboxSender:
                        self.meter.call(x_costs.DM_SENT))
         logger.info("x.outbox.sent id=%s recipient=%s dm_event_id=%s",
                     item.id, person_ref(item.recipient_id), external_id)
+
+    async def _with_continue_link(self, item: OutboxItem) -> OutboxItem:
+        """``item`` with the link to continue on the web chat added to its text (stored), when
+        the person's next answer would wait too long and the link was never offered."""
+        settings, links = self.continue_settings, self.continue_store
+        if (settings is None or links is None or item.text is None
+                or item.conversation_key == ERASED):  # an erasure's confirmation: no trace
+            return item
+        try:
+            conversation_id = conversations.make(conversations.X, item.recipient_id)
+            if await self._db(links.offered, conversation_id):
+                return item
+            now = utcnow()
+            budget = await self._db(self.store.budget_get, BUDGET)
+            # The person's next answer is the assistant's: of this conversation's class.
+            priority = NORMAL if item.priority == LAWYER else item.priority
+            ahead = await self._db(self.store.outbox_ahead, item.id, priority)
+            wait = continue_link.next_answer_wait(budget, ahead, now)
+            if not continue_link.should_offer(wait, settings.after_seconds, offered=False):
+                return item
+            token = await self._db(links.issue, settings, conversation_id, now)
+            if token is None:
+                return item
+            text = continue_link.with_link(item.text, settings.link(token.token))
+            if len(text) > DM_MAX_CHARS or not await self._db(self.store.outbox_set_text,
+                                                             item.id, text):
+                # Not sent with the link (too long, or the reply was erased meanwhile): the
+                # token goes (the conversation had no other: issue() gives one at most).
+                await self._db(links.erase_conversation, conversation_id)
+                return item
+        except Exception:  # noqa: BLE001 - the DM goes without the link; logged
+            logger.exception("x.outbox.continue_failed id=%s", item.id)
+            return item
+        logger.info("x.outbox.continue_offered id=%s recipient=%s wait_s=%s ahead=%d", item.id,
+                    person_ref(item.recipient_id), wait, ahead)
+        return dataclasses.replace(item, text=text)
 
     async def _failed(self, item: OutboxItem, exc: BaseException) -> None:
         """A send refused (not 429) or lost: given up, or retried with backoff."""

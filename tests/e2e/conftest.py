@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
+from permanence import continue_link
 from sandbox.stack import MODEL, ROOT, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,9 +44,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Rasa's HTTP API is on (behind a token) so that tests can push through a channel's
     # output, as the server's API does (tests/e2e/conformance).
     # The schedule is always live: the handover's texts do not depend on the real date.
+    # The link to continue an X conversation on the web chat is on (tests/e2e/test_webchat.py
+    # opens one in the browser), but never offered in a DM (a wait of 7 days at most): the
+    # tests that read DMs read them as the assistant wrote them.
     stack = Stack(tmp_path_factory.mktemp("e2e"), x_mode="webhook",
                     api_token=secrets.token_hex(16),
-                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)})
+                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
+                         continue_link.SECRET_ENV: secrets.token_hex(24),
+                         continue_link.AFTER_ENV: str(7 * 86_400)})
+    stack.env[continue_link.BASE_URL_ENV] = stack.base_url
     with stack:
         yield stack
     rasa_log = stack.log("rasa")

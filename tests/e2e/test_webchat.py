@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from playwright.sync_api import WebSocketRoute, expect
 
-from connectors.webchat import conversation_id_of
-from tests.dialogue import QUESTIONS, SUMMARY
+from connectors.webchat import CONTINUED, LINK_REFUSED, conversation_id_of
+from permanence import continue_link
+from permanence.continue_store import ContinueStore
+from tests.dialogue import QUESTIONS, SUMMARY, URBANISME
 
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
@@ -100,4 +103,45 @@ def test_a_message_typed_before_the_session_is_confirmed_waits_for_it(servers, b
     users = [e["text"] for e in servers.stored_events(conversation_id_of(secret))
              if e["event"] == "user"]
     assert users == ["bonjour"]
+    page.close()
+
+
+def test_a_person_from_x_opens_the_continue_link_in_the_browser(servers, browser):
+    """The page presents the link's token once, takes it out of its address, shows what was
+    said on X and carries on in that conversation; the same link in another tab opens
+    nothing of it."""
+    person = str(uuid.uuid4().int % 10**17 + 10**17)
+    servers.x_send_dm(person, URBANISME)
+    assert servers.x_wait_dm_containing(person, "Acceptez-vous", 90)
+    settings = continue_link.from_env(servers.env)
+    store = ContinueStore.create(f"sqlite:///{servers.x_db_path}")
+    try:
+        token = store.issue(settings, servers.x_conversation(person))
+    finally:
+        store.close()
+    link = settings.link(token.token)
+    assert continue_link.find_continue_token(continue_link.with_link("…", link)) == token.token
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(link)
+    bot = page.locator(".msg.bot")
+    expect(bot.filter(has_text=CONTINUED)).to_have_count(1)
+    expect(page.locator(".msg.user")).to_have_text([URBANISME])
+    expect(bot.filter(has_text="Acceptez-vous")).to_have_count(1)
+    assert "continue" not in page.url
+    page.fill("#text", "oui j'accepte")
+    page.press("#text", "Enter")
+    expect(bot.last).to_contain_text(QUESTIONS)
+    events = servers.stored_events(servers.x_conversation(person))
+    assert [e.get("input_channel") for e in events if e["event"] == "user"] == ["x", "webchat"]
+    page.reload()  # the tab's session resumes the conversation; the link is not presented again
+    expect(page.locator(".msg.bot").filter(has_text=QUESTIONS)).to_have_count(1)
+    expect(page.locator(".msg.bot").filter(has_text=LINK_REFUSED)).to_have_count(0)
+
+    other = browser.new_page()
+    other.goto(link)
+    expect(other.locator(".msg.bot").filter(has_text=LINK_REFUSED)).to_have_count(1)
+    expect(other.locator(".msg.user")).to_have_count(0)
+    expect(other.locator(".msg.bot").filter(has_text="Acceptez-vous")).to_have_count(0)
+    other.close()
     page.close()

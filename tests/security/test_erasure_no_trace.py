@@ -5,6 +5,8 @@ desk), people writing by X DMs.
 - The lawyer's erase (desk API) and « supprimez mes données » leave no trace of the person's X
   id nor of her words in any table of either database (``permanence.db``: tracker events, desk;
   ``permanence-x.db``: the X channel's store), every column scanned.
+- A conversation continued on the web chat (``permanence/continue_link.py``) and erased there
+  leaves neither its token nor its web session.
 - ``python -m desk.cli purge --days 30`` erases conversations idle for 45 days, with a closed
   case or without any case, and keeps the one whose case is open.
 - With the database write-locked for longer than the busy timeout, « supprimez mes données »
@@ -18,6 +20,7 @@ them, the bare X id before (:func:`conversation_of`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -31,6 +34,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from permanence import continue_link
+from permanence.continue_store import ContinueStore, secret_hash
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
 from tests.dialogue import QUESTIONS
 
@@ -45,8 +50,11 @@ CONFIRMED = "C'est fait"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    # The link to continue on the web chat is on: a continued conversation is erased too.
     servers = Stack(tmp_path_factory.mktemp("erasure"), x_mode="webhook",
-                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)})
+                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
+                         continue_link.SECRET_ENV: os.urandom(24).hex()})
+    servers.env[continue_link.BASE_URL_ENV] = servers.base_url
     with servers:
         assert wait_for(lambda: x_ready(servers), 90, 0.5), "the X channel did not start"
         yield servers
@@ -202,6 +210,47 @@ def test_supprimez_mes_donnees_leaves_no_trace(stack) -> None:
     # The confirmation was sent; its outbox rows go once sent.
     assert wait_for(lambda: settled(stack, user) and not traces(stack, [user, words]), 30, 0.2), (
         traces(stack, [user, words]))
+
+
+async def test_a_conversation_continued_on_the_web_chat_is_erased_with_its_session(stack
+                                                                                 ) -> None:
+    """A person on X follows the link to the web chat and asks there for the erasure: no
+    trace of her id, her words, the token or the web session (its secret's hash) in any
+    table (the channel-level test shows the tab's secret then reaches a new conversation:
+    tests/webchat/test_webchat_continue.py)."""
+    import socketio
+
+    run = asyncio.get_running_loop().run_in_executor
+    user, words = new_person(), f"Quelmerville{random.randrange(10**6)}"
+    await run(None, gives_facts, stack, user, words)
+    settings = continue_link.from_env(stack.env)
+    store = ContinueStore.create(f"sqlite:///{stack.x_db_path}")
+    try:
+        token = store.issue(settings, f"x:{user}")
+    finally:
+        store.close()
+    client = socketio.AsyncClient(reconnection=False)
+    said: asyncio.Queue = asyncio.Queue()
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    client.on("bot_uttered", said.put_nowait)
+    client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+    await client.connect(stack.base_url, socketio_path="/socket.io", transports=["polling"])
+    try:
+        await client.emit("session_request", {"continue": token.token})
+        confirm = await asyncio.wait_for(confirmed, 10)
+        assert confirm.get("continued") is True
+        secret = confirm["secret"]
+        needles = [user, words, token.token_id, secret_hash(secret)]
+        assert {t[1] for t in await run(None, traces, stack, needles)} >= {
+            "continue_token", "continue_session", "events"}
+        await client.emit("user_uttered", {"message": DELETE, "message_id": "erase-1"})
+        while CONFIRMED not in ((await asyncio.wait_for(said.get(), 90)).get("text") or ""):
+            pass
+    finally:
+        await client.disconnect()
+    assert await run(None, lambda: wait_for(
+        lambda: settled(stack, user) and not traces(stack, needles), 30, 0.2)), (
+        traces(stack, needles))
 
 
 def test_purge_erases_old_conversations_with_and_without_cases(stack, token) -> None:

@@ -18,8 +18,11 @@ import aiohttp
 import pytest_asyncio
 
 from connectors.x.sender import BUDGET, OutboxSender
+from permanence.continue_link import Settings as ContinueSettings
+from permanence.continue_link import find_continue_token
+from permanence.continue_store import ContinueStore
 from permanence.priority import LAWYER, URGENT
-from permanence.x_store import Store, utcnow
+from permanence.x_store import ERASED, Store, utcnow
 from sandbox.x_emulator import EmulatorConfig, RunningEmulator, run_emulator
 from tests.x.test_polling_runtime import eventually, settings_for, write_dm
 
@@ -42,13 +45,14 @@ async def senders(x2026: RunningEmulator, db_url: str) -> AsyncIterator[Callable
     """``await start(count)``: a store and its started sender (a "process"), stopped after."""
     started: list[tuple[Store, OutboxSender]] = []
 
-    async def start(count: int = 1) -> SimpleNamespace:
+    async def start(count: int = 1, links: ContinueSettings | None = None) -> SimpleNamespace:
         store = Store.create(db_url)
+        links_store = ContinueStore.create(db_url) if links else None
         sender = OutboxSender(settings_for(x2026, mode="webhook", senders=count), store,
-                              lambda: x2026.config.account_id)
+                              lambda: x2026.config.account_id, None, links, links_store)
         await asyncio.to_thread(sender.start)
         started.append((store, sender))
-        return SimpleNamespace(store=store, sender=sender)
+        return SimpleNamespace(store=store, sender=sender, links=links_store)
 
     yield start
     for store, sender in started:
@@ -204,3 +208,41 @@ def _spent_status(store: Store) -> dict | None:
     status = store.budget_status(BUDGET)
     return status if status["dms_left"] == 0 and status["waiting"]["pending"] == 3 else None
 
+
+
+async def test_a_dm_carries_the_web_chat_link_when_the_next_answer_would_wait(
+        x2026, senders, http) -> None:
+    """Ten people get two messages each, 15 DMs per window: while the window runs out, a DM
+    whose person's next answer would wait for the reset (longer than ``after_seconds``)
+    carries the link, once per person; the first DM (nothing known of the budget yet) and
+    those of the next window (nothing ahead) do not. Each link opens its own conversation."""
+    links = ContinueSettings(b"k" * 32, "https://chat.cabinet.example",
+                             after_seconds=WINDOW / 10)
+    people = [f"50{i}" for i in range(10)]
+    await people_write(http, x2026, people)
+    process = await senders(1, links)
+    erased = people[5]  # asked for the erasure: the confirmations leave no token behind
+    long = people[1]  # a first answer too long to take the line: the link waits for the next
+    for round_ in (1, 2):
+        for person in people:
+            text = f"{person}-{round_}" + ("x" * 9_900 if (person, round_) == (long, 1) else "")
+            process.store.outbox_enqueue(person, text,
+                                         conversation_key=ERASED if person == erased else None)
+    process.sender.wake()
+    assert await eventually(lambda: len(delivered(x2026)) == 20, timeout=DELIVERY_TIMEOUT)
+    sent = delivered(x2026)
+    tokens = [(who, find_continue_token(text)) for who, text in sent]
+    assert tokens[0][1] is None  # the probe: the budget was not known yet
+    assert all(token is None for _, token in tokens[LIMIT:])  # a new window, nothing ahead
+    offered = [(who, token) for who, token in tokens if token is not None]
+    # Once per person: the first answers of all but the first person, its second answer;
+    # never to the person whose data was erased.
+    assert sorted(who for who, _ in offered) == [p for p in people if p != erased]
+    assert not process.links.offered(f"x:{erased}")
+    long_dms = [find_continue_token(text) for who, text in sent if who == long]
+    assert long_dms[0] is None and long_dms[1] is not None
+    assert all(text.startswith(f"{who}-") for who, text in sent)  # the reply, then the line
+    for index, (who, token) in enumerate(offered):
+        assert process.links.redeem(links, token, f"secret-{index}") == f"x:{who}"
+    assert into_spent_window(x2026) == 0
+    assert await eventually(lambda: process.store.outbox_pending_count() == 0)

@@ -153,3 +153,20 @@ def test_an_older_store_gets_the_priority_column_in_place(store_url: str) -> Non
 def test_an_unknown_priority_is_refused(store: Store) -> None:
     with pytest.raises(ValueError):
         store.outbox_enqueue("alice", "m", priority=7)
+
+
+def test_what_goes_ahead_of_a_new_reply_and_a_text_replaced_before_sending(store: Store
+                                                                           ) -> None:
+    first = store.outbox_enqueue("a", "m1", now=T0)
+    store.outbox_enqueue("b", "m2", now=T0)
+    store.outbox_enqueue("c", "m3", now=T0, priority=URGENT)
+    store.outbox_enqueue("d", "m4", now=T0, priority=LAWYER)
+    assert store.outbox_ahead(first, NORMAL) == 3
+    assert store.outbox_ahead(first, URGENT) == 2
+    assert store.outbox_ahead(first, LAWYER) == 1
+    assert store.outbox_set_text(first, "m1 + link")
+    assert store.outbox_get(first).text == "m1 + link"
+    store.outbox_sent(first, "dm-1", now=T0)
+    assert not store.outbox_set_text(first, "again")  # sent: its text is gone for good
+    assert store.outbox_get(first).text is None
+    assert store.outbox_ahead(first, NORMAL) == 3
