@@ -1,0 +1,78 @@
+"""The live hour's statistics and the reading of issue #15's targets (bench/live_reading.py),
+from recorded runs written by hand (live seconds; X's windows: 15 DMs per 900 s)."""
+
+from __future__ import annotations
+
+from bench.live_reading import (
+    arrival_order_inversions,
+    figures,
+    first_reply_late,
+    first_window_with_budget,
+    p0_late,
+    reading,
+    window_at,
+    windows,
+)
+
+
+def person(index: int, arrived: float, first: float | None, p0: bool = False,
+           **more) -> dict:
+    return {"index": index, "arrived_at": arrived, "first_reply_at": first, "p0": p0, **more}
+
+
+def test_windows_open_at_the_first_accepted_send_and_last_900_s():
+    opened = windows([950.0, 10.0, 20.0, 909.9, 2000.0])
+    assert [(w.start, len(w.sent)) for w in opened] == [(10.0, 3), (950.0, 1), (2000.0, 1)]
+    assert window_at(opened, 0.0) == 0  # before any window: the next to open
+    assert window_at(opened, 909.9) == 0 and window_at(opened, 910.0) == 1
+    assert window_at(opened, 5000.0) == 3  # none opened after it
+
+
+def test_a_spent_window_sends_its_p0_to_the_next():
+    opened = windows([float(t) for t in range(15)] + [1000.0])
+    assert first_window_with_budget(opened, 14.5) == 1  # 15 sent by then
+    assert first_window_with_budget(opened, 13.5) == 0  # one left
+    assert first_window_with_budget(opened, 950.0) == 1  # in the gap: the next to open
+    people = [person(0, 13.5, 1000.0, p0=True), person(1, 14.5, 1000.0, p0=True),
+              person(2, 14.5, None, p0=True), person(3, 0.0, 1000.0)]
+    assert p0_late(people, opened) == [0, 2]
+
+
+def test_first_answer_within_ceil_n_over_15_windows():
+    sends = [0.0, 1000.0, 2000.0, 3000.0]
+    opened = windows(sends)
+    people = [person(i, 0.5, None) for i in range(16)]  # 16 people: two windows allowed
+    people[0]["first_reply_at"] = 1000.0  # one window later: in time
+    people[1]["first_reply_at"] = 2000.0  # two windows later: late
+    late = first_reply_late(people, opened)
+    assert 0 not in late and 1 in late and len(late) == 15  # the unanswered are late
+
+
+def test_arrival_order_counted_per_window_and_p0_apart():
+    opened = windows([0.0, 1000.0, 2000.0])
+    people = [person(0, 1.0, 2000.0), person(1, 2.0, 1000.0),  # one inversion
+              person(2, 3.0, 1000.5),  # the same window as 1: not an inversion
+              person(3, 4.0, 0.5, p0=True),  # P0 goes first: not counted
+              person(4, 5.0, None)]  # never answered: after everyone, no inversion
+    assert arrival_order_inversions(people, opened) == 2  # 0 after 1 and after 2
+    assert arrival_order_inversions(people[1:], opened) == 0
+
+
+def test_figures_and_reading():
+    people = [person(0, 0.0, 30.0, p0=True, handed_over=True, assistant_dms=4,
+                     overflow_links=1),
+              person(1, 15.0, 90.0, handed_over=True, assistant_dms=3),
+              person(2, 30.0, 120.0, handed_over=False, assistant_dms=2),
+              person(3, 45.0, None)]
+    usage = {"rate_limited_429": {"dm_send": 1, "dm_events": 2}, "cost_usd": 0.5}
+    result = figures(people, [30.0, 90.0, 120.0], [300.0, 600.0, 900.0], usage)
+    assert (result["people"], result["people_answered"], result["handed_over_x"]) == (4, 3, 2)
+    assert result["handed_over_web"] == 0 and result["overflow_links_received"] == 1
+    assert result["dms_per_triage_median"] == 3.5
+    assert (result["first_reply_p50_s"], result["p0_first_reply_max_s"]) == (75.0, 30.0)
+    assert result["first_reply_p99_s"] == 89.7
+    assert result["lawyer_reply_wait_p50_s"] == 600.0
+    assert (result["responses_429"], result["sends_into_spent_window"]) == (3, 1)
+    read = reading({"per_person": people, "send_times": [30.0, 90.0, 120.0]})
+    assert read == {"windows": 1, "first_reply_bound_windows": 1, "p0_late": [],
+                    "first_reply_late": [3], "arrival_order_inversions": 0}
