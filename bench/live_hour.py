@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import sys
@@ -60,6 +61,7 @@ from bench.desk import api, create_lawyer
 from bench.drive import Emulator, OutboxWatcher, http_session
 from bench.progress import note
 from bench.report import RESULTS
+from bench.resources import LoadSampler
 from sandbox.stack import MODEL, Stack
 from tests.scenarios import suite
 from tests.scenarios.dialogue import latest_bot_messages, next_step, x_dms, x_option
@@ -310,6 +312,7 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
             lawyer = Lawyer()
             note(f"live hour: {plan.people} people, "
                  f"{plan.real(plan.hour_minutes * 60):.0f} s of real time")
+            load = LoadSampler(interval=1.0).__enter__()
             async with OutboxWatcher(emulator, poll_seconds=0.05) as watcher:
                 tasks = [asyncio.create_task(talk(stack, person, emulator, watcher,
                                                   index * spacing, end))
@@ -326,6 +329,7 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
                             and not isinstance(o, asyncio.CancelledError)]
                 usage = await emulator.call("GET", "/_control/usage")
                 rows, send_times, waits = records(plan, people, watcher, lawyer, start, end)
+            load.__exit__(None, None, None)
         tracebacks = sum(stack.log(name).count("Traceback") for name in ("actions", "rasa"))
     finally:
         await loop.run_in_executor(None, stack.stop)
@@ -333,14 +337,16 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
     result.update({
         "handed_over_web_note": "the web-chat overflow is not followed by the bench yet "
                                 "(bench/live_hour.py follow_overflow): links counted only",
-        "ended": {kind: sum(1 for r in rows if r["ended"] == kind)
-                  for kind in ("handover", "erased", "turn_limit", None)},
+        "ended": {kind: sum(1 for r in rows if (r["ended"] or "still_going") == kind)
+                  for kind in ("handover", "erased", "turn_limit", "still_going")},
         "lawyer_errors": lawyer.errors,
         "driver_failures": failures,
         "server_tracebacks": tracebacks,
         "window_s": window.get("seconds", live_reading.WINDOW_S),
         "window_limit": window.get("limit", live_reading.LIMIT),
         "frozen_now": suite.NOW,
+        "machine_load": load.summary(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "plan": asdict(plan),
         "per_person": rows,
         "send_times": send_times,

@@ -3,6 +3,7 @@ from recorded runs written by hand (live seconds; X's windows: 15 DMs per 900 s)
 
 from __future__ import annotations
 
+from bench import report
 from bench.live_reading import (
     arrival_order_inversions,
     figures,
@@ -76,3 +77,47 @@ def test_figures_and_reading():
     read = reading({"per_person": people, "send_times": [30.0, 90.0, 120.0]})
     assert read == {"windows": 1, "first_reply_bound_windows": 1, "p0_late": [],
                     "first_reply_late": [3], "arrival_order_inversions": 0}
+
+
+def recorded_hour(**changes) -> dict:
+    """A recorded live hour as ``latest.json`` keeps it: two people in one window."""
+    live = {"people": 2, "people_answered": 2, "p0_people": 1, "handed_over_x": 1,
+            "handed_over_web": 0, "overflow_links_received": 0, "dms_per_triage_median": 4,
+            "first_reply_p50_s": 20.0, "first_reply_p99_s": 30.0, "p0_first_reply_max_s": 30.0,
+            "lawyer_reply_wait_p50_s": 10.0, "lawyer_replies_delivered": 1,
+            "responses_429": 0, "sends_into_spent_window": 0, "dms_sent": 2,
+            "cost_usd": 0.05, "window_s": 900, "window_limit": 15,
+            "plan": {"arrivals_minutes": 10, "hour_minutes": 60, "time_scale": 60},
+            "ended": {"handover": 1, "still_going": 1},
+            "per_person": [person(0, 0.0, 30.0, p0=True), person(1, 10.0, 20.0)],
+            "send_times": [20.0, 30.0]}
+    return {**live, **changes}
+
+
+def test_the_report_reads_the_targets_from_the_records():
+    checks = {c["key"]: c["met"] for c in report.targets(report.headline(
+        {"live_hour": recorded_hour()}))}
+    assert all(checks[key] for key in checks if key.startswith("live_hour_"))
+    late_p0 = recorded_hour(send_times=[float(t) for t in range(15)] + [950.0, 960.0],
+                            per_person=[person(0, 14.5, 960.0, p0=True),
+                                        person(1, 0.0, 950.0)])
+    figures_of = report.live_hour_headline(late_p0)
+    assert figures_of["live_hour_p0_not_in_first_window_with_budget"] == 0  # spent: next one
+    late_p0["per_person"][0]["arrived_at"] = 13.5  # one DM was left: it should have gone then
+    checks = {c["key"]: c["met"] for c in report.targets(report.live_hour_headline(late_p0))}
+    assert checks["live_hour_p0_not_in_first_window_with_budget"] is False
+    checks = {c["key"]: c["met"] for c in report.targets(report.live_hour_headline(
+        recorded_hour(sends_into_spent_window=1, dms_per_triage_median=4.5)))}
+    assert checks["live_hour_sends_into_spent_window"] is False
+    assert checks["live_hour_dms_per_triage_median"] is False
+    assert report.live_hour_headline(None)["live_hour_dms_per_triage_median"] is None
+
+
+def test_the_live_hour_table_says_what_was_missed():
+    text = "\n".join(report.live_hour_markdown(recorded_hour(
+        per_person=[person(0, 0.0, 30.0, p0=True), person(1, 10.0, None)])))
+    assert "### 6. A live hour on X (2 people" in text
+    assert "| every person a first answer within ceil(N/15) = 1 window(s) of arrival | " \
+           "late: 1 of 2 (#1) | **missed** |" in text
+    assert "| 0 requests into a spent window | 0 | met |" in text
+    assert report.live_hour_markdown(None) == []
