@@ -51,16 +51,16 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench import live_reading
+from bench import live_reading, report
 from bench.desk import api, create_lawyer
 from bench.drive import Emulator, OutboxWatcher, http_session
 from bench.progress import note
-from bench.report import RESULTS
 from bench.resources import LoadSampler
 from sandbox.stack import MODEL, Stack
 from tests.scenarios import suite
@@ -307,6 +307,7 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
             people = [Person(index, str(10**15 + index), scenario)
                       for index, scenario in enumerate(cast(plan, suite.load()))]
             spacing = plan.real(plan.arrivals_minutes * 60) / max(plan.people, 1)
+            load_at_start = round(os.getloadavg()[0], 2)
             start = time.time()
             end = start + plan.real(plan.hour_minutes * 60)
             lawyer = Lawyer()
@@ -346,6 +347,9 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
         "window_limit": window.get("limit", live_reading.LIMIT),
         "frozen_now": suite.NOW,
         "machine_load": load.summary(),
+        "load_average_1m_at_start": load_at_start,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit(),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "plan": asdict(plan),
         "per_person": rows,
@@ -353,6 +357,15 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
     })
     result["reading"] = live_reading.reading(result)
     return {"live_hour": result}
+
+
+def commit() -> str:
+    """The commit measured (``+changes`` when tracked files differ from it)."""
+    head = report._command_output(["git", "-C", str(report.ROOT), "rev-parse", "--short",
+                                   "HEAD"])
+    dirty = report._command_output(["git", "-C", str(report.ROOT), "status", "--porcelain",
+                                    "--untracked-files=no"])
+    return (head or "?") + ("+changes" if dirty else "")
 
 
 def summary_line(live: dict[str, Any]) -> str:
@@ -375,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p0-every", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder and logs")
+    parser.add_argument("--no-doc", action="store_true",
+                        help="do not merge into latest.json nor rewrite section 6 of "
+                             "docs/benchmarks.md (the quick run never does)")
     args = parser.parse_args(argv)
     if not MODEL.exists():
         print(f"{MODEL} is missing: run `make train` first", file=sys.stderr)
@@ -393,13 +409,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"servers' folder kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "live_hour.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    live = {k: v for k, v in results["live_hour"].items()
-            if k not in ("per_person", "send_times")}
-    print(json.dumps(live, indent=2, ensure_ascii=False))
-    print(f"results: {path}")
+    path = report.write_json(results, "live_hour.json")
+    live = results["live_hour"]
+    print(json.dumps({k: v for k, v in live.items() if k not in ("per_person", "send_times")},
+                     indent=2, ensure_ascii=False))
+    print()
+    print(report.live_hour_doc(live, "`python -m bench.live_hour`"))
+    print(f"results: {path.relative_to(report.ROOT)}")
+    if not plan.quick and not args.no_doc:
+        merged = report.merge_live_hour(live)
+        report.write_doc(report.live_hour_doc(live, "`python -m bench.live_hour`"),
+                         begin=report.LIVE_BEGIN, end=report.LIVE_END)
+        print(f"merged into {merged.relative_to(report.ROOT)}; section 6 of "
+              f"{report.DOC.relative_to(report.ROOT)} rewritten")
     return 0
 
 

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+# Section 6, the live hour, has a block of its own: `python -m bench.live_hour` rewrites it
+# alone, `make bench` both.
+LIVE_BEGIN, LIVE_END = "<!-- bench:live-hour:begin -->", "<!-- bench:live-hour:end -->"
 PACKAGES = ("rasa", "rasa-sdk", "tensorflow", "sanic", "SQLAlchemy", "aiohttp", "tweepy",
             "psycopg2-binary", "redis")
 
@@ -214,7 +217,9 @@ def _load_line(load: dict[str, Any]) -> str:
     return (" Machine load during the run: " + "; ".join(parts) + ".") if parts else ""
 
 
-def markdown(results: dict[str, Any]) -> str:
+def markdown(results: dict[str, Any], live_hour: bool = True) -> str:
+    """The tables of a run (``live_hour=False``: without section 6, which
+    :func:`live_hour_doc` writes in a block of its own)."""
     m = results["machine"]
     p = m["packages"]
     out = [
@@ -324,7 +329,8 @@ def markdown(results: dict[str, Any]) -> str:
                        "out of order", "duplicates", "missing"], rows)
         out.append(f"\nSpeedup, two processes over one: {_f(scale['speedup'], '×')}.")
 
-    out += live_hour_markdown(results.get("live_hour"))
+    if live_hour:
+        out += live_hour_markdown(results.get("live_hour"))
 
     res = results.get("resources") or {}
     train = res.get("train") or {}
@@ -346,6 +352,20 @@ def _people(indexes: list[int], total: int) -> str:
         return f"0 of {total}"
     shown = ", ".join(f"#{i}" for i in indexes[:8]) + (" …" if len(indexes) > 8 else "")
     return f"{len(indexes)} of {total} ({shown})"
+
+
+def live_hour_doc(live: dict[str, Any], how: str) -> str:
+    """Section 6 for its block of ``docs/benchmarks.md``: when, how, on what load."""
+    load = live.get("machine_load") or {}
+    busy = (f" Machine load during the hour: {_f(load['busy_cores'])} cores busy on average, "
+            f"{_f(load['other_cores'])} of them by processes outside the benchmark."
+            if load.get("busy_cores") is not None else "")
+    head = (f"Measured {str(live.get('finished_at', '?'))[:16].replace('T', ' ')} UTC, {how}, "
+            f"commit {live.get('commit', '?')}. Load average (1 min) at the start: "
+            f"{live.get('load_average_1m_at_start', '–')}, at the end: "
+            f"{live.get('load_average_1m_at_end', '–')}.{busy}")
+    lines = live_hour_markdown(live)  # "", the heading, "", the tables
+    return "\n".join([lines[1], "", head] + lines[2:]) + "\n"
 
 
 def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
@@ -422,11 +442,22 @@ def write_json(results: dict[str, Any], name: str) -> Path:
     return path
 
 
-def write_doc(table: str, path: Path = DOC) -> None:
+def write_doc(table: str, path: Path = DOC, begin: str = BEGIN, end: str = END) -> None:
     """Replace what lies between the markers of ``docs/benchmarks.md`` (the reading around
     them is written by hand)."""
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    path.write_text(pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    path.write_text(pattern.sub(lambda _: f"{begin}\n{table}{end}", text, count=1))
+
+
+def merge_live_hour(live: dict[str, Any], name: str = "latest.json") -> Path:
+    """Put a live hour played alone into ``bench/results/<name>`` under ``live_hour`` (the
+    other sections, if any, are kept; the headline and the targets are read again)."""
+    path = RESULTS / name
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["live_hour"] = live
+    results["headline"] = headline(results)
+    results["targets"] = targets(results["headline"])
+    return write_json(results, name)

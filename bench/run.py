@@ -253,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     path = report.write_json(results, "quick.json" if plan.quick else "latest.json")
     print(f"results: {path.relative_to(report.ROOT)}")
     if not plan.quick and not args.no_doc:
-        report.write_doc(table)
+        report.write_doc(report.markdown(results, live_hour=False))
+        if results.get("live_hour"):
+            report.write_doc(report.live_hour_doc(results["live_hour"], "`make bench`, phase C"),
+                             begin=report.LIVE_BEGIN, end=report.LIVE_END)
         print(f"tables: {report.DOC.relative_to(report.ROOT)}")
     missed = [c["key"] for c in results["targets"] if c["met"] is False]
     if missed:

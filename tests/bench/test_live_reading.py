@@ -121,3 +121,19 @@ def test_the_live_hour_table_says_what_was_missed():
            "late: 1 of 2 (#1) | **missed** |" in text
     assert "| 0 requests into a spent window | 0 | met |" in text
     assert report.live_hour_markdown(None) == []
+
+
+def test_the_live_hour_has_a_block_of_its_own_in_the_doc(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"intro\n{report.BEGIN}\nrun 9\n{report.END}\n\n"
+                   f"{report.LIVE_BEGIN}\nold hour\n{report.LIVE_END}\nreading\n")
+    live = recorded_hour(finished_at="2026-12-07T15:40:00+00:00", commit="abc1234",
+                         machine_load={"busy_cores": 1.9, "other_cores": 0.8})
+    report.write_doc(report.live_hour_doc(live, "`python -m bench.live_hour`"), doc,
+                     begin=report.LIVE_BEGIN, end=report.LIVE_END)
+    text = doc.read_text()
+    assert "run 9" in text and "old hour" not in text and text.endswith("reading\n")
+    block = text.split(report.LIVE_BEGIN)[1]
+    assert block.startswith("\n### 6. A live hour on X (2 people")
+    assert "Measured 2026-12-07 15:40 UTC, `python -m bench.live_hour`, commit abc1234" in block
+    assert "0.8 of them by processes outside the benchmark" in block
