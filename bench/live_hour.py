@@ -104,6 +104,7 @@ class Person:
     id: str  # X user id (made up)
     scenario: dict[str, Any]
     wrote_at: float | None = None  # the first message, real clock
+    first_ready_at: float | None = None  # the assistant's first answer in the tracker, real
     messages: int = 0  # DMs the person sent
     ended: str | None = None  # handover, erased, turn_limit (None: the hour ended first)
     overflow_links: int = 0
@@ -178,6 +179,17 @@ async def turn_events(stack: Stack, person: Person, end: float) -> list[dict]:
         await asyncio.sleep(0.05)
 
 
+def answered_at(events: list[dict]) -> float | None:
+    """When the assistant's latest turn was ready (its last bot event's timestamp, real
+    clock): what came after is the wait for the DM budget."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("timestamp"):
+            return float(event["timestamp"])
+    return None
+
+
 async def talk(stack: Stack, person: Person, emulator: Emulator, watcher: OutboxWatcher,
                delay: float, end: float) -> None:
     """The person writes at ``delay`` (real seconds from the start), then answers the
@@ -194,6 +206,8 @@ async def talk(stack: Stack, person: Person, emulator: Emulator, watcher: Outbox
         if not await watcher.until(person.id, before + 1, timeout=max(0.0, end - time.time())):
             return  # the hour ended before the answer came
         events = await turn_events(stack, person, end)
+        if person.first_ready_at is None:
+            person.first_ready_at = answered_at(events)
         expected = before + max(1, x_dms(latest_bot_messages(events)))
         if not await watcher.until(person.id, expected, timeout=max(0.0, end - time.time())):
             return
@@ -273,6 +287,8 @@ def records(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: La
             "arrived_at": (round(plan.live(person.wrote_at - start), 1)
                            if person.wrote_at is not None else None),
             "first_reply_at": round(plan.live(dms[0].at - start), 1) if dms else None,
+            "first_ready_at": (round(plan.live(person.first_ready_at - start), 1)
+                               if person.first_ready_at is not None else None),
             "messages": person.messages,
             "assistant_dms": sum(1 for dm in dms if dm.text != LAWYER_TEXT),
             "handed_over": handed_at is not None,

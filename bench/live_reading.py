@@ -20,6 +20,11 @@ those, this module gives the figures and the targets' reading:
   answered counts as answered after everyone.
 - **median DMs per completed triage**: the assistant's DMs (the lawyer's excluded) received
   by each person the desk saw handed over.
+
+On a loaded machine at a time scale of 60, one real second of a turn is a live minute: the
+first reply is also given in two parts, the turn (arrival -> the answer in the tracker) and
+the wait for the budget (-> the DM), and the P0 and order readings are repeated from the
+moment each first answer was ready, which is the outbox's own order.
 """
 
 from __future__ import annotations
@@ -79,14 +84,16 @@ def first_window_with_budget(opened: Sequence[Window], at: float, limit: int = L
 
 
 def p0_late(people: Sequence[Mapping[str, Any]], opened: Sequence[Window],
-            limit: int = LIMIT) -> list[int]:
-    """The P0 people (their indexes) not answered in the first window with budget."""
+            limit: int = LIMIT, since: str = "arrived_at") -> list[int]:
+    """The P0 people (their indexes) not answered in the first window with budget after
+    ``since`` (their arrival; ``first_ready_at``: once the answer was ready, which leaves the
+    machine's time out; a person without that moment is not judged)."""
     late = []
     for person in people:
-        if not person.get("p0"):
+        if not person.get("p0") or person.get(since) is None:
             continue
         first = person.get("first_reply_at")
-        due = first_window_with_budget(opened, person["arrived_at"], limit)
+        due = first_window_with_budget(opened, person[since], limit)
         if first is None or window_at(opened, first) > due:
             late.append(person["index"])
     return late
@@ -110,12 +117,13 @@ def first_reply_late(people: Sequence[Mapping[str, Any]], opened: Sequence[Windo
 
 
 def arrival_order_inversions(people: Sequence[Mapping[str, Any]],
-                             opened: Sequence[Window]) -> int:
+                             opened: Sequence[Window], since: str = "arrived_at") -> int:
     """Pairs of people who are not P0 whose first replies' windows are in the reverse order
-    of their arrivals."""
-    served = [(person["arrived_at"], math.inf if person.get("first_reply_at") is None
+    of their arrivals (``since="first_ready_at"``: of the moments their answers were ready,
+    the order the outbox itself keeps)."""
+    served = [(person[since], math.inf if person.get("first_reply_at") is None
                else window_at(opened, person["first_reply_at"]))
-              for person in people if not person.get("p0")]
+              for person in people if not person.get("p0") and person.get(since) is not None]
     served.sort(key=lambda pair: pair[0])
     return sum(1 for i, (_, earlier) in enumerate(served) for _, later in served[i + 1:]
                if later < earlier)
@@ -133,6 +141,10 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
     p0_first = [p["first_reply_at"] - p["arrived_at"] for p in people
                 if p.get("p0") and p.get("first_reply_at") is not None]
     handed = [p for p in people if p.get("handed_over")]
+    ready = [p for p in people if p.get("first_ready_at") is not None]
+    turn = [p["first_ready_at"] - p["arrived_at"] for p in ready]
+    budget = [p["first_reply_at"] - p["first_ready_at"] for p in ready
+              if p.get("first_reply_at") is not None]
     rate_limited = usage.get("rate_limited_429") or {}
     return {
         "people": len(people),
@@ -145,6 +157,12 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
         "first_reply_p50_s": rounded(percentile(first, 0.5)),
         "first_reply_p99_s": rounded(percentile(first, 0.99)),
         "p0_first_reply_max_s": rounded(max(p0_first)) if p0_first else None,
+        # The first reply in two parts: the machine (arrival -> answer in the tracker) and
+        # the DM budget (answer ready -> DM sent).
+        "first_answer_turn_p50_s": rounded(percentile(turn, 0.5)),
+        "first_answer_turn_p99_s": rounded(percentile(turn, 0.99)),
+        "first_answer_budget_wait_p50_s": rounded(percentile(budget, 0.5)),
+        "first_answer_budget_wait_p99_s": rounded(percentile(budget, 0.99)),
         "lawyer_reply_wait_p50_s": rounded(percentile(lawyer_waits, 0.5)),
         "lawyer_replies_delivered": len(lawyer_waits),
         "responses_429": sum(rate_limited.values()),
@@ -167,4 +185,8 @@ def reading(live: Mapping[str, Any]) -> dict[str, Any]:
         "p0_late": p0_late(people, opened, limit),
         "first_reply_late": first_reply_late(people, opened, limit),
         "arrival_order_inversions": arrival_order_inversions(people, opened),
+        # The same, from the moment each first answer was ready (the queue's own order).
+        "p0_late_once_ready": p0_late(people, opened, limit, since="first_ready_at"),
+        "order_inversions_once_ready": arrival_order_inversions(people, opened,
+                                                                since="first_ready_at"),
     }

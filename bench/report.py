@@ -395,6 +395,12 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
         ["first reply p50 / p99 s", f"{_f(live['first_reply_p50_s'])} / "
                                     f"{_f(live['first_reply_p99_s'])}"],
         ["first reply of a P0 person, max s", _f(live["p0_first_reply_max_s"])],
+        ["first answer: the turn (arrival → answer ready) p50 / p99 s",
+         f"{_f(live.get('first_answer_turn_p50_s'))} / "
+         f"{_f(live.get('first_answer_turn_p99_s'))}"],
+        ["first answer: the wait for the DM budget (ready → DM) p50 / p99 s",
+         f"{_f(live.get('first_answer_budget_wait_p50_s'))} / "
+         f"{_f(live.get('first_answer_budget_wait_p99_s'))}"],
         ["lawyer's reply wait p50 s (case seen → DM)",
          f"{_f(live['lawyer_reply_wait_p50_s'])} ({live['lawyer_replies_delivered']} "
          "replies delivered)"],
@@ -412,11 +418,13 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
         ("0 requests into a spent window", str(live["sends_into_spent_window"]),
          live["sends_into_spent_window"] == 0),
         ("every P0 person answered in the first window with budget",
-         "late: " + _people(read["p0_late"], p0), not read["p0_late"]),
+         "late: " + _people(read["p0_late"], p0) + "; counted from the moment the answer "
+         "was ready: " + _people(read["p0_late_once_ready"], p0), not read["p0_late"]),
         (f"every person a first answer within ceil(N/15) = {bound} window(s) of arrival",
          "late: " + _people(read["first_reply_late"], people), not read["first_reply_late"]),
         ("first answers in arrival order apart from priority (per window)",
-         f"{read['arrival_order_inversions']} inversions",
+         f"{read['arrival_order_inversions']} inversions; in the order the answers were "
+         f"ready: {read['order_inversions_once_ready']}",
          read["arrival_order_inversions"] == 0),
         ("median DMs per completed triage ≤ 4", _f(live["dms_per_triage_median"]),
          live["dms_per_triage_median"] is not None and live["dms_per_triage_median"] <= 4),

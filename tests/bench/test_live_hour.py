@@ -7,7 +7,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from bench.drive import Dm
-from bench.live_hour import LAWYER_TEXT, Lawyer, Person, Plan, cast, overflow_link, records
+from bench.live_hour import (
+    LAWYER_TEXT,
+    Lawyer,
+    Person,
+    Plan,
+    answered_at,
+    cast,
+    overflow_link,
+    records,
+)
 from tests.scenarios import suite
 
 
@@ -40,10 +49,20 @@ def test_records_in_live_seconds_without_x_ids():
     lawyer = Lawyer(seen_at={7: 105.0, 8: 200.0}, conversation_of={7: "x:1001", 8: "x:1002"})
     rows, sends, waits = records(plan, people, watcher, lawyer, start=100.0, end=160.0)
     assert rows[0] == {"index": 0, "scenario": "s1", "p0": True, "arrived_at": 0.0,
-                       "first_reply_at": 30.0, "messages": 3, "assistant_dms": 2,
+                       "first_reply_at": 30.0, "first_ready_at": None, "messages": 3,
+                       "assistant_dms": 2,
                        "handed_over": True, "handed_over_at": 300.0,
                        "handed_over_web": False, "ended": "handover", "overflow_links": 0}
     assert rows[1]["handed_over"] is False  # seen by the desk after the hour
     assert rows[1]["first_reply_at"] is None and rows[1]["arrived_at"] == 60.0
     assert sends == [30.0, 120.0, 600.0] and waits == [300.0]
     assert "1001" not in str(rows)
+
+
+def test_the_first_answer_is_ready_at_its_last_bot_event():
+    events = [{"event": "user", "timestamp": 1.0}, {"event": "bot", "timestamp": 2.0},
+              {"event": "action", "name": "action_listen", "timestamp": 2.5},
+              {"event": "user", "timestamp": 3.0}, {"event": "bot", "timestamp": 4.0},
+              {"event": "bot", "timestamp": 4.5}, {"event": "action", "timestamp": 5.0}]
+    assert answered_at(events) == 4.5
+    assert answered_at(events[:4]) is None  # the latest message has no answer yet

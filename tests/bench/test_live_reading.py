@@ -76,7 +76,23 @@ def test_figures_and_reading():
     assert (result["responses_429"], result["sends_into_spent_window"]) == (3, 1)
     read = reading({"per_person": people, "send_times": [30.0, 90.0, 120.0]})
     assert read == {"windows": 1, "first_reply_bound_windows": 1, "p0_late": [],
-                    "first_reply_late": [3], "arrival_order_inversions": 0}
+                    "first_reply_late": [3], "arrival_order_inversions": 0,
+                    "p0_late_once_ready": [], "order_inversions_once_ready": 0}
+
+
+def test_the_turn_and_the_budget_are_told_apart():
+    opened = windows([float(t) for t in range(15)] + [1000.0, 1001.0])
+    people = [person(0, 0.5, 1000.0, p0=True, first_ready_at=14.5),  # ready once spent
+              person(1, 1.0, 1001.0, first_ready_at=3.0),  # its turn took longer than 2's
+              person(2, 2.0, 10.0, first_ready_at=2.5)]
+    assert p0_late(people, opened) == [0]  # from arrival: 14 DMs were left
+    assert p0_late(people, opened, since="first_ready_at") == []
+    assert arrival_order_inversions(people, opened) == 1  # 1 came first, served after 2
+    assert arrival_order_inversions(people, opened, since="first_ready_at") == 0
+    result = figures(people, [], [], {})
+    assert (result["first_answer_turn_p50_s"], result["first_answer_turn_p99_s"]) == (
+        2.0, 13.8)
+    assert result["first_answer_budget_wait_p50_s"] == 985.5
 
 
 def recorded_hour(**changes) -> dict:
