@@ -64,7 +64,13 @@ from bench.progress import note
 from bench.resources import LoadSampler
 from sandbox.stack import MODEL, Stack
 from tests.scenarios import suite
-from tests.scenarios.dialogue import latest_bot_messages, next_step, x_dms, x_option
+from tests.scenarios.dialogue import (
+    latest_bot_events,
+    latest_bot_messages,
+    next_step,
+    x_dms,
+    x_option,
+)
 from tests.scenarios.person import Person as ScenarioPerson
 from tests.scenarios.run import ALWAYS_LIVE, MAX_PERSON_TURNS
 
@@ -180,14 +186,15 @@ async def turn_events(stack: Stack, person: Person, end: float) -> list[dict]:
 
 
 def answered_at(events: list[dict]) -> float | None:
-    """When the assistant's latest turn was ready (its last bot event's timestamp, real
-    clock): what came after is the wait for the DM budget."""
-    for event in reversed(events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot" and event.get("timestamp"):
-            return float(event["timestamp"])
-    return None
+    """When the assistant's answer to the latest message was ready: the timestamp (real
+    clock) of the turn's last event, once it said something. What came after is the wait for
+    the DM budget."""
+    if not latest_bot_events(events):
+        return None
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    turn = events[users[-1]:] if users else events
+    stamps = [float(e["timestamp"]) for e in turn if e.get("timestamp")]
+    return max(stamps) if stamps else None
 
 
 async def talk(stack: Stack, person: Person, emulator: Emulator, watcher: OutboxWatcher,

@@ -59,10 +59,14 @@ def test_records_in_live_seconds_without_x_ids():
     assert "1001" not in str(rows)
 
 
-def test_the_first_answer_is_ready_at_its_last_bot_event():
+def test_the_first_answer_is_ready_at_the_end_of_its_turn():
     events = [{"event": "user", "timestamp": 1.0}, {"event": "bot", "timestamp": 2.0},
               {"event": "action", "name": "action_listen", "timestamp": 2.5},
               {"event": "user", "timestamp": 3.0}, {"event": "bot", "timestamp": 4.0},
               {"event": "bot", "timestamp": 4.5}, {"event": "action", "timestamp": 5.0}]
-    assert answered_at(events) == 4.5
+    assert answered_at(events) == 5.0  # the turn's last event
     assert answered_at(events[:4]) is None  # the latest message has no answer yet
+    opening = [{"event": "action", "name": "action_session_start", "timestamp": 0.5},
+               {"event": "bot", "timestamp": 0.6}, {"event": "user", "timestamp": 0.7},
+               {"event": "action", "name": "action_listen", "timestamp": 0.9}]
+    assert answered_at(opening) == 0.9  # a session's opening answers its first message

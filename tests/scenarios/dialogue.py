@@ -21,6 +21,7 @@ from tests.scenarios import tracker_reading
 from tests.scenarios.person import Person
 
 HANDOFF_ACTION = "action_handoff"
+SESSION_START = "action_session_start"
 HANDOVER = "handover"
 ERASED = "erased"
 
@@ -51,16 +52,27 @@ def x_dms(messages: Sequence[Mapping[str, Any]]) -> int:
     return len(x_render.pack(parts))
 
 
+def latest_bot_events(events: Sequence[Event]) -> list[Event]:
+    """The bot events answering the person's latest message: those after it and, when that
+    message started a session, the session start's own (the opening: Rasa runs
+    ``action_session_start`` and logs its messages before the message itself)."""
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return [e for e in events if e.get("event") == "bot"]
+    latest = users[-1]
+    previous = users[-2] if len(users) > 1 else -1
+    starts = [i for i in range(previous + 1, latest)
+              if events[i].get("event") == "action"
+              and events[i].get("name") == SESSION_START]
+    first = starts[-1] + 1 if starts else latest + 1
+    return [e for e in events[first:] if e.get("event") == "bot"]
+
+
 def latest_bot_messages(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """The bot's messages after the person's latest message, as ``{text, buttons}``."""
-    messages: list[dict[str, Any]] = []
-    for event in events:
-        if event.get("event") == "user":
-            messages = []
-        elif event.get("event") == "bot":
-            messages.append({"text": event.get("text") or "",
-                             "buttons": (event.get("data") or {}).get("buttons") or []})
-    return messages
+    """The bot's messages answering the person's latest message, as ``{text, buttons}``."""
+    return [{"text": event.get("text") or "",
+             "buttons": (event.get("data") or {}).get("buttons") or []}
+            for event in latest_bot_events(events)]
 
 
 def x_option(events: Sequence[Event], payload: str) -> str | None:

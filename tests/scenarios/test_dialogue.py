@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.scenarios.dialogue import (
     ERASED,
     HANDOVER,
+    latest_bot_events,
     latest_bot_messages,
     next_step,
     x_option,
@@ -52,3 +53,17 @@ def test_only_the_latest_turn_counts():
               {"event": "user", "text": "oui"}, {"event": "bot", "text": "nouveau"}]
     assert latest_bot_messages(events) == [{"text": "nouveau", "buttons": []}]
     assert x_option(events, "/question_urbanisme") is None
+
+
+def test_the_opening_of_a_session_answers_the_message_that_started_it():
+    events = [{"event": "action", "name": "action_session_start"},
+              {"event": "bot", "text": "Je suis une IA. Acceptez-vous ?",
+               "data": {"buttons": [{"title": "Oui", "payload": "/affirm"}]}},
+              {"event": "session_started"}, {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "bonjour, mon permis"},
+              {"event": "action", "name": "action_listen"}]
+    assert [m["text"] for m in latest_bot_messages(events)] == [
+        "Je suis une IA. Acceptez-vous ?"]
+    assert x_option(events, "/affirm") == "1"
+    later = events + [{"event": "user", "text": "oui"}, {"event": "bot", "text": "Merci."}]
+    assert [e["text"] for e in latest_bot_events(later)] == ["Merci."]
