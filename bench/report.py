@@ -329,9 +329,6 @@ def markdown(results: dict[str, Any], live_hour: bool = True) -> str:
                        "out of order", "duplicates", "missing"], rows)
         out.append(f"\nSpeedup, two processes over one: {_f(scale['speedup'], '×')}.")
 
-    if live_hour:
-        out += live_hour_markdown(results.get("live_hour"))
-
     res = results.get("resources") or {}
     train = res.get("train") or {}
     out += ["", "### 5. Resources", ""]
@@ -344,6 +341,8 @@ def markdown(results: dict[str, Any], live_hour: bool = True) -> str:
             f"{train.get('load_average_1m')})" if train else
             " (not recorded: run `make train`, which records it)")],
     ])
+    if live_hour:
+        out += live_hour_markdown(results.get("live_hour"))
     return "\n".join(out) + "\n"
 
 
