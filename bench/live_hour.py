@@ -1,31 +1,42 @@
-"""A live hour on X as it is in 2026 (issue #15, "Done when"), played in a minute or so:
-``python -m bench.live_hour [--people 40] [--time-scale 60]``.
+"""A live hour on X as it is in 2026 (issue #15, "Done when"), played in about a minute:
+``python -m bench.live_hour [--people 40] [--time-scale 60] [--quick]``, and a phase of
+``make bench`` (``bench/run.py``; ``--quick`` in ``make bench-quick``).
 
-SKELETON. What it does: the default deployment (``sandbox.stack.Stack``: SQLite, one Rasa
-server with its X channel in webhook mode, the action server) against the X emulator at X's
-2026 limits (``X_SANDBOX_LIMITS=x-2026``: 15 DM sends per 15 minutes) and a time scale
-(``--time-scale 60``: a 15-minute window lasts 15 s, the hour one minute). ``--people`` people
-write in the first ``--arrivals-minutes`` (live minutes), evenly spread; one in
-``--p0-every`` tells a P0 story and asks for the lawyer (``bench.drive.X_HANDOVER``), the
-others follow the triage script (``bench.drive.X_SCRIPT``). A person answers once a DM came
-and then nothing for ``--silence-s`` live seconds. A lawyer answers each case that opens, once,
-through the desk's API. At the end of the hour, from the emulator's clock, outbox and usage:
+The default deployment (``sandbox.stack.Stack``: SQLite, one Rasa server with its X channel in
+webhook mode, the action server) against the X emulator at X's 2026 limits
+(``X_SANDBOX_LIMITS=x-2026``: 15 DM sends per 15 minutes) and a time scale (``--time-scale
+60``: a 15-minute window lasts 15 s, the hour one minute).
 
-    people, handed_over_x, handed_over_web (0: the web-chat overflow, item 4, is not built),
-    dms_per_triage_median (DMs received by a person handed over), first_reply_p50_s /
-    first_reply_p99_s and p0_first_reply_max_s (live seconds from the first message to the first
-    DM), lawyer_reply_wait_p50_s (live seconds from the case seen by the lawyer to the reply
-    DM), responses_429 (every 429 the emulator gave for a spent window), sends_into_spent_window
-    (those on DM sends: requests into a spent window), cost_usd (the emulator's pay-per-use
-    count), dms_sent, people_answered, and the reading of the targets of issue #15.
+**The people** (:func:`cast`). ``--people`` people write in the first ``--arrivals-minutes``
+(live minutes), evenly spread. Each plays a scenario of the scenario suite
+(``tests/scenarios/``, ``docs/scenarios.md``), in an order drawn with ``--seed``: one person in
+``--p0-every`` plays a P0 scenario, the others the rest, each list cycled. The person writes
+the scenario's first message as a DM, waits for the whole answer (the DMs the X channel sends
+for the assistant's turn, counted from the tracker as the suite counts them), then answers
+what the assistant asked as the suite's person does (``tests/scenarios/dialogue.py``: the
+tracker says what was asked, ``person.py`` answers; a button is typed as its option's number),
+until the handover, an erasure, 15 messages, or the end of the hour.
 
-Written to ``bench/results/live_hour.json`` as ``{"live_hour": {...}}``; not yet a section
-of ``make bench`` nor merged into ``latest.json``.
+**The date.** The servers' clock is frozen where the scenarios are written
+(``PERMANENCE_FROZEN_NOW``, ``tests/scenarios/suite.py`` NOW; ``permanence/clock.py``): it
+dates the legal content only (relative dates, deadlines, the schedule, which is always live
+here). The emulator's windows, X's ``x-rate-limit-reset`` headers and the outbox's DM budget run
+on the real clock, shortened by the time scale in the emulator only: the two never meet. The
+sender's safety margin after a reset (``budget_margin_seconds``, 1 s) is scaled down with the
+time, or it would cost a live minute per window; X's reset header is a whole second, which at
+scale 60 can still cost up to a live minute per window.
 
-What remains (issue #15): conversations drawn from the scenario suite instead of two scripts;
-"handed over within the hour" as the desk sees it for each person (today: the cases opened);
-the overflow to the web chat; the run as a phase of ``bench/run.py`` with its table in
-``docs/benchmarks.md``; the targets checked by ``bench/report.py``.
+**The lawyer** reads the desk's queue (``GET /desk/api/cases``) every ``--lawyer-poll-s`` live
+seconds and answers each case once (take, reply). A person is **handed over within the hour**
+when the desk showed their case within the hour (``handed_over_x``).
+
+**The web-chat overflow** (issue #15 item 4, built apart): a DM may carry
+``<base>/chat?continue=<token>``. Today such DMs are counted (``overflow_links_received``) and
+the person stays on X; ``handed_over_web`` is 0 until the bench person follows the link
+(:func:`follow_overflow`, the marked hook).
+
+Results (live seconds): ``bench/live_reading.py`` gives the figures and the targets' reading;
+written to ``bench/results/live_hour.json`` as ``{"live_hour": {...}}`` when run alone.
 """
 
 from __future__ import annotations
@@ -33,28 +44,41 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
+import os
+import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench import live_reading, report
 from bench.desk import api, create_lawyer
-from bench.drive import X_HANDOVER, X_SCRIPT, Emulator, OutboxWatcher, http_session
+from bench.drive import Emulator, OutboxWatcher, http_session
 from bench.progress import note
-from bench.report import RESULTS
-from bench.stats import percentile, rounded
+from bench.resources import LoadSampler
 from sandbox.stack import MODEL, Stack
+from tests.scenarios import suite
+from tests.scenarios.dialogue import (
+    latest_bot_events,
+    latest_bot_messages,
+    next_step,
+    x_dms,
+    x_option,
+)
+from tests.scenarios.person import Person as ScenarioPerson
+from tests.scenarios.run import ALWAYS_LIVE, MAX_PERSON_TURNS
 
 LAWYER_TEXT = ("Bonjour, je suis l'avocate de permanence. J'ai lu votre message : "
                "je vous réponds ici.")
 DM_SEND = "dm_send"  # the emulator's limit key of POST /2/dm_conversations/...
+TRACKER_WAIT_S = 10.0  # real seconds for the turn to be in the tracker once its DM came
+OVERFLOW_MARK = "?continue="  # the web chat's continuation link (issue #15 item 4)
 
 
 @dataclass(frozen=True)
@@ -63,9 +87,10 @@ class Plan:
     time_scale: float = 60.0
     hour_minutes: float = 60.0
     arrivals_minutes: float = 10.0
-    p0_every: int = 8  # one person in eight is P0 and asks for the lawyer
-    silence_s: float = 60.0  # live seconds without a new DM: the answer is complete
+    p0_every: int = 4  # one person in four plays a P0 scenario (13 of the suite's 49)
+    seed: int = 15
     lawyer_poll_s: float = 60.0  # live seconds between two looks at the desk's queue
+    quick: bool = False
 
     def real(self, live_seconds: float) -> float:
         return live_seconds / self.time_scale
@@ -74,41 +99,155 @@ class Plan:
         return real_seconds * self.time_scale
 
 
+FULL = Plan()
+# make bench-quick: 8 people, a 20-minute "hour" (20 s of real time at scale 60).
+QUICK = Plan(people=8, hour_minutes=20.0, arrivals_minutes=2.0, quick=True)
+
+
 @dataclass
 class Person:
-    id: str
-    p0: bool
-    script: tuple[str, ...]
-    wrote_at: float | None = None  # the first message, emulator clock (real seconds)
-    turns_done: int = 0
+    index: int
+    id: str  # X user id (made up)
+    scenario: dict[str, Any]
+    wrote_at: float | None = None  # the first message, real clock
+    first_ready_at: float | None = None  # the assistant's first answer in the tracker, real
+    messages: int = 0  # DMs the person sent
+    ended: str | None = None  # handover, erased, turn_limit (None: the hour ended first)
+    overflow_links: int = 0
+
+    @property
+    def p0(self) -> bool:
+        return self.scenario["expect"]["tier"] == "P0"
+
+    @property
+    def conversation(self) -> str:
+        return Stack.x_conversation(self.id)
 
 
 @dataclass
 class Lawyer:
     seen_at: dict[int, float] = field(default_factory=dict)  # case id -> real time seen
-    person_of: dict[int, str] = field(default_factory=dict)  # case id -> X user id
+    conversation_of: dict[int, str] = field(default_factory=dict)  # case id -> x:<id>
     replied: set[int] = field(default_factory=set)
     errors: int = 0
 
 
-async def talk(plan: Plan, person: Person, emulator: Emulator, watcher: OutboxWatcher,
+def cast(plan: Plan, scenarios: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scenario each person plays: one in ``p0_every`` a P0 one, each list shuffled with
+    the plan's seed and cycled."""
+    rng = random.Random(plan.seed)
+    p0 = [s for s in scenarios if s["expect"]["tier"] == "P0"]
+    others = [s for s in scenarios if s["expect"]["tier"] != "P0"]
+    rng.shuffle(p0)
+    rng.shuffle(others)
+    chosen, taken = [], {"p0": 0, "others": 0}
+    for index in range(plan.people):
+        wants_p0 = bool(p0) and (index % plan.p0_every == 1 % plan.p0_every or not others)
+        pool, key = (p0, "p0") if wants_p0 else (others, "others")
+        chosen.append(pool[taken[key] % len(pool)])
+        taken[key] += 1
+    return chosen
+
+
+# ------------------------------------------------------------------ the web-chat overflow
+
+
+def overflow_link(text: str) -> bool:
+    """Whether a DM carries the web chat's continuation link."""
+    return OVERFLOW_MARK in text
+
+
+async def follow_overflow(person: Person, text: str) -> bool:
+    """HOOK (issue #15 item 4, built by another helper, not merged here): the bench person
+    follows ``<base>/chat?continue=<token>``.
+
+    When it lands: ``token = find_continue_token(text)``; open the web chat with it; go on with
+    the same scenario there (the same tracker and desk case: ``next_step`` on the same events),
+    and count ``handed_over_web`` when the desk sees the case handed over from the web chat.
+    Today the link is only counted (``overflow_links_received``) and the person stays on X.
+    Returns whether the person moved to the web chat."""
+    return False
+
+
+# ------------------------------------------------------------------ one person
+
+
+async def turn_events(stack: Stack, person: Person, end: float) -> list[dict]:
+    """The conversation's events once the tracker holds the turn answering the person's
+    latest message (Rasa saves the tracker before the X channel queues the turn's DMs)."""
+    loop = asyncio.get_running_loop()
+    deadline = min(end, time.time() + TRACKER_WAIT_S)
+    while True:
+        events = await loop.run_in_executor(None, stack.stored_events, person.conversation)
+        users = sum(1 for event in events if event.get("event") == "user")
+        if users >= person.messages or not events or time.time() >= deadline:
+            return events
+        await asyncio.sleep(0.05)
+
+
+def answered_at(events: list[dict]) -> float | None:
+    """When the assistant's answer to the latest message was ready: the timestamp (real
+    clock) of the turn's last event, once it said something. What came after is the wait for
+    the DM budget."""
+    if not latest_bot_events(events):
+        return None
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    turn = events[users[-1]:] if users else events
+    stamps = [float(e["timestamp"]) for e in turn if e.get("timestamp")]
+    return max(stamps) if stamps else None
+
+
+async def talk(stack: Stack, person: Person, emulator: Emulator, watcher: OutboxWatcher,
                delay: float, end: float) -> None:
-    """The person writes at ``delay`` (real seconds from the start), then answers each time
-    the assistant has finished answering, until the script or the hour ends."""
+    """The person writes at ``delay`` (real seconds from the start), then answers the
+    assistant's turns as the scenario's person, until the conversation ends or the hour."""
     await asyncio.sleep(delay)
-    for text in person.script:
-        if time.time() >= end:
-            return
+    speaker = ScenarioPerson.of(person.scenario)
+    domain = suite.expected_domain(person.scenario)
+    text = person.scenario["say"]
+    person.wrote_at = time.time()
+    while True:
         before = len(watcher.dms(person.id))
-        if person.wrote_at is None:
-            person.wrote_at = time.time()
         await emulator.write(person.id, text)
-        person.turns_done += 1
-        remaining = end - time.time()
-        if remaining <= 0:
+        person.messages += 1
+        if not await watcher.until(person.id, before + 1, timeout=max(0.0, end - time.time())):
+            return  # the hour ended before the answer came
+        events = await turn_events(stack, person, end)
+        if person.first_ready_at is None:
+            person.first_ready_at = answered_at(events)
+        expected = before + max(1, x_dms(latest_bot_messages(events)))
+        if not await watcher.until(person.id, expected, timeout=max(0.0, end - time.time())):
             return
-        await watcher.quiet(person.id, before, silence=plan.real(plan.silence_s),
-                            timeout=remaining)
+        for dm in watcher.dms(person.id)[before:expected]:
+            if overflow_link(dm.text):
+                person.overflow_links += 1
+                if await follow_overflow(person, dm.text):
+                    return
+        step = next_step(speaker, events, domain)
+        if step.ended:
+            person.ended = step.ended
+            return
+        if person.messages >= MAX_PERSON_TURNS:
+            person.ended = "turn_limit"
+            return
+        text = (x_option(events, step.payload) if step.payload else None) or step.text
+
+
+# ------------------------------------------------------------------ the lawyer
+
+
+async def read_desk(session: aiohttp.ClientSession, rasa_url: str, token: str,
+                    lawyer: Lawyer) -> list[dict]:
+    """The open cases; each one seen for the first time is noted."""
+    status, body = await api(session, "GET", f"{rasa_url}/desk/api/cases", token)
+    if status != 200:
+        lawyer.errors += 1
+        return []
+    cases = body["queue"] + body["flagged"]
+    for case in cases:
+        lawyer.seen_at.setdefault(case["id"], time.time())
+        lawyer.conversation_of[case["id"]] = str(case["conversation_id"])
+    return cases
 
 
 async def lawyer_loop(plan: Plan, session: aiohttp.ClientSession, rasa_url: str, token: str,
@@ -116,73 +255,67 @@ async def lawyer_loop(plan: Plan, session: aiohttp.ClientSession, rasa_url: str,
     """Reads the queue every ``lawyer_poll_s`` live seconds; takes each new case and answers
     it once."""
     while time.time() < end:
-        status, body = await api(session, "GET", f"{rasa_url}/desk/api/cases", token)
-        if status != 200:
-            lawyer.errors += 1
-        else:
-            for case in body["queue"] + body["flagged"]:
-                case_id = case["id"]
-                if case_id in lawyer.replied:
-                    continue
-                lawyer.seen_at.setdefault(case_id, time.time())
-                lawyer.person_of[case_id] = str(case["sender_id"]).removeprefix("x:")
-                took, _ = await api(session, "POST", f"{rasa_url}/desk/api/cases/{case_id}/take",
-                                    token, {"takeover": True})
-                said, _ = await api(session, "POST",
-                                    f"{rasa_url}/desk/api/cases/{case_id}/reply", token,
-                                    {"text": LAWYER_TEXT})
-                if took == 200 and said in (200, 202):
-                    lawyer.replied.add(case_id)
-                else:
-                    lawyer.errors += 1
+        for case in await read_desk(session, rasa_url, token, lawyer):
+            case_id = case["id"]
+            if case_id in lawyer.replied:
+                continue
+            took, _ = await api(session, "POST", f"{rasa_url}/desk/api/cases/{case_id}/take",
+                                token, {"takeover": True})
+            said, _ = await api(session, "POST", f"{rasa_url}/desk/api/cases/{case_id}/reply",
+                                token, {"text": LAWYER_TEXT})
+            if took == 200 and said in (200, 202):
+                lawyer.replied.add(case_id)
+            else:
+                lawyer.errors += 1
         await asyncio.sleep(plan.real(plan.lawyer_poll_s))
 
 
-def figures(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: Lawyer,
-            usage: dict[str, Any]) -> dict[str, Any]:
-    """The live hour's figures (live seconds), from what the run recorded."""
-    first = {p.id: plan.live(watcher.dms(p.id)[0].at - p.wrote_at)
-             for p in people if p.wrote_at is not None and watcher.dms(p.id)}
-    handed = {lawyer.person_of[c] for c in lawyer.seen_at}
+# ------------------------------------------------------------------ figures
+
+
+def records(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: Lawyer,
+            start: float, end: float) -> tuple[list[dict[str, Any]], list[float], list[float]]:
+    """Per person (live seconds from the start; no X id), every DM's send time, and the
+    lawyer's reply waits, from what the run recorded."""
+    seen = {conversation: lawyer.seen_at[case] for case, conversation
+            in lawyer.conversation_of.items() if lawyer.seen_at[case] <= end}
+    rows = []
     waits = []
-    for case_id, seen in lawyer.seen_at.items():
-        person = lawyer.person_of[case_id]
-        replies = [dm.at for dm in watcher.dms(person) if dm.text == LAWYER_TEXT]
-        if replies:
-            waits.append(plan.live(replies[0] - seen))
-    p0_first = [first[p.id] for p in people if p.p0 and p.id in first]
-    rate_limited = usage.get("rate_limited_429") or {}
-    dms_per_triage = [len(watcher.dms(p)) for p in handed]
-    window_live = 15 * 60
-    return {
-        "people": len(people),
-        "people_answered": len(first),
-        "handed_over_x": len(handed),
-        "handed_over_web": 0,
-        "dms_sent": sum(len(watcher.dms(p.id)) for p in people),
-        "dms_per_triage_median": (statistics.median(dms_per_triage) if dms_per_triage
-                                  else None),
-        "first_reply_p50_s": rounded(percentile(list(first.values()), 0.5)),
-        "first_reply_p99_s": rounded(percentile(list(first.values()), 0.99)),
-        "p0_first_reply_max_s": rounded(max(p0_first)) if p0_first else None,
-        "lawyer_reply_wait_p50_s": rounded(percentile(waits, 0.5)),
-        "lawyer_replies_delivered": len(waits),
-        "responses_429": sum(rate_limited.values()),
-        "sends_into_spent_window": rate_limited.get(DM_SEND, 0),
-        "cost_usd": usage.get("cost_usd"),
-        "cost_usd_by_kind": usage.get("cost_usd_by_kind"),
-        "first_reply_within_windows": {
-            "bound_windows": math.ceil(len(people) / 15),
-            "late_people": sum(1 for value in first.values()
-                               if value > math.ceil(len(people) / 15) * window_live),
-        },
-        "lawyer_errors": lawyer.errors,
-    }
+    for person in people:
+        dms = watcher.dms(person.id)
+        handed_at = seen.get(person.conversation)
+        lawyer_dms = [dm.at for dm in dms if dm.text == LAWYER_TEXT]
+        if handed_at is not None and lawyer_dms:
+            waits.append(plan.live(lawyer_dms[0] - handed_at))
+        rows.append({
+            "index": person.index,
+            "scenario": person.scenario["id"],
+            "p0": person.p0,
+            "arrived_at": (round(plan.live(person.wrote_at - start), 1)
+                           if person.wrote_at is not None else None),
+            "first_reply_at": round(plan.live(dms[0].at - start), 1) if dms else None,
+            "first_ready_at": (round(plan.live(person.first_ready_at - start), 1)
+                               if person.first_ready_at is not None else None),
+            "messages": person.messages,
+            "assistant_dms": sum(1 for dm in dms if dm.text != LAWYER_TEXT),
+            "handed_over": handed_at is not None,
+            "handed_over_at": (round(plan.live(handed_at - start), 1)
+                               if handed_at is not None else None),
+            "handed_over_web": False,  # the overflow is not followed yet (follow_overflow)
+            "ended": person.ended,
+            "overflow_links": person.overflow_links,
+        })
+    send_times = sorted(round(plan.live(dm.at - start), 3)
+                        for dms in watcher.received.values() for dm in dms)
+    return [r for r in rows if r["arrived_at"] is not None], send_times, waits
 
 
 async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
+    """Start the servers, play the hour, stop them; ``{"live_hour": {...}}``."""
     stack = Stack(workdir, x_mode="webhook", quiet_emulator=True, env={
-        "X_SANDBOX_LIMITS": "x-2026", "X_SANDBOX_TIME_SCALE": f"{plan.time_scale:g}"})
+        "X_SANDBOX_LIMITS": "x-2026", "X_SANDBOX_TIME_SCALE": f"{plan.time_scale:g}",
+        "PERMANENCE_FROZEN_NOW": suite.NOW, "PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)},
+        x_extra={"budget_margin_seconds": round(1.0 / plan.time_scale, 3)})
     loop = asyncio.get_running_loop()
     note(f"live hour: starting the servers (time scale {plan.time_scale:g})")
     await loop.run_in_executor(None, stack.start)
@@ -192,17 +325,20 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
             emulator = Emulator(session, stack.x_base_url)
             info = await emulator.call("GET", "/_control/info")
             emulator.account_id = info["account"]["id"]
+            window = (info.get("rate_limit_windows") or {}).get(DM_SEND, [{}])[0]
             await emulator.call("DELETE", "/_control/usage")
-            people = [Person(str(10**15 + index), index % plan.p0_every == 0,
-                             X_HANDOVER if index % plan.p0_every == 0 else X_SCRIPT)
-                      for index in range(plan.people)]
+            people = [Person(index, str(10**15 + index), scenario)
+                      for index, scenario in enumerate(cast(plan, suite.load()))]
             spacing = plan.real(plan.arrivals_minutes * 60) / max(plan.people, 1)
-            end = time.time() + plan.real(plan.hour_minutes * 60)
+            load_at_start = round(os.getloadavg()[0], 2)
+            start = time.time()
+            end = start + plan.real(plan.hour_minutes * 60)
             lawyer = Lawyer()
             note(f"live hour: {plan.people} people, "
                  f"{plan.real(plan.hour_minutes * 60):.0f} s of real time")
+            load = LoadSampler(interval=1.0).__enter__()
             async with OutboxWatcher(emulator, poll_seconds=0.05) as watcher:
-                tasks = [asyncio.create_task(talk(plan, person, emulator, watcher,
+                tasks = [asyncio.create_task(talk(stack, person, emulator, watcher,
                                                   index * spacing, end))
                          for index, person in enumerate(people)]
                 tasks.append(asyncio.create_task(
@@ -211,34 +347,83 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
                 for task in tasks:
                     task.cancel()
                 outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-                failures = [type(o).__name__ for o in outcomes
+                await read_desk(session, stack.rasa_url(), token, lawyer)  # the last minute
+                failures = [f"{type(o).__name__}: {o}"[:200] for o in outcomes
                             if isinstance(o, BaseException)
                             and not isinstance(o, asyncio.CancelledError)]
                 usage = await emulator.call("GET", "/_control/usage")
-                result = figures(plan, people, watcher, lawyer, usage)
-                result["driver_failures"] = failures
+                rows, send_times, waits = records(plan, people, watcher, lawyer, start, end)
+            load.__exit__(None, None, None)
+        tracebacks = sum(stack.log(name).count("Traceback") for name in ("actions", "rasa"))
     finally:
         await loop.run_in_executor(None, stack.stop)
-    return {"live_hour": {**result, "plan": asdict(plan), "skeleton": True}}
+    result = live_reading.figures(rows, send_times, waits, usage)
+    result.update({
+        "handed_over_web_note": "the web-chat overflow is not followed by the bench yet "
+                                "(bench/live_hour.py follow_overflow): links counted only",
+        "ended": {kind: sum(1 for r in rows if (r["ended"] or "still_going") == kind)
+                  for kind in ("handover", "erased", "turn_limit", "still_going")},
+        "lawyer_errors": lawyer.errors,
+        "driver_failures": failures,
+        "server_tracebacks": tracebacks,
+        "window_s": window.get("seconds", live_reading.WINDOW_S),
+        "window_limit": window.get("limit", live_reading.LIMIT),
+        "frozen_now": suite.NOW,
+        "machine_load": load.summary(),
+        "load_average_1m_at_start": load_at_start,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "plan": asdict(plan),
+        "per_person": rows,
+        "send_times": send_times,
+    })
+    result["reading"] = live_reading.reading(result)
+    return {"live_hour": result}
+
+
+def commit() -> str:
+    """The commit measured (``+changes`` when tracked files differ from it)."""
+    head = report._command_output(["git", "-C", str(report.ROOT), "rev-parse", "--short",
+                                   "HEAD"])
+    dirty = report._command_output(["git", "-C", str(report.ROOT), "status", "--porcelain",
+                                    "--untracked-files=no"])
+    return (head or "?") + ("+changes" if dirty else "")
+
+
+def summary_line(live: dict[str, Any]) -> str:
+    keys = ("people", "people_answered", "handed_over_x", "handed_over_web",
+            "dms_per_triage_median", "first_reply_p50_s", "first_reply_p99_s",
+            "p0_first_reply_max_s", "lawyer_reply_wait_p50_s", "responses_429",
+            "sends_into_spent_window", "cost_usd")
+    return ", ".join(f"{key} {live.get(key)}" for key in keys)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.live_hour",
                                      description=__doc__.splitlines()[0])
-    defaults = Plan()
-    parser.add_argument("--people", type=int, default=defaults.people)
-    parser.add_argument("--time-scale", type=float, default=defaults.time_scale)
-    parser.add_argument("--hour-minutes", type=float, default=defaults.hour_minutes)
-    parser.add_argument("--arrivals-minutes", type=float, default=defaults.arrivals_minutes)
-    parser.add_argument("--p0-every", type=int, default=defaults.p0_every)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK.people} people, a {QUICK.hour_minutes:g}-minute hour")
+    parser.add_argument("--people", type=int)
+    parser.add_argument("--time-scale", type=float)
+    parser.add_argument("--hour-minutes", type=float)
+    parser.add_argument("--arrivals-minutes", type=float)
+    parser.add_argument("--p0-every", type=int)
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder and logs")
+    parser.add_argument("--no-doc", action="store_true",
+                        help="do not merge into latest.json nor rewrite section 6 of "
+                             "docs/benchmarks.md (the quick run never does)")
     args = parser.parse_args(argv)
     if not MODEL.exists():
         print(f"{MODEL} is missing: run `make train` first", file=sys.stderr)
         return 2
-    plan = Plan(people=args.people, time_scale=args.time_scale,
-                hour_minutes=args.hour_minutes, arrivals_minutes=args.arrivals_minutes,
-                p0_every=max(args.p0_every, 1))
+    plan = QUICK if args.quick else FULL
+    changes = {"people": args.people, "time_scale": args.time_scale,
+               "hour_minutes": args.hour_minutes, "arrivals_minutes": args.arrivals_minutes,
+               "p0_every": max(args.p0_every, 1) if args.p0_every else None,
+               "seed": args.seed}
+    plan = replace(plan, **{k: v for k, v in changes.items() if v is not None})
     workdir = Path(tempfile.mkdtemp(prefix="permanence-live-hour-"))
     try:
         results = asyncio.run(play(plan, workdir))
@@ -247,11 +432,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"servers' folder kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "live_hour.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps(results["live_hour"], indent=2, ensure_ascii=False))
-    print(f"results: {path}")
+    path = report.write_json(results, "live_hour.json")
+    live = results["live_hour"]
+    print(json.dumps({k: v for k, v in live.items() if k not in ("per_person", "send_times")},
+                     indent=2, ensure_ascii=False))
+    print()
+    print(report.live_hour_doc(live, "`python -m bench.live_hour`"))
+    print(f"results: {path.relative_to(report.ROOT)}")
+    if not plan.quick and not args.no_doc:
+        merged = report.merge_live_hour(live)
+        report.write_doc(report.live_hour_doc(live, "`python -m bench.live_hour`"),
+                         begin=report.LIVE_BEGIN, end=report.LIVE_END)
+        print(f"merged into {merged.relative_to(report.ROOT)}; section 6 of "
+              f"{report.DOC.relative_to(report.ROOT)} rewritten")
     return 0
 
 

@@ -16,10 +16,15 @@ from typing import Any
 
 import psutil
 
+from bench import live_reading
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+# Section 6, the live hour, has a block of its own: `python -m bench.live_hour` rewrites it
+# alone, `make bench` both.
+LIVE_BEGIN, LIVE_END = "<!-- bench:live-hour:begin -->", "<!-- bench:live-hour:end -->"
 PACKAGES = ("rasa", "rasa-sdk", "tensorflow", "sanic", "SQLAlchemy", "aiohttp", "tweepy",
             "psycopg2-binary", "redis")
 
@@ -33,6 +38,12 @@ TARGETS = (
     ("two_process_speedup", ">=", 1.5),
     ("ordering_violations", "==", 0),
     ("duplicates", "==", 0),
+    # The live hour on X (issue #15), read from the run's records (bench/live_reading.py).
+    ("live_hour_sends_into_spent_window", "==", 0),
+    ("live_hour_p0_not_in_first_window_with_budget", "==", 0),
+    ("live_hour_first_reply_beyond_bound", "==", 0),
+    ("live_hour_arrival_order_inversions", "==", 0),
+    ("live_hour_dms_per_triage_median", "<=", 4),
 )
 
 
@@ -117,6 +128,20 @@ def queue_ms(queue: dict[str, Any], dataset: str) -> float | None:
     return _max(values)
 
 
+def live_hour_headline(live: dict[str, Any] | None) -> dict[str, Any]:
+    """The live hour's target figures, read again from its records (None: not measured)."""
+    if not live or not live.get("per_person"):
+        return {key: None for key, _, _ in TARGETS if key.startswith("live_hour_")}
+    read = live_reading.reading(live)
+    return {
+        "live_hour_sends_into_spent_window": live.get("sends_into_spent_window"),
+        "live_hour_p0_not_in_first_window_with_budget": len(read["p0_late"]),
+        "live_hour_first_reply_beyond_bound": len(read["first_reply_late"]),
+        "live_hour_arrival_order_inversions": read["arrival_order_inversions"],
+        "live_hour_dms_per_triage_median": live.get("dms_per_triage_median"),
+    }
+
+
 def headline(results: dict[str, Any]) -> dict[str, Any]:
     solo, fifty = _size(results, 1) or {}, _size(results, 50) or {}
     ack = results.get("ack") or {}
@@ -145,6 +170,7 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "rasa_rss_mb": resources.get("rasa_rss_mb"),
         "actions_rss_mb": resources.get("actions_rss_mb"),
         "train_s": resources.get("train_s"),
+        **live_hour_headline(results.get("live_hour")),
     }
 
 
@@ -191,7 +217,9 @@ def _load_line(load: dict[str, Any]) -> str:
     return (" Machine load during the run: " + "; ".join(parts) + ".") if parts else ""
 
 
-def markdown(results: dict[str, Any]) -> str:
+def markdown(results: dict[str, Any], live_hour: bool = True) -> str:
+    """The tables of a run (``live_hour=False``: without section 6, which
+    :func:`live_hour_doc` writes in a block of its own)."""
     m = results["machine"]
     p = m["packages"]
     out = [
@@ -313,7 +341,102 @@ def markdown(results: dict[str, Any]) -> str:
             f"{train.get('load_average_1m')})" if train else
             " (not recorded: run `make train`, which records it)")],
     ])
+    if live_hour:
+        out += live_hour_markdown(results.get("live_hour"))
     return "\n".join(out) + "\n"
+
+
+def _people(indexes: list[int], total: int) -> str:
+    if not indexes:
+        return f"0 of {total}"
+    shown = ", ".join(f"#{i}" for i in indexes[:8]) + (" …" if len(indexes) > 8 else "")
+    return f"{len(indexes)} of {total} ({shown})"
+
+
+def live_hour_doc(live: dict[str, Any], how: str) -> str:
+    """Section 6 for its block of ``docs/benchmarks.md``: when, how, on what load."""
+    load = live.get("machine_load") or {}
+    busy = (f" Machine load during the hour: {_f(load['busy_cores'])} cores busy on average, "
+            f"{_f(load['other_cores'])} of them by processes outside the benchmark."
+            if load.get("busy_cores") is not None else "")
+    head = (f"Measured {str(live.get('finished_at', '?'))[:16].replace('T', ' ')} UTC, {how}, "
+            f"commit {live.get('commit', '?')}. Load average (1 min) at the start: "
+            f"{live.get('load_average_1m_at_start', '–')}, at the end: "
+            f"{live.get('load_average_1m_at_end', '–')}.{busy}")
+    lines = live_hour_markdown(live)  # "", the heading, "", the tables
+    return "\n".join([lines[1], "", head] + lines[2:]) + "\n"
+
+
+def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
+    """Section 6: the live hour's figures and the reading of issue #15's targets."""
+    if not live:
+        return []
+    plan = live.get("plan") or {}
+    read = live_reading.reading(live)
+    people = live["people"]
+    p0 = live.get("p0_people", 0)
+    hour = _f(plan.get("hour_minutes"))
+    out = ["", f"### 6. A live hour on X ({people} people writing in the first "
+           f"{_f(plan.get('arrivals_minutes'))} minutes, each playing a scenario of the suite, "
+           f"{p0} of them P0; X's 2026 limits, {live.get('window_limit')} DMs per "
+           f"{_f(live.get('window_s', 900) / 60)} minutes; a {hour}-minute hour at time scale "
+           f"{_f(plan.get('time_scale'))}; live seconds)", ""]
+    ended = live.get("ended") or {}
+    rows = [
+        ["people who wrote / got a first answer", f"{people} / {live['people_answered']}"],
+        ["handed over within the hour, through X (the desk's view)",
+         str(live["handed_over_x"])],
+        ["handed over through the web-chat overflow",
+         f"{live['handed_over_web']} ({live.get('overflow_links_received', 0)} continuation "
+         "links received; the bench does not follow them yet)"],
+        ["the assistant's DMs per completed triage, median",
+         _f(live["dms_per_triage_median"])],
+        ["first reply p50 / p99 s", f"{_f(live['first_reply_p50_s'])} / "
+                                    f"{_f(live['first_reply_p99_s'])}"],
+        ["first reply of a P0 person, max s", _f(live["p0_first_reply_max_s"])],
+        ["first answer: the turn (arrival → answer ready) p50 / p99 s",
+         f"{_f(live.get('first_answer_turn_p50_s'))} / "
+         f"{_f(live.get('first_answer_turn_p99_s'))}"],
+        ["first answer: the wait for the DM budget (ready → DM) p50 / p99 s",
+         f"{_f(live.get('first_answer_budget_wait_p50_s'))} / "
+         f"{_f(live.get('first_answer_budget_wait_p99_s'))}"],
+        ["lawyer's reply wait p50 s (case seen → DM)",
+         f"{_f(live['lawyer_reply_wait_p50_s'])} ({live['lawyer_replies_delivered']} "
+         "replies delivered)"],
+        ["429s received / requests into a spent window",
+         f"{live['responses_429']} / {live['sends_into_spent_window']}"],
+        ["DMs sent / DM-send windows opened", f"{live['dms_sent']} / {read['windows']}"],
+        ["cost of the hour (X pay-per-use)", f"${_f(live['cost_usd'])}"],
+        ["conversations: handed over / erased / 15 messages / still going at the end",
+         " / ".join(str(ended.get(k, 0)) for k in ("handover", "erased", "turn_limit",
+                                                   "still_going"))],
+    ]
+    out += _table(["figure", "value"], rows)
+    bound = read["first_reply_bound_windows"]
+    checks = [
+        ("0 requests into a spent window", str(live["sends_into_spent_window"]),
+         live["sends_into_spent_window"] == 0),
+        ("every P0 person answered in the first window with budget",
+         "late: " + _people(read["p0_late"], p0) + "; counted from the moment the answer "
+         "was ready: " + _people(read["p0_late_once_ready"], p0), not read["p0_late"]),
+        (f"every person a first answer within ceil(N/15) = {bound} window(s) of arrival",
+         "late: " + _people(read["first_reply_late"], people), not read["first_reply_late"]),
+        ("first answers in arrival order apart from priority (per window)",
+         f"{read['arrival_order_inversions']} inversions; in the order the answers were "
+         f"ready: {read['order_inversions_once_ready']}",
+         read["arrival_order_inversions"] == 0),
+        ("median DMs per completed triage ≤ 4", _f(live["dms_per_triage_median"]),
+         live["dms_per_triage_median"] is not None and live["dms_per_triage_median"] <= 4),
+    ]
+    out += [""] + _table(["issue #15 target", "reading", ""], [
+        [name, value, "met" if met else "**missed**"] for name, value, met in checks])
+    notes = [live.get("handed_over_web_note")]
+    if live.get("driver_failures") or live.get("server_tracebacks") or live.get("lawyer_errors"):
+        notes.append(f"driver failures {len(live.get('driver_failures') or [])}, server "
+                     f"tracebacks {live.get('server_tracebacks')}, lawyer's API errors "
+                     f"{live.get('lawyer_errors')}")
+    out.append("\n" + "; ".join(n for n in notes if n) + ".")
+    return out
 
 
 # --------------------------------------------------------------------------- files
@@ -326,11 +449,22 @@ def write_json(results: dict[str, Any], name: str) -> Path:
     return path
 
 
-def write_doc(table: str, path: Path = DOC) -> None:
+def write_doc(table: str, path: Path = DOC, begin: str = BEGIN, end: str = END) -> None:
     """Replace what lies between the markers of ``docs/benchmarks.md`` (the reading around
     them is written by hand)."""
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    path.write_text(pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    path.write_text(pattern.sub(lambda _: f"{begin}\n{table}{end}", text, count=1))
+
+
+def merge_live_hour(live: dict[str, Any], name: str = "latest.json") -> Path:
+    """Put a live hour played alone into ``bench/results/<name>`` under ``live_hour`` (the
+    other sections, if any, are kept; the headline and the targets are read again)."""
+    path = RESULTS / name
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["live_hour"] = live
+    results["headline"] = headline(results)
+    results["targets"] = targets(results["headline"])
+    return write_json(results, name)

@@ -1,7 +1,7 @@
 """The benchmark suite: ``make bench`` (``python -m bench``) and ``make bench-quick``
 (``python -m bench --quick``, a smoke run of every section with small numbers).
 
-Full run, in two phases, each on servers started for it on 127.0.0.1 (``sandbox.stack``):
+Full run, in three phases, each on servers started for it on 127.0.0.1 (``sandbox.stack``):
 
 A. The default deployment: SQLite, one Rasa server with its X channel in webhook mode (the
    ingress thread), the action server and the X emulator. Sections 1 (conversations), 3
@@ -9,11 +9,14 @@ A. The default deployment: SQLite, one Rasa server with its X channel in webhook
 B. PostgreSQL and Redis started by the benchmark, the same servers with two Rasa processes:
    section 4 (one process, then two), the desk's queue and the acknowledgement (ingress
    thread and process) on PostgreSQL.
+C. A live hour on X (``bench/live_hour.py``): SQLite, one Rasa server, the X emulator at X's
+   2026 limits and a time scale, 40 people playing the scenario suite over DMs (8 and a
+   20-minute hour in the quick run).
 
 Results: ``bench/results/latest.json`` and the tables in ``docs/benchmarks.md`` (between
 markers; the reading around them is written by hand). The quick run starts one stack, on
-PostgreSQL with two Rasa processes, runs every section small, and writes only
-``bench/results/quick.json``.
+PostgreSQL with two Rasa processes, runs every section small, then phase C small, and writes
+only ``bench/results/quick.json``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import ack, conversations, desk, report, scale
+from bench import ack, conversations, desk, live_hour, report, scale
 from bench.drive import (
     REST_SCRIPT,
     X_SCRIPT,
@@ -62,12 +65,14 @@ class Plan:
     ack_load_people: int = 20
     scale_people: int = 50
     reference_silence_s: float = 1.5
+    live_hour: live_hour.Plan = live_hour.FULL
 
 
 FULL = Plan(quick=False, sizes=(1, 10, 50, 200), repeats={1: 3})
 QUICK = Plan(quick=True, sizes=(1, 10), repeats={1: 1}, desk_people=1, desk_replies=3,
              queue_cases=1_000, queue_open=20, queue_repeats=3, ack_window_s=1.5,
-             ack_rate_per_s=4.0, ack_load_people=5, scale_people=6, reference_silence_s=1.0)
+             ack_rate_per_s=4.0, ack_load_people=5, scale_people=6, reference_silence_s=1.0,
+             live_hour=live_hour.QUICK)
 
 
 async def _talk(stack: Stack, plan: Plan):
@@ -189,6 +194,16 @@ async def scale_phase(plan: Plan, workdir: Path, results: dict[str, Any]) -> Non
         postgres.stop()
 
 
+async def live_hour_phase(plan: Plan, workdir: Path, results: dict[str, Any]) -> None:
+    """Phase C: a live hour on X at X's 2026 limits, on servers of its own (the emulator at
+    a time scale, the clock frozen where the scenarios are written): ``bench/live_hour.py``."""
+    note(f"phase C: a live hour on X, {plan.live_hour.people} people")
+    played = await live_hour.play(plan.live_hour, workdir / "live-hour")
+    results["live_hour"] = played["live_hour"]
+    results.setdefault("machine_load", {})["phase_c"] = results["live_hour"]["machine_load"]
+    note(f"live hour: {live_hour.summary_line(results['live_hour'])}")
+
+
 async def run(plan: Plan, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
         "mode": "quick" if plan.quick else "full",
@@ -200,6 +215,7 @@ async def run(plan: Plan, workdir: Path) -> dict[str, Any]:
     if not plan.quick:
         await default_phase(plan, workdir, results)
     await scale_phase(plan, workdir, results)
+    await live_hour_phase(plan, workdir, results)
     train = train_record()
     results["resources"]["train"] = train
     results["resources"]["train_s"] = (train or {}).get("train_s")
@@ -237,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     path = report.write_json(results, "quick.json" if plan.quick else "latest.json")
     print(f"results: {path.relative_to(report.ROOT)}")
     if not plan.quick and not args.no_doc:
-        report.write_doc(table)
+        report.write_doc(report.markdown(results, live_hour=False))
+        if results.get("live_hour"):
+            report.write_doc(report.live_hour_doc(results["live_hour"], "`make bench`, phase C"),
+                             begin=report.LIVE_BEGIN, end=report.LIVE_END)
         print(f"tables: {report.DOC.relative_to(report.ROOT)}")
     missed = [c["key"] for c in results["targets"] if c["met"] is False]
     if missed:

@@ -42,43 +42,20 @@ from typing import Any
 import yaml
 
 from actions.domains import IN_SCOPE, OUT_OF_SCOPE
-from connectors.x import render as x_render
 from sandbox.stack import MODEL, ROOT, Stack, wait_for
-from tests.scenarios import scoring, suite, tracker_reading
+from tests.scenarios import scoring, suite
+from tests.scenarios.dialogue import HANDOVER, handed_over, next_step, x_dms
 from tests.scenarios.person import Person
 
 HERE = Path(__file__).resolve().parent
 ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
 THRESHOLDS_ENV = "SCENARIO_THRESHOLDS"
 MAX_PERSON_TURNS = 15
-HANDOFF_ACTION = "action_handoff"
 DESK_CASE_WAIT = 15.0
 
 
-# ------------------------------------------------------------------ counting
-
-
-def x_dms(messages: list[dict]) -> int:
-    """How many DMs the X channel sends for one bot turn: buttons rendered as a numbered list,
-    long texts split, the turn's parts packed into as few DMs as fit (``connectors.x.render``;
-    ``connectors.x.output`` packs a turn the same way)."""
-    parts: list[str] = []
-    for message in messages:
-        text = message.get("text") or ""
-        if message.get("buttons"):
-            text, _ = x_render.render_buttons(text, message["buttons"])
-        parts += x_render.split_text(text)
-    return len(x_render.pack(parts))
-
-
-def handed_over(events: list[dict]) -> bool:
-    seen = False
-    for event in events:
-        if event.get("event") == "action" and event.get("name") == HANDOFF_ACTION:
-            seen = True
-        elif event.get("event") == "pause" and seen:
-            return True
-    return False
+# ------------------------------------------------------------------ the route (counting and the
+# next step: dialogue.py, shared with the live-hour benchmark)
 
 
 def observed_route(card: dict, case: dict | None) -> str | None:
@@ -157,21 +134,15 @@ def converse(stack: Stack, desk: Desk, scenario: dict) -> dict[str, Any]:
     events = stack.stored_events(conversation)
     ended = "turn_limit"
     while counts["person_turns"] < MAX_PERSON_TURNS:
-        if handed_over(events):
-            ended = "handover"
+        step = next_step(person, events, domain_button)
+        if step.ended:
+            ended = step.ended
             break
-        if not events:  # the assistant erased the conversation (stop, delete_data, refusal)
-            ended = "erased"
-            break
-        asked = tracker_reading.what_was_asked(events, domain_button)
-        text, source = person.reply(asked.keys)
-        payload = (asked.press.get(asked.keys[0])
-                   if source == "bank" and len(asked.keys) == 1 else None)
-        turn(text, payload, asked.keys, source, asked.read)
+        turn(step.text, step.payload, step.asked, step.source, step.read)
         events = stack.stored_events(conversation)
     if ended == "turn_limit" and handed_over(events):
-        ended = "handover"
-    done = ended == "handover"
+        ended = HANDOVER
+    done = ended == HANDOVER
     case = (wait_for(lambda: desk.case(conversation), DESK_CASE_WAIT, 0.2) if done
             else desk.case(conversation))
     return {"conversation": conversation, "handed_over": done, "case": case,
