@@ -28,7 +28,7 @@ scale 60 can still cost up to a live minute per window.
 
 **The lawyer** reads the desk's queue (``GET /desk/api/cases``) every ``--lawyer-poll-s`` live
 seconds and answers each case once (take, reply). A person is **handed over within the hour**
-when the desk showed their case within the hour (``handed_over_x``).
+when the desk showed their case within the hour (``handed_over_x`` or ``handed_over_web``).
 
 **The web-chat overflow** (issue #15 item 4, ``permanence/continue_link.py``) is on: a secret
 generated for the run, the Rasa server's address as the base URL, and
