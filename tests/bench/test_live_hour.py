@@ -4,6 +4,7 @@ link, and what a run records, in live seconds. (The figures of a real run are me
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 from bench.drive import Dm
@@ -132,3 +133,17 @@ def test_records_count_a_web_person_handed_over_through_the_overflow():
     assert (row["assistant_dms"], row["web_messages"]) == (2, 3)
     assert (row["lawyer_reply_via"], row["lawyer_reply_wait_s"]) == ("web", 180.0)
     assert waits == [180.0]
+
+
+def test_the_page_waits_for_the_bot_s_messages_and_remembers_when_they_came():
+    async def scenario() -> tuple[bool, bool, float | None, float | None]:
+        page = Page(client=None)
+        asyncio.get_running_loop().call_soon(page.hear, {"text": "Vous continuez ici"})
+        first = await page.until(1, timeout=30)
+        page.hear({"text": LAWYER_TEXT})
+        page.hear("not a message")  # counted, without text
+        more = await page.until(4, timeout=0.05)  # only three came
+        return first, more, page.first_at(LAWYER_TEXT), page.first_at("absent")
+
+    first, more, lawyer_at, absent = asyncio.run(scenario())
+    assert first and not more and lawyer_at is not None and absent is None
