@@ -28,12 +28,24 @@ scale 60 can still cost up to a live minute per window.
 
 **The lawyer** reads the desk's queue (``GET /desk/api/cases``) every ``--lawyer-poll-s`` live
 seconds and answers each case once (take, reply). A person is **handed over within the hour**
-when the desk showed their case within the hour (``handed_over_x``).
+when the desk showed their case within the hour (``handed_over_x`` or ``handed_over_web``).
 
-**The web-chat overflow** (issue #15 item 4, built apart): a DM may carry
-``<base>/chat?continue=<token>``. Today such DMs are counted (``overflow_links_received``) and
-the person stays on X; ``handed_over_web`` is 0 until the bench person follows the link
-(:func:`follow_overflow`, the marked hook).
+**The web-chat overflow** (issue #15 item 4, ``permanence/continue_link.py``) is on: a secret
+generated for the run, the Rasa server's address as the base URL, and
+``PERMANENCE_CONTINUE_AFTER_SECONDS`` the plan's ``continue_after_minutes`` (5 live minutes)
+scaled by the time scale (300 / 60 = 5 real seconds). When the answer to a person would wait
+longer, the DM that goes out carries ``<base>/chat?continue=<token>``. A person who gets it
+follows it as a real person might: ``--follow-share`` of them (70 %, drawn per person with the
+seed, :func:`follows_link`); the others stay on X. Following (:func:`follow_overflow`): the web
+chat opened with a socket.io client (``bench/web_page.py``) presenting the token, then the same
+scenario person goes on there (:func:`talk_on_web`: the same tracker, so the same
+``next_step``; a button is sent as its payload, as the page does), reading the bot's web-chat
+messages instead of DMs, until the handover. A link that comes with the turn that ends the
+conversation (the handover) is counted, not followed: the triage is over, the person waits for
+the lawyer where they are. The page of a person who continued stays open until the end of the
+hour: the lawyer's reply reaches it (the desk answers where the person last wrote). A person
+the desk saw handed over is counted in ``handed_over_web`` if they continued on the web chat,
+else in ``handed_over_x``.
 
 Results (live seconds): ``bench/live_reading.py`` gives the figures and the targets' reading;
 written to ``bench/results/live_hour.json`` as ``{"live_hour": {...}}`` when run alone.
@@ -46,6 +58,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import sys
 import tempfile
@@ -57,11 +70,13 @@ from typing import Any
 
 import aiohttp
 
-from bench import live_reading, report
+from bench import live_reading, report, web_page
 from bench.desk import api, create_lawyer
-from bench.drive import Emulator, OutboxWatcher, http_session
+from bench.drive import Dm, Emulator, OutboxWatcher, http_session
 from bench.progress import note
 from bench.resources import LoadSampler
+from connectors.webchat import CONTINUED, accepted_payload, domain_button_payloads
+from permanence import continue_link
 from sandbox.stack import MODEL, Stack
 from tests.scenarios import suite
 from tests.scenarios.dialogue import (
@@ -90,6 +105,8 @@ class Plan:
     p0_every: int = 4  # one person in four plays a P0 scenario (13 of the suite's 49)
     seed: int = 15
     lawyer_poll_s: float = 60.0  # live seconds between two looks at the desk's queue
+    continue_after_minutes: float = 5.0  # the link when the next answer would wait longer
+    follow_share: float = 0.7  # the share of people who follow the link they get
     quick: bool = False
 
     def real(self, live_seconds: float) -> float:
@@ -114,6 +131,10 @@ class Person:
     messages: int = 0  # DMs the person sent
     ended: str | None = None  # handover, erased, turn_limit (None: the hour ended first)
     overflow_links: int = 0
+    follows_link: bool = False  # would follow the link to the web chat (drawn with the seed)
+    link_refused: bool = False  # followed it, and the web chat refused the token
+    page: web_page.Page | None = None  # the web chat, once the person continued there
+    web_messages: int = 0  # messages the person wrote on the web chat
 
     @property
     def p0(self) -> bool:
@@ -122,6 +143,10 @@ class Person:
     @property
     def conversation(self) -> str:
         return Stack.x_conversation(self.id)
+
+    @property
+    def on_web(self) -> bool:
+        return self.page is not None
 
 
 @dataclass
@@ -157,16 +182,69 @@ def overflow_link(text: str) -> bool:
     return OVERFLOW_MARK in text
 
 
-async def follow_overflow(person: Person, text: str) -> bool:
-    """HOOK (issue #15 item 4, built by another helper, not merged here): the bench person
-    follows ``<base>/chat?continue=<token>``.
+def follows_link(plan: Plan, index: int) -> bool:
+    """Whether person ``index`` follows the link when they get one: ``follow_share`` of the
+    people, drawn per person with the plan's seed (the same person decides the same way in
+    every run with that seed, whoever else gets a link)."""
+    return random.Random(f"{plan.seed}:follow:{index}").random() < plan.follow_share
 
-    When it lands: ``token = find_continue_token(text)``; open the web chat with it; go on with
-    the same scenario there (the same tracker and desk case: ``next_step`` on the same events),
-    and count ``handed_over_web`` when the desk sees the case handed over from the web chat.
-    Today the link is only counted (``overflow_links_received``) and the person stays on X.
-    Returns whether the person moved to the web chat."""
-    return False
+
+def continue_env(plan: Plan) -> dict[str, str]:
+    """The overflow's settings for the servers (the base URL, the Rasa server's, is added once
+    its port is known): a secret generated for the run, the wait scaled by the time scale."""
+    return {continue_link.SECRET_ENV: secrets.token_urlsafe(48),
+            continue_link.AFTER_ENV: f"{plan.real(plan.continue_after_minutes * 60):g}"}
+
+
+async def follow_overflow(stack: Stack, person: Person, text: str) -> bool:
+    """The person follows ``<base>/chat?continue=<token>`` of the DM ``text``: the web chat
+    opened with the token. True when the server opened the X conversation there (the page is
+    kept in ``person.page``); refused, the page is closed and the person stays on X."""
+    token = continue_link.find_continue_token(text)
+    if token is None:
+        raise RuntimeError("a DM carries a continuation link without a valid token")
+    page = await web_page.open_continued(stack.base_url, token)
+    if not page.continued:
+        person.link_refused = True
+        await page.close()
+        return False
+    person.page = page
+    return True
+
+
+def web_content(step_payload: str | None, text: str) -> dict[str, str]:
+    """What the page sends for a step: a button's payload (if the domain offers it, as the
+    page's buttons do), else the typed text."""
+    payload = accepted_payload(step_payload, domain_button_payloads())
+    return {"payload": payload} if payload else {"message": text}
+
+
+async def talk_on_web(stack: Stack, person: Person, speaker: ScenarioPerson,
+                      domain: str | None, events: list[dict], end: float) -> None:
+    """The same scenario person goes on in the web chat: what the tracker says was asked
+    (``next_step``), answered on the page; each turn's answer is the page's next bot message
+    (the web chat sends a turn's messages once the turn is saved), then the tracker is read."""
+    page = person.page
+    assert page is not None
+    if not await page.until(1, max(0.0, end - time.time())):  # the page's welcome back
+        return
+    if page.said[0][1] != CONTINUED:
+        raise RuntimeError("the continued web chat did not say it continues the conversation")
+    while True:
+        step = next_step(speaker, events, domain)
+        if step.ended:
+            person.ended = step.ended
+            return
+        if person.messages >= MAX_PERSON_TURNS:
+            person.ended = "turn_limit"
+            return
+        heard = len(page.said)
+        await page.say(web_content(step.payload, step.text))
+        person.messages += 1
+        person.web_messages += 1
+        if not await page.until(heard + 1, max(0.0, end - time.time())):
+            return  # the hour ended before the answer came
+        events = await turn_events(stack, person, end)
 
 
 # ------------------------------------------------------------------ one person
@@ -218,12 +296,14 @@ async def talk(stack: Stack, person: Person, emulator: Emulator, watcher: Outbox
         expected = before + max(1, x_dms(latest_bot_messages(events)))
         if not await watcher.until(person.id, expected, timeout=max(0.0, end - time.time())):
             return
-        for dm in watcher.dms(person.id)[before:expected]:
-            if overflow_link(dm.text):
-                person.overflow_links += 1
-                if await follow_overflow(person, dm.text):
-                    return
+        links = [dm.text for dm in watcher.dms(person.id)[before:expected]
+                 if overflow_link(dm.text)]
+        person.overflow_links += len(links)
         step = next_step(speaker, events, domain)
+        if (links and not step.ended and person.follows_link and not person.link_refused
+                and await follow_overflow(stack, person, links[0])):
+            await talk_on_web(stack, person, speaker, domain, events, end)
+            return
         if step.ended:
             person.ended = step.ended
             return
@@ -273,6 +353,16 @@ async def lawyer_loop(plan: Plan, session: aiohttp.ClientSession, rasa_url: str,
 # ------------------------------------------------------------------ figures
 
 
+def lawyer_reply(person: Person, dms: list[Dm]) -> tuple[float, str] | None:
+    """When the lawyer's reply first reached the person (real clock) and where (``x``: a DM,
+    ``web``: the web chat page), else None."""
+    reached = [(dm.at, "x") for dm in dms if dm.text == LAWYER_TEXT][:1]
+    at = person.page.first_at(LAWYER_TEXT) if person.page is not None else None
+    if at is not None:
+        reached.append((at, "web"))
+    return min(reached) if reached else None
+
+
 def records(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: Lawyer,
             start: float, end: float) -> tuple[list[dict[str, Any]], list[float], list[float]]:
     """Per person (live seconds from the start; no X id), every DM's send time, and the
@@ -284,9 +374,11 @@ def records(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: La
     for person in people:
         dms = watcher.dms(person.id)
         handed_at = seen.get(person.conversation)
-        lawyer_dms = [dm.at for dm in dms if dm.text == LAWYER_TEXT]
-        if handed_at is not None and lawyer_dms:
-            waits.append(plan.live(lawyer_dms[0] - handed_at))
+        replied = lawyer_reply(person, dms)
+        wait = None
+        if handed_at is not None and replied is not None:
+            wait = plan.live(replied[0] - handed_at)
+            waits.append(wait)
         rows.append({
             "index": person.index,
             "scenario": person.scenario["id"],
@@ -301,9 +393,15 @@ def records(plan: Plan, people: list[Person], watcher: OutboxWatcher, lawyer: La
             "handed_over": handed_at is not None,
             "handed_over_at": (round(plan.live(handed_at - start), 1)
                                if handed_at is not None else None),
-            "handed_over_web": False,  # the overflow is not followed yet (follow_overflow)
+            "continued_on_web": person.on_web,
+            "web_messages": person.web_messages,
+            "handed_over_web": handed_at is not None and person.on_web,
+            "lawyer_reply_via": replied[1] if wait is not None else None,
+            "lawyer_reply_wait_s": round(wait, 1) if wait is not None else None,
             "ended": person.ended,
             "overflow_links": person.overflow_links,
+            "follows_link": person.follows_link,
+            "link_refused": person.link_refused,
         })
     send_times = sorted(round(plan.live(dm.at - start), 3)
                         for dms in watcher.received.values() for dm in dms)
@@ -314,8 +412,10 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
     """Start the servers, play the hour, stop them; ``{"live_hour": {...}}``."""
     stack = Stack(workdir, x_mode="webhook", quiet_emulator=True, env={
         "X_SANDBOX_LIMITS": "x-2026", "X_SANDBOX_TIME_SCALE": f"{plan.time_scale:g}",
-        "PERMANENCE_FROZEN_NOW": suite.NOW, "PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)},
+        "PERMANENCE_FROZEN_NOW": suite.NOW, "PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
+        **continue_env(plan)},
         x_extra={"budget_margin_seconds": round(1.0 / plan.time_scale, 3)})
+    stack.env[continue_link.BASE_URL_ENV] = stack.base_url
     loop = asyncio.get_running_loop()
     note(f"live hour: starting the servers (time scale {plan.time_scale:g})")
     await loop.run_in_executor(None, stack.start)
@@ -327,7 +427,8 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
             emulator.account_id = info["account"]["id"]
             window = (info.get("rate_limit_windows") or {}).get(DM_SEND, [{}])[0]
             await emulator.call("DELETE", "/_control/usage")
-            people = [Person(index, str(10**15 + index), scenario)
+            people = [Person(index, str(10**15 + index), scenario,
+                             follows_link=follows_link(plan, index))
                       for index, scenario in enumerate(cast(plan, suite.load()))]
             spacing = plan.real(plan.arrivals_minutes * 60) / max(plan.people, 1)
             load_at_start = round(os.getloadavg()[0], 2)
@@ -353,14 +454,16 @@ async def play(plan: Plan, workdir: Path) -> dict[str, Any]:
                             and not isinstance(o, asyncio.CancelledError)]
                 usage = await emulator.call("GET", "/_control/usage")
                 rows, send_times, waits = records(plan, people, watcher, lawyer, start, end)
+                closed = await asyncio.gather(*(p.page.close() for p in people if p.page),
+                                              return_exceptions=True)
+                failures += [f"web chat close: {type(o).__name__}: {o}"[:200] for o in closed
+                             if isinstance(o, BaseException)]
             load.__exit__(None, None, None)
         tracebacks = sum(stack.log(name).count("Traceback") for name in ("actions", "rasa"))
     finally:
         await loop.run_in_executor(None, stack.stop)
     result = live_reading.figures(rows, send_times, waits, usage)
     result.update({
-        "handed_over_web_note": "the web-chat overflow is not followed by the bench yet "
-                                "(bench/live_hour.py follow_overflow): links counted only",
         "ended": {kind: sum(1 for r in rows if (r["ended"] or "still_going") == kind)
                   for kind in ("handover", "erased", "turn_limit", "still_going")},
         "lawyer_errors": lawyer.errors,
@@ -410,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrivals-minutes", type=float)
     parser.add_argument("--p0-every", type=int)
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--follow-share", type=float,
+                        help="the share of people who follow the link to the web chat "
+                             f"(default {FULL.follow_share:g})")
+    parser.add_argument("--continue-after-minutes", type=float,
+                        help="the link when the next answer would wait longer (live minutes, "
+                             f"default {FULL.continue_after_minutes:g})")
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder and logs")
     parser.add_argument("--no-doc", action="store_true",
                         help="do not merge into latest.json nor rewrite section 6 of "
@@ -422,7 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     changes = {"people": args.people, "time_scale": args.time_scale,
                "hour_minutes": args.hour_minutes, "arrivals_minutes": args.arrivals_minutes,
                "p0_every": max(args.p0_every, 1) if args.p0_every else None,
-               "seed": args.seed}
+               "seed": args.seed, "follow_share": args.follow_share,
+               "continue_after_minutes": args.continue_after_minutes}
     plan = replace(plan, **{k: v for k, v in changes.items() if v is not None})
     workdir = Path(tempfile.mkdtemp(prefix="permanence-live-hour-"))
     try:

@@ -19,7 +19,13 @@ those, this module gives the figures and the targets' reading:
   served together, the order inside it is the machine's, not the queue's). A person never
   answered counts as answered after everyone.
 - **median DMs per completed triage**: the assistant's DMs (the lawyer's excluded) received
-  by each person the desk saw handed over.
+  by each person the desk saw handed over who stayed on X (``dms_per_triage_median``); with
+  those who continued on the web chat (the DMs they got on X before), the X DMs the account
+  spent per handover whatever the channel (``dms_per_triage_median_with_web``).
+- **through X alone / through the web-chat overflow**: a person the desk saw handed over is
+  in ``handed_over_web`` if they continued on the web chat (``continued_on_web``), else in
+  ``handed_over_x``. The lawyer's reply wait counts both (the reply reaches the web chat for
+  the people there; ``lawyer_reply_via``).
 
 On a loaded machine at a time scale of 60, one real second of a turn is a live minute: the
 first reply is also given in two parts, the turn (arrival -> the answer in the tracker) and
@@ -141,6 +147,9 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
     p0_first = [p["first_reply_at"] - p["arrived_at"] for p in people
                 if p.get("p0") and p.get("first_reply_at") is not None]
     handed = [p for p in people if p.get("handed_over")]
+    handed_x = [p for p in handed if not p.get("continued_on_web")]
+    web_waits = [p["lawyer_reply_wait_s"] for p in people
+                 if p.get("lawyer_reply_via") == "web" and p.get("lawyer_reply_wait_s") is not None]
     ready = [p for p in people if p.get("first_ready_at") is not None]
     turn = [p["first_ready_at"] - p["arrived_at"] for p in ready]
     budget = [p["first_reply_at"] - p["first_ready_at"] for p in ready
@@ -150,10 +159,11 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
         "people": len(people),
         "people_answered": len(first),
         "p0_people": sum(1 for p in people if p.get("p0")),
-        "handed_over_x": len(handed),
-        "handed_over_web": sum(1 for p in people if p.get("handed_over_web")),
+        "handed_over_x": len(handed_x),
+        "handed_over_web": len(handed) - len(handed_x),
         "dms_sent": len(send_times),
-        "dms_per_triage_median": median([p["assistant_dms"] for p in handed]),
+        "dms_per_triage_median": median([p["assistant_dms"] for p in handed_x]),
+        "dms_per_triage_median_with_web": median([p["assistant_dms"] for p in handed]),
         "first_reply_p50_s": rounded(percentile(first, 0.5)),
         "first_reply_p99_s": rounded(percentile(first, 0.99)),
         "p0_first_reply_max_s": rounded(max(p0_first)) if p0_first else None,
@@ -165,11 +175,16 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
         "first_answer_budget_wait_p99_s": rounded(percentile(budget, 0.99)),
         "lawyer_reply_wait_p50_s": rounded(percentile(lawyer_waits, 0.5)),
         "lawyer_replies_delivered": len(lawyer_waits),
+        "lawyer_replies_on_web": len(web_waits),
+        "lawyer_reply_wait_web_p50_s": rounded(percentile(web_waits, 0.5)),
         "responses_429": sum(rate_limited.values()),
         "sends_into_spent_window": rate_limited.get("dm_send", 0),
         "cost_usd": usage.get("cost_usd"),
         "cost_usd_by_kind": usage.get("cost_usd_by_kind"),
         "overflow_links_received": sum(p.get("overflow_links", 0) for p in people),
+        "overflow_people_with_link": sum(1 for p in people if p.get("overflow_links")),
+        "overflow_continued_on_web": sum(1 for p in people if p.get("continued_on_web")),
+        "overflow_links_refused": sum(1 for p in people if p.get("link_refused")),
     }
 
 

@@ -367,6 +367,15 @@ def live_hour_doc(live: dict[str, Any], how: str) -> str:
     return "\n".join([lines[1], "", head] + lines[2:]) + "\n"
 
 
+def _overflow_note(plan: dict[str, Any]) -> str | None:
+    if plan.get("follow_share") is None:
+        return None
+    return (f"The web-chat overflow is on: the link when the next answer would wait more "
+            f"than {_f(plan.get('continue_after_minutes'))} live minutes; "
+            f"{_f(100 * plan['follow_share'])} % of the people who get it follow it "
+            "(drawn with the seed), the others stay on X")
+
+
 def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
     """Section 6: the live hour's figures and the reading of issue #15's targets."""
     if not live:
@@ -387,10 +396,12 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
         ["handed over within the hour, through X (the desk's view)",
          str(live["handed_over_x"])],
         ["handed over through the web-chat overflow",
-         f"{live['handed_over_web']} ({live.get('overflow_links_received', 0)} continuation "
-         "links received; the bench does not follow them yet)"],
-        ["the assistant's DMs per completed triage, median",
-         _f(live["dms_per_triage_median"])],
+         f"{live['handed_over_web']} ({live.get('overflow_people_with_link', 0)} people got "
+         f"the link, {live.get('overflow_continued_on_web', 0)} continued on the web chat, "
+         f"{live.get('overflow_links_refused', 0)} links refused)"],
+        ["the assistant's DMs per completed triage on X, median (with the web chat's)",
+         f"{_f(live['dms_per_triage_median'])} "
+         f"({_f(live.get('dms_per_triage_median_with_web'))})"],
         ["first reply p50 / p99 s", f"{_f(live['first_reply_p50_s'])} / "
                                     f"{_f(live['first_reply_p99_s'])}"],
         ["first reply of a P0 person, max s", _f(live["p0_first_reply_max_s"])],
@@ -400,9 +411,10 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
         ["first answer: the wait for the DM budget (ready → DM) p50 / p99 s",
          f"{_f(live.get('first_answer_budget_wait_p50_s'))} / "
          f"{_f(live.get('first_answer_budget_wait_p99_s'))}"],
-        ["lawyer's reply wait p50 s (case seen → DM)",
+        ["lawyer's reply wait p50 s (case seen → DM or web chat)",
          f"{_f(live['lawyer_reply_wait_p50_s'])} ({live['lawyer_replies_delivered']} "
-         "replies delivered)"],
+         f"replies delivered, {live.get('lawyer_replies_on_web', 0)} on the web chat: p50 "
+         f"{_f(live.get('lawyer_reply_wait_web_p50_s'))})"],
         ["429s received / requests into a spent window",
          f"{live['responses_429']} / {live['sends_into_spent_window']}"],
         ["DMs sent / DM-send windows opened", f"{live['dms_sent']} / {read['windows']}"],
@@ -430,7 +442,7 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
     ]
     out += [""] + _table(["issue #15 target", "reading", ""], [
         [name, value, "met" if met else "**missed**"] for name, value, met in checks])
-    notes = [live.get("handed_over_web_note")]
+    notes = [_overflow_note(plan)]
     if live.get("driver_failures") or live.get("server_tracebacks") or live.get("lawyer_errors"):
         notes.append(f"driver failures {len(live.get('driver_failures') or [])}, server "
                      f"tracebacks {live.get('server_tracebacks')}, lawyer's API errors "

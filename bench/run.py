@@ -10,8 +10,9 @@ B. PostgreSQL and Redis started by the benchmark, the same servers with two Rasa
    section 4 (one process, then two), the desk's queue and the acknowledgement (ingress
    thread and process) on PostgreSQL.
 C. A live hour on X (``bench/live_hour.py``): SQLite, one Rasa server, the X emulator at X's
-   2026 limits and a time scale, 40 people playing the scenario suite over DMs (8 and a
-   20-minute hour in the quick run).
+   2026 limits and a time scale, 40 people playing the scenario suite over DMs, some of them
+   continuing on the web chat through the overflow link (8 people and a 20-minute hour in the
+   quick run).
 
 Results: ``bench/results/latest.json`` and the tables in ``docs/benchmarks.md`` (between
 markers; the reading around them is written by hand). The quick run starts one stack, on

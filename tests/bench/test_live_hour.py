@@ -4,6 +4,7 @@ link, and what a run records, in live seconds. (The figures of a real run are me
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 from bench.drive import Dm
@@ -14,9 +15,15 @@ from bench.live_hour import (
     Plan,
     answered_at,
     cast,
+    continue_env,
+    follows_link,
+    lawyer_reply,
     overflow_link,
     records,
+    web_content,
 )
+from bench.web_page import Page
+from permanence import continue_link
 from tests.scenarios import suite
 
 
@@ -52,7 +59,10 @@ def test_records_in_live_seconds_without_x_ids():
                        "first_reply_at": 30.0, "first_ready_at": None, "messages": 3,
                        "assistant_dms": 2,
                        "handed_over": True, "handed_over_at": 300.0,
-                       "handed_over_web": False, "ended": "handover", "overflow_links": 0}
+                       "continued_on_web": False, "web_messages": 0,
+                       "handed_over_web": False, "lawyer_reply_via": "x",
+                       "lawyer_reply_wait_s": 300.0, "ended": "handover",
+                       "overflow_links": 0, "follows_link": False, "link_refused": False}
     assert rows[1]["handed_over"] is False  # seen by the desk after the hour
     assert rows[1]["first_reply_at"] is None and rows[1]["arrived_at"] == 60.0
     assert sends == [30.0, 120.0, 600.0] and waits == [300.0]
@@ -70,3 +80,70 @@ def test_the_first_answer_is_ready_at_the_end_of_its_turn():
                {"event": "bot", "timestamp": 0.6}, {"event": "user", "timestamp": 0.7},
                {"event": "action", "name": "action_listen", "timestamp": 0.9}]
     assert answered_at(opening) == 0.9  # a session's opening answers its first message
+
+
+def test_seven_people_in_ten_follow_the_link_drawn_with_the_seed():
+    plan = Plan(seed=15, follow_share=0.7)
+    drawn = [follows_link(plan, index) for index in range(1000)]
+    assert drawn == [follows_link(plan, index) for index in range(1000)]
+    assert 650 <= sum(drawn) <= 750
+    assert drawn != [follows_link(Plan(seed=16), index) for index in range(1000)]
+    assert not any(follows_link(Plan(follow_share=0.0), index) for index in range(100))
+    assert all(follows_link(Plan(follow_share=1.0), index) for index in range(100))
+
+
+def test_the_overflow_is_configured_at_the_time_scale():
+    env = continue_env(Plan(time_scale=60, continue_after_minutes=5))
+    assert env[continue_link.AFTER_ENV] == "5"  # 300 live seconds at scale 60
+    assert continue_env(Plan(time_scale=10))[continue_link.AFTER_ENV] == "30"
+    assert env[continue_link.SECRET_ENV] != continue_env(Plan())[continue_link.SECRET_ENV]
+    settings = continue_link.from_env({**env, continue_link.BASE_URL_ENV: "http://127.0.0.1:5"})
+    assert settings is not None and settings.after_seconds == 5.0
+
+
+def test_on_the_web_chat_a_button_is_its_payload_and_text_is_typed():
+    assert web_content("/affirm", "1") == {"payload": "/affirm"}
+    assert web_content("/not_a_button_of_the_domain", "oui") == {"message": "oui"}
+    assert web_content(None, "la mairie de Lens") == {"message": "la mairie de Lens"}
+
+
+def test_the_lawyer_reply_is_found_on_x_or_on_the_web_chat():
+    scenario = {"id": "s1", "expect": {"tier": "P2"}}
+    on_x = Person(0, "1001", scenario)
+    dms = [Dm(1, "bonjour", 1.0), Dm(2, LAWYER_TEXT, 9.0), Dm(3, LAWYER_TEXT, 12.0)]
+    assert lawyer_reply(on_x, dms) == (9.0, "x")
+    assert lawyer_reply(on_x, dms[:1]) is None
+    on_web = Person(1, "1002", scenario, page=Page(client=None))
+    on_web.page.said += [(5.0, "Vous continuez ici"), (7.0, LAWYER_TEXT)]
+    assert lawyer_reply(on_web, dms[:1]) == (7.0, "web")
+    assert on_web.on_web and not on_x.on_web
+
+
+def test_records_count_a_web_person_handed_over_through_the_overflow():
+    plan = Plan(people=1, time_scale=60)
+    person = Person(0, "1001", {"id": "s1", "expect": {"tier": "P1"}}, wrote_at=100.0,
+                    messages=5, web_messages=3, ended="handover", overflow_links=1,
+                    page=Page(client=None))
+    person.page.said += [(103.0, "Vous continuez ici"), (108.0, LAWYER_TEXT)]
+    received = {"1001": [Dm(1, "bonjour", 100.5), Dm(2, "lien", 101.0)]}
+    watcher = SimpleNamespace(dms=lambda who: received.get(who, []), received=received)
+    lawyer = Lawyer(seen_at={7: 105.0}, conversation_of={7: "x:1001"})
+    [row], _, waits = records(plan, [person], watcher, lawyer, start=100.0, end=160.0)
+    assert row["handed_over"] and row["handed_over_web"] and row["continued_on_web"]
+    assert (row["assistant_dms"], row["web_messages"]) == (2, 3)
+    assert (row["lawyer_reply_via"], row["lawyer_reply_wait_s"]) == ("web", 180.0)
+    assert waits == [180.0]
+
+
+def test_the_page_waits_for_the_bot_s_messages_and_remembers_when_they_came():
+    async def scenario() -> tuple[bool, bool, float | None, float | None]:
+        page = Page(client=None)
+        asyncio.get_running_loop().call_soon(page.hear, {"text": "Vous continuez ici"})
+        first = await page.until(1, timeout=30)
+        page.hear({"text": LAWYER_TEXT})
+        page.hear("not a message")  # counted, without text
+        more = await page.until(4, timeout=0.05)  # only three came
+        return first, more, page.first_at(LAWYER_TEXT), page.first_at("absent")
+
+    first, more, lawyer_at, absent = asyncio.run(scenario())
+    assert first and not more and lawyer_at is not None and absent is None

@@ -70,6 +70,7 @@ def test_figures_and_reading():
     assert (result["people"], result["people_answered"], result["handed_over_x"]) == (4, 3, 2)
     assert result["handed_over_web"] == 0 and result["overflow_links_received"] == 1
     assert result["dms_per_triage_median"] == 3.5
+    assert result["lawyer_replies_on_web"] == 0 and result["lawyer_reply_wait_web_p50_s"] is None
     assert (result["first_reply_p50_s"], result["p0_first_reply_max_s"]) == (75.0, 30.0)
     assert result["first_reply_p99_s"] == 89.7
     assert result["lawyer_reply_wait_p50_s"] == 600.0
@@ -78,6 +79,29 @@ def test_figures_and_reading():
     assert read == {"windows": 1, "first_reply_bound_windows": 1, "p0_late": [],
                     "first_reply_late": [3], "arrival_order_inversions": 0,
                     "p0_late_once_ready": [], "order_inversions_once_ready": 0}
+
+
+def test_handed_over_through_x_alone_or_through_the_web_chat():
+    people = [person(0, 0.0, 30.0, handed_over=True, assistant_dms=5),
+              person(1, 15.0, 90.0, handed_over=True, assistant_dms=1, overflow_links=1,
+                     continued_on_web=True, lawyer_reply_via="web", lawyer_reply_wait_s=120.0),
+              person(2, 30.0, 120.0, handed_over=True, assistant_dms=2, overflow_links=1,
+                     continued_on_web=True),
+              person(3, 40.0, 130.0, handed_over=False, assistant_dms=2, overflow_links=1,
+                     continued_on_web=True),  # on the web chat, not handed over in the hour
+              person(4, 45.0, 140.0, handed_over=True, assistant_dms=7, overflow_links=1,
+                     lawyer_reply_via="x", lawyer_reply_wait_s=300.0),  # stayed on X
+              person(5, 50.0, 150.0, overflow_links=1, link_refused=True)]
+    result = figures(people, [], [120.0, 300.0], {})
+    assert (result["handed_over_x"], result["handed_over_web"]) == (2, 2)
+    assert result["dms_per_triage_median"] == 6.0  # the triages completed on X: 5 and 7
+    assert result["dms_per_triage_median_with_web"] == 3.5  # 1, 2, 5, 7
+    assert (result["overflow_links_received"], result["overflow_people_with_link"],
+            result["overflow_continued_on_web"], result["overflow_links_refused"]) == (
+        5, 5, 3, 1)
+    assert (result["lawyer_replies_delivered"], result["lawyer_replies_on_web"]) == (2, 1)
+    assert (result["lawyer_reply_wait_p50_s"], result["lawyer_reply_wait_web_p50_s"]) == (
+        210.0, 120.0)
 
 
 def test_the_turn_and_the_budget_are_told_apart():
@@ -136,6 +160,18 @@ def test_the_live_hour_table_says_what_was_missed():
     assert "| every person a first answer within ceil(N/15) = 1 window(s) of arrival | " \
            "late: 1 of 2 (#1) | **missed** |" in text
     assert "| 0 requests into a spent window | 0 | met |" in text
+    assert "| handed over through the web-chat overflow | 0 (0 people got the link, 0 " \
+           "continued on the web chat, 0 links refused) |" in text
+    assert "70 % of the people who get it follow it" not in text  # no plan said so
+    text = "\n".join(report.live_hour_markdown(recorded_hour(
+        handed_over_web=3, overflow_people_with_link=6, overflow_continued_on_web=4,
+        lawyer_replies_on_web=2, lawyer_reply_wait_web_p50_s=80.0,
+        plan={"arrivals_minutes": 10, "hour_minutes": 60, "time_scale": 60,
+              "follow_share": 0.7, "continue_after_minutes": 5.0})))
+    assert "| handed over through the web-chat overflow | 3 (6 people got the link, 4 " \
+           "continued on the web chat, 0 links refused) |" in text
+    assert "2 on the web chat: p50 80)" in text
+    assert "more than 5 live minutes; 70 % of the people who get it follow it" in text
     assert report.live_hour_markdown(None) == []
 
 
