@@ -19,7 +19,7 @@ from desk_testlib import case_slots, free_port, handoff_tracker
 from rasa.shared.core.events import UserUttered
 from sqlalchemy import select
 
-from desk import auth, cases, db, hooks, mail
+from desk import auth, cases, cli, db, hooks, mail
 from desk.models import desk_audit, utcnow
 
 PERSON = "x:7337000111"
@@ -282,6 +282,20 @@ def test_an_unknown_preference_is_refused(factory):
         assert mail.preference(session, who) == "P1"
         with pytest.raises(cases.InvalidInput):
             mail.set_preference(session, who, "P2")
+
+
+def test_the_cli_sets_a_lawyers_preference(desk_url, factory, monkeypatch, capsys):
+    monkeypatch.setenv("PERMANENCE_DATABASE_URL", desk_url)
+    who = lawyer(factory, "avocate@cabinet.example")
+    assert cli.main(["notify", "avocate@cabinet.example", "all"]) == 0
+    assert "e-mailed about tous les nouveaux dossiers" in capsys.readouterr().out
+    with factory.begin() as session:
+        assert mail.preference(session, who) == "all"
+    assert cli.main(["notify", "nobody@cabinet.example", "P1"]) == 1
+    with pytest.raises(SystemExit):
+        cli.main(["notify", "avocate@cabinet.example", "P2"])
+    with factory.begin() as session:
+        assert mail.preference(session, who) == "all"
 
 
 @pytest.fixture(autouse=True)
