@@ -215,6 +215,8 @@ def _failure(error: Exception) -> tuple[str, bool]:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = sorted({c for c, _ in error.recipients.values()})
         return f"error=SMTPRecipientsRefused code={','.join(map(str, codes))}", False
+    if isinstance(error, smtplib.SMTPNotSupportedError):  # e.g. no AUTH: a setting to fix
+        return f"error={type(error).__name__}", False
     if isinstance(code, int) and code >= 0:
         return f"error={type(error).__name__} code={code}", code < 500
     return f"error={type(error).__name__}", True

@@ -9,12 +9,16 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import os
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from desk_testlib import case_slots, free_port, handoff_tracker
 from rasa.shared.core.events import UserUttered
 from sqlalchemy import select
@@ -303,3 +307,74 @@ def _dispose() -> Iterator[None]:
     yield
     mail.drain(timeout=30)
     db.dispose_all()
+
+
+@pytest.fixture
+def certificate(tmp_path, monkeypatch) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, trusted by the client through SSL_CERT_FILE
+    (as a firm's private CA would be)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_and_login(desk_url, factory, domain, monkeypatch, certificate, security, smtp):
+    """STARTTLS (or implicit TLS), the certificate checked, then the login: the mail arrives;
+    a wrong password is refused (5xx: not retried) and recorded."""
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(*certificate)
+    logins: list[bytes] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.login)
+        return AuthResult(success=auth_data.password == b"le bon mot de passe", handled=False)
+
+    plain = smtp  # a server without TLS nor AUTH, for the last step
+    plain.port = int(os.environ["PERMANENCE_SMTP_PORT"])
+    box = Mailbox()
+    port = free_port()
+    # (aiosmtpd offers AUTH over TLS only, and counts only STARTTLS as TLS: told otherwise.)
+    tls = ({"tls_context": server_tls, "require_starttls": True} if security == "starttls"
+           else {"ssl_context": server_tls, "auth_require_tls": False})
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, **tls)
+    controller.start()
+    try:
+        for name, value in {"HOST": "127.0.0.1", "PORT": str(port), "SECURITY": security,
+                            "USER": "permanence", "PASSWORD": "le bon mot de passe",
+                            "FROM": "permanence@cabinet.example"}.items():
+            monkeypatch.setenv(f"PERMANENCE_SMTP_{name}", value)
+        monkeypatch.setenv("PERMANENCE_DESK_URL", "https://bureau.cabinet.example/desk/")
+        monkeypatch.setattr(mail, "BACKOFF_SECONDS", (0.05, 0.05))
+        who = lawyer(factory, "avocate@cabinet.example")
+        with factory.begin() as session:
+            first = cases.open_case_from_tracker(session, tracker_of(domain, "P0", "x:1"))[0]
+            second = cases.open_case_from_tracker(session, tracker_of(domain, "P0", "x:2"))[0]
+        assert mail.send_new_case(desk_url, first) == 1
+        [(rcpt, message)] = box.messages
+        assert rcpt == ["avocate@cabinet.example"] and logins == [b"permanence"]
+        only_the_pointer(message, first)
+
+        monkeypatch.setenv("PERMANENCE_SMTP_PASSWORD", "pas le bon")
+        assert mail.send_new_case(desk_url, second) == 0
+        assert audit(factory, "mail.failed") == [
+            (who, second, "kind=case attempts=1 error=SMTPAuthenticationError code=535")]
+        assert len(box.messages) == 1
+
+        # The server offers no login while one is configured: a setting to fix, not retried.
+        monkeypatch.setenv("PERMANENCE_SMTP_PASSWORD", "le bon mot de passe")
+        monkeypatch.setenv("PERMANENCE_SMTP_PORT", str(plain.port))
+        monkeypatch.setenv("PERMANENCE_SMTP_SECURITY", "none")
+        with factory.begin() as session:
+            third = cases.open_case_from_tracker(session, tracker_of(domain, "P0", "x:3"))[0]
+        assert mail.send_new_case(desk_url, third) == 0
+        assert audit(factory, "mail.failed")[-1] == (
+            who, third, "kind=case attempts=1 error=SMTPNotSupportedError")
+    finally:
+        controller.stop()
