@@ -203,6 +203,21 @@
     } catch (e) { /* no sound device: the notification and the queue remain */ }
   }
 
+  // Browsers let a page play sound only after the person interacted with it: the first key
+  // or tap on any desk page (with the sound on) readies it for the next new case.
+  function readySound() {
+    if (!soundOn()) { return; }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    try {
+      if (!audio) { audio = new Context(); }
+      if (audio.state === "suspended") { audio.resume().catch(function () {}); }
+    } catch (e) { /* no sound device */ }
+  }
+  ["pointerdown", "keydown"].forEach(function (type) {
+    document.addEventListener(type, readySound, { once: true, capture: true });
+  });
+
   function canNotify() { return "Notification" in window; }
 
   function announce(found) {
