@@ -12,7 +12,8 @@ Before the server starts, the desk's tables are created or upgraded
 (:func:`permanence.priority.register_case_tier`: a channel whose sending budget is short, X,
 sends a P0 conversation's replies first), and the sender of the acknowledgement of an erasure
 request written during a handover (:mod:`desk.erasure_request`); once it runs, the daily
-retention task starts (``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``).
+retention task starts (``desk/retention.py``, ``PERMANENCE_RETENTION_DAYS``). The log says at
+start whether the lawyers are mailed (``desk.mail.on`` / ``desk.mail.off``, :mod:`desk.mail`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 from sqlalchemy.orm import sessionmaker
 
-from desk import cases, db, erasure, erasure_request, live, pages, retention
+from desk import cases, db, erasure, erasure_request, live, mail, pages, retention
 from desk.api import make_blueprint
 from permanence import priority
 
@@ -64,6 +65,7 @@ class DeskInput(InputChannel):
         bp = desk_blueprint(lambda: db.session_factory(url), name="desk")
 
         days = retention.retention_days()  # a bad setting stops the server here
+        mail.log_status()  # so does a bad SMTP setting; unset, the log says nothing is mailed
         tasks: set[asyncio.Task] = set()
 
         @bp.listener("before_server_start")

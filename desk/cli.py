@@ -7,6 +7,9 @@
                                                --password-stdin reads one line instead (scripts)
     python -m desk.cli name EMAIL "NAME"       how the pages name the lawyer (« Maître
                                                Exemple »); "" goes back to the e-mail address
+    python -m desk.cli notify EMAIL LEVEL      which new cases are e-mailed to the lawyer besides
+                                               the P0 ones (always): P0 (none else, the default),
+                                               P1 (P0 and P1) or all (desk/mail.py)
     python -m desk.cli token EMAIL             print a new API bearer token (shown once); it
                                                expires after PERMANENCE_DESK_TOKEN_DAYS (90)
     python -m desk.cli revoke EMAIL            revoke every token of the account (API, sessions)
@@ -28,7 +31,7 @@ import getpass
 import sys
 from datetime import timedelta
 
-from desk import auth, cases, db, erasure
+from desk import auth, cases, db, erasure, mail
 from desk.models import utcnow
 from permanence import erasure as everywhere
 from permanence.x_store import Store
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     name = commands.add_parser("name", help="set how the pages name a lawyer")
     name.add_argument("email")
     name.add_argument("name")
+    notify = commands.add_parser("notify", help="which new cases are e-mailed to a lawyer")
+    notify.add_argument("email")
+    notify.add_argument("level", choices=mail.LEVELS)
     token = commands.add_parser("token", help="print a new API bearer token")
     token.add_argument("email")
     revoke = commands.add_parser("revoke", help="revoke every token of an account")
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "user":
                 lawyer_id = auth.set_lawyer(session, args.email, password)
                 print(f"lawyer {lawyer_id}: {auth.normalize_email(args.email)}")
-            elif args.command in ("name", "token", "revoke", "deactivate"):
+            elif args.command in ("name", "notify", "token", "revoke", "deactivate"):
                 lawyer_id = auth.lawyer_id_by_email(session, args.email)
                 if lawyer_id is None:
                     print(f"no lawyer {args.email}: create it with 'user' first", file=sys.stderr)
@@ -97,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.command == "name":
                     shown = auth.set_display_name(session, lawyer_id, args.name)
                     print(f"lawyer {lawyer_id}: shown as {shown or args.email}")
+                elif args.command == "notify":
+                    level = mail.set_preference(session, lawyer_id, args.level)
+                    print(f"lawyer {lawyer_id}: e-mailed about {mail.LEVEL_LABELS[level]}")
                 elif args.command == "token":
                     token = auth.create_token(session, lawyer_id, "api")
                     expires = auth.token_expiry(session, token)

@@ -2,8 +2,10 @@
 
 - The turn's new events hold ``action_handoff`` then a pause (``ConversationPaused``): open the
   conversation's case (idempotent: one open case per conversation). A new P0 case is announced
-  to the alert webhook (:mod:`desk.alerts`: once per case, on a thread of its own).
-- The conversation is paused and the person wrote again: put the message on the open case; an
+  to the alert webhook (:mod:`desk.alerts`: once per case, on a thread of its own), and the
+  lawyers are mailed about it (:mod:`desk.mail`: P0 always, others by preference; once per case).
+- The conversation is paused and the person wrote again: put the message on the open case, and
+  mail the lawyer who holds it (:mod:`desk.mail`: no word of the message); an
   erasure request (« supprimez mes données ») flags the case and is acknowledged to the person
   at once (:mod:`desk.erasure_request`).
 - The conversation was erased (``on_conversation_erased``): its cases go too (desk/erasure.py).
@@ -22,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desk import alerts, cases, db, erasure, erasure_request, live
+from desk import alerts, cases, db, erasure, erasure_request, live, mail
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]
             if created:  # committed: the lawyers' pages hear of it at once
                 live.publish("case.opened", case_id)
                 alerts.dispatch(url, case_id, tier)
+                mail.dispatch_case(url, case_id)
 
         return open_case
     if not tracker.is_paused():
@@ -80,6 +83,7 @@ def plan(url: str, tracker: Any, new_events: Sequence[Any]
                 flagged = (sender_id, cases.get_summary(session, case_id)["channel"])
         if case_id is not None and any(recorded):
             live.publish("case.message", case_id)
+            mail.dispatch_message(url, case_id)
         return flagged
 
     return record

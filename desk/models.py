@@ -10,7 +10,8 @@
     What the person wrote after the handover, and the lawyer's replies (``delivery``).
 ``desk_lawyer``, ``desk_token``
     Accounts (argon2 hash; ``active`` false once deactivated; ``display_name``, how the
-    pages name the lawyer, else the e-mail address) and tokens (only the SHA-256 of
+    pages name the lawyer, else the e-mail address; ``notify_cases``, which new cases besides
+    P0 are mailed to the lawyer) and tokens (only the SHA-256 of
     the token is stored; every token has an expiry and can be revoked).
 ``desk_note``, ``desk_audit``
     The lawyer's private notes; who read or did what on which case.
@@ -77,6 +78,8 @@ desk_lawyer = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("display_name", String(120), nullable=True),  # « Maître Exemple », on the pages
+    # Which new cases are mailed besides P0 (always): "P0" (none), "P1" or "all" (desk/mail.py).
+    Column("notify_cases", String(8), nullable=False, default="P0", server_default="P0"),
     UniqueConstraint("email"),
 )
 
@@ -106,6 +109,7 @@ desk_case = Table(
     Column("alerted_at", UTCDateTime, nullable=True),  # the P0 alert, claimed once
     # The person asked for erasure during the handover (desk/hooks.py): flagged for the lawyer.
     Column("erasure_requested_at", UTCDateTime, nullable=True),
+    Column("mailed_at", UTCDateTime, nullable=True),  # the new-case e-mails, claimed once
     CheckConstraint(_in("state", CASE_STATES), name="state"),
     CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
     CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),

@@ -5,6 +5,7 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     POST /desk/logout            log out
     GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
     GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
+    POST /desk/notifications     the lawyer's e-mail preference (which new cases besides P0)
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
     GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR) and
                                  every ``desk.js`` QUEUE_SECONDS (public posts to answer by
@@ -39,7 +40,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, canned, cases, db, views
+from desk import api, auth, canned, cases, db, mail, views
 from desk.models import desk_lawyer
 
 logger = logging.getLogger(__name__)
@@ -274,11 +275,19 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         def rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [views.queue_row(c, lawyer["id"], lawyer["names"], now) for c in found]
 
+        failures = mail.recent_failures(session, now)
         return {
             "cases": rows([c for c in queue if c["kind"] != "referral"]),
             "referrals": rows([c for c in queue if c["kind"] == "referral"]),
             "flagged": rows(flagged),
+            "mail_failures": failures and {**failures, "at": views.day_clock(failures["at"])},
         }
+
+    def notify_context(session: Session, lawyer: dict[str, Any]) -> dict[str, Any]:
+        """The queue page's notification settings: the e-mail preference and status."""
+        return {"notify_level": mail.preference(session, lawyer["id"]),
+                "notify_levels": list(mail.LEVEL_LABELS.items()),
+                "mail_status": mail.status_line()}
 
     @bp.get("/")
     @guarded()
@@ -287,11 +296,27 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
         def unit(session: Session) -> dict[str, Any]:
             lawyer = current_lawyer(session, kind, token)
-            return {"lawyer": lawyer, **queue_data(session, lawyer)}
+            return {"lawyer": lawyer, **queue_data(session, lawyer),
+                    **notify_context(session, lawyer)}
 
         data = await in_db(unit)
         return render("queue.html", **{**data, **page_context(data["lawyer"], token, kind)},
-                      **await channel_lines())
+                      **await channel_lines(),
+                      notify_saved=request.args.get("notify") == "saved")
+
+    @bp.post("/notifications")
+    @guarded()
+    async def notifications_change(request: Request) -> HTTPResponse:
+        token = form_credentials(request)
+        level = form_field(request, "notify_cases")
+
+        def unit(session: Session) -> None:
+            lawyer = current_lawyer(session, "session", token)
+            mail.set_preference(session, lawyer["id"], level)
+            cases.audit(session, lawyer["id"], None, "notify.set", f"cases={level}")
+
+        await in_db(unit)
+        return response.redirect(f"{QUEUE_URL}?notify=saved#h-notify", status=303)
 
     @bp.get("/fragments/queue")
     @guarded(xhr=True)

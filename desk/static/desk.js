@@ -126,8 +126,8 @@
           if (!known[li.dataset.caseId]) { li.classList.add("fresh"); }
         });
         known = ids();
-        var count = box.querySelectorAll("#queue-cases [data-case-id]").length;
-        document.title = (count ? "(" + count + ") " : "") + "File · Permanence";
+        countInTitle(box);
+        watchNew(box);
       });
     });
     box.addEventListener("click", function (event) {
@@ -155,6 +155,8 @@
         });
       }
     });
+    watchNew(box);  // what is there already is not announced
+    notifyControls();
     listen(function () { refresh(); });
     // Public posts to answer by hand come without a live event: re-read the queue now and then.
     window.setInterval(refresh, QUEUE_SECONDS * 1000);
@@ -162,6 +164,129 @@
     costs(box);
   }
   var QUEUE_SECONDS = 30;
+
+  // The tab's title counts every section of the queue: cases, referrals, conflicts, posts.
+  function countInTitle(box) {
+    var count = box.querySelectorAll("[data-case-id], [data-post-id]").length;
+    document.title = (count ? "(" + count + ") " : "") + "File · Permanence";
+  }
+
+  // ---------------------------------------------------------------- new cases announced
+  // A browser notification for each new case (once the lawyer allowed them, from the button:
+  // never asked on load) and, for P0 and P1, a sound if the lawyer turned it on (off by
+  // default, remembered in localStorage). A notification says the tier, the domain and the
+  // case number: nothing the person wrote (a locked phone shows it).
+  var SOUND_KEY = "permanence.desk.sound";
+  var LOUD = { P0: true, P1: true };
+  var audio = null;
+  var seen = null;  // every case id seen since the page opened: each is announced once
+
+  function soundOn() {
+    try { return window.localStorage.getItem(SOUND_KEY) === "on"; } catch (e) { return false; }
+  }
+
+  function beep() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    try {
+      if (!audio) { audio = new Context(); }
+      if (audio.state === "suspended") { audio.resume().catch(function () {}); }
+      [0, 0.3].forEach(function (start) {
+        var tone = audio.createOscillator(), gain = audio.createGain();
+        tone.frequency.value = 880;
+        gain.gain.value = 0.2;
+        tone.connect(gain);
+        gain.connect(audio.destination);
+        tone.start(audio.currentTime + start);
+        tone.stop(audio.currentTime + start + 0.18);
+      });
+    } catch (e) { /* no sound device: the notification and the queue remain */ }
+  }
+
+  // Browsers let a page play sound only after the person interacted with it: the first key
+  // or tap on any desk page (with the sound on) readies it for the next new case.
+  function readySound() {
+    if (!soundOn()) { return; }
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    try {
+      if (!audio) { audio = new Context(); }
+      if (audio.state === "suspended") { audio.resume().catch(function () {}); }
+    } catch (e) { /* no sound device */ }
+  }
+  ["pointerdown", "keydown"].forEach(function (type) {
+    document.addEventListener(type, readySound, { once: true, capture: true });
+  });
+
+  function canNotify() { return "Notification" in window; }
+
+  function announce(found) {
+    if (canNotify() && window.Notification.permission === "granted") {
+      found.forEach(function (item) {
+        try {
+          var shown = new window.Notification("Nouveau dossier " + item.label, {
+            body: item.domain + " · dossier n° " + item.id,
+            tag: "permanence-case-" + item.id,
+            lang: "fr",
+            requireInteraction: item.tier === "P0"
+          });
+          shown.onclick = function () {
+            window.focus();
+            window.location.assign("/desk/cases/" + item.id);
+          };
+        } catch (e) { /* some browsers show notifications from a service worker only */ }
+      });
+    }
+    if (soundOn() && found.some(function (item) { return LOUD[item.tier]; })) { beep(); }
+  }
+
+  // The cases of a queue (the page's, or the fragment read from the case page) not seen yet.
+  function watchNew(root) {
+    var rows = root.querySelectorAll("li[data-case-id]");
+    var first = seen === null, found = [];
+    if (first) { seen = {}; }
+    Array.prototype.forEach.call(rows, function (li) {
+      var id = li.dataset.caseId;
+      if (seen[id]) { return; }
+      seen[id] = true;
+      if (!first && li.dataset.state === "waiting") {
+        var label = li.querySelector(".tier"), domain = li.querySelector(".domain");
+        found.push({ id: id, tier: li.dataset.tier,
+                     label: label ? label.textContent : li.dataset.tier,
+                     domain: domain ? domain.textContent : "" });
+      }
+    });
+    if (found.length) { announce(found); }
+  }
+
+  // The queue page's controls: ask for the permission (a button), the sound (a checkbox).
+  function notifyControls() {
+    var button = document.getElementById("notify-permission");
+    var state = document.getElementById("notify-state");
+    var sound = document.getElementById("notify-sound");
+    if (!button || !state || !sound) { return; }
+    function show() {
+      if (!canNotify()) {
+        button.hidden = true;
+        state.textContent = "Notifications du navigateur : non prises en charge par ce navigateur.";
+        return;
+      }
+      var permission = window.Notification.permission;
+      button.hidden = permission !== "default";
+      state.textContent = permission === "granted" ? "Notifications du navigateur : activées." :
+        permission === "denied" ? "Notifications du navigateur : refusées (réglages du site dans le navigateur)." : "";
+    }
+    button.addEventListener("click", function () {
+      var asked = window.Notification.requestPermission(show);
+      if (asked && asked.then) { asked.then(show, show); }
+    });
+    show();
+    sound.checked = soundOn();
+    sound.addEventListener("change", function () {
+      try { window.localStorage.setItem(SOUND_KEY, sound.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+      if (sound.checked) { beep(); }  // heard once now: the browser then lets the page play it
+    });
+  }
 
   // The channels' sending budgets (X: DMs left, reset, waiting): their lines, every
   // BUDGET_SECONDS, without re-reading the queue.
@@ -328,8 +453,17 @@
       act(button, "/note", { text: note.value }, function () { note.value = ""; return "Note ajoutée."; });
     });
 
+    // New cases are announced here too: the queue is read when another case opens or changes
+    // (a case opened by another server process arrives as a change).
+    var queueRead = serialized(function () {
+      return get("/desk/fragments/queue").then(function (html) {
+        watchNew(new DOMParser().parseFromString(html, "text/html").body);  // inert: not shown
+      });
+    });
+
     timeline.scrollTop = timeline.scrollHeight;
     listen(function (event) {
+      if (String(event.case_id) !== id) { queueRead(); }
       if (!event.case_id || String(event.case_id) === id) { update(); }
     });
   }

@@ -7,7 +7,9 @@ reads, and an automated accessibility check (axe-core, vendored in tests/vendor/
   screen; an overdue deadline reads « dépassée (03/12) » in red; no raw code (``nsp``,
   ``retention``, ``agent_public``, ``/affirm``) and no e-mail address on the pages; a colleague
   is named;
-- a live refresh of the queue keeps the keyboard focus on the same control.
+- a live refresh of the queue keeps the keyboard focus on the same control;
+- the queue's notification controls (e-mail preference, browser notifications, sound) and a
+  failed notification e-mail's line are named and pass the same check.
 
 The desk's own server (pages, API, live events) on 127.0.0.1, on the test's database; the cases
 are opened from trackers built of real events (desk_testlib), as the tracker store opens them.
@@ -139,6 +141,9 @@ def seed(factory, domain) -> dict[str, int]:
                                                               channel="webchat"))
         cases.record_person_message(session, "web:3003", "supprimez mes données")
         cases.flag_erasure_request(session, "web:3003")
+        # A notification e-mail that could not be sent (desk/mail.py): shown on the queue.
+        cases.audit(session, lawyer, urgent, "mail.failed",
+                    "kind=case attempts=3 error=ConnectionRefusedError")
     return {"urgent": urgent, "held": held}
 
 
@@ -180,6 +185,12 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
         expect(page.locator(f"[data-case-id='{ids['held']}'] .state")).to_have_text(
             "Pris en charge par Maître Collègue")
         expect(page.locator(".erasure-requested")).to_have_count(1)
+        expect(page.locator(".mail-failed")).to_contain_text("1 envoi en échec depuis 24 h")
+        # The notification controls, named (and checked by axe with the rest of the page).
+        expect(page.get_by_label("E-mail pour les nouveaux dossiers")).to_have_value("P0")
+        expect(page.get_by_label("Son pour les nouveaux dossiers P0 et P1")).not_to_be_checked()
+        expect(page.get_by_role("button", name="Activer les notifications du navigateur")
+               ).to_be_visible()
         assert not RAW_CODES.search(page.locator("main").inner_text())
         problems["queue"] = violations(page, axe_source)
 

@@ -23,7 +23,7 @@ from desk_testlib import handoff_tracker, serving
 from sanic import Sanic
 from sqlalchemy import select
 
-from desk import auth, canned, cases, db, live, views
+from desk import auth, canned, cases, db, live, mail, views
 from desk.api import SESSION_COOKIE
 from desk.channel import desk_blueprint
 from desk.models import desk_audit, desk_canned_reply
@@ -461,3 +461,25 @@ def test_change_tracker_first_read_reports_changes_after_the_lawyer_connected() 
     assert tracker.update(2, [(1, before), (2, after)]) == [
         {"type": "case.changed", "case_id": 2}]
     assert tracker.update(2, [(1, before), (2, after)]) == []
+
+
+async def test_the_email_preference_form_needs_the_csrf_token_and_a_known_level(
+        desk: Browserish) -> None:
+    cookie, csrf = await desk.login()
+    status, _, page = await desk.request("GET", "/desk/", cookie=cookie)
+    assert status == 200 and 'id="notify-cases"' in page
+    assert '<option value="P0" selected>' in page
+    assert (await desk.request("POST", "/desk/notifications", cookie=cookie,
+                               data={"notify_cases": "all"}))[0] == 403
+    assert (await desk.request("POST", "/desk/notifications", cookie=cookie,
+                               data={"notify_cases": "P2", "csrf_token": csrf}))[0] == 400
+    with desk.factory.begin() as session:
+        assert mail.preference(session, desk.lawyer) == "P0"
+    status, headers, _ = await desk.request("POST", "/desk/notifications", cookie=cookie,
+                                            data={"notify_cases": "all", "csrf_token": csrf})
+    assert (status, headers["Location"]) == (303, "/desk/?notify=saved#h-notify")
+    with desk.factory.begin() as session:
+        assert mail.preference(session, desk.lawyer) == "all"
+    assert "notify.set" in [a for _, a in audit_actions(desk.factory, desk.lawyer)]
+    page = (await desk.request("GET", "/desk/?notify=saved", cookie=cookie))[2]
+    assert '<option value="all" selected>' in page and "Préférence enregistrée." in page
