@@ -92,7 +92,7 @@ PUBLIC_DECISIONS = frozenset({
     "oqtf", "refus_titre_sejour", "irtf", "eloignement", "refus_permis", "permis_construire",
     "fermeture_administrative", "interdiction_manifestation", "suspension_permis_conduire",
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
-    "autorisation_environnementale", "dommage_travaux_publics"})
+    "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation"})
 
 # A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
 _DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
@@ -108,7 +108,9 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("published", r"publiee?s?|publication|paru|journal officiel"),
     ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
     ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
-     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective"),
+     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|"
+     r"(?:manif|manifestation|rassemblement|festival) (?:est |etait |c'?est )?(?:prevue? )?"
+     r"(?:pour |le )?(?:ce )?"),
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
      r"donne|donnee|boite aux lettres|en main propre"),
@@ -196,6 +198,13 @@ _TOWN = re.compile(r"\b(?:j'?habite|j'?abite|je vis|je reside|on habite|nous hab
                    r"domicilie|habitant) (?:a|au|en|sur|dans) (?:la ville de )?"
                    r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|en|les|le|la)[- ][a-z][a-z-]*)?)")
 _POSTCODE_RE = re.compile(r"(?<![0-9])([0-9]{2} ?[0-9]{3})(?![0-9])")
+# A number followed by what it counts is a quantity, not a postcode (« 40 000 poulets »).
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:€|%|k€|eur\b|euros?\b|habitants?\b|poulets?\b|porcs?\b|vaches?\b|animaux\b|"
+    r"betes\b|tetes\b|personnes\b|gens\b|m\b|m2\b|m²|metres?\b|km\b|kilometres?\b|voix\b|"
+    r"electeurs?\b|votants?\b|signatures?\b|logements?\b|places?\b|tonnes?\b|litres?\b|"
+    r"hectares?\b|ha\b|ans\b|jours\b|fois\b|salaries\b|eleves\b|etudiants\b|exemplaires\b|"
+    r"visiteurs\b|vehicules\b|arbres\b)")
 _CORRECTION = re.compile(r"^\s*(?:non|nan|non non|pardon|erreur|correction|en fait|plutot|"
                          r"je me suis trompee?|je rectifie|petite correction|attention)\b|"
                          r"\b(?:c'est|c est|cest) (?:plutot|pas|en fait)\b|\bje me suis trompee?\b")
@@ -257,6 +266,7 @@ def extract(text: str, now: datetime) -> Facts:
         match = re.search(pattern, folded)
         if match:
             explicit = re.match(r"je suis", match.group(0))
+            explicit = explicit or match.group(0).startswith("riverain")
             if kind == "voisin" and not explicit and not (
                     has_permis or re.search(r"construi|travaux|eolien|panneau", folded)):
                 continue
@@ -306,7 +316,8 @@ def extract(text: str, now: datetime) -> Facts:
     postcode = None
     for match in _POSTCODE_RE.finditer(text):
         code = parse_postcode(match.group(1))
-        if code and not re.search(r"\d[/.]\s*$", text[:match.start()]):
+        if code and not re.search(r"\d[/.]\s*$", text[:match.start()]) and not (
+                _QUANTITY_AFTER.match(fold_keep(text[match.end():match.end() + 20]))):
             postcode = _fact(text, code, match.start(), match.end())
             break
 

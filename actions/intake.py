@@ -24,7 +24,7 @@ from typing import Any
 
 from actions import domains
 from actions import facts as F
-from actions.dates_fr import PARIS
+from actions.dates_fr import PARIS, fold_keep
 from actions.parsing import UNKNOWN, fold, is_unknown, parse_yes_no
 
 STORY = "story"
@@ -186,13 +186,19 @@ def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
             and len(asked) == 1):
         changes["decisions"] = (F.Fact("autre", whole, text),)
     if ("place" in asked and short and fresh.postcode is None and fresh.town is None
-            and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)):
+            and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)
+            and not _NOT_A_PLACE.search(folded)):
         changes["town"] = F.Fact(text, whole, text)
     if "mesure" in asked and fresh.mesure is None:
         free_words = re.search(r"\b(?:libre|rien|aucune?|non|chez moi)\b", folded)
         if free_words and len(asked) == 1:
             changes["mesure"] = F.Fact("aucune", whole, text)
     return replace(fresh, **changes) if changes else fresh
+
+
+# A short answer to the postcode question that refuses or does not know is not a town.
+_NOT_A_PLACE = re.compile(r"\b(?:non|nan|pas|desolee?|prefere|prefererais|envie|sais|jsp|rien|"
+                          r"aucune?|secret|oui|ok|merci)\b")
 
 
 def _yes_no_part(text: str) -> str | None:
@@ -231,9 +237,16 @@ class Step:
     keys: tuple[str, ...] = ()
 
 
+# Words that only name the field (« une question par rapport aux élections »), not a decision.
+_FIELD_WORDS = frozenset({"election", "elections", "permis", "impot", "impots", "marche public",
+                          "appel d'offres", "appel d'offre", "scrutin", "municipales"})
+
+
 def story_is_thin(reading: Reading, story: str) -> bool:
     facts = reading.facts
-    return (len(story.strip()) < THIN_STORY_CHARS and not facts.decisions
+    decisions = [d for d in facts.decisions
+                 if fold_keep(d.text).strip() not in _FIELD_WORDS]
+    return (len(story.strip()) < THIN_STORY_CHARS and not decisions
             and not facts.administrations and not facts.dates)
 
 
@@ -331,6 +344,7 @@ DECISION_LABELS = {
     "permis_construire": "permis de construire",
     "fermeture_administrative": "fermeture administrative",
     "interdiction_manifestation": "interdiction de manifester",
+    "indu_prestation": "remboursement d'un indu (trop-perçu)",
     "suspension_permis_conduire": "suspension du permis de conduire",
     "revocation": "révocation",
     "sanction_disciplinaire": "sanction disciplinaire",

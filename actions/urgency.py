@@ -56,7 +56,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "detention": (r"\bdetention\b", r"\bdetenu", r"\bincarcere", r"\ben prison\b"),
     "removal": (r"\bexpulsion\b", r"\bexpulse", r"\breconduite\b", r"\breconduit",
                 r"\beloignement\b"),
-    "no_departure_period": (r"sans delai de depart", r"sans delai\b"),
+    "no_departure_period": (r"sans delai de depart", r"sans delai\b",
+                            r"pas (?:de|d un) delai (?:de depart|pour partir|de depart volontaire)",
+                            r"aucun delai (?:de depart|pour partir)",
+                            r"quitter (?:la france|le territoire) (?:immediatement|tout de suite|"
+                            r"sans attendre|sans delai)"),
     "imminent": (r"\bdemain\b", r"apres demain", r"\bce (week end|weekend|soir)\b",
                  r"\blundi prochain\b", r"\bdes lundi\b", r"\bce lundi\b", r"\bimminent",
                  r"\bprend effet\b", r"\bprendra effet\b", r"\bdans (24|48|72) ?h"),

@@ -102,6 +102,13 @@ def test_a_thin_story_is_asked_for_once() -> None:
     assert step.kind == "ask" and intake.STORY not in step.keys
 
 
+def test_a_field_named_in_a_word_is_still_a_thin_story() -> None:
+    story = "Bonjour j'ai une question par rapport aux élections"
+    history = turns((story, ()))
+    step = intake.next_step(intake.read(history), "elections", history, story)
+    assert step == intake.Step("ask", (intake.STORY,))
+
+
 def test_only_what_the_domain_needs_is_asked_all_at_once() -> None:
     story = "Le préfet du Nord m'a notifié une OQTF hier vers 18h, je suis assigné à résidence."
     history = turns((story, ()))
@@ -354,3 +361,14 @@ def test_two_problems_keep_the_public_law_one_and_note_the_other() -> None:
 ])
 def test_whose_company_and_whose_measure(text: str, nlu: str, decided: str) -> None:
     assert intake.scope(nlu, reading((text, ())).facts, "etrangers") == decided
+
+
+@pytest.mark.parametrize("answer", ["non desolé", "je préfère pas", "jsp", "pas envie"])
+def test_a_refused_postcode_is_no_town(answer: str) -> None:
+    facts = reading(("la mairie m'a refusé un permis", ()), (answer, ("place",))).facts
+    assert facts.town is None
+
+
+def test_a_town_answered_alone_is_the_town() -> None:
+    facts = reading(("la mairie m'a refusé un permis", ()), ("Plouvorn", ("place",))).facts
+    assert facts.town is not None and facts.town.value == "Plouvorn"

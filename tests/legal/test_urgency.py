@@ -369,6 +369,8 @@ def test_a_negated_liberty_measure_is_not_a_trigger(text: str, absent: str) -> N
     ("je ne sais pas si c'est une OQTF", "oqtf"),
     ("pas de réponse, et je suis en rétention depuis hier", "retention"),
     ("OQTF sans délai de départ", "no_departure_period"),
+    ("ils disent que jai pas de délai de départ", "no_departure_period"),
+    ("je dois quitter la France immédiatement d'après le papier", "no_departure_period"),
 ])
 def test_a_measure_stated_near_a_negation_still_counts(text: str, present: str) -> None:
     assert present in detect_triggers(text)
