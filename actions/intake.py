@@ -437,6 +437,8 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
         "date_decision": None,
         "date_decision_source": None,
         "heure_decision": None,
+        "date_effet": (effect.day.isoformat() if (effect := facts.date_for("effect"))
+                       and effect.day else None),
     }
     if "recours_gracieux" in reading.unknown and recours is None:
         slots["recours_gracieux"] = UNKNOWN

@@ -42,6 +42,11 @@ __all__ = ["TIERS", "Urgency", "compute_urgency", "detect_triggers"]
 TIERS = ("P0", "P1", "P2", "P3", "OUT")
 _RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
+# Domains where a measure taking effect on a date (the slot ``date_effet``) is the first
+# deadline to meet, before the annulment's (LEGAL.md F2, §4.7.9).
+EFFECT_DOMAINS = ("police_administrative", "urbanisme", "collectivites", "environnement",
+                  "fonction_publique")
+
 EXPIRED_REASON = "délai probablement expiré — à vérifier"
 # The case's date is the damage's (no claim sent): actions/facts.py needed_date's note.
 DAMAGE_DATE = "date du dommage"
@@ -224,6 +229,7 @@ def compute_urgency(case: Mapping[str, Any], today: date) -> Urgency:
     _flag_triggers(out, case, domaine, mesure, triggers, liberty, decided, today)
 
     deadline: dl.Deadline | None = None
+    effect = _parse_date(_slot(case, "date_effet"))
     if decided is not None:
         try:
             deadline = _select_deadline(out, case, domaine, mesure, triggers, decided, today)
@@ -231,8 +237,12 @@ def compute_urgency(case: Mapping[str, Any], today: date) -> Urgency:
             out.note("dates incohérentes (recours antérieur à la décision ?) : délai non "
                      "calculé")
             deadline = None
-    elif domaine or triggers:
+    elif (domaine or triggers) and effect is None:
         out.note("date de la décision inconnue : délai non calculé, à demander")
+    if (effect is not None and effect >= today and domaine in EFFECT_DOMAINS
+            and (deadline is None or effect < deadline.deadline)):
+        # The measure applies before the annulment deadline: what the lawyer must meet first.
+        deadline = dl.before_effect(effect, annulment=deadline)
 
     if deadline is not None:
         _flag_deadline(out, deadline, today)

@@ -414,3 +414,28 @@ def test_an_old_damage_is_flagged_before_the_prescription() -> None:
             "date_decision_source": "date du dommage", "recit": "chute sur un trottoir"}
     result = compute_urgency(case, TODAY)
     assert result.tier in ("P0", "P1")
+
+
+def test_a_measure_taking_effect_before_the_annulment_deadline_is_the_deadline() -> None:
+    # A ban on a demonstration notified yesterday for the day after tomorrow.
+    case = {"domaine": "police_administrative", "type_decision": "interdiction de manifester",
+            "date_decision": (TODAY - timedelta(days=1)).isoformat(),
+            "date_effet": (TODAY + timedelta(days=2)).isoformat()}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.kind == "before_effect"
+    assert result.deadline.deadline == TODAY + timedelta(days=2)
+    assert any("recours en annulation" in note for note in result.deadline.notes)
+    assert result.tier == "P0"
+    # Already in effect, or out of the domains of measures: the annulment deadline stays.
+    past = {**case, "date_effet": (TODAY - timedelta(days=1)).isoformat()}
+    assert compute_urgency(past, TODAY).deadline.kind != "before_effect"
+    oqtf = {**case, "domaine": "etrangers", "type_decision": "OQTF"}
+    assert compute_urgency(oqtf, TODAY).deadline.kind != "before_effect"
+
+
+def test_an_effect_date_alone_gives_a_deadline() -> None:
+    case = {"domaine": "police_administrative", "type_decision": "fermeture administrative",
+            "date_effet": (TODAY + timedelta(days=10)).isoformat()}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline is not None and result.deadline.kind == "before_effect"
+    assert not any("date de la décision inconnue" in r for r in result.reasons)
