@@ -153,6 +153,17 @@ def detect_triggers(*texts: str | None) -> frozenset[str]:
     )
 
 
+def first_words_tier(text: str | None) -> str | None:
+    """``P0`` when a message, before anything is triaged, already names a liberty measure
+    (OQTF, rétention, assignation, détention, expulsion) or an execution in the next days: the
+    channels then send this person's answers first (``permanence/priority.py``), the opening
+    included. None otherwise: the triage sets the tier later."""
+    triggers = detect_triggers(text)
+    if triggers & set(_LIBERTY_TRIGGERS) or "imminent" in triggers:
+        return "P0"
+    return None
+
+
 def _parse_time(value: str) -> time | None:
     """« 18:30 » as a time, or None."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value or "")
