@@ -507,7 +507,21 @@ def scope(nlu_domain: str | None, facts: F.Facts, ranked_in_scope: str | None) -
         return ASK_SCOPE
     if nlu_domain in domains.IN_SCOPE and administration is False:
         return domains.OUT_OF_SCOPE
+    if nlu_domain in domains.IN_SCOPE and _damage_only(facts):
+        return LIABILITY
     return nlu_domain
+
+
+LIABILITY = "responsabilite_administrative"
+_DAMAGE_KINDS = frozenset({"dommage_travaux_publics", "accident"})
+
+
+def _damage_only(facts: F.Facts) -> bool:
+    """A damage caused by an administration, with its date, and no decision to challenge
+    (« tombé dans un nid de poule le 14 novembre, la voirie c'est la métropole »): a claim for
+    compensation, whatever the NLU read (its deadline runs from the claim, not the damage)."""
+    return (bool(facts.decisions) and set(facts.decision_kinds()) <= _DAMAGE_KINDS
+            and facts.administrations != () and facts.date_for("damage") is not None)
 
 
 def scope_answer(text: str, now: datetime, ranked_in_scope: str | None) -> str:

@@ -430,3 +430,14 @@ def test_no_award_notice_said_is_not_asked_again() -> None:
     slots = intake.case_slots(read, "commande_publique", story)
     assert slots["date_decision"] == "2026-11-10"  # the contract's: six months from it
     assert "Avis d'attribution publié : non" in slots["faits"]
+
+
+def test_a_damage_with_no_decision_is_a_liability_claim_whatever_the_nlu_read() -> None:
+    text = ("je suis tombé à vélo dans un énorme nid de poule à Bordeaux le 14 novembre, "
+            "poignet cassé. la voirie c'est la métropole je crois")
+    facts = reading((text, ())).facts
+    assert intake.scope("environnement", facts, "environnement") == "responsabilite_administrative"
+    # A decision to challenge keeps the NLU's domain.
+    closure = reading(("le préfet a ordonné la fermeture de mon bar le 3 décembre après une "
+                       "bagarre où un client est tombé", ())).facts
+    assert intake.scope("police_administrative", closure, None) == "police_administrative"
