@@ -753,6 +753,25 @@ def before_effect(effect: date, *, annulment: Deadline | None = None) -> Deadlin
     )
 
 
+def procurement_contractual_no_notice(concluded: date) -> Deadline:
+    """Référé contractuel without an award notice: six months from the day after the contract's
+    conclusion (CJA R. 551-7). Counted to the same date six months later (the earlier
+    reading), neither franc nor moved."""
+    end = add_months(concluded, 6)
+    return Deadline(
+        kind="procurement_contractual",
+        deadline=end,
+        rule="Référé contractuel sans avis d'attribution publié : six mois à compter du "
+        "lendemain de la conclusion du contrat (CJA R. 551-7)",
+        source="CJA L. 551-13, R. 551-7",
+        start=concluded,
+        notes=(
+            f"contrat conclu le {fr_date(concluded)} (ou date antérieure citée)",
+            "ni franc ni reporté (estimation prudente)",
+        ),
+    )
+
+
 def local_tax_claim(collected: date) -> Deadline:
     """Prior complaint on local direct taxes: 31 December of the following year (LPF R. 196-2)."""
     end = date(collected.year + 1, 12, 31)

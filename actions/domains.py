@@ -148,3 +148,17 @@ def consistent(domain: str | None, decisions: list[str]) -> str | None:
     if len(owners) == 1 and domain not in owners:
         return owners.pop()
     return domain
+
+
+def ranked_in_scope(events: list[dict], latest: bool = False) -> str | None:
+    """The best public-law domain of the NLU ranking of the person's first message (their
+    latest one with ``latest``), from tracker events."""
+    users = [e for e in events if e.get("event") == "user" and (e.get("text") or "").strip()]
+    if not users:
+        return None
+    ranking = (users[-1 if latest else 0].get("parse_data") or {}).get("intent_ranking") or []
+    for ranked in ranking:
+        domain = from_intent(ranked.get("name"))
+        if domain in IN_SCOPE:
+            return domain
+    return None

@@ -14,8 +14,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import domains, intake
+from actions import domains, intake, understood
 from actions.case import CASE_SLOTS
+from actions.dates_fr import PARIS
 from actions.handoff import case_record
 from actions.parsing import MESURE_LABELS, ROLE_LABELS, YES_NO_LABELS
 from actions.responses import say
@@ -132,6 +133,14 @@ class ActionIntake(Action):
         events.append(SlotSet("urgence", compute_urgency(case, today()).tier))
         asked = tuple(tracker.get_slot(ASKED) or ())
         latest = turns[-1] if turns and turns[-1].asked == asked and asked else None
+
+        if latest is not None and asked in ((intake.CONFIRM,), (intake.CORRECTION,)) and (
+                understood.corrects_to_private(latest.text, latest.at.astimezone(PARIS))):
+            # « non, c'est mon employeur privé, pas la mairie »: out of scope after all. The
+            # referral names the Ordre of the postcode (asked if unknown).
+            return events + [SlotSet(ASKED, None), SlotSet("domaine", domains.OUT_OF_SCOPE),
+                             SlotSet("route", "referral"), SlotSet("urgence", "OUT"),
+                             FollowupAction("action_route_question")]
 
         if latest is not None and asked == (intake.CONFIRM,):
             before = intake.read(turns[:-1]).facts

@@ -35,6 +35,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from actions import deadlines as dl
+from actions.facts import CONTRACT_SIGNED
 from actions.referral import ReferralError, departement_from_postcode
 
 __all__ = ["TIERS", "Urgency", "compute_urgency", "detect_triggers"]
@@ -50,6 +51,7 @@ EFFECT_DOMAINS = ("police_administrative", "urbanisme", "collectivites", "enviro
 EXPIRED_REASON = "délai probablement expiré — à vérifier"
 # The case's date is the damage's (no claim sent): actions/facts.py needed_date's note.
 DAMAGE_DATE = "date du dommage"
+# The case's date is that of a signed procurement contract: its note starts so.
 
 # Keyword patterns on folded text (lower case, no accents, apostrophes and hyphens as spaces).
 TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -77,6 +79,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "procurement_rejection": (r"\brejet", r"offre (a ete |est )?rejetee",
                               r"rejet de (notre|mon|l) offre", r"(pas|non) (ete )?retenu",
                               r"attribue a un concurrent", r"\bevince"),
+    # A signed contract with no award notice published: six months (CJA R. 551-7).
+    "no_award_notice": (r"pas (encore )?(eu )?d avis d attribution",
+                        r"aucun avis d attribution",
+                        r"avis d attribution (n a|n est) (pas|jamais)",
+                        r"sans avis d attribution"),
     # How a procurement rejection letter was sent (CCP R. 2182-1: 11 or 16 days).
     "paper_letter": (r"\bpar (la )?poste\b", r"\brecommande", r"\bpar courrier\b",
                      r"\b(courrier|lettre) papier\b", r"\bdans (ma|notre|la) boite aux lettres\b"),
@@ -355,6 +362,10 @@ def _select_deadline(
             out.flag("P1", "dommage de plus de trois ans : prescription quadriennale proche")
         return result
 
+    if domaine == "commande_publique" and _slot(case, "date_decision_source").startswith(
+            CONTRACT_SIGNED):
+        return _contractual(case, triggers, decided)
+
     if domaine == "commande_publique" and "procurement_rejection" in triggers:
         # 16 days for a letter sent otherwise than electronically; unknown: 11 (the earlier).
         paper = "paper_letter" in triggers and "electronic_letter" not in triggers
@@ -393,6 +404,25 @@ def _select_deadline(
     if mention in ("nsp", "") and result.end_datetime() <= datetime.combine(today, time.min):
         out.note("mention des voies et délais inconnue : si absente, délai raisonnable d'un an "
                  "(Czabaj)")
+    return result
+
+
+def _contractual(case: Mapping[str, Any], triggers: frozenset[str],
+                 decided: date) -> dl.Deadline:
+    """The contract is signed (LEGAL.md §4.7.4): référé contractuel, 31 days from the award
+    notice's publication, six months from the contract without one (CJA R. 551-7). From any
+    other date (the contract's, the rejection letter's, both earlier than the publication) the
+    deadline is earlier than the law's: shown, to verify."""
+    source = _slot(case, "date_decision_source")
+    published = source.startswith(CONTRACT_SIGNED + "date de publication")
+    if "no_award_notice" in triggers and not published:
+        result = dl.procurement_contractual_no_notice(decided)
+    else:
+        result = dl.procurement_contractual(decided)
+    if not published and "no_award_notice" not in triggers:
+        result = dataclasses.replace(result, notes=(
+            "date de publication de l'avis d'attribution inconnue : 31 jours comptés depuis "
+            "une date antérieure (estimation prudente, à vérifier)", *result.notes))
     return result
 
 
