@@ -17,4 +17,5 @@ CASE_SLOTS = (
     "faits",
     "date_decision_source",
     "heure_decision",
+    "date_effet",
 )

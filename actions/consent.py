@@ -13,6 +13,7 @@ from actions import domains
 from actions.language import NOTES, detect_language
 from actions.responses import say
 from actions.session import disclose, disclosed
+from actions.urgency import first_words_tier
 from permanence.logids import ref
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ class ActionRememberQuestion(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "ask_lawyer":
             events.append(SlotSet("handoff_requested", True))
+        if not tracker.get_slot("urgence") and first_words_tier(
+                (tracker.latest_message or {}).get("text")) == "P0":
+            # Only an order of sending (the DM budget): the person's answers go first.
+            events.append(SlotSet("urgence", "P0"))
         if not disclosed(tracker):
             # The session start's messages never went out (the action server was down at the
             # first message): the disclosure and the consent question come first, now.

@@ -97,6 +97,18 @@ def _day_month(day: int, month: int, year: int | None, today: date, future: bool
     return [last] if last else []
 
 
+def _named_weekday_date(weekday: str | None, day: int, month: int, year: int | None,
+                        today: date) -> date | None:
+    """« jeudi 10 décembre » without a year: the year whose 10 December is a Thursday, the
+    nearest to today (last year, this year or next); None without a weekday or a match."""
+    if weekday is None or year is not None:
+        return None
+    target = WEEKDAYS.index(weekday)
+    found = [d for y in (today.year - 1, today.year, today.year + 1)
+             if (d := _safe_date(y, month, day)) is not None and d.weekday() == target]
+    return min(found, key=lambda d: abs((d - today).days)) if found else None
+
+
 def _year(text: str | None) -> int | None:
     if not text:
         return None
@@ -111,7 +123,7 @@ _FUTURE_CUE = re.compile(
 )
 
 _ABSOLUTE = re.compile(
-    r"\b(?:(?:" + "|".join(WEEKDAYS) + r") )?(1er|premier|[0-3]?\d) " + _MONTH_RE
+    r"\b(?:(" + "|".join(WEEKDAYS) + r") )?(1er|premier|[0-3]?\d) " + _MONTH_RE
     + r"(?: (\d{4}))?(?![a-z])"
 )
 _NUMERIC = re.compile(r"(?<![\d/.])([0-3]?\d)[/.-]([01]?\d)(?:[/.-](\d{4}|\d{2}))?(?![\d/])")
@@ -123,6 +135,8 @@ _DAY_ONLY = re.compile(
 _WEEKDAY = re.compile(
     r"\b(" + "|".join(WEEKDAYS) + r")(?: (dernier|passe|prochain|qui vient))?\b"
 )
+# A weekday named right after these words is the coming one (« avant jeudi », « pour jeudi »).
+_COMING_WEEKDAY = re.compile(r"\b(?:avant|pour|d'ici|jusqu'a|d'ici a|au plus tard|des)\s*$")
 _RELATIVE = re.compile(
     r"\b(avant[- ]hier|apres[- ]demain|aujourd'?hui|auj|ce matin|ce soir|cet apres[- ]midi|"
     r"ce midi|cette nuit|tout a l'heure|hier|demain|la semaine derniere|la semaine passee|"
@@ -219,12 +233,16 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         found = _safe_date(int(m[1]), int(m[2]), int(m[3]))
         add(m.start(), m.end(), [found] if found else [], False, False)
     for m in _ABSOLUTE.finditer(folded):
-        month = _month_number(m[2])
+        month = _month_number(m[3])
         if month is None:
             continue
-        day = 1 if m[1] in ("1er", "premier") else int(m[1])
+        day = 1 if m[2] in ("1er", "premier") else int(m[2])
         fut = is_future(m.start())
-        add(m.start(), m.end(), _day_month(day, month, _year(m[3]), today, fut), False, fut)
+        named = _named_weekday_date(m[1], day, month, _year(m[4]), today)
+        if named is not None:
+            add(m.start(), m.end(), [named], False, named > today)
+            continue
+        add(m.start(), m.end(), _day_month(day, month, _year(m[4]), today, fut), False, fut)
     for m in _NUMERIC.finditer(folded):
         day, month = int(m[1]), int(m[2])
         if not (1 <= month <= 12 and 1 <= day <= 31):
@@ -238,7 +256,7 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         cands, unc, fut = _relative(m[1], today)
         add(m.start(), m.end(), cands, unc, fut)
     for m in _WEEKDAY.finditer(folded):
-        fut = is_future(m.start())
+        fut = is_future(m.start()) or bool(_COMING_WEEKDAY.search(folded[:m.start()]))
         cands, unc = _weekday_candidates(m[1], m[2], today, fut)
         add(m.start(), m.end(), cands, unc, fut or m[2] in ("prochain", "qui vient"))
     for m in _MONTH_ONLY.finditer(folded):

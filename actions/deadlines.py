@@ -732,6 +732,46 @@ def procurement_contractual(published: date) -> Deadline:
     )
 
 
+def before_effect(effect: date, *, annulment: Deadline | None = None) -> Deadline:
+    """A measure that takes effect on ``effect`` (a ban on a demonstration, a closure, a
+    demolition): a référé is only useful before that day (LEGAL.md §4.6, §4.7.9; CJA L. 521-1,
+    L. 521-2). The returned date is the day the measure applies (ends at 00:00 that day); the
+    annulment action keeps its own, later deadline, named in the notes."""
+    notes = [f"la mesure s'applique le {fr_date(effect)} : un référé n'est utile qu'avant"]
+    if annulment is not None:
+        notes.append(f"recours en annulation : jusqu'au {fr_date(annulment.deadline)} "
+                     f"({annulment.rule})")
+    return Deadline(
+        kind="before_effect",
+        deadline=effect,
+        time=None,
+        rule="Avant la prise d'effet de la mesure : référé-liberté (le juge statue en 48 h, CJA "
+        "L. 521-2) ou référé-suspension avec un recours en annulation (CJA L. 521-1)",
+        source="CJA L. 521-1, L. 521-2",
+        start=effect,
+        notes=tuple(notes),
+    )
+
+
+def procurement_contractual_no_notice(concluded: date) -> Deadline:
+    """Référé contractuel without an award notice: six months from the day after the contract's
+    conclusion (CJA R. 551-7). Counted to the same date six months later (the earlier
+    reading), neither franc nor moved."""
+    end = add_months(concluded, 6)
+    return Deadline(
+        kind="procurement_contractual",
+        deadline=end,
+        rule="Référé contractuel sans avis d'attribution publié : six mois à compter du "
+        "lendemain de la conclusion du contrat (CJA R. 551-7)",
+        source="CJA L. 551-13, R. 551-7",
+        start=concluded,
+        notes=(
+            f"contrat conclu le {fr_date(concluded)} (ou date antérieure citée)",
+            "ni franc ni reporté (estimation prudente)",
+        ),
+    )
+
+
 def local_tax_claim(collected: date) -> Deadline:
     """Prior complaint on local direct taxes: 31 December of the following year (LPF R. 196-2)."""
     end = date(collected.year + 1, 12, 31)
@@ -776,6 +816,8 @@ KINDS: dict[str, tuple[Callable[..., Deadline], str]] = {
                                 "(CJA R. 551-7)"),
     "local_tax_claim": (local_tax_claim, "impôts locaux: réclamation avant le 31/12 de l'année "
                         "suivante (LPF R. 196-2)"),
+    "before_effect": (before_effect, "mesure qui prend effet à une date: référé avant cette date "
+                      "(CJA L. 521-1, L. 521-2); --from = date d'effet"),
 }
 
 

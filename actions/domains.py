@@ -114,3 +114,51 @@ def parse_domain(text: str) -> str | None:
         if any(f" {w} " in padded for w in words):
             return domain
     return None
+
+
+# Decisions (actions/gazetteer.py DECISIONS kinds) that belong to one domain only. When the
+# person names one and the NLU read another domain (« manif interdite par le préfet » read as
+# environnement), the decision decides: its deadline rule is the one that applies.
+DECISION_DOMAINS = {
+    "oqtf": "etrangers",
+    "refus_titre_sejour": "etrangers",
+    "irtf": "etrangers",
+    "eloignement": "etrangers",
+    "refus_permis": "urbanisme",
+    "fermeture_administrative": "police_administrative",
+    "interdiction_manifestation": "police_administrative",
+    "suspension_permis_conduire": "police_administrative",
+    "refus_titularisation": "fonction_publique",
+    "revocation": "fonction_publique",
+    "redressement_fiscal": "fiscalite",
+    "rejet_offre": "commande_publique",
+    "autorisation_environnementale": "environnement",
+    "indu_prestation": "collectivites",
+    "dommage_travaux_publics": "responsabilite_administrative",
+}
+
+
+def consistent(domain: str | None, decisions: list[str]) -> str | None:
+    """``domain``, unless it is an in-scope domain that none of the named decisions belongs to
+    while they all point to one other domain: then that one. Out of scope, no domain yet, or
+    decisions of several domains: unchanged (the person sees the domain in the summary)."""
+    if domain not in IN_SCOPE:
+        return domain
+    owners = {DECISION_DOMAINS[d] for d in decisions if d in DECISION_DOMAINS}
+    if len(owners) == 1 and domain not in owners:
+        return owners.pop()
+    return domain
+
+
+def ranked_in_scope(events: list[dict], latest: bool = False) -> str | None:
+    """The best public-law domain of the NLU ranking of the person's first message (their
+    latest one with ``latest``), from tracker events."""
+    users = [e for e in events if e.get("event") == "user" and (e.get("text") or "").strip()]
+    if not users:
+        return None
+    ranking = (users[-1 if latest else 0].get("parse_data") or {}).get("intent_ranking") or []
+    for ranked in ranking:
+        domain = from_intent(ranked.get("name"))
+        if domain in IN_SCOPE:
+            return domain
+    return None

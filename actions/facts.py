@@ -62,6 +62,7 @@ class Facts:
     postcode: Fact | None = None
     town: Fact | None = None
     contract_signed: Fact | None = None
+    award_notice: Fact | None = None  # an award notice published (False: none, as the person says)
     recours_gracieux: Fact | None = None
     claim_sent: Fact | None = None
     courrier_recu: Fact | None = None
@@ -92,7 +93,7 @@ PUBLIC_DECISIONS = frozenset({
     "oqtf", "refus_titre_sejour", "irtf", "eloignement", "refus_permis", "permis_construire",
     "fermeture_administrative", "interdiction_manifestation", "suspension_permis_conduire",
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
-    "autorisation_environnementale", "dommage_travaux_publics"})
+    "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation"})
 
 # A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
 _DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
@@ -108,7 +109,9 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("published", r"publiee?s?|publication|paru|journal officiel"),
     ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
     ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
-     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective"),
+     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|"
+     r"(?:manif|manifestation|rassemblement|festival) (?:est |etait |c'?est )?(?:prevue? )?"
+     r"(?:pour |le )?(?:ce )?"),
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
      r"donne|donnee|boite aux lettres|en main propre"),
@@ -120,6 +123,12 @@ _CUE_RE = [(role, re.compile(r"\b(?:" + pattern + r")\b")) for role, pattern in 
 _OF_DOCUMENT = re.compile(r"(?:\bdu|\bdatee? du|\ben date du|\best du|\bdate du)\s*$")
 _EFFECT_END = re.compile(r"(?:a compter d\w*|a partir d\w*|des le|effet le|effet au|"
                          r"prend(?:ra)? effet)\s*(?:le\s*)?$")
+# A duration counted back from today (« depuis 3 mois »); its role comes from the words just
+# before it only.
+_SINCE = re.compile(r"(?:depuis|ca fait|cela fait)\b")
+_SINCE_CUE_CHARS = 24
+# « sans réponse depuis 3 mois »: waiting since the request, whose cue comes earlier.
+_WAITING = re.compile(r"\b(?:sans|pas de|aucune|toujours pas de) reponse|\battends?\b")
 _CLAUSE_BREAK = re.compile(r"[.;!?\n]| mais | et puis ")
 
 
@@ -187,6 +196,10 @@ _CONTRACT_NO = re.compile(r"\bcontrat (?:n'est |n'a |est |a )?(?:pas|toujours pa
                           r"\bavant (?:la )?signature\b")
 _CONTRACT_YES = re.compile(r"\b(?:contrat|marche) (?:a |est |a deja |est deja |a bien )?(?:ete |"
                            r"deja )?signe|\bdeja signe")
+_NOTICE_YES = re.compile(r"\bavis d'attribution (?:a ete |est )?(?:paru|publie)")
+_NOTICE_NO = re.compile(r"\b(?:pas (?:encore )?(?:eu )?d'avis d'attribution|aucun avis "
+                        r"d'attribution|sans avis d'attribution|avis d'attribution (?:n'a|n'est)"
+                        r" (?:pas|jamais))")
 _MESURES = (
     ("retention", r"\b(?:retention|cra|centre de retention|retenue?|zone d'attente)\b"),
     ("assignation", r"\b(?:assignation|assignee?|pointer|pointage|pointe au commissariat)\b"),
@@ -196,6 +209,13 @@ _TOWN = re.compile(r"\b(?:j'?habite|j'?abite|je vis|je reside|on habite|nous hab
                    r"domicilie|habitant) (?:a|au|en|sur|dans) (?:la ville de )?"
                    r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|en|les|le|la)[- ][a-z][a-z-]*)?)")
 _POSTCODE_RE = re.compile(r"(?<![0-9])([0-9]{2} ?[0-9]{3})(?![0-9])")
+# A number followed by what it counts is a quantity, not a postcode (« 40 000 poulets »).
+_QUANTITY_AFTER = re.compile(
+    r"\s*(?:€|%|k€|eur\b|euros?\b|habitants?\b|poulets?\b|porcs?\b|vaches?\b|animaux\b|"
+    r"betes\b|tetes\b|personnes\b|gens\b|m\b|m2\b|m²|metres?\b|km\b|kilometres?\b|voix\b|"
+    r"electeurs?\b|votants?\b|signatures?\b|logements?\b|places?\b|tonnes?\b|litres?\b|"
+    r"hectares?\b|ha\b|ans\b|jours\b|fois\b|salaries\b|eleves\b|etudiants\b|exemplaires\b|"
+    r"visiteurs\b|vehicules\b|arbres\b)")
 _CORRECTION = re.compile(r"^\s*(?:non|nan|non non|pardon|erreur|correction|en fait|plutot|"
                          r"je me suis trompee?|je rectifie|petite correction|attention)\b|"
                          r"\b(?:c'est|c est|cest) (?:plutot|pas|en fait)\b|\bje me suis trompee?\b")
@@ -257,6 +277,7 @@ def extract(text: str, now: datetime) -> Facts:
         match = re.search(pattern, folded)
         if match:
             explicit = re.match(r"je suis", match.group(0))
+            explicit = explicit or match.group(0).startswith("riverain")
             if kind == "voisin" and not explicit and not (
                     has_permis or re.search(r"construi|travaux|eolien|panneau", folded)):
                 continue
@@ -288,6 +309,11 @@ def extract(text: str, now: datetime) -> Facts:
         next_start = mentions[index + 1].span[0] if index + 1 < len(mentions) else len(text)
         if _DATE_DENIED.search(folded[max(0, mention.span[0] - 20):mention.span[0]]):
             continue  # « le 3 décembre, pas le 4 »: the 4th is what it was not
+        if _SINCE.match(folded[mention.span[0]:mention.span[1]]) and not _WAITING.search(
+                folded[max(0, mention.span[0] - _SINCE_CUE_CHARS):mention.span[0]]):
+            # « loué depuis 2 ans »: the start of a state, not of the decision. Only a cue in
+            # the words just before gives it a role (« affiché depuis 3 semaines »).
+            prev_end = max(prev_end, mention.span[0] - _SINCE_CUE_CHARS)
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
         dates.append(_date_fact(text, mention, role_name))
 
@@ -306,7 +332,8 @@ def extract(text: str, now: datetime) -> Facts:
     postcode = None
     for match in _POSTCODE_RE.finditer(text):
         code = parse_postcode(match.group(1))
-        if code and not re.search(r"\d[/.]\s*$", text[:match.start()]):
+        if code and not re.search(r"\d[/.]\s*$", text[:match.start()]) and not (
+                _QUANTITY_AFTER.match(fold_keep(text[match.end():match.end() + 20]))):
             postcode = _fact(text, code, match.start(), match.end())
             break
 
@@ -320,6 +347,7 @@ def extract(text: str, now: datetime) -> Facts:
             town = Fact(value=commune.place, span=commune.span, text=commune.text)
 
     contract = _yes_no(text, folded, _CONTRACT_YES, _CONTRACT_NO)
+    notice = _yes_no(text, folded, _NOTICE_YES, _NOTICE_NO)
     recours = _yes_no(text, folded, _RECOURS_YES, _RECOURS_NO)
     claim = _yes_no(text, folded, _CLAIM_YES, _CLAIM_NO)
     courrier = _yes_no(text, folded, _COURRIER, _NO_COURRIER)
@@ -335,8 +363,8 @@ def extract(text: str, now: datetime) -> Facts:
     return Facts(
         administrations=tuple(administrations), private_parties=tuple(private), role=role,
         decisions=tuple(decisions), dates=tuple(dates), mesure=mesure, postcode=postcode,
-        town=town, contract_signed=contract, recours_gracieux=recours, claim_sent=claim,
-        courrier_recu=courrier, correction=correction, corrected=corrected,
+        town=town, contract_signed=contract, award_notice=notice, recours_gracieux=recours,
+        claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
     )
 
 
@@ -357,8 +385,8 @@ def _yes_no(text: str, folded: str, yes: re.Pattern[str], no: re.Pattern[str]) -
     return None
 
 
-_SCALARS = ("role", "mesure", "postcode", "town", "contract_signed", "recours_gracieux",
-            "claim_sent", "courrier_recu")
+_SCALARS = ("role", "mesure", "postcode", "town", "contract_signed", "award_notice",
+            "recours_gracieux", "claim_sent", "courrier_recu")
 
 
 def merge(previous: Facts, new: Facts) -> Facts:
@@ -453,7 +481,8 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "urbanisme": ("role_applicant_or_neighbour", "date_display_or_notified", "recours_gracieux",
                   "recours_gracieux_date", "place"),
     "elections": ("date_election", "place"),
-    "commande_publique": ("administration", "date_rejection", "contract_signed", "place"),
+    "commande_publique": ("administration", "date_rejection", "contract_signed",
+                          "date_award_notice", "place"),
     "responsabilite_administrative": ("administration", "date_damage", "claim_sent",
                                       "claim_date", "place"),
     "fonction_publique": ("administration", "decision", "date_notified", "recours_gracieux",
@@ -486,16 +515,28 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
         return NeededDate(None, None, True, "pas de règle de délai pour ce domaine")
     person = facts.role.value if facts.role else None
     wanted = rules.get(person or "", rules["*"])
+    prefix = ""
+    if domain == "commande_publique" and facts.contract_signed and facts.contract_signed.value:
+        # Signed: no référé précontractuel; the référé contractuel runs from the award notice.
+        # Without its date, an earlier one (the contract's, the rejection's) gives an earlier
+        # deadline, to verify (LEGAL.md §4.7.4).
+        wanted, prefix = CONTRACTUAL_DATES, CONTRACT_SIGNED
     for position, role in enumerate(wanted):
         found = facts.date_for(role)
         if found is not None and found.day is not None:
             fallback = position > 0
             uncertain = found.uncertain or fallback or (
                 domain in HOUR_NEEDED and found.hour is None)
-            note = f"date {ROLE_WORDS[role]}" + (
+            note = prefix + f"date {ROLE_WORDS[role]}" + (
                 f" (faute de la date {ROLE_WORDS[wanted[0]]})" if fallback else "")
             return NeededDate(role, found, uncertain, note)
-    return NeededDate(wanted[0], None, True, f"date manquante : {ROLE_WORDS[wanted[0]]}")
+    return NeededDate(wanted[0], None, True,
+                      prefix + f"date manquante : {ROLE_WORDS[wanted[0]]}")
+
+
+# The note of a signed procurement contract's date (actions/urgency.py reads the prefix).
+CONTRACT_SIGNED = "contrat signé, référé contractuel : "
+CONTRACTUAL_DATES = ("published", "contract", "signed", "notified")
 
 
 def _is_neighbour(facts: Facts) -> bool:
@@ -536,6 +577,12 @@ def _has(facts: Facts, key: str) -> bool | None:
         return facts.date_for("effect") is not None
     if key == "contract_signed":
         return facts.contract_signed is not None
+    if key == "date_award_notice":
+        # Asked once the contract is signed: the référé contractuel runs from the notice.
+        if not (facts.contract_signed and facts.contract_signed.value):
+            return None
+        return facts.date_for("published") is not None or (
+            facts.award_notice is not None and not facts.award_notice.value)
     if key == "recours_gracieux":
         return facts.recours_gracieux is not None
     if key == "recours_gracieux_date":

@@ -89,8 +89,9 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"(?: territorial| territoriale)?)\b|\b(?:ma titularisation|mon administration|mon poste a la "
      r"mairie|je travaille (?:a|pour) la (?:mairie|region|prefecture)|fonctionnaire (?:de l'etat|"
      r"territoriale?|hospitaliere?)|agent (?:public|territorial|titulaire|contractuel))"),
-    ("association", r"\b(?:notre|mon|l') ?association\b|\b(?:presidente?|tresoriere?) d'une "
-     r"association\b|\bnotre asso\b"),
+    ("association", r"\b(?:notre|mon|l') ?association\b|\b(?:presidente?|tresoriere?|"
+     r"secretaire|membre|benevole) (?:d'une |de l'|de notre |de mon |d'un )?(?:asso|association|"
+     r"collectif)\b|\bnotre asso\b|\bje suis dans (?:une|l'|un) (?:asso|association|collectif)\b"),
     ("entreprise", r"\b(?:ma|notre|mon) (?:societe|entreprise|restaurant|bar|commerce|boulangerie|"
      r"snack|epicerie|kebab|garage|camion|food truck|resto|micro-entreprise|carriere|exploitation|"
      r"terrasse|pme|start-?up|hotel|salon|boite)\b|\bpour (?:le|mon|notre) resto\b|\bje suis "
@@ -100,7 +101,8 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"cousine?|oncle|tante|neveu|niece|copain|copine|compagnon|compagne|ami|amie|beau-frere|"
      r"belle-soeur)\b(?! m'a)"),
     ("voisin", r"\b(?:je suis (?:le |un |la |une )?(?:voisine?|riveraine?)|mon voisin (?:a|va) "
-     r"(?:obtenu|eu|construire|un permis|agrandir)|en face de chez (?:moi|nous)|a cote de chez "
+     r"(?:obtenu|eu|construire|un permis|agrandir)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
+     r"en face de chez (?:moi|nous)|a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
      r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"),
@@ -121,7 +123,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)|\bpanneau\b(?! (?:solaire|photovol))"),
     ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
      r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
-    ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif"),
+    ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif|\bmanif\w*\b.{0,100}"
+     r"\b(?:l'|l |la )?interdi(?:re|te|t|ction)\b"),
     ("suspension_permis_conduire", r"\b(?:suspension|retrait) (?:de |du )?(?:mon )?permis de "
      r"conduire\b"),
     ("revocation", r"\b(?:revocation|revoquee?)\b"),
@@ -145,6 +148,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("accident", r"\b(?:accident|chute|suis tombee?|tombee?|blesse)"),
     ("autorisation_environnementale", r"\b(?:eolien\w*|icpe|autorisation environnementale|"
      r"elevage intensif|carriere|methaniseur)\b"),
+    ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
+     r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),
     ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),
 )
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from actions import domains
 from actions import facts as F
-from actions.dates_fr import PARIS
-from actions.parsing import UNKNOWN, fold, is_unknown, parse_yes_no
+from actions.dates_fr import PARIS, find_dates, fold_keep
+from actions.parsing import UNKNOWN, fold, is_unknown, parse_postcode, parse_yes_no
 
 STORY = "story"
 CONFIRM = "confirm"
@@ -60,7 +60,9 @@ QUESTION_TEXT: dict[str, str] = {
     "date_election": "Quel jour a eu lieu l'élection (le tour contesté) ?",
     "administration": "Quelle administration est en face (mairie, préfecture, département…) ?",
     "date_rejection": "Quel jour avez-vous reçu la lettre de rejet ?",
-    "contract_signed": "Le contrat est-il déjà signé ?",
+    "contract_signed": ("Le contrat est-il déjà signé ? Si oui, quel jour l'avis d'attribution "
+                        "est-il paru (si vous le savez) ?"),
+    "date_award_notice": "Quel jour l'avis d'attribution est-il paru (si vous le savez) ?",
     "date_damage": "Quel jour le dommage a-t-il eu lieu ?",
     "claim_sent": ("Avez-vous déjà demandé une indemnisation à l'administration ? "
                    "Si oui, quel jour ?"),
@@ -71,14 +73,16 @@ QUESTION_TEXT: dict[str, str] = {
 # The date role an answer to a date question gives to a date written without any cue.
 _DATE_KEY_ROLE = {
     "date_notified": "notified", "date_display": "display", "date_election": "election",
-    "date_rejection": "notified", "date_damage": "damage", "date_effect": "effect",
+    "date_rejection": "notified", "date_award_notice": "published", "contract_signed": "published",
+    "date_damage": "damage", "date_effect": "effect",
     "recours_gracieux_date": "recours_gracieux", "claim_date": "claim",
     "recours_gracieux": "recours_gracieux", "claim_sent": "claim",
 }
 _YES_NO_KEYS = {"contract_signed": "contract_signed", "recours_gracieux": "recours_gracieux",
                 "claim_sent": "claim_sent"}
 # Asking the first also asks the second (« si oui, quel jour ? »).
-_COVERS = {"recours_gracieux": "recours_gracieux_date", "claim_sent": "claim_date"}
+_COVERS = {"recours_gracieux": "recours_gracieux_date", "claim_sent": "claim_date",
+           "contract_signed": "date_award_notice"}
 _HOUR = re.compile(r"\b(?:a|vers|environ|aux alentours de)?\s*([01]?\d|2[0-3])\s*(?:h|heures?)"
                    r"\s*([0-5]\d)?\b")
 _APPLICANT = re.compile(r"\b(?:le mien|la mienne|mon (?:permis|projet)|c'est moi|moi|je suis le "
@@ -185,14 +189,63 @@ def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
     if ("decision" in asked and short and not fresh.decisions and not before.decisions
             and len(asked) == 1):
         changes["decisions"] = (F.Fact("autre", whole, text),)
+    elif "decision" in asked and not fresh.decisions and not before.decisions:
+        # A bundle answered in one message: the part that answers no other question.
+        part = decision_part(text, turn.at.astimezone(PARIS))
+        if part is not None:
+            changes["decisions"] = (F.Fact("autre", part[0], part[1]),)
     if ("place" in asked and short and fresh.postcode is None and fresh.town is None
-            and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)):
+            and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)
+            and not _NOT_A_PLACE.search(folded)):
         changes["town"] = F.Fact(text, whole, text)
     if "mesure" in asked and fresh.mesure is None:
         free_words = re.search(r"\b(?:libre|rien|aucune?|non|chez moi)\b", folded)
         if free_words and len(asked) == 1:
             changes["mesure"] = F.Fact("aucune", whole, text)
     return replace(fresh, **changes) if changes else fresh
+
+
+# A short answer to the postcode question that refuses or does not know is not a town.
+_NOT_A_PLACE = re.compile(r"\b(?:non|nan|pas|desolee?|prefere|prefererais|envie|sais|jsp|rien|"
+                          r"aucune?|secret|oui|ok|merci)\b")
+
+
+_PART = re.compile(r"[^,;\n]+")
+_NUMBERING = re.compile(r"^\s*(?:\d+\s*[.)-]\s*)?")
+_DECISION_LEAD = re.compile(r"^(?:(?:c'est|c est|cest|il s'agit d'|il s'agit de|la decision"
+                            r"(?: c'est)?|decision|j'ai recu|on m'a notifie)\s*:?\s*)?"
+                            r"(?:un |une |d'une |d'un |le |la |l')?", re.IGNORECASE)
+# A part that answers another question: a liberty measure, who the person is (« je suis
+# riverain », « nous sommes l'association »), « je ne sais pas ».
+_OTHER_ANSWER = re.compile(r"\b(?:retention|cra|assigne\w*|assignation|libre|detention|prison|"
+                           r"je ne sais pas|aucune idee)\b|^(?:je suis|j'suis|jsuis|nous sommes|"
+                           r"on est|en tant qu\w*|moi)\b")
+
+
+def decision_part(text: str, now: datetime) -> tuple[tuple[int, int], str] | None:
+    """In a bundled answer (« c'est un refus de titre de séjour, notifié le 3, je suis en
+    rétention »), the words that name the decision: the first part (between commas) that has
+    no date, hour, postcode, yes or no, liberty measure or role in it, and is not only an
+    administration. Its span and its text, the lead words (« c'est un ») left out."""
+    for match in _PART.finditer(text):
+        raw = match.group(0)
+        lead = _NUMBERING.match(raw).end()
+        part = raw[lead:].strip().rstrip(".!")
+        folded = fold(part)
+        if len(re.findall(r"[a-z]{3,}", folded)) < 1 or len(part) > MAX_SHORT_ANSWER:
+            continue
+        if (find_dates(part, now) or parse_postcode(part) or _HOUR.search(folded)
+                or parse_yes_no(part) in ("oui", "non") or is_unknown(part)
+                or _OTHER_ANSWER.search(folded)):
+            continue
+        found = F.extract(part, now)
+        if found.administrations and len(folded.split()) <= 5:
+            continue  # « la mairie de Lens »: who, not what
+        cut = _DECISION_LEAD.match(part)
+        kept = part[cut.end():] if cut and cut.end() < len(part) else part
+        start = match.start() + raw.index(part) + (len(part) - len(kept))
+        return (start, start + len(kept)), kept
+    return None
 
 
 def _yes_no_part(text: str) -> str | None:
@@ -231,9 +284,16 @@ class Step:
     keys: tuple[str, ...] = ()
 
 
+# Words that only name the field (« une question par rapport aux élections »), not a decision.
+_FIELD_WORDS = frozenset({"election", "elections", "permis", "impot", "impots", "marche public",
+                          "appel d'offres", "appel d'offre", "scrutin", "municipales"})
+
+
 def story_is_thin(reading: Reading, story: str) -> bool:
     facts = reading.facts
-    return (len(story.strip()) < THIN_STORY_CHARS and not facts.decisions
+    decisions = [d for d in facts.decisions
+                 if fold_keep(d.text).strip() not in _FIELD_WORDS]
+    return (len(story.strip()) < THIN_STORY_CHARS and not decisions
             and not facts.administrations and not facts.dates)
 
 
@@ -331,6 +391,7 @@ DECISION_LABELS = {
     "permis_construire": "permis de construire",
     "fermeture_administrative": "fermeture administrative",
     "interdiction_manifestation": "interdiction de manifester",
+    "indu_prestation": "remboursement d'un indu (trop-perçu)",
     "suspension_permis_conduire": "suspension du permis de conduire",
     "revocation": "révocation",
     "sanction_disciplinaire": "sanction disciplinaire",
@@ -390,6 +451,7 @@ def fact_lines(facts: F.Facts) -> list[str]:
             line += " (à vérifier)"
         lines.append(f"{line} — « {found.text} »")
     for label, fact in (("Contrat signé", facts.contract_signed),
+                        ("Avis d'attribution publié", facts.award_notice),
                         ("Demande d'indemnisation envoyée", facts.claim_sent),
                         ("Courrier reçu", facts.courrier_recu)):
         if fact is not None:
@@ -423,6 +485,8 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
         "date_decision": None,
         "date_decision_source": None,
         "heure_decision": None,
+        "date_effet": (effect.day.isoformat() if (effect := facts.date_for("effect"))
+                       and effect.day else None),
     }
     if "recours_gracieux" in reading.unknown and recours is None:
         slots["recours_gracieux"] = UNKNOWN
@@ -459,7 +523,21 @@ def scope(nlu_domain: str | None, facts: F.Facts, ranked_in_scope: str | None) -
         return ASK_SCOPE
     if nlu_domain in domains.IN_SCOPE and administration is False:
         return domains.OUT_OF_SCOPE
+    if nlu_domain in domains.IN_SCOPE and _damage_only(facts):
+        return LIABILITY
     return nlu_domain
+
+
+LIABILITY = "responsabilite_administrative"
+_DAMAGE_KINDS = frozenset({"dommage_travaux_publics", "accident"})
+
+
+def _damage_only(facts: F.Facts) -> bool:
+    """A damage caused by an administration, with its date, and no decision to challenge
+    (« tombé dans un nid de poule le 14 novembre, la voirie c'est la métropole »): a claim for
+    compensation, whatever the NLU read (its deadline runs from the claim, not the damage)."""
+    return (bool(facts.decisions) and set(facts.decision_kinds()) <= _DAMAGE_KINDS
+            and facts.administrations != () and facts.date_for("damage") is not None)
 
 
 def scope_answer(text: str, now: datetime, ranked_in_scope: str | None) -> str:

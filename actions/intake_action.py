@@ -14,8 +14,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import domains, intake
+from actions import domains, intake, understood
 from actions.case import CASE_SLOTS
+from actions.dates_fr import PARIS
 from actions.handoff import case_record
 from actions.parsing import MESURE_LABELS, ROLE_LABELS, YES_NO_LABELS
 from actions.responses import say
@@ -75,8 +76,14 @@ def story_of(turns: list[intake.Turn]) -> str:
 def reading_of(tracker: Tracker) -> tuple[list[intake.Turn], intake.Reading, dict[str, Any]]:
     turns = conversation_turns(tracker)
     reading = intake.read(turns)
-    slots = intake.case_slots(reading, tracker.get_slot("domaine"), story_of(turns))
+    slots = intake.case_slots(reading, legal_domain_of(tracker, reading), story_of(turns))
     return turns, reading, slots
+
+
+def legal_domain_of(tracker: Tracker, reading: intake.Reading) -> str | None:
+    """The domain slot, unless the decisions the person named belong to another one."""
+    return domains.consistent(tracker.get_slot("domaine"),
+                              [d.value for d in reading.facts.decisions])
 
 
 def slot_events(slots: dict[str, Any]) -> list[EventType]:
@@ -118,11 +125,22 @@ class ActionIntake(Action):
         events = slot_events(slots)
         # A provisional tier from what is known (OQTF, rétention, an election, a near date):
         # the channels send a P0 person's answers first; the handover computes the final one.
-        case = {**case_record(tracker.current_slot_values()), **slots}
+        legal_domain = legal_domain_of(tracker, reading)
+        if legal_domain != tracker.get_slot("domaine"):
+            events.append(SlotSet("domaine", legal_domain))
+        case = {**case_record({**tracker.current_slot_values(), "domaine": legal_domain}),
+                **slots}
         events.append(SlotSet("urgence", compute_urgency(case, today()).tier))
-        legal_domain = tracker.get_slot("domaine")
         asked = tuple(tracker.get_slot(ASKED) or ())
         latest = turns[-1] if turns and turns[-1].asked == asked and asked else None
+
+        if latest is not None and asked in ((intake.CONFIRM,), (intake.CORRECTION,)) and (
+                understood.corrects_to_private(latest.text, latest.at.astimezone(PARIS))):
+            # « non, c'est mon employeur privé, pas la mairie »: out of scope after all. The
+            # referral names the Ordre of the postcode (asked if unknown).
+            return events + [SlotSet(ASKED, None), SlotSet("domaine", domains.OUT_OF_SCOPE),
+                             SlotSet("route", "referral"), SlotSet("urgence", "OUT"),
+                             FollowupAction("action_route_question")]
 
         if latest is not None and asked == (intake.CONFIRM,):
             before = intake.read(turns[:-1]).facts

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import domains
 from actions.referral import (
     NATIONAL_DIRECTORY_URL,
     POINT_JUSTICE_URL,
@@ -35,6 +36,10 @@ class ActionReferral(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if tracker.get_slot("domaine") in domains.IN_SCOPE:
+            # The person corrected what was understood: an administration decided after all
+            # (``validate_referral_form``). No referral: the public-law triage takes over.
+            return [SlotSet("route", "triage"), FollowupAction("action_route_question")]
         links = {"directory_url": NATIONAL_DIRECTORY_URL, "point_justice_url": POINT_JUSTICE_URL}
         try:
             referral = referral_for(tracker.get_slot("code_postal") or "")

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import domains, intake
+from actions import domains, intake, understood
 from actions.consent import question_events
 from actions.dates_fr import PARIS
 from actions.intake_action import conversation_turns
@@ -51,6 +51,15 @@ class ActionRouteQuestion(Action):
             legal_domain = intake.scope_answer(text, clock.now().astimezone(PARIS),
                                                ranked_in_scope(tracker))
             events += [SlotSet("asked", None), SlotSet("domaine", legal_domain)]
+            postcode = intake.read(conversation_turns(tracker)).facts.postcode
+            if postcode is not None and legal_domain == domains.OUT_OF_SCOPE:
+                events.append(SlotSet("code_postal", postcode.value))  # the person said so
+        elif legal_domain and slots.get("route") == "referral" and (
+                legal_domain == domains.OUT_OF_SCOPE):
+            # The person corrected the triage's summary: no administration (action_intake).
+            postcode = intake.read(conversation_turns(tracker)).facts.postcode
+            if postcode is not None:
+                events.append(SlotSet("code_postal", postcode.value))
         elif legal_domain and not slots.get("handoff_requested"):
             # Scope as a public-law lawyer decides: is an administration the author?
             facts = intake.read(conversation_turns(tracker)).facts
@@ -58,15 +67,24 @@ class ActionRouteQuestion(Action):
             if decided == intake.ASK_SCOPE:
                 say(dispatcher, "utter_ask_scope")
                 return events + [SlotSet("asked", [intake.SCOPE]), SlotSet("route", "question")]
+            # Plain scope: the NLU read it out of scope and the facts agree. Overruled by the
+            # facts (a private party, no administration), the referral's postcode question
+            # shows what was understood and asks to confirm it, even with the postcode known.
+            plain = decided == legal_domain
             if decided != legal_domain:
                 events.append(SlotSet("domaine", decided))
                 legal_domain = decided
-            if facts.postcode is not None:
+            if facts.postcode is not None and (plain or decided != domains.OUT_OF_SCOPE):
                 events.append(SlotSet("code_postal", facts.postcode.value))
         route = decide_route(legal_domain, question, bool(slots.get("handoff_requested")))
 
-        if route == "referral":
-            say(dispatcher, "utter_out_of_scope")
+        if route == "referral" and any(e.get("name") == "code_postal" for e in events):
+            # The postcode is known: what was understood, then the referral (no extra turn).
+            facts = intake.read(conversation_turns(tracker)).facts
+            say(dispatcher, "utter_out_of_scope", understood=understood.understood(
+                facts, question or ""))
+        elif route == "referral":
+            pass  # the referral form's postcode question says what was understood
         elif route == "question" and times_sent(tracker, *ASKING) >= MAX_QUESTION_ASKS:
             # Never a dead end: after two tries, the way to the lawyer as things are.
             say(dispatcher, "utter_ask_question_or_lawyer")
@@ -78,13 +96,4 @@ class ActionRouteQuestion(Action):
 
 def ranked_in_scope(tracker: Tracker) -> str | None:
     """The best public-law domain of the NLU ranking of the person's first question."""
-    for event in tracker.events:
-        if event.get("event") != "user" or not (event.get("text") or "").strip():
-            continue
-        ranking = (event.get("parse_data") or {}).get("intent_ranking") or []
-        for ranked in ranking:
-            domain = domains.from_intent(ranked.get("name"))
-            if domain in domains.IN_SCOPE:
-                return domain
-        return None
-    return None
+    return domains.ranked_in_scope(tracker.events)

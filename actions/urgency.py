@@ -35,6 +35,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from actions import deadlines as dl
+from actions.facts import CONTRACT_SIGNED
 from actions.referral import ReferralError, departement_from_postcode
 
 __all__ = ["TIERS", "Urgency", "compute_urgency", "detect_triggers"]
@@ -42,9 +43,15 @@ __all__ = ["TIERS", "Urgency", "compute_urgency", "detect_triggers"]
 TIERS = ("P0", "P1", "P2", "P3", "OUT")
 _RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
+# Domains where a measure taking effect on a date (the slot ``date_effet``) is the first
+# deadline to meet, before the annulment's (LEGAL.md F2, §4.7.9).
+EFFECT_DOMAINS = ("police_administrative", "urbanisme", "collectivites", "environnement",
+                  "fonction_publique")
+
 EXPIRED_REASON = "délai probablement expiré — à vérifier"
 # The case's date is the damage's (no claim sent): actions/facts.py needed_date's note.
 DAMAGE_DATE = "date du dommage"
+# The case's date is that of a signed procurement contract: its note starts so.
 
 # Keyword patterns on folded text (lower case, no accents, apostrophes and hyphens as spaces).
 TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -56,7 +63,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "detention": (r"\bdetention\b", r"\bdetenu", r"\bincarcere", r"\ben prison\b"),
     "removal": (r"\bexpulsion\b", r"\bexpulse", r"\breconduite\b", r"\breconduit",
                 r"\beloignement\b"),
-    "no_departure_period": (r"sans delai de depart", r"sans delai\b"),
+    "no_departure_period": (r"sans delai de depart", r"sans delai\b",
+                            r"pas (?:de|d un) delai (?:de depart|pour partir|de depart volontaire)",
+                            r"aucun delai (?:de depart|pour partir)",
+                            r"quitter (?:la france|le territoire) (?:immediatement|tout de suite|"
+                            r"sans attendre|sans delai)"),
     "imminent": (r"\bdemain\b", r"apres demain", r"\bce (week end|weekend|soir)\b",
                  r"\blundi prochain\b", r"\bdes lundi\b", r"\bce lundi\b", r"\bimminent",
                  r"\bprend effet\b", r"\bprendra effet\b", r"\bdans (24|48|72) ?h"),
@@ -68,6 +79,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "procurement_rejection": (r"\brejet", r"offre (a ete |est )?rejetee",
                               r"rejet de (notre|mon|l) offre", r"(pas|non) (ete )?retenu",
                               r"attribue a un concurrent", r"\bevince"),
+    # A signed contract with no award notice published: six months (CJA R. 551-7).
+    "no_award_notice": (r"pas (encore )?(eu )?d avis d attribution",
+                        r"aucun avis d attribution",
+                        r"avis d attribution (n a|n est) (pas|jamais)",
+                        r"sans avis d attribution"),
     # How a procurement rejection letter was sent (CCP R. 2182-1: 11 or 16 days).
     "paper_letter": (r"\bpar (la )?poste\b", r"\brecommande", r"\bpar courrier\b",
                      r"\b(courrier|lettre) papier\b", r"\bdans (ma|notre|la) boite aux lettres\b"),
@@ -142,6 +158,17 @@ def detect_triggers(*texts: str | None) -> frozenset[str]:
         for name, patterns in TRIGGERS.items()
         if any(_affirmed(pattern, folded, name in _LIBERTY_TRIGGERS) for pattern in patterns)
     )
+
+
+def first_words_tier(text: str | None) -> str | None:
+    """``P0`` when a message, before anything is triaged, already names a liberty measure
+    (OQTF, rétention, assignation, détention, expulsion) or an execution in the next days: the
+    channels then send this person's answers first (``permanence/priority.py``), the opening
+    included. None otherwise: the triage sets the tier later."""
+    triggers = detect_triggers(text)
+    if triggers & set(_LIBERTY_TRIGGERS) or "imminent" in triggers:
+        return "P0"
+    return None
 
 
 def _parse_time(value: str) -> time | None:
@@ -220,6 +247,7 @@ def compute_urgency(case: Mapping[str, Any], today: date) -> Urgency:
     _flag_triggers(out, case, domaine, mesure, triggers, liberty, decided, today)
 
     deadline: dl.Deadline | None = None
+    effect = _parse_date(_slot(case, "date_effet"))
     if decided is not None:
         try:
             deadline = _select_deadline(out, case, domaine, mesure, triggers, decided, today)
@@ -227,8 +255,12 @@ def compute_urgency(case: Mapping[str, Any], today: date) -> Urgency:
             out.note("dates incohérentes (recours antérieur à la décision ?) : délai non "
                      "calculé")
             deadline = None
-    elif domaine or triggers:
+    elif (domaine or triggers) and effect is None:
         out.note("date de la décision inconnue : délai non calculé, à demander")
+    if (effect is not None and effect >= today and domaine in EFFECT_DOMAINS
+            and (deadline is None or effect < deadline.deadline)):
+        # The measure applies before the annulment deadline: what the lawyer must meet first.
+        deadline = dl.before_effect(effect, annulment=deadline)
 
     if deadline is not None:
         _flag_deadline(out, deadline, today)
@@ -330,6 +362,10 @@ def _select_deadline(
             out.flag("P1", "dommage de plus de trois ans : prescription quadriennale proche")
         return result
 
+    if domaine == "commande_publique" and _slot(case, "date_decision_source").startswith(
+            CONTRACT_SIGNED):
+        return _contractual(case, triggers, decided)
+
     if domaine == "commande_publique" and "procurement_rejection" in triggers:
         # 16 days for a letter sent otherwise than electronically; unknown: 11 (the earlier).
         paper = "paper_letter" in triggers and "electronic_letter" not in triggers
@@ -368,6 +404,25 @@ def _select_deadline(
     if mention in ("nsp", "") and result.end_datetime() <= datetime.combine(today, time.min):
         out.note("mention des voies et délais inconnue : si absente, délai raisonnable d'un an "
                  "(Czabaj)")
+    return result
+
+
+def _contractual(case: Mapping[str, Any], triggers: frozenset[str],
+                 decided: date) -> dl.Deadline:
+    """The contract is signed (LEGAL.md §4.7.4): référé contractuel, 31 days from the award
+    notice's publication, six months from the contract without one (CJA R. 551-7). From any
+    other date (the contract's, the rejection letter's, both earlier than the publication) the
+    deadline is earlier than the law's: shown, to verify."""
+    source = _slot(case, "date_decision_source")
+    published = source.startswith(CONTRACT_SIGNED + "date de publication")
+    if "no_award_notice" in triggers and not published:
+        result = dl.procurement_contractual_no_notice(decided)
+    else:
+        result = dl.procurement_contractual(decided)
+    if not published and "no_award_notice" not in triggers:
+        result = dataclasses.replace(result, notes=(
+            "date de publication de l'avis d'attribution inconnue : 31 jours comptés depuis "
+            "une date antérieure (estimation prudente, à vérifier)", *result.notes))
     return result
 
 

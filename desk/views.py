@@ -72,6 +72,7 @@ FACT_ROWS = (
     ("type_decision", "Décision"),
     ("date_decision", "Date retenue pour le délai"),
     ("heure_decision", "Heure de la notification"),
+    ("date_effet", "La mesure s'applique le"),
     ("date_decision_source", "Pourquoi cette date"),
     ("faits", "Dates et faits cités"),
     ("mention_voies_delais", "Voies et délais mentionnés"),

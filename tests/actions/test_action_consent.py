@@ -105,6 +105,23 @@ async def test_ask_lawyer_before_consent_requests_the_handoff(
     assert sent() == ([] if consent is None else ["utter_ask_consent_again"])
 
 
+@pytest.mark.parametrize(("text", "tier"), [
+    ("OQTF reçue hier soir, je suis au CRA, aidez moi", "P0"),
+    ("ils vont fermer mon bar demain par arrêté du préfet", "P0"),
+    (PERMIS, None),
+    ("je n'ai pas d'OQTF, juste un refus de titre", None),
+])
+async def test_a_first_message_naming_a_liberty_measure_is_sent_first(
+    dispatcher, make_tracker, domain, slot_events, text, tier
+) -> None:
+    tracker = make_tracker(slots={"consent": None}, text=text, intent="inform")
+
+    events = await ActionRememberQuestion().run(dispatcher, tracker, domain)
+
+    # Only the order of sending (permanence/priority.py): the tier the lawyer sees comes later.
+    assert slot_events(events).get("urgence") == tier
+
+
 async def test_consent_reasked_with_the_lawyer_name(
     dispatcher, make_tracker, domain, render, firm_data
 ) -> None:

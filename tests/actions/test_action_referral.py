@@ -75,3 +75,16 @@ async def test_referral_without_a_usable_postcode(
     assert {k: message[k] for k in LINKS} == LINKS
     assert "ordres_text" not in message
     assert NATIONAL_DIRECTORY_URL in render(message)
+
+
+async def test_no_referral_when_the_person_said_an_administration_decided(
+    dispatcher, make_tracker, domain, sent, slot_events
+) -> None:
+    # validate_referral_form set a public-law domain from the person's correction.
+    tracker = make_tracker(slots={"domaine": "fonction_publique", "code_postal": "nsp"})
+
+    events = await ActionReferral().run(dispatcher, tracker, domain)
+
+    assert sent() == []
+    assert slot_events(events) == {"route": "triage"}
+    assert {"event": "followup", "timestamp": None, "name": "action_route_question"} in events

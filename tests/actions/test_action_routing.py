@@ -29,8 +29,8 @@ LONG_PERMIS = (
         pytest.param(
             {"question_initiale": "mon ex ne me laisse pas voir les enfants",
              "domaine": "hors_champ"},
-            "oui", "affirm", "referral", ["utter_out_of_scope"], {},
-            id="out-of-scope-referral",
+            "oui", "affirm", "referral", [], {},
+            id="out-of-scope-referral",  # the referral form's postcode question says it all
         ),
         pytest.param(
             {"handoff_requested": True}, "oui", "affirm", "handoff", [], {},
@@ -212,3 +212,46 @@ async def test_the_answer_to_who_decided_routes_the_question(
                            events=events)
     got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
     assert got["route"] == route and got["domaine"] == decided and got["asked"] is None
+
+
+def _story_then_consent(text: str, intent: str) -> list[dict]:
+    return [
+        {"event": "user", "timestamp": None, "text": text,
+         "parse_data": {"intent": {"name": intent}, "intent_ranking": [
+             {"name": intent, "confidence": 0.8},
+             {"name": "question_fonction_publique", "confidence": 0.1}]}},
+        {"event": "user", "timestamp": None, "text": "oui", "parse_data": {}},
+        {"event": "slot", "timestamp": None, "name": "consent", "value": "given"},
+    ]
+
+
+async def test_plain_scope_with_the_postcode_known_refers_without_an_extra_turn(
+    dispatcher, make_tracker, domain, sent, slot_events, render
+) -> None:
+    story = "je divorce et mon ex refuse la garde alternée, j'habite au 75011"
+    tracker = make_tracker(slots={"consent": "given", "domaine": "hors_champ",
+                                  "question_initiale": story}, text="oui", intent="affirm",
+                           events=_story_then_consent(story, "question_hors_champ"))
+
+    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
+
+    assert slot_events(events) == {"code_postal": "75011", "route": "referral"}
+    assert sent() == ["utter_out_of_scope"]
+    assert render(dispatcher.messages[0]).startswith(
+        "J'ai compris : une question de famille")
+
+
+async def test_scope_overruled_by_the_facts_leaves_the_postcode_to_be_confirmed(
+    dispatcher, make_tracker, domain, sent, slot_events
+) -> None:
+    # The NLU read public law; the facts name only a private employer: the referral form then
+    # shows what was understood and asks to confirm (utter_referral_check).
+    story = "licencié par mon employeur, une entreprise privée de transport, j'habite au 33800"
+    tracker = make_tracker(slots={"consent": "given", "domaine": "fonction_publique",
+                                  "question_initiale": story}, text="oui", intent="affirm",
+                           events=_story_then_consent(story, "question_fonction_publique"))
+
+    events = await ActionRouteQuestion().run(dispatcher, tracker, domain)
+
+    assert slot_events(events) == {"domaine": "hors_champ", "route": "referral"}
+    assert sent() == []

@@ -60,3 +60,17 @@ def test_from_message(msg: dict, expected: str | None) -> None:
 )
 def test_parse_domain(text: str, expected: str | None) -> None:
     assert parse_domain(text) == expected
+
+
+def test_a_decision_of_one_domain_corrects_another_domain_read_by_the_nlu() -> None:
+    from actions.domains import consistent
+
+    assert consistent("environnement", ["interdiction_manifestation"]) == "police_administrative"
+    assert consistent("environnement", ["indu_prestation"]) == "collectivites"
+    # the decision fits the domain, or several domains are named, or none is named: unchanged
+    assert consistent("etrangers", ["oqtf", "refus_titre_sejour"]) == "etrangers"
+    assert consistent("urbanisme", ["oqtf", "rejet_offre"]) == "urbanisme"
+    assert consistent("fonction_publique", ["licenciement"]) == "fonction_publique"
+    # out of scope stays out of scope (a private party only), and no domain stays none
+    assert consistent("hors_champ", ["oqtf"]) == "hors_champ"
+    assert consistent(None, ["oqtf"]) is None

@@ -102,6 +102,13 @@ def test_a_thin_story_is_asked_for_once() -> None:
     assert step.kind == "ask" and intake.STORY not in step.keys
 
 
+def test_a_field_named_in_a_word_is_still_a_thin_story() -> None:
+    story = "Bonjour j'ai une question par rapport aux élections"
+    history = turns((story, ()))
+    step = intake.next_step(intake.read(history), "elections", history, story)
+    assert step == intake.Step("ask", (intake.STORY,))
+
+
 def test_only_what_the_domain_needs_is_asked_all_at_once() -> None:
     story = "Le préfet du Nord m'a notifié une OQTF hier vers 18h, je suis assigné à résidence."
     history = turns((story, ()))
@@ -354,3 +361,101 @@ def test_two_problems_keep_the_public_law_one_and_note_the_other() -> None:
 ])
 def test_whose_company_and_whose_measure(text: str, nlu: str, decided: str) -> None:
     assert intake.scope(nlu, reading((text, ())).facts, "etrangers") == decided
+
+
+@pytest.mark.parametrize("answer", ["non desolé", "je préfère pas", "jsp", "pas envie"])
+def test_a_refused_postcode_is_no_town(answer: str) -> None:
+    facts = reading(("la mairie m'a refusé un permis", ()), (answer, ("place",))).facts
+    assert facts.town is None
+
+
+def test_a_town_answered_alone_is_the_town() -> None:
+    facts = reading(("la mairie m'a refusé un permis", ()), ("Plouvorn", ("place",))).facts
+    assert facts.town is not None and facts.town.value == "Plouvorn"
+
+
+# ---------------------------------------------------------------- issue #12 items 3 and 7
+
+
+@pytest.mark.parametrize(("answer", "asked", "decision"), [
+    ("c'est une exclusion de la cantine pour mon fils, reçue le 25 novembre, non, 69200",
+     ("decision", "date_notified", "recours_gracieux", "place"),
+     "exclusion de la cantine pour mon fils"),
+    ("Délibération approuvant la vente d'un terrain communal., Publiée le 16 novembre 2026., "
+     "Non., 62500", ("decision", "date_notified", "recours_gracieux", "place"),
+     "Délibération approuvant la vente d'un terrain communal"),
+    ("je suis riverain, une usine de méthanisation, le 2 novembre",
+     ("role", "decision", "date_display"), "usine de méthanisation"),
+])
+def test_a_free_text_decision_inside_a_bundled_answer_is_kept(answer, asked, decision) -> None:
+    facts = reading(("bonjour, j'ai un problème avec la mairie", ()), (answer, asked)).facts
+    assert [(d.value, d.text) for d in facts.decisions] == [("autre", decision)]
+    assert facts.dates  # the other answers are read too
+
+
+def test_a_bundle_naming_a_known_decision_fills_every_fact() -> None:
+    facts = reading(("bonjour, j'ai un problème avec la préfecture", ()),
+                    ("c'est un refus de titre de séjour, notifié le 3, je suis en rétention",
+                     ("decision", "mesure", "date_notified", "hour_notified"))).facts
+    assert facts.decision_kinds() == ("refus_titre_sejour",)
+    assert facts.date_for("notified").day == date(2026, 12, 3)
+    assert facts.mesure is not None and facts.mesure.value == "retention"
+
+
+def test_a_bundle_with_only_other_answers_has_no_decision() -> None:
+    facts = reading(("bonjour", ()), ("non, 69200, je ne sais pas",
+                                      ("decision", "recours_gracieux", "place"))).facts
+    assert facts.decisions == ()
+
+
+def test_a_duration_gives_a_start_date_not_the_notification() -> None:
+    # « loué depuis 2 ans » is when the renting began, not when the tax notice was received.
+    text = ("jai recu une taxe sur les logement vacant pour l'appart de ma grand mere alors "
+            "quil est loué depuis 2 ans !! avis du 28 aout 2026")
+    facts = reading((text, ())).facts
+    assert facts.date_for("notified") is None
+    assert facts.date_for("unspecified").day == date(2024, 12, 8)
+    slots = intake.case_slots(intake.Reading(facts), "fiscalite", text)
+    assert slots["date_decision"] == "2026-08-28"
+    displayed = reading(("le panneau est affiché depuis 3 semaines", ())).facts
+    assert displayed.date_for("display").day == date(2026, 11, 17)
+    waiting = reading(("j'ai envoyé une réclamation à la mairie, sans réponse depuis 3 mois",
+                       ())).facts
+    assert waiting.date_for("claim").day == date(2026, 9, 8)
+
+
+def test_a_signed_contract_takes_the_award_notice_and_asks_for_it() -> None:
+    story = ("notre offre pour le marché du département du Nord a été rejetée par une lettre "
+             "du 28 octobre, le marché a été signé depuis")
+    read = reading((story, ()))
+    assert "date_award_notice" in intake.missing(read, "commande_publique")
+    slots = intake.case_slots(read, "commande_publique", story)
+    assert slots["date_decision"] == "2026-10-28"
+    assert slots["date_decision_source"].startswith("contrat signé, référé contractuel")
+    assert slots["date_decision_source"].endswith("à vérifier")
+    answered = reading((story, ()), ("paru le 20 novembre", ("date_award_notice",)))
+    slots = intake.case_slots(answered, "commande_publique", story)
+    assert slots["date_decision"] == "2026-11-20"
+    assert not slots["date_decision_source"].endswith("à vérifier")
+
+
+def test_no_award_notice_said_is_not_asked_again() -> None:
+    story = ("notre offre a été rejetée par lettre du 20 octobre, le contrat a été signé le 10 "
+             "novembre, aucun avis d'attribution n'a été publié")
+    read = reading((story, ()))
+    assert read.facts.award_notice is not None and read.facts.award_notice.value is False
+    assert "date_award_notice" not in intake.missing(read, "commande_publique")
+    slots = intake.case_slots(read, "commande_publique", story)
+    assert slots["date_decision"] == "2026-11-10"  # the contract's: six months from it
+    assert "Avis d'attribution publié : non" in slots["faits"]
+
+
+def test_a_damage_with_no_decision_is_a_liability_claim_whatever_the_nlu_read() -> None:
+    text = ("je suis tombé à vélo dans un énorme nid de poule à Bordeaux le 14 novembre, "
+            "poignet cassé. la voirie c'est la métropole je crois")
+    facts = reading((text, ())).facts
+    assert intake.scope("environnement", facts, "environnement") == "responsabilite_administrative"
+    # A decision to challenge keeps the NLU's domain.
+    closure = reading(("le préfet a ordonné la fermeture de mon bar le 3 décembre après une "
+                       "bagarre où un client est tombé", ())).facts
+    assert intake.scope("police_administrative", closure, None) == "police_administrative"

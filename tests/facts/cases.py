@@ -149,7 +149,7 @@ CASES: list[tuple[str, dict]] = [
      "une bagarre", {"dec": ["fermeture_administrative"], "role": "entreprise",
                      "dates": [("effect", "2026-10-23", None)]}),
     ("la préfecture a interdit notre manifestation prévue samedi",
-     {"dec": ["interdiction_manifestation"], "dates": [("unspecified", "2026-10-24", None)]}),
+     {"dec": ["interdiction_manifestation"], "dates": [("effect", "2026-10-24", None)]}),
     ("suspension de mon permis de conduire par le préfet, reçue le 16/10",
      {"dec": ["suspension_permis_conduire"], "dates": [("notified", "2026-10-16", None)]}),
     # --- fiscalité ---
@@ -221,4 +221,15 @@ CASES: list[tuple[str, dict]] = [
     ("reçue aujourd'hui à midi", {"dates": [("notified", "2026-10-20", "12:00")]}),
     ("en fait c'est le 9 octobre", {"dates": [("unspecified", "2026-10-09", None)],
                                     "correction": True}),
+    # The held-back set (tests/scenarios/heldback/): quantities, roles in everyday words, a
+    # decision named after the fact, a weekday that fixes the year, « avant jeudi ».
+    ("un arrêté autorise un élevage de 40 000 poulets à Plouvorn", {"cp": None}),
+    ("riverain, on habite à 300 m", {"role": "voisin"}),
+    ("je suis trésorière de l'asso qui organise", {"role": "association"}),
+    ("la CAF me réclame 2 400 € de trop-perçu de RSA", {"dec": ["indu_prestation"], "cp": None}),
+    ("on a déclaré une manif pour jeudi 22 octobre et le préfet vient de l'interdire",
+     {"dec": ["interdiction_manifestation"], "dates": [("effect", "2026-10-22", None)]}),
+    ("l'audience est fixée au mardi 5 janvier", {"dates": [("hearing", "2027-01-05", None)]}),
+    ("On peut faire quelque chose avant jeudi ?",
+     {"dates": [("unspecified", "2026-10-22", None)]}),
 ]

@@ -181,6 +181,39 @@ def test_procurement_rejection_in_type_decision() -> None:
     assert result.deadline.deadline == D("2026-03-29") and result.tier == "P0"
 
 
+def test_signed_contract_with_the_award_notice_gives_the_refere_contractuel() -> None:
+    # LEGAL.md §4.7.4: 31 days from the award notice published on 1 Mar 2026: 1 Apr (12 days
+    # left from Fri 20 Mar: P1). Not the standstill from the rejection letter, long over.
+    result = urgency(domaine="commande_publique", recit="Notre offre a été rejetée, le marché "
+                     "est signé", date_decision="2026-03-01",
+                     date_decision_source="contrat signé, référé contractuel : date de "
+                     "publication")
+    assert result.deadline is not None and result.deadline.kind == "procurement_contractual"
+    assert result.deadline.deadline == D("2026-04-01") and result.tier == "P1"
+    assert not any("à vérifier" in note for note in result.deadline.notes)
+
+
+def test_signed_contract_without_the_notice_date_counts_31_days_from_an_earlier_date() -> None:
+    # The rejection letter (1 Mar) is earlier than any award notice: 1 Apr, earlier than the
+    # law's deadline, marked to verify.
+    result = urgency(domaine="commande_publique", recit="Notre offre a été rejetée, le marché "
+                     "est signé", date_decision="2026-03-01",
+                     date_decision_source="contrat signé, référé contractuel : date de "
+                     "signature (faute de la date de publication) — à vérifier")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-04-01")
+    assert "à vérifier" in result.deadline.notes[0]
+
+
+def test_signed_contract_with_no_award_notice_gives_six_months() -> None:
+    # CJA R. 551-7: six months from the contract (signed 1 Mar): 1 Sep, the earlier reading.
+    result = urgency(domaine="commande_publique", recit="Le marché a été signé le 1er mars, "
+                     "pas d'avis d'attribution", date_decision="2026-03-01",
+                     date_decision_source="contrat signé, référé contractuel : date de "
+                     "signature du contrat (faute de la date de publication) — à vérifier")
+    assert result.deadline is not None and result.deadline.deadline == D("2026-09-01")
+    assert result.tier == "P2"
+
+
 def test_procurement_standstill_over_is_p1_with_contract_remedies() -> None:
     # Sent 1 Mar 2026: standstill over on 12 Mar.
     result = urgency(domaine="commande_publique", recit="Notre offre n'a pas été retenue",
@@ -369,6 +402,8 @@ def test_a_negated_liberty_measure_is_not_a_trigger(text: str, absent: str) -> N
     ("je ne sais pas si c'est une OQTF", "oqtf"),
     ("pas de réponse, et je suis en rétention depuis hier", "retention"),
     ("OQTF sans délai de départ", "no_departure_period"),
+    ("ils disent que jai pas de délai de départ", "no_departure_period"),
+    ("je dois quitter la France immédiatement d'après le papier", "no_departure_period"),
 ])
 def test_a_measure_stated_near_a_negation_still_counts(text: str, present: str) -> None:
     assert present in detect_triggers(text)
@@ -412,3 +447,28 @@ def test_an_old_damage_is_flagged_before_the_prescription() -> None:
             "date_decision_source": "date du dommage", "recit": "chute sur un trottoir"}
     result = compute_urgency(case, TODAY)
     assert result.tier in ("P0", "P1")
+
+
+def test_a_measure_taking_effect_before_the_annulment_deadline_is_the_deadline() -> None:
+    # A ban on a demonstration notified yesterday for the day after tomorrow.
+    case = {"domaine": "police_administrative", "type_decision": "interdiction de manifester",
+            "date_decision": (TODAY - timedelta(days=1)).isoformat(),
+            "date_effet": (TODAY + timedelta(days=2)).isoformat()}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.kind == "before_effect"
+    assert result.deadline.deadline == TODAY + timedelta(days=2)
+    assert any("recours en annulation" in note for note in result.deadline.notes)
+    assert result.tier == "P0"
+    # Already in effect, or out of the domains of measures: the annulment deadline stays.
+    past = {**case, "date_effet": (TODAY - timedelta(days=1)).isoformat()}
+    assert compute_urgency(past, TODAY).deadline.kind != "before_effect"
+    oqtf = {**case, "domaine": "etrangers", "type_decision": "OQTF"}
+    assert compute_urgency(oqtf, TODAY).deadline.kind != "before_effect"
+
+
+def test_an_effect_date_alone_gives_a_deadline() -> None:
+    case = {"domaine": "police_administrative", "type_decision": "fermeture administrative",
+            "date_effet": (TODAY + timedelta(days=10)).isoformat()}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline is not None and result.deadline.kind == "before_effect"
+    assert not any("date de la décision inconnue" in r for r in result.reasons)

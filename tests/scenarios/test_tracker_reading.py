@@ -89,6 +89,18 @@ def test_the_referral_forms_postcode_is_the_place_answer():
     assert what_was_asked(events, "hors_champ").keys == []
 
 
+def test_the_postcode_asked_after_the_scope_answer_is_the_place_answer():
+    # The scope question answered: action_route_question clears ``asked`` in the very turn
+    # where the referral form asks the postcode.
+    events = [*FIRST, user("oui"), slot("consent", "given"), action("action_route_question"),
+              bot("utter_ask_scope"), slot("asked", ["scope"]), slot("route", "question"),
+              user("non"), action("action_route_question"), slot("asked", None),
+              slot("domaine", "hors_champ"), slot("route", "referral"), action("referral_form"),
+              loop("referral_form"), bot("utter_out_of_scope_postcode"),
+              slot("requested_slot", "code_postal")]
+    assert what_was_asked(events, "hors_champ") == (["place"], {}, "tracker")
+
+
 def test_an_aside_leaves_the_question_before_it_open():
     """« vous êtes un humain ? » in answer to the intake's question: the answer to the aside
     asks nothing, the intake's question is still on the person's screen."""

@@ -85,8 +85,8 @@ def _turn_asked(turn: Sequence[Event], slots: Mapping[str, Any],
                 expected_domain: str | None) -> Asked | None:
     """What one bot turn asked; None when it asked nothing this module knows."""
     set_here = [e for e in turn if e.get("event") == "slot" and e.get("name") == ASKED]
-    if set_here:
-        return Asked(list(set_here[-1].get("value") or []), {}, "asked")
+    if set_here and set_here[-1].get("value"):
+        return Asked(list(set_here[-1]["value"]), {}, "asked")
     if slots.get(CONSENT) == "pending":
         return Asked([CONSENT], {}, "tracker")
     if slots.get("requested_slot") == POSTCODE_SLOT and slots.get("active_loop"):
@@ -96,6 +96,10 @@ def _turn_asked(turn: Sequence[Event], slots: Mapping[str, Any],
         return Asked([DOMAIN], {DOMAIN: f"/question_{expected_domain}"}, "tracker")
     if any(name in said for name in ASK_QUESTION):
         return Asked([STORY], {}, "tracker")
+    if set_here:
+        # Cleared (the handover, or the scope answered): nothing asked, unless the referral
+        # form asks the postcode in the same turn (above).
+        return Asked([], {}, "asked")
     return None
 
 
