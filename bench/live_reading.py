@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.stats import percentile, rounded
+from permanence.x_costs import MICRO, load_prices
 
 WINDOW_S = 900.0  # X: a DM-send window lasts 15 minutes (live seconds)
 LIMIT = 15  # X: 15 DM sends per window
@@ -139,6 +140,19 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def cost_per_triage(handed_x: Sequence[Mapping[str, Any]],
+                    prices: Mapping[str, int] | None = None) -> float | None:
+    """The median of what X bills for a triage done on X, in dollars: each DM the assistant
+    sent (``dm_sent``) and each DM the person wrote (``dm_received``); prices in millionths of
+    a dollar (``permanence.x_costs.load_prices``, the emulator's file by default)."""
+    if prices is None:
+        prices = load_prices()
+    costs = [(p["assistant_dms"] * prices["dm_sent"] + p.get("messages", 0)
+              * prices["dm_received"]) / MICRO for p in handed_x]
+    found = median(costs)
+    return None if found is None else round(found, 4)
+
+
 def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
             lawyer_waits: Sequence[float], usage: Mapping[str, Any]) -> dict[str, Any]:
     """The live hour's figures (live seconds) from what a run recorded."""
@@ -180,6 +194,9 @@ def figures(people: Sequence[Mapping[str, Any]], send_times: Sequence[float],
         "responses_429": sum(rate_limited.values()),
         "sends_into_spent_window": rate_limited.get("dm_send", 0),
         "cost_usd": usage.get("cost_usd"),
+        # What X bills for one triage completed on X (issue #15 item 6): the assistant's DMs
+        # sent and the person's DMs received (dm.received), at the prices of the X config.
+        "cost_per_triage_usd_median": cost_per_triage(handed_x),
         "cost_usd_by_kind": usage.get("cost_usd_by_kind"),
         "overflow_links_received": sum(p.get("overflow_links", 0) for p in people),
         "overflow_people_with_link": sum(1 for p in people if p.get("overflow_links")),

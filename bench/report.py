@@ -419,6 +419,8 @@ def live_hour_markdown(live: dict[str, Any] | None) -> list[str]:
          f"{live['responses_429']} / {live['sends_into_spent_window']}"],
         ["DMs sent / DM-send windows opened", f"{live['dms_sent']} / {read['windows']}"],
         ["cost of the hour (X pay-per-use)", f"${_f(live['cost_usd'])}"],
+        ["cost of one triage on X, median (DMs sent and received)",
+         f"${_f(live.get('cost_per_triage_usd_median'))}"],
         ["conversations: handed over / erased / 15 messages / still going at the end",
          " / ".join(str(ended.get(k, 0)) for k in ("handover", "erased", "turn_limit",
                                                    "still_going"))],

@@ -189,3 +189,16 @@ def test_the_live_hour_has_a_block_of_its_own_in_the_doc(tmp_path):
     assert block.startswith("\n### 6. A live hour on X (2 people")
     assert "Measured 2026-12-07 15:40 UTC, `python -m bench.live_hour`, commit abc1234" in block
     assert "0.8 of them by processes outside the benchmark" in block
+
+
+def test_the_cost_of_a_triage_is_what_x_bills_for_its_dms() -> None:
+    from bench.live_reading import cost_per_triage
+
+    prices = {"dm_sent": 15_000, "dm_received": 10_000}  # $0.015 a DM sent, $0.010 received
+    people = [{"assistant_dms": 4, "messages": 4}, {"assistant_dms": 5, "messages": 6},
+              {"assistant_dms": 3, "messages": 2}]
+    # 0.10, 0.135, 0.065: the median is the second
+    assert cost_per_triage(people, prices) == 0.1
+    assert cost_per_triage([], prices) is None
+    # The shipped prices (X's 2026 pay-per-use): 4 DMs each way is 10 cents.
+    assert cost_per_triage([{"assistant_dms": 4, "messages": 4}]) == 0.1
