@@ -55,7 +55,7 @@ def wait_http(url: str, process: subprocess.Popen | None = None, timeout: float 
             urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
@@ -211,12 +211,17 @@ class Stack:
             "X_SANDBOX_LIMITS": "legacy-2022", **self.server_env(), **X_SANDBOX_CREDENTIALS})
         wait_http(f"{self.x_base_url}/_control/info", process)
 
-    def start_actions(self) -> None:
+    def start_actions(self, wait: bool = True) -> subprocess.Popen:
         # As scripts/run.sh: a keep-alive longer than Rasa's pool keeps idle connections.
         env = {"SANIC_KEEP_ALIVE_TIMEOUT": "75", **self.server_env()}
         process = self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",
                                           "--port", str(self.actions_port)], env)
-        wait_http(f"http://127.0.0.1:{self.actions_port}/health", process)
+        if wait:
+            self.wait_actions()
+        return process
+
+    def wait_actions(self) -> None:
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", self.processes["actions"])
 
     def start_rasa(self, index: int = 0, wait: bool = True) -> subprocess.Popen:
         name = "rasa" if index == 0 else f"rasa{index}"
@@ -247,11 +252,14 @@ class Stack:
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} is missing: run `make train` first")
         try:
-            if self.x_mode:
+            if self.x_mode:  # first (a second or two): Rasa's X channel calls it as it starts
                 self.start_emulator()
-            self.start_actions()
+            # The action server and the Rasa servers boot side by side (Rasa calls the action
+            # server only when a message comes, and neither touches the database before).
+            self.start_actions(wait=False)
             for index in range(self.rasa_count):
                 self.start_rasa(index, wait=False)
+            self.wait_actions()
             for index in range(self.rasa_count):
                 self.wait_rasa(index)
         except BaseException:
