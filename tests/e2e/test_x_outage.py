@@ -2,9 +2,10 @@
 afterwards every reply reaches X, once, in the order the assistant produced it for each person,
 and the sender waited (the reset, then backoff) instead of hammering the API.
 
-It starts a stack of its own (the faults would disturb the session's other tests). The send
-backoff starts at 2 s instead of 5 s (``send_retry_seconds``), the outage lasting a third of
-the real minute: the same number of tries per person as a minute's outage would make.
+On the stack it shares with the kill -9 test (``x_faults_stack``, tests/e2e/conftest.py): the
+faults would disturb the session's other tests. The send backoff starts at 2 s instead of 5 s
+(``send_retry_seconds``), the outage lasting a third of the real minute: the same number of
+tries per person as a minute's outage would make.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 import json
 import random
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from rasa.shared.core.events import Event, UserUttered
 
 from connectors.x.render import pack, render_buttons, split_text
 from connectors.x.replay import turn_messages
-from sandbox.stack import MODEL, Stack, wait_for
+from sandbox.stack import Stack, wait_for
 from tests.dialogue import QUESTIONS, SUMMARY, URBANISME, URBANISME_ANSWERS
 
 PEOPLE = 5
@@ -40,12 +40,9 @@ TURNS = (
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    with Stack(tmp_path_factory.mktemp("x-outage"), x_mode="webhook",
-               x_extra={"send_retry_seconds": SEND_RETRY_SECONDS}) as running:
-        yield running
+def stack(x_faults_stack: Stack) -> Stack:
+    assert x_faults_stack.x_extra["send_retry_seconds"] == SEND_RETRY_SECONDS
+    return x_faults_stack
 
 
 def bot_events(stack: Stack, person: str) -> list[dict]:
