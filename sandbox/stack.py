@@ -35,6 +35,9 @@ T = TypeVar("T")
 MODEL = ROOT / "models" / "permanence.tar.gz"
 RASA = Path(sys.executable).parent / "rasa"
 
+# On the servers' PYTHONPATH: they exit as soon as they have shut down (its sitecustomize.py).
+FAST_EXIT = Path(__file__).resolve().parent / "fast_exit"
+
 # The emulator's sandbox credentials ({"X_CONSUMER_KEY": "sandbox-consumer-key", ...}): they
 # only open the emulator, they are not secrets.
 X_SANDBOX_CREDENTIALS = {env: default for env, (_, default) in ENV_CREDENTIALS.items()}
@@ -159,8 +162,11 @@ class Stack:
         return X_SANDBOX_CREDENTIALS["X_CONSUMER_SECRET"]
 
     def server_env(self) -> dict[str, str]:
+        pythonpath = os.pathsep.join(filter(None, [str(FAST_EXIT),
+                                                   os.environ.get("PYTHONPATH")]))
         return {
             **os.environ,
+            "PYTHONPATH": pythonpath,
             "PERMANENCE_DATABASE_URL": str(self.database_url),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "SANIC_HOST": "127.0.0.1",
