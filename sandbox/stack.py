@@ -95,6 +95,18 @@ def x_channel_section(api_base_url: str, mode: str, ingress_port: int | None = N
     return "\n".join(lines) + "\n"
 
 
+def x_screen_name(user: str) -> str:
+    """The handle :meth:`Stack.x_send_dm` gives the X user ``user`` (a numeric id): one per id
+    (its digits in base 36), so that people of several tests can share an emulator; at most
+    15 characters, as on X."""
+    number, digits = int(user), ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return f"c{digits}"
+
+
 @dataclass
 class Stack:
     """The servers, started by :meth:`start` and stopped by :meth:`stop` (or ``with``).
@@ -311,7 +323,7 @@ class Stack:
         With ``wait`` (webhook mode), the emulator delivers the signed webhook first and an
         answer other than 200 raises."""
         answer = self.x_control("POST", "/_control/dm", {
-            "sender_id": user, "screen_name": f"citoyen{user[-6:]}", "text": text,
+            "sender_id": user, "screen_name": x_screen_name(user), "text": text,
             "wait": wait})
         if wait and answer.get("delivery_status") != 200:
             raise RuntimeError(f"webhook delivery not acknowledged: {answer}")
