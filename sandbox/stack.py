@@ -35,6 +35,9 @@ T = TypeVar("T")
 MODEL = ROOT / "models" / "permanence.tar.gz"
 RASA = Path(sys.executable).parent / "rasa"
 
+# On the servers' PYTHONPATH: they exit as soon as they have shut down (its sitecustomize.py).
+FAST_EXIT = Path(__file__).resolve().parent / "fast_exit"
+
 # The emulator's sandbox credentials ({"X_CONSUMER_KEY": "sandbox-consumer-key", ...}): they
 # only open the emulator, they are not secrets.
 X_SANDBOX_CREDENTIALS = {env: default for env, (_, default) in ENV_CREDENTIALS.items()}
@@ -55,7 +58,7 @@ def wait_http(url: str, process: subprocess.Popen | None = None, timeout: float 
             urllib.request.urlopen(url, timeout=2).read()
             return
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
@@ -90,6 +93,18 @@ def x_channel_section(api_base_url: str, mode: str, ingress_port: int | None = N
     for key, value in (extra or {}).items():
         lines.append(f"  {key}: {json.dumps(value)}")
     return "\n".join(lines) + "\n"
+
+
+def x_screen_name(user: str) -> str:
+    """The handle :meth:`Stack.x_send_dm` gives the X user ``user`` (a numeric id): one per id
+    (its digits in base 36), so that people of several tests can share an emulator; at most
+    15 characters, as on X."""
+    number, digits = int(user), ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return f"c{digits}"
 
 
 @dataclass
@@ -159,8 +174,11 @@ class Stack:
         return X_SANDBOX_CREDENTIALS["X_CONSUMER_SECRET"]
 
     def server_env(self) -> dict[str, str]:
+        pythonpath = os.pathsep.join(filter(None, [str(FAST_EXIT),
+                                                   os.environ.get("PYTHONPATH")]))
         return {
             **os.environ,
+            "PYTHONPATH": pythonpath,
             "PERMANENCE_DATABASE_URL": str(self.database_url),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "SANIC_HOST": "127.0.0.1",
@@ -211,12 +229,17 @@ class Stack:
             "X_SANDBOX_LIMITS": "legacy-2022", **self.server_env(), **X_SANDBOX_CREDENTIALS})
         wait_http(f"{self.x_base_url}/_control/info", process)
 
-    def start_actions(self) -> None:
+    def start_actions(self, wait: bool = True) -> subprocess.Popen:
         # As scripts/run.sh: a keep-alive longer than Rasa's pool keeps idle connections.
         env = {"SANIC_KEEP_ALIVE_TIMEOUT": "75", **self.server_env()}
         process = self._spawn("actions", [str(RASA), "run", "actions", "--actions", "actions",
                                           "--port", str(self.actions_port)], env)
-        wait_http(f"http://127.0.0.1:{self.actions_port}/health", process)
+        if wait:
+            self.wait_actions()
+        return process
+
+    def wait_actions(self) -> None:
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", self.processes["actions"])
 
     def start_rasa(self, index: int = 0, wait: bool = True) -> subprocess.Popen:
         name = "rasa" if index == 0 else f"rasa{index}"
@@ -247,11 +270,14 @@ class Stack:
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} is missing: run `make train` first")
         try:
-            if self.x_mode:
+            if self.x_mode:  # first (a second or two): Rasa's X channel calls it as it starts
                 self.start_emulator()
-            self.start_actions()
+            # The action server and the Rasa servers boot side by side (Rasa calls the action
+            # server only when a message comes, and neither touches the database before).
+            self.start_actions(wait=False)
             for index in range(self.rasa_count):
                 self.start_rasa(index, wait=False)
+            self.wait_actions()
             for index in range(self.rasa_count):
                 self.wait_rasa(index)
         except BaseException:
@@ -297,7 +323,7 @@ class Stack:
         With ``wait`` (webhook mode), the emulator delivers the signed webhook first and an
         answer other than 200 raises."""
         answer = self.x_control("POST", "/_control/dm", {
-            "sender_id": user, "screen_name": f"citoyen{user[-6:]}", "text": text,
+            "sender_id": user, "screen_name": x_screen_name(user), "text": text,
             "wait": wait})
         if wait and answer.get("delivery_status") != 200:
             raise RuntimeError(f"webhook delivery not acknowledged: {answer}")

@@ -86,6 +86,9 @@ class XSettings:
     # (doubling up to 320 s, X's handling-disconnections.mdx).
     stream_idle_seconds: float = 30.0
     stream_retry_seconds: float = 5.0
+    # A reply X refused with a 5xx (or lost to the network) is sent again after this long,
+    # doubling at each failure (permanence/x_store.py: backoff_delay).
+    send_retry_seconds: float = 5.0
     # On the very first start, DMs and tweets of the last this-many seconds are answered (the
     # stream: at most the 5 minutes X keeps).
     poll_backfill_seconds: float = 600.0
@@ -207,7 +210,7 @@ class XSettings:
 _DURATIONS = ("stale_after_seconds", "liveness_seconds", "poll_interval_seconds",
               "poll_tweets_interval_seconds", "poll_lease_seconds", "poll_backfill_seconds",
               "max_event_age_seconds", "max_event_skew_seconds", "budget_margin_seconds",
-              "stream_idle_seconds", "stream_retry_seconds")
+              "stream_idle_seconds", "stream_retry_seconds", "send_retry_seconds")
 
 
 def _flag(value: Any, key: str) -> bool:

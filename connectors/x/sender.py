@@ -20,7 +20,8 @@ every process waits for its reset (plus ``budget_margin_seconds``) instead of me
 - 429 (another client of the account spent the budget, or X counts differently): the budget
   is marked spent until the reset X reports (15-minute or 24-hour window): every send pauses;
 - 403 (the person does not accept DMs), 400, 404: given up, kept for the desk;
-- 5xx, 401, network: retried with backoff, up to ``OUTBOX_MAX_ATTEMPTS``;
+- 5xx, 401, network: retried with backoff (``send_retry_seconds``, doubling), up to
+  ``OUTBOX_MAX_ATTEMPTS``;
 - a reply reserved before (its process died mid-send) is first looked up in the conversation
   on X, so a DM X accepted but that was never recorded is not sent twice.
 
@@ -322,7 +323,7 @@ class OutboxSender:
             return
         if isinstance(exc, tweepy.Unauthorized):
             logger.error("x.outbox.unauthorized id=%s", item.id)
-        at = utcnow() + backoff_delay(item.attempts)
+        at = utcnow() + backoff_delay(item.attempts, self.settings.send_retry_seconds)
         await self._db(store.outbox_retry, item.id, at, code)
 
     async def _sent_before(self, item: OutboxItem) -> str | None:

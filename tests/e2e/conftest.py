@@ -60,6 +60,26 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         print(rasa_log[-5000:])
 
 
+# The kill -9 test (test_x_kill.py) and the X outage test (test_x_outage.py) share one stack of
+# their own, started once: each talks to people of its own, the kill test starts Rasa again
+# before it ends, and the outage's faults end before the outage test does. A dead server's
+# items come back once its liveness lease (3 s here) has expired; a send X refused with a 5xx
+# is tried again after 2 s, doubling (the defaults: 30 s and 5 s).
+X_FAULTS = {"liveness_seconds": 3, "send_retry_seconds": 2}
+
+
+@pytest.fixture(scope="session")
+def x_faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    stack = Stack(tmp_path_factory.mktemp("x-faults"), x_mode="webhook", x_extra=X_FAULTS)
+    with stack:
+        yield stack
+    for name in ("rasa", "x_emulator"):
+        if "Traceback" in stack.log(name):
+            print(stack.log(name)[-5000:])
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium driven by Playwright's sync API (keep it out of async test modules)."""

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from connectors.webchat import conversation_id_of
 from desk import auth, canned, db
 from desk.models import desk_audit, desk_case, desk_message
-from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from sandbox.stack import MODEL, ROOT, Stack, wait_for, x_screen_name
 
 T = TypeVar("T")
 ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
@@ -255,7 +255,7 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         x_case = wait_for(lambda: case_of(url, f"x:{user_id}"), 30)
         assert x_case is not None and x_case.channel == "x", "no case opened from X"
         x_row = desk.locator(f"#queue-cases [data-case-id='{x_case.id}']")
-        expect(x_row).to_contain_text(f"@citoyen{user_id[-6:]}")
+        expect(x_row).to_contain_text(f"@{x_screen_name(user_id)}")
         assert same_document(desk), "the queue was reloaded"
 
         queue_tab = lawyer_context.new_page()  # a second tab stays on the queue

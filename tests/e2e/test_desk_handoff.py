@@ -128,7 +128,7 @@ async def test_the_lawyers_reply_reaches_the_person_in_the_web_chat(servers):
         assert pushed["text"] == REPLY
         assert time.monotonic() - started < 5
     finally:
-        await client.disconnect()
+        await client.eio.disconnect(abort=True)  # without waiting for the long poll (~25 s)
 
     lawyer = [e for e in servers.stored_events(session_id)
               if e["event"] == "bot" and (e.get("metadata") or {}).get("author") == "lawyer"]

@@ -26,6 +26,11 @@ async def _socket_session(base_url: str, secret: str | None = None):
     return client, received, issued, conversation_id_of(issued)
 
 
+async def _close(client: socketio.AsyncClient) -> None:
+    """Close a page's socket without waiting for its long poll (the server holds it ~25 s)."""
+    await client.eio.disconnect(abort=True)
+
+
 async def _drain(queue: asyncio.Queue, quiet: float = 1.5) -> list[dict]:
     messages = []
     while True:
@@ -67,7 +72,7 @@ async def test_socket_edge_cases(servers):
         users = [e for e in servers.stored_events(conversation_id) if e["event"] == "user"]
         assert len(users) == 1 and users[0]["message_id"] == message_id
     finally:
-        await client.disconnect()
+        await _close(client)
 
 
 async def test_server_can_push_to_an_open_page(servers):
@@ -84,6 +89,6 @@ async def test_server_can_push_to_an_open_page(servers):
         assert mine and [m["text"] for m in mine] == [m["text"] for m in theirs]
         assert [e["text"] for e in servers.stored_events(conversation_id)
                 if e["event"] == "user"] == ["bonjour", "/affirm"]
-        await other.disconnect()
+        await _close(other)
     finally:
-        await client.disconnect()
+        await _close(client)

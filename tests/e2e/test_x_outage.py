@@ -1,9 +1,11 @@
-"""X answers 429 (rate limit, reset 30 s ahead) then 503 for a minute while people write:
+"""X answers 429 (rate limit, reset 10 s ahead) then 503 for 20 s while people write:
 afterwards every reply reaches X, once, in the order the assistant produced it for each person,
 and the sender waited (the reset, then backoff) instead of hammering the API.
 
-It starts a stack of its own (the faults would disturb the session's other tests) and takes
-about two minutes: the outage lasts a minute, then the backoff runs out.
+On the stack it shares with the kill -9 test (``x_faults_stack``, tests/e2e/conftest.py): the
+faults would disturb the session's other tests. The send backoff starts at 2 s instead of 5 s
+(``send_retry_seconds``), the outage lasting a third of the real minute: the same number of
+tries per person as a minute's outage would make.
 """
 
 from __future__ import annotations
@@ -11,22 +13,22 @@ from __future__ import annotations
 import json
 import random
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from rasa.shared.core.events import Event, UserUttered
 
 from connectors.x.render import pack, render_buttons, split_text
 from connectors.x.replay import turn_messages
-from sandbox.stack import MODEL, Stack, wait_for
+from sandbox.stack import Stack, wait_for
 from tests.dialogue import QUESTIONS, SUMMARY, URBANISME, URBANISME_ANSWERS
 
 PEOPLE = 5
-RATE_LIMITED_SECONDS = 30
-OUTAGE_SECONDS = 60
+RATE_LIMITED_SECONDS = 10
+OUTAGE_SECONDS = 20
+SEND_RETRY_SECONDS = 2
 DM_PATH = "/2/dm_conversations"
 # Each person's next reply waits for the one before: while X fails, the sender makes about
-# one try per person per backoff step (5 s, 10 s, 20 s...), so a handful in a minute. A loop
+# one try per person per backoff step (2 s, 4 s, 8 s...), so a handful in the outage. A loop
 # that ignores the reset or the backoff makes hundreds.
 MAX_FAILED_TRIES_PER_PERSON = 8
 # (what the person writes, what the assistant asks next)
@@ -38,11 +40,9 @@ TURNS = (
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    with Stack(tmp_path_factory.mktemp("x-outage"), x_mode="webhook") as running:
-        yield running
+def stack(x_faults_stack: Stack) -> Stack:
+    assert x_faults_stack.x_extra["send_retry_seconds"] == SEND_RETRY_SECONDS
+    return x_faults_stack
 
 
 def bot_events(stack: Stack, person: str) -> list[dict]:

@@ -7,15 +7,18 @@ consent pending in silence, the next message got only « Avant d'aller plus loin
 votre accord… », and the « oui » after it was recorded as consent: no disclosure ever.
 
 Now, after the recovery, the person's next message, whatever it is, gets the disclosure and the
-consent question first, and only an answer to them is taken as consent. A stack of its own
-(sandbox/stack.py): the action server is stopped.
+consent question first, and only an answer to them is taken as consent. On the security
+tests' shared stack (``security_stack``, tests/security/conftest.py): the action server is
+stopped, then started again, within the test.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from sandbox.stack import ROOT, Stack, wait_for
 from tests.dialogue import QUESTIONS
 
 PERMIS = "bonjour, la mairie a refusé mon permis de construire pour une extension"
@@ -54,58 +57,64 @@ def answered(stack: Stack, user: str, count: int) -> list[str]:
     return stack.x_dm_texts(user)
 
 
-def test_after_an_action_server_outage_the_disclosure_comes_before_consent(tmp_path) -> None:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    stack = Stack(tmp_path, x_mode="webhook",
-                  env={"PERMANENCE_SCHEDULE_FILE": str(ROOT / "tests/schedule_always_live.yml")})
-    with stack:
-        # Without an outage, the answer to the session start's question is consent (the tracker
-        # store loads the session from SessionStarted on, after the disclosure's messages).
-        stack.x_send_dm(CONTROL, PERMIS)
-        (first,) = answered(stack, CONTROL, 1)
-        assert DISCLOSURE in first and CONSENT_QUESTION in first
-        stack.x_send_dm(CONTROL, "1")
-        assert stack.x_wait_dm_containing(CONTROL, QUESTIONS), (
-            stack.x_dm_texts(CONTROL))
-        assert consent_values(stack, CONTROL) == ["pending", "given"]
+@pytest.fixture
+def stack(security_stack: Stack) -> Iterator[Stack]:
+    assert security_stack.env["PERMANENCE_SCHEDULE_FILE"] == str(
+        ROOT / "tests/schedule_always_live.yml")
+    yield security_stack
+    # The stack is shared: had the test stopped before the recovery, the action server starts
+    # again for the next module.
+    if security_stack.processes["actions"].poll() is not None:
+        security_stack.start_actions()
 
-        actions = stack.processes["actions"]
-        actions.terminate()
-        actions.wait(timeout=30)
 
-        # First messages while the action server is down: answered, but without the disclosure.
-        for user in (SAYS_YES, ASKS):
-            stack.x_send_dm(user, PERMIS)
-        for user in (SAYS_YES, ASKS):
-            (during,) = answered(stack, user, 1)
-            assert DISCLOSURE not in during and CONSENT_QUESTION not in during
-            assert consent_values(stack, user) == []
+def test_after_an_action_server_outage_the_disclosure_comes_before_consent(stack) -> None:
+    # Without an outage, the answer to the session start's question is consent (the tracker
+    # store loads the session from SessionStarted on, after the disclosure's messages).
+    stack.x_send_dm(CONTROL, PERMIS)
+    (first,) = answered(stack, CONTROL, 1)
+    assert DISCLOSURE in first and CONSENT_QUESTION in first
+    stack.x_send_dm(CONTROL, "1")
+    assert stack.x_wait_dm_containing(CONTROL, QUESTIONS), (
+        stack.x_dm_texts(CONTROL))
+    assert consent_values(stack, CONTROL) == ["pending", "given"]
 
-        stack.start_actions()
+    actions = stack.processes["actions"]
+    actions.terminate()
+    actions.wait(timeout=30)
 
-        # « oui » right after the recovery is not consent: the disclosure comes first.
-        stack.x_send_dm(SAYS_YES, "oui")
-        reply = answered(stack, SAYS_YES, 2)[1]
-        assert DISCLOSURE in reply and CONSENT_QUESTION in reply
-        assert reply.index(DISCLOSURE) < reply.index(CONSENT_QUESTION)
-        assert "given" not in consent_values(stack, SAYS_YES)
-        # The answer to the consent question is consent; the assistant asks for the question.
-        stack.x_send_dm(SAYS_YES, "oui")
-        after = answered(stack, SAYS_YES, 3)[2]
-        assert CONSENT_QUESTION not in after
-        assert consent_values(stack, SAYS_YES)[-1] == "given"
-        assert disclosure_sent_before_consent(stack, SAYS_YES)
+    # First messages while the action server is down: answered, but without the disclosure.
+    for user in (SAYS_YES, ASKS):
+        stack.x_send_dm(user, PERMIS)
+    for user in (SAYS_YES, ASKS):
+        (during,) = answered(stack, user, 1)
+        assert DISCLOSURE not in during and CONSENT_QUESTION not in during
+        assert consent_values(stack, user) == []
 
-        # A question right after the recovery: disclosure first, the question kept for triage.
-        stack.x_send_dm(ASKS, PERMIS)
-        reply = answered(stack, ASKS, 2)[1]
-        assert DISCLOSURE in reply and CONSENT_QUESTION in reply
-        assert consent_values(stack, ASKS)[-1] == "pending"
-        stack.x_send_dm(ASKS, "1")  # the numbered button « J'accepte »
-        assert stack.x_wait_dm_containing(ASKS, QUESTIONS), stack.x_dm_texts(ASKS)
-        assert consent_values(stack, ASKS)[-1] == "given"
-        assert disclosure_sent_before_consent(stack, ASKS)
-        # Each person got the disclosure once, in one answer.
-        for user in (SAYS_YES, ASKS):
-            assert sum(DISCLOSURE in text for text in stack.x_dm_texts(user)) == 1
+    stack.start_actions()
+
+    # « oui » right after the recovery is not consent: the disclosure comes first.
+    stack.x_send_dm(SAYS_YES, "oui")
+    reply = answered(stack, SAYS_YES, 2)[1]
+    assert DISCLOSURE in reply and CONSENT_QUESTION in reply
+    assert reply.index(DISCLOSURE) < reply.index(CONSENT_QUESTION)
+    assert "given" not in consent_values(stack, SAYS_YES)
+    # The answer to the consent question is consent; the assistant asks for the question.
+    stack.x_send_dm(SAYS_YES, "oui")
+    after = answered(stack, SAYS_YES, 3)[2]
+    assert CONSENT_QUESTION not in after
+    assert consent_values(stack, SAYS_YES)[-1] == "given"
+    assert disclosure_sent_before_consent(stack, SAYS_YES)
+
+    # A question right after the recovery: disclosure first, the question kept for triage.
+    stack.x_send_dm(ASKS, PERMIS)
+    reply = answered(stack, ASKS, 2)[1]
+    assert DISCLOSURE in reply and CONSENT_QUESTION in reply
+    assert consent_values(stack, ASKS)[-1] == "pending"
+    stack.x_send_dm(ASKS, "1")  # the numbered button « J'accepte »
+    assert stack.x_wait_dm_containing(ASKS, QUESTIONS), stack.x_dm_texts(ASKS)
+    assert consent_values(stack, ASKS)[-1] == "given"
+    assert disclosure_sent_before_consent(stack, ASKS)
+    # Each person got the disclosure once, in one answer.
+    for user in (SAYS_YES, ASKS):
+        assert sum(DISCLOSURE in text for text in stack.x_dm_texts(user)) == 1

@@ -14,8 +14,9 @@ desk), people writing by X DMs.
   once the lock is gone the conversation is erased and the erasure confirmed, without the
   person writing again.
 
-Self-contained: its own ``Stack``. Conversation ids: ``x:<X id>`` once the channel namespaces
-them, the bare X id before (:func:`conversation_of`).
+On the security tests' shared stack (``security_stack``, tests/security/conftest.py).
+Conversation ids: ``x:<X id>`` once the channel namespaces them, the bare X id before
+(:func:`conversation_of`).
 """
 
 from __future__ import annotations
@@ -30,16 +31,14 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
 from permanence import continue_link
 from permanence.continue_store import ContinueStore, secret_hash
-from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from sandbox.stack import ROOT, Stack, wait_for
 from tests.dialogue import QUESTIONS
 
-ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
 QUESTION = "la mairie refuse mon permis de construire"
 ASK_LAWYER = "je veux parler à l'avocat"
 DELETE = "supprimez mes données"
@@ -47,20 +46,9 @@ CONFIRMED = "C'est fait"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    # The link to continue on the web chat is on: a continued conversation is erased too.
-    servers = Stack(tmp_path_factory.mktemp("erasure"), x_mode="webhook",
-                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
-                         continue_link.SECRET_ENV: os.urandom(24).hex()})
-    servers.env[continue_link.BASE_URL_ENV] = servers.base_url
-    with servers:
-        assert wait_for(lambda: x_ready(servers), 90, 0.5), "the X channel did not start"
-        yield servers
-    log = servers.log("rasa")
-    if "Traceback" in log:
-        print(log[-6000:])
+def stack(security_stack: Stack) -> Stack:
+    assert x_ready(security_stack), "the X channel is not ready"
+    return security_stack
 
 
 # ------------------------------------------------------------------ helpers

@@ -10,7 +10,8 @@ was not a string was logged.
 
 Now (connectors/rest.py) the door needs ``PERMANENCE_REST_TOKEN`` (the Stack sets a random one),
 its conversations are ``rest:<sender>``, X conversations ``x:<X user id>``, and each attack below
-fails. One stack of its own (X emulator in webhook mode, action server, Rasa) for the module.
+fails. On the security tests' shared stack (``security_stack``, tests/security/conftest.py: X
+emulator in webhook mode, action server, Rasa; the schedule always live).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import json
 import random
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from connectors.limits import MAX_MESSAGE_CHARS
-from sandbox.stack import MODEL, ROOT, Stack, wait_for
+from sandbox.stack import ROOT, Stack, wait_for
 from tests.dialogue import QUESTIONS, URBANISME
 
 OQTF = "j'ai reçu une OQTF hier et je suis en rétention au CRA de Lesquin"
@@ -33,14 +33,10 @@ HER_ADVERSARY = "la préfecture du Nord"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    running = Stack(tmp_path_factory.mktemp("rest-door"), x_mode="webhook",
-                    env={"PERMANENCE_SCHEDULE_FILE":
-                         str(ROOT / "tests" / "schedule_always_live.yml")})
-    with running:
-        yield running
+def stack(security_stack: Stack) -> Stack:
+    assert security_stack.env["PERMANENCE_SCHEDULE_FILE"] == str(
+        ROOT / "tests" / "schedule_always_live.yml")
+    return security_stack
 
 
 def post(stack: Stack, raw: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -10,8 +10,9 @@ its signature, and nothing is stored, sent or changed. The CRC route is rate-lim
 answers X's own CRC afterwards. A body X really signed, replayed once retention has pruned its
 dedupe row, is outside the age window: acknowledged, neither stored nor answered.
 
-One Stack of its own (webhook mode, the ingress thread), with a short age window and a small
-CRC bucket so that the test need not wait a day nor send hundreds of requests.
+The security tests' shared stack (``security_stack``, tests/security/conftest.py: webhook mode,
+the ingress thread), with a short age window and a small CRC bucket so that the test need not
+wait a day nor send hundreds of requests.
 """
 
 from __future__ import annotations
@@ -35,15 +36,12 @@ import pytest
 from connectors.x.config import XSettings
 from connectors.x.webhook import check_post
 from permanence.x_store import Store, utcnow
-from sandbox.stack import MODEL, ROOT, X_SANDBOX_CREDENTIALS, Stack, free_port, wait_for, wait_http
+from sandbox.stack import ROOT, X_SANDBOX_CREDENTIALS, Stack, free_port, wait_for, wait_http
 from tests.dialogue import QUESTIONS, URBANISME
+from tests.security.stack_settings import CRC_BURST, CRC_PER_SECOND, MAX_AGE_SECONDS, X_EXTRA
 
-MAX_AGE_SECONDS = 12.0
 LOG_KEY = "log-key-of-the-forgery-tests"
-CRC_BURST = 4
-CRC_PER_SECOND = 2.0
 SNOWFLAKE_EPOCH_MS = 1_288_834_974_657
-ALWAYS_LIVE = ROOT / "tests" / "schedule_always_live.yml"
 PATH = "/webhooks/x/webhook"
 _next_person = iter(range(10**6))
 
@@ -127,20 +125,11 @@ def drain_bucket_wait() -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
-    servers = Stack(tmp_path_factory.mktemp("x-forgery"), x_mode="webhook",
-                    env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE)},
-                    x_extra={"max_event_age_seconds": MAX_AGE_SECONDS,
-                             "crc_burst": CRC_BURST, "crc_per_second": CRC_PER_SECOND})
-    with servers:
-        def ready() -> bool:
-            status, body = get(f"{servers.base_url}/webhooks/x/")
-            return status == 200 and body.get("ready")
-
-        assert wait_for(ready, 90, 0.5), "the X channel did not become ready"
-        yield servers
+def stack(security_stack: Stack) -> Stack:
+    assert security_stack.x_extra == X_EXTRA
+    status, body = get(f"{security_stack.base_url}/webhooks/x/")
+    assert status == 200 and body.get("ready"), body
+    return security_stack
 
 
 @pytest.fixture(scope="module")

@@ -182,3 +182,5 @@ def test_stream_mode_needs_the_bearer_token():
     configured = settings(mode="stream", bearer_token="bt", stream_retry_seconds="0.5")
     assert configured.mode == "stream" and configured.stream_retry_seconds == 0.5
     assert configured.stream_idle_seconds == 30.0
+    assert configured.send_retry_seconds == 5.0
+    assert settings(send_retry_seconds="0.5").send_retry_seconds == 0.5
