@@ -295,6 +295,8 @@ def test_the_figures_page_draws_a_seeded_month_as_the_api_and_the_database_count
         auth.set_lawyer(session, EMAIL, PASSWORD)
     context = browser.new_context(viewport=PHONE, locale="fr-FR")
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         log_in(page, desk)
         page.goto(f"{desk}/desk/figures?month={MONTH}")
@@ -342,5 +344,6 @@ def test_the_figures_page_draws_a_seeded_month_as_the_api_and_the_database_count
         csv_reply = page.request.get(f"{desk}/desk/figures.csv?month={MONTH}")
         assert csv_reply.ok and f"month,{report['from']},{report['to']},cases,,10" in \
             csv_reply.text()
+        assert errors == []  # the desk's script runs on the page without an error
     finally:
         context.close()
