@@ -30,6 +30,10 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
                                            prices): the month, each session of schedule.yml in
                                            it, the current or last session, each with its line
                                            for the page; not audited (no case, no person)
+    GET    /desk/api/figures[?month=YYYY-MM] the firm's figures (desk/figures.py): cases,
+                                           handovers, referrals by Ordre, domains, tiers, time
+                                           to the first reply, still open, X's cost; the month,
+                                           each session in it; audited (figures.read)
     GET    /desk/api/public-posts          the public posts to answer by hand (X: they carry
                                            the hashtag without summoning the account, so no
                                            automated reply): handle and link, never a text
@@ -55,7 +59,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import auth, cases, client_address, db, erasure, views
+from desk import auth, cases, client_address, db, erasure, figures, figures_db, views
 from desk.delivery import deliver_reply
 from desk.handback import resume_conversation
 from permanence import budgets, costs, public_posts, settings
@@ -234,6 +238,34 @@ async def api_costs(month: str | None = None) -> dict[str, Any]:
     return report
 
 
+async def api_figures(in_db: Callable[[Callable[[Session], Any]], Awaitable[Any]],
+                      month: str | None, lawyer: Callable[[Session], int]) -> dict[str, Any]:
+    """The firm's figures for ``month`` (``YYYY-MM``, default the current one): the cases
+    (``desk/figures_db.py``, in ``in_db`` after ``lawyer`` authenticates, audited as
+    ``figures.read``), the sessions of ``schedule.yml`` that start in the month and X's cost
+    (``permanence/costs.py``), computed by ``desk/figures.py``. A malformed month is a 400."""
+    now = datetime.now(timezone.utc)
+
+    def plan() -> tuple[Any, ...]:
+        schedule = _schedule()
+        label, start, end = costs.month_bounds(month, schedule, now)
+        sessions = [s for s in schedule.sessions_between(start, end) if start <= s.start < end]
+        return label, start, end, sessions, costs.report(schedule, label, now)
+
+    try:
+        label, start, end, sessions, cost_report = (
+            await asyncio.get_running_loop().run_in_executor(None, plan))
+    except ValueError as exc:
+        raise cases.InvalidInput(str(exc)) from None
+
+    def unit(session: Session) -> list[figures.CaseRow]:
+        cases.audit(session, lawyer(session), None, "figures.read", f"month={label}")
+        return figures_db.rows(session, start, end)
+
+    found = await in_db(unit)
+    return figures.report(found, label, start, end, sessions, cost_report, now)
+
+
 async def open_public_posts() -> list[dict[str, Any]]:
     """The public posts each channel lists for the lawyer (``permanence/public_posts.py``)."""
     return await asyncio.get_running_loop().run_in_executor(None, public_posts.report)
@@ -365,6 +397,14 @@ def make_blueprint(
         await in_db(lambda session: _lawyer(session, kind, token))
         month = request.args.get("month")
         return response.json(await api_costs(month if month else None))
+
+    @bp.get("/api/figures")
+    @guarded
+    async def read_figures(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+        month = request.args.get("month")
+        return response.json(await api_figures(
+            in_db, month if month else None, lambda session: _lawyer(session, kind, token)))
 
     @bp.get("/api/public-posts")
     @guarded

@@ -51,6 +51,7 @@ CARD_SLOTS = CASE_SLOTS + (
     "echeance_estimee",
     "echeance_regle",
     "echeance_source",
+    "ordres",  # the Ordre(s) des avocats a referral named (actions/referral_action.py)
 )
 OUT_OF_SCOPE_DOMAIN = "hors_champ"
 URGENCY_RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3, None: 4, "OUT": 5}

@@ -7,6 +7,8 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
     POST /desk/notifications     the lawyer's e-mail preference (which new cases besides P0)
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
+    GET  /desk/figures[?month=YYYY-MM]   the firm's figures: bar charts (inline SVG) and tables
+    GET  /desk/figures.csv[?month=YYYY-MM]   the same numbers as CSV (desk/figures.py)
     GET  /desk/fragments/queue   the queue's HTML, re-rendered on a live event (XHR) and
                                  every ``desk.js`` QUEUE_SECONDS (public posts to answer by
                                  hand arrive without an event); the sending budgets' lines
@@ -40,7 +42,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, canned, cases, db, mail, views
+from desk import api, auth, canned, cases, db, figures, figures_view, mail, views
 from desk.models import desk_lawyer
 
 logger = logging.getLogger(__name__)
@@ -407,6 +409,38 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             "last_note": max(last_note, after_note),
             "deliveries": views.deliveries(case),
         }, headers={"Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------ the firm's figures
+
+    async def figures_report(request: Request) -> tuple[dict[str, Any], dict[str, Any], str,
+                                                        str]:
+        kind, token = api.credentials(request)
+        month = request.args.get("month") or None
+        found: dict[str, Any] = {}
+
+        def lawyer_id(session: Session) -> int:
+            found["lawyer"] = current_lawyer(session, kind, token)
+            return found["lawyer"]["id"]
+
+        report = await api.api_figures(in_db, month, lawyer_id)
+        return report, found["lawyer"], kind, token
+
+    @bp.get("/figures")
+    @guarded()
+    async def figures_page(request: Request) -> HTTPResponse:
+        report, lawyer, kind, token = await figures_report(request)
+        return render("figures.html", **page_context(lawyer, token, kind),
+                      p=figures_view.page(report))
+
+    @bp.get("/figures.csv")
+    @guarded()
+    async def figures_csv(request: Request) -> HTTPResponse:
+        report, _, _, _ = await figures_report(request)
+        return response.text(
+            figures.to_csv(report), content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition":
+                     f'attachment; filename="chiffres-{report["month"]}.csv"',
+                     "Cache-Control": "no-store"})
 
     # ------------------------------------------------------------ canned replies
 

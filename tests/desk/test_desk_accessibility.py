@@ -2,12 +2,14 @@
 reads, and an automated accessibility check (axe-core, vendored in tests/vendor/axe-core).
 
 - axe-core finds no serious or critical violation (WCAG 2.x A and AA rules, contrast included)
-  on the login, queue, case (before and after taking it) and canned-reply pages;
+  on the login, queue, case (before and after taking it), canned-reply and figures pages;
 - the case page on a phone shows the deadline, the key facts and the reply box in the first
   screen; an overdue deadline reads « dépassée (03/12) » in red; no raw code (``nsp``,
   ``retention``, ``agent_public``, ``/affirm``) and no e-mail address on the pages; a colleague
   is named;
 - a live refresh of the queue keeps the keyboard focus on the same control;
+- the figures page shows its bar charts for a seeded month, and their numbers, its tables' and
+  its summary's are those of ``GET /desk/api/figures`` and of a direct count in the database;
 - the queue's notification controls (e-mail preference, browser notifications, sound) and a
   failed notification e-mail's line are named and pass the same check.
 
@@ -23,6 +25,7 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +33,7 @@ from desk_testlib import handoff_tracker, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sanic import Sanic
 
-from desk import auth, canned, cases
+from desk import auth, canned, cases, figures
 from desk.channel import desk_blueprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,6 +228,13 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
         page.goto(f"{desk}/desk/canned")
         problems["canned"] = violations(page, axe_source)
 
+        page.get_by_role("link", name="Chiffres").click()
+        expect(page).to_have_url(re.compile(r"/desk/figures$"))
+        expect(page.locator("#chart-tiers svg rect")).to_have_count(3)  # P0, P1, P2
+        assert not RAW_CODES.search(page.locator("main").inner_text())
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        problems["figures"] = violations(page, axe_source)
+
         page.goto(f"{desk}/desk/cases/{ids['held']}")  # P1, a colleague's: named, not mailed
         expect(page.locator("#case-state")).to_have_text("Pris en charge par Maître Collègue")
         expect(page.locator("h1 .tier")).to_have_text("P1 · urgent")
@@ -271,5 +281,69 @@ def test_a_live_refresh_of_the_queue_keeps_the_keyboard_focus(desk, factory, dom
         expect(page.locator(f"#queue-cases [data-case-id='{focused}']")).to_have_count(0)
         assert page.evaluate("document.getElementById('queue-live').contains("
                              "document.activeElement)")
+    finally:
+        context.close()
+
+
+def test_the_figures_page_draws_a_seeded_month_as_the_api_and_the_database_count_it(
+        desk, factory, domain, browser, tmp_path) -> None:
+    from test_desk_figures import LILLE, MONTH, sql_counts
+    from test_desk_figures import seed as seed_month
+
+    seed_month(factory, domain)
+    with factory.begin() as session:
+        auth.set_lawyer(session, EMAIL, PASSWORD)
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, desk)
+        page.goto(f"{desk}/desk/figures?month={MONTH}")
+        expect(page.locator("h1")).to_have_text("Chiffres du cabinet · décembre 2026")
+        page.screenshot(path=str(tmp_path / "figures-phone.png"), full_page=True)
+        api = page.request.get(f"{desk}/desk/api/figures?month={MONTH}")
+        assert api.ok
+        report = api.json()
+        month = report["figures"]
+        counted = sql_counts(factory, datetime.fromisoformat(report["from"]),
+                             datetime.fromisoformat(report["to"]))
+        assert (month["cases"], month["handovers"], month["referrals"]) == (
+            counted["cases"], counted["handovers"], counted["referrals"]) == (10, 6, 4)
+
+        summary = dict(zip(page.locator("#figures-summary dt").all_inner_texts(),
+                           page.locator("#figures-summary dd").all_inner_texts(), strict=True))
+        assert summary["Dossiers ouverts"] == str(counted["cases"])
+        assert summary["Conversations"] == str(counted["conversations"])
+        assert summary["Transmis à l'avocat"] == str(counted["handovers"])
+        assert summary["Orientés vers un Ordre des avocats"] == str(counted["referrals"])
+        assert summary["Encore ouverts"] == str(counted["still_open"])
+        assert summary["Première réponse de l'avocat, médiane"] == "25 min"
+        assert summary["Première réponse, 90 % en moins de"] == "2 h 00"
+
+        charts = {"domains": counted["domains"], "tiers": counted["tiers"],
+                  "ordres": counted["ordres"]}
+        for key, expected in charts.items():
+            chart = page.locator(f"#chart-{key}")
+            expect(chart.locator("svg[role=img]")).to_be_visible()
+            expect(chart.locator("svg rect")).to_have_count(len(expected))
+            values = [int(v) for v in chart.locator("svg text[font-weight=bold]")
+                      .all_text_contents()]
+            cells = [int(v) for v in chart.locator("tbody td").all_inner_texts()]
+            order = ([expected[t] for t in figures.TIERS if t in expected] if key == "tiers"
+                     else sorted(expected.values(), reverse=True))  # tiers in their order
+            assert values == cells == order, key
+            box = chart.locator("svg").bounding_box()
+            assert box is not None and box["width"] <= PHONE["width"]
+        ordres = dict(zip(page.locator("#chart-ordres tbody th").all_inner_texts(),
+                          page.locator("#chart-ordres tbody td").all_inner_texts(), strict=True))
+        assert ordres[LILLE] == "2" == str(month["referrals_by_ordre"][LILLE])
+        tiers = page.locator("#chart-tiers tbody th").all_inner_texts()
+        assert "P0 · très urgent" in tiers and "Hors champ" in tiers
+        assert not RAW_CODES.search(page.locator("main").inner_text())
+        csv_reply = page.request.get(f"{desk}/desk/figures.csv?month={MONTH}")
+        assert csv_reply.ok and f"month,{report['from']},{report['to']},cases,,10" in \
+            csv_reply.text()
+        assert errors == []  # the desk's script runs on the page without an error
     finally:
         context.close()

@@ -35,12 +35,13 @@ EXPECTED_ROUTES = {
     ("POST", "/desk/api/cases/1/note"), ("POST", "/desk/api/cases/1/handback"),
     ("POST", "/desk/api/cases/1/close"), ("POST", "/desk/api/cases/1/erase"),
     ("GET", "/desk/events"), ("GET", "/desk/fragments/queue"), ("GET", "/desk/cases/1/updates"),
-    ("GET", "/desk/api/budgets"),
+    ("GET", "/desk/api/budgets"), ("GET", "/desk/api/figures"),
 }
 # The pages (desk/pages.py): without a session, the browser is sent to the login form.
 PAGE_ROUTES = {
     ("GET", "/desk"), ("GET", "/desk/cases/1"), ("GET", "/desk/canned"),
-    ("POST", "/desk/canned"), ("POST", "/desk/logout"),
+    ("POST", "/desk/canned"), ("POST", "/desk/logout"), ("GET", "/desk/figures"),
+    ("GET", "/desk/figures.csv"), ("POST", "/desk/notifications"),
 }
 # Open to anyone: the login form (its POST needs the form's own CSRF token) and static files.
 PUBLIC_ROUTES = {("GET", "/desk/login"), ("POST", "/desk/login"), ("GET", "/desk/static/1")}
