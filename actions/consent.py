@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import domains
+from actions.intake_action import provisional_tier
 from actions.language import NOTES, detect_language
 from actions.responses import say
 from actions.session import disclose, disclosed
@@ -64,6 +65,21 @@ def question_events(tracker: Tracker, *, foreign: bool = False) -> list[EventTyp
     return events
 
 
+def first_message_is_p0(tracker: Tracker, events: list[EventType]) -> bool:
+    """A liberty measure or an imminent execution named, or what the intake would read as P0
+    from this message alone (an election days ago, a rejected offer in its standstill...)."""
+    message = tracker.latest_message or {}
+    text = (message.get("text") or "").strip()
+    if not text or text.startswith("/"):
+        return False
+    if first_words_tier(text) == "P0":
+        return True
+    domain = next((e["value"] for e in events if e.get("name") == "domaine"),
+                  tracker.get_slot("domaine"))
+    event = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    return provisional_tier(text, domain, event) == "P0"
+
+
 class ActionRememberQuestion(Action):
     """Keep the message if it is a question; ask consent again if it was already asked."""
 
@@ -78,8 +94,7 @@ class ActionRememberQuestion(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "ask_lawyer":
             events.append(SlotSet("handoff_requested", True))
-        if not tracker.get_slot("urgence") and first_words_tier(
-                (tracker.latest_message or {}).get("text")) == "P0":
+        if not tracker.get_slot("urgence") and first_message_is_p0(tracker, events):
             # Only an order of sending (the DM budget): the person's answers go first.
             events.append(SlotSet("urgence", "P0"))
         if not disclosed(tracker):

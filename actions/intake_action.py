@@ -37,6 +37,16 @@ def _at(event: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(float(event["timestamp"]), tz=timezone.utc)
 
 
+def provisional_tier(text: str, domain: str | None, event: dict[str, Any]) -> str:
+    """The tier the first message alone gives, read as the intake reads it (every fact, the
+    date its domain's rule needs, the urgency rules): only an order of sending before consent
+    (``permanence/priority.py``), never shown; the intake recomputes it at every turn."""
+    reading = intake.read([intake.Turn(text, _at(event), ())])
+    case = {**intake.case_slots(reading, domain, text), "domaine": domain or "",
+            "recit": text, "question_initiale": text}
+    return compute_urgency(case, today()).tier
+
+
 def conversation_turns(tracker: Tracker) -> list[intake.Turn]:
     """The person's messages of this session, each with what it answered: those before
     consent (the story) with nothing asked, the consent answer marked as such."""

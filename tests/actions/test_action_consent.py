@@ -122,6 +122,23 @@ async def test_a_first_message_naming_a_liberty_measure_is_sent_first(
     assert slot_events(events).get("urgence") == tier
 
 
+@pytest.mark.parametrize(("text", "intent", "tier"), [
+    ("je conteste l'élection municipale de dimanche dernier, il y a eu des fraudes",
+     "question_elections", "P0"),
+    ("notre offre pour le marché de la commune n'a pas été retenue, lettre reçue hier",
+     "question_commande_publique", "P0"),
+    ("la mairie m'a refusé un permis de construire en mars dernier", "question_urbanisme", None),
+])
+async def test_a_first_message_the_intake_reads_as_p0_is_sent_first(
+    dispatcher, make_tracker, domain, slot_events, text, intent, tier
+) -> None:
+    tracker = make_tracker(slots={"consent": None}, text=text, intent=intent)
+
+    events = await ActionRememberQuestion().run(dispatcher, tracker, domain)
+
+    assert slot_events(events).get("urgence") == tier
+
+
 async def test_consent_reasked_with_the_lawyer_name(
     dispatcher, make_tracker, domain, render, firm_data
 ) -> None:
