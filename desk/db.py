@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from permanence import sqlite
@@ -33,10 +32,7 @@ _factories: dict[str, sessionmaker] = {}
 
 def make_engine(url: str | None = None) -> Engine:
     """A new engine on ``url`` (default: the project's database); SQLite's folder is created."""
-    parsed = make_url(url or database_url())
-    if parsed.drivername.startswith("sqlite"):
-        return sqlite.make_engine(parsed, foreign_keys=True)
-    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
+    return sqlite.engine_for(url or database_url(), foreign_keys=True)
 
 
 def session_factory(url: str | None = None) -> sessionmaker:

@@ -41,13 +41,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -100,12 +99,7 @@ class ContinueStore:
     def create(cls, url: str | None = None) -> ContinueStore:
         """Open the database at ``url`` (default: the X channel's) and create missing tables."""
         url = url or x_database_url()
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            engine = sqlite.make_engine(parsed)
-        else:
-            engine = create_engine(parsed, future=True, pool_pre_ping=True,
-                                   hide_parameters=True)
+        engine = sqlite.engine_for(url)
         try:
             metadata.create_all(engine, checkfirst=True)
         except SQLAlchemyError:  # another process created them at the same moment

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,18 @@ def make_engine(url: URL, *, foreign_keys: bool = False, **options: Any) -> Engi
     engine = create_engine(url, future=True, connect_args=connect_args, **options)
     configure(engine, foreign_keys=foreign_keys)
     return engine
+
+
+def engine_for(url: str | URL, *, foreign_keys: bool = False, **options: Any) -> Engine:
+    """The project's engine on any database ``url``: SQLite as set up here (:func:`make_engine`),
+    another database with a pre-ping and parameters hidden from error messages (no stored text
+    in the logs)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return make_engine(parsed, foreign_keys=foreign_keys, **options)
+    options.setdefault("pool_pre_ping", True)
+    options.setdefault("hide_parameters", True)
+    return create_engine(parsed, future=True, **options)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -106,7 +106,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    create_engine,
     delete,
     exists,
     func,
@@ -116,7 +115,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -570,13 +569,7 @@ class Store:
         """Open the database at ``url`` (default: the X channel's, ``x_database_url()``) and
         create missing tables."""
         url = url or x_database_url()
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            engine = sqlite.make_engine(parsed, **engine_options)
-        else:
-            engine_options.setdefault("pool_pre_ping", True)
-            engine_options.setdefault("hide_parameters", True)  # no stored text in errors
-            engine = create_engine(parsed, future=True, **engine_options)
+        engine = sqlite.engine_for(url, **engine_options)
         metadata.create_all(engine, checkfirst=True)
         _migrate(engine)
         logger.info("x_store.open url=%s", masked(url))
