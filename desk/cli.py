@@ -33,7 +33,9 @@ from datetime import timedelta
 
 from desk import auth, cases, db, erasure, mail
 from desk.models import utcnow
+from permanence import continue_store
 from permanence import erasure as everywhere
+from permanence.continue_store import ContinueStore
 from permanence.x_store import Store
 
 
@@ -133,8 +135,13 @@ def purge(days: int) -> int:
         return 2
     before = utcnow() - timedelta(days=days)
     erasure.register_outside_rasa()
+    # The web-chat links of X conversations live in the X channel's database too
+    # (permanence/continue_store.py): retention reaches them, with or without the feature on.
+    links = ContinueStore.create()
     with Store.create() as store:
         everywhere.register(everywhere.X_STORE, store.erase_conversation, prune=store.prune)
+        everywhere.register(continue_store.ERASURE_NAME, links.erase_conversation,
+                            prune=links.prune)
         try:
             result = erasure.purge(None, before)
         except everywhere.ErasureFailed as failed:
@@ -142,6 +149,8 @@ def purge(days: int) -> int:
             return 1
         finally:
             everywhere.unregister(everywhere.X_STORE)
+            everywhere.unregister(continue_store.ERASURE_NAME)
+            links.close()
     print(f"erased {result.conversations} conversations")
     print(f"purged {result.cases} cases")
     print(f"purged {result.pruned.get(everywhere.X_STORE, 0)} X channel records")

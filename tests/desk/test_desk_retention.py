@@ -16,6 +16,8 @@ from desk import auth, cases, db, erasure, retention
 from desk.cli import main as cli
 from desk.models import desk_case
 from permanence import erasure as everywhere
+from permanence.continue_link import Settings
+from permanence.continue_store import ContinueStore
 from permanence.tracker_store import ConfidentialSQLTrackerStore
 from permanence.x_store import Store, x_inbox
 
@@ -117,6 +119,10 @@ async def test_cli_purge_erases_conversations_in_every_store(desk_url, domain, m
     monkeypatch.setenv("PERMANENCE_DATABASE_URL", desk_url)
     monkeypatch.setenv("PERMANENCE_X_DATABASE_URL", desk_url)
     store, x_store = await people(desk_url, domain)
+    # A link to the web chat offered to the idle X conversation, and one to the recent one.
+    links = ContinueStore.create(desk_url)
+    settings = Settings(b"k" * 32, "https://chat.cabinet.fr")
+    assert links.issue(settings, "x:100") and links.issue(settings, "x:103")
     everywhere.reset()  # a process of its own: the CLI registers the stores itself
     assert cli(["purge", "--days", "30"]) == 0
     out = capsys.readouterr().out
@@ -124,6 +130,8 @@ async def test_cli_purge_erases_conversations_in_every_store(desk_url, domain, m
     assert await store.retrieve("x:100") is None and await store.retrieve("x:103") is not None
     with x_store.engine.connect() as connection:
         assert list(connection.execute(select(x_inbox))) == []
+    assert not links.offered("x:100") and links.offered("x:103")
+    links.close()
     store.engine.dispose()
     x_store.close()
 
