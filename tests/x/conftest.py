@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,13 +16,28 @@ import pytest_asyncio
 from sandbox.x_emulator import EmulatorConfig, RunningEmulator, run_emulator
 
 
+@asynccontextmanager
+async def movable_emulator(**config: Any) -> AsyncIterator[RunningEmulator]:
+    """The emulator (``EmulatorConfig`` overrides in ``config``), its clock movable through
+    ``emu.clock.offset``."""
+    clock = SimpleNamespace(offset=0.0)
+    settings = EmulatorConfig(clock=lambda: time.time() + clock.offset, timestamp_skew=None,
+                              **config)
+    async with run_emulator(settings) as emu:
+        emu.clock = clock  # type: ignore[attr-defined]
+        yield emu
+
+
+@pytest.fixture
+def emulator_with() -> Any:
+    """:func:`movable_emulator`, for a test module that needs other emulator settings."""
+    return movable_emulator
+
+
 @pytest_asyncio.fixture
 async def emulator() -> AsyncIterator[RunningEmulator]:
     """The emulator, its clock movable through ``emu.clock.offset``."""
-    clock = SimpleNamespace(offset=0.0)
-    config = EmulatorConfig(clock=lambda: time.time() + clock.offset, timestamp_skew=None)
-    async with run_emulator(config) as emu:
-        emu.clock = clock  # type: ignore[attr-defined]
+    async with movable_emulator() as emu:
         yield emu
 
 

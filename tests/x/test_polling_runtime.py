@@ -65,19 +65,15 @@ class Recorder:
 
 
 @pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
+async def emulator(emulator_with: Any) -> AsyncIterator[RunningEmulator]:
     """The emulator with X's 2022 read limits (300 DM-event and 450 timeline reads per 15
     minutes): these tests poll every 0.2 s to test the runtime (order, dedupe, leases, replay),
     and X's 2026 limit of 15 DM-event reads would spend the window in 3 s and leave a poller
     that takes over waiting out the reset (15 minutes). Pacing under the 2026 limits and 429s
     are tested on their own (``test_rate_limits_and_server_errors_are_waited_out``, the
     polling unit tests)."""
-    clock = SimpleNamespace(offset=0.0)
-    config = EmulatorConfig(clock=lambda: time.time() + clock.offset, timestamp_skew=None,
-                            rate_limits={"dm_events": 300, "mentions": 450,
-                                         "search_recent": 450})
-    async with run_emulator(config) as emu:
-        emu.clock = clock  # type: ignore[attr-defined]
+    async with emulator_with(rate_limits={"dm_events": 300, "mentions": 450,
+                                          "search_recent": 450}) as emu:
         yield emu
 
 
