@@ -325,6 +325,17 @@ inbox_ops = st.lists(
 )
 
 
+def _send_order(model: list[dict[str, Any]], item: dict[str, Any]) -> tuple:
+    """``permanence/x_store.py`` ``_outbox_order`` for replies of one class: a person who has
+    had no reply yet first, then whoever has waited longest since their last reply was sent or
+    this one was queued, then the older reply."""
+    sent = [m["sent_at"] for m in model
+            if m["recipient"] == item["recipient"] and m["state"] == "sent"]
+    last_sent = max(sent, default=None)
+    waiting_since = last_sent if last_sent and last_sent > item["created"] else item["created"]
+    return (0 if last_sent is None else 1, waiting_since, item["id"])
+
+
 @settings(
     max_examples=40,
     deadline=None,
@@ -530,9 +541,8 @@ def test_outbox_matches_the_rules(store: Store, ops: list[tuple]) -> None:
         if op[0] == "enqueue":
             seq = 1 + sum(1 for m in model if m["recipient"] == op[1])
             item_id = store.outbox_enqueue(op[1], f"text-{len(model)}", now=now)
-            model.append(
-                {"id": item_id, "recipient": op[1], "seq": seq, "state": "pending", "at": now}
-            )
+            model.append({"id": item_id, "recipient": op[1], "seq": seq, "state": "pending",
+                          "at": now, "created": now, "sent_at": None})
         elif op[0] == "tick":
             now += timedelta(seconds=op[1])
         elif op[0] == "due":
@@ -547,7 +557,7 @@ def test_outbox_matches_the_rules(store: Store, ops: list[tuple]) -> None:
                     if o["recipient"] == m["recipient"]
                 )
             ]
-            expected = min(due, key=lambda m: (m["at"], m["id"]), default=None)
+            expected = min(due, key=lambda m: _send_order(model, m), default=None)
             got = store.outbox_next_due(now=now, hold_seconds=hold)
             if expected is None:
                 assert got is None
@@ -564,6 +574,7 @@ def test_outbox_matches_the_rules(store: Store, ops: list[tuple]) -> None:
             target = in_flight.pop(op[1] % len(in_flight))
             if op[0] == "sent":
                 target["state"] = "sent"
+                target["sent_at"] = now
                 assert store.outbox_sent(target["id"], external_id="x", now=now)
             elif op[0] == "retry":
                 target["at"] = now + timedelta(seconds=op[2])
