@@ -1,14 +1,20 @@
 """Which replies go first when a channel may send only so many (X: 15 DMs per 15 minutes).
 
 A reply gets a priority *class* when it is queued, computed by whoever queues it; the channel
-stores it and sends the lowest class first (``permanence/x_store.py``):
+stores it (``permanence/x_store.py``):
 
 - :data:`LAWYER` (0): the lawyer's replies from the desk (and the desk's hand-back message);
 - :data:`URGENT` (1): the assistant's replies in a P0 conversation;
 - :data:`NORMAL` (2): every other reply of the assistant.
 
-Within a class the channel itself orders the people (a first answer before anyone's second,
-then whoever has waited longest), and never reorders one person's replies.
+The channel sends first the lawyer's replies; then the first answer of each person who has had
+none, P0 conversations first; then the other replies, P0 conversations first; in each group
+whoever has waited longest. It never reorders one person's replies. A first answer goes before
+a P0 conversation's *next* message because, at 15 DMs a window, a few five-message P0 triages
+would otherwise leave everyone else unanswered for more than a window (issue #15: every person
+answered within ceil(N/15) windows); the P0 person was answered first among the new, and when
+their next answer would wait they are offered the web chat (``permanence/continue_link.py``),
+where nothing is rationed.
 
 The rule for P0, simple on purpose: a conversation is P0 when its urgency slot (``urgence``:
 a provisional tier set by the triage at each turn, ``actions/intake_action.py``, then the final

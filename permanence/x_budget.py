@@ -110,6 +110,28 @@ class Budget:
             windows.append(window)
         return Budget(tuple(windows), None, self.period_seconds)
 
+    def paced_until(self, now: datetime, burst: int) -> datetime | None:
+        """When a *paced* DM may go, if not now: a reply to someone already answered spends
+        the 15-minute window no faster than its average rate, plus a burst of DMs at once
+        (sent < burst + limit × elapsed / length; the burst is ``burst`` or a fifth of the
+        window's limit, whichever is more: 3 of X's 15, 40 of a 200 window, where a pace
+        would only slow a conversation); None: it may go now. What this keeps is
+        for the people who have not written yet: a newcomer's first answer and the lawyer's
+        replies are never paced (``permanence/x_store.py``). Nothing known of the window (or
+        of its length), or a window over: not paced."""
+        rate = next((w for w in self.windows if w.family == RATE), None)
+        if rate is None or rate.reset <= now or rate.limit <= 0:
+            return None
+        burst = max(burst, rate.limit // 5)
+        length = self._length(RATE)
+        start = rate.reset - timedelta(seconds=length)
+        sent = rate.limit - rate.remaining
+        if sent < burst:
+            return None
+        # sent < burst + limit * elapsed / length  <=>  elapsed > (sent - burst) * length / limit
+        due = start + timedelta(seconds=(sent - burst) * length / rate.limit)
+        return due if due >= now else None
+
     def _length(self, family: str) -> float:
         if family == RATE and self.period_seconds:
             return self.period_seconds

@@ -20,9 +20,10 @@ project's database):
     until the earlier ones are ``sent`` or ``failed_permanent``; other recipients are not
     blocked. :meth:`Store.outbox_next_due` reserves the item it returns for ``hold_seconds`` so
     that two processes never send the same reply at once. Of the replies due, it hands out
-    first the most urgent ``priority`` class (``permanence/priority.py``: the lawyer's, then
-    P0 conversations', then the rest; set by whoever queues the reply), then a person who has
-    had no reply yet, then whoever has waited longest (round robin). Given a budget name, it
+    first the lawyer's replies, then a first answer to a person who has had none (P0
+    conversations first), then the others (P0 conversations first; the ``priority`` class,
+    ``permanence/priority.py``, set by whoever queues the reply), each group round robin
+    (whoever has waited longest). Given a budget name, it
     also spends one DM of that budget in the same transaction, and hands out nothing while
     the budget is spent.
 ``x_budget``
@@ -122,7 +123,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from permanence import conversations, sqlite
-from permanence.priority import NORMAL, PRIORITIES
+from permanence.priority import LAWYER, NORMAL, PRIORITIES
 from permanence.settings import masked, x_database_url
 from permanence.x_budget import DEFAULT_MARGIN_SECONDS, Budget
 from permanence.x_costs import Charge
@@ -446,27 +447,38 @@ _OUTBOX_DUE = and_(
 
 def _outbox_order() -> list[Any]:
     """The order in which the due replies (each the next of its recipient) go out, the
-    budget being short or not (see the module docstring, ``x_outbox``): the most urgent class
-    any pending reply of the recipient has (the lawyer's reply waiting behind an assistant's
-    message pulls that message forward: one person's replies are never reordered), then a
-    person who has had no reply yet, then whoever has waited longest since their last reply
-    was sent or this one was queued (round robin: a person just served goes to the back)."""
+    budget being short or not (see the module docstring, ``x_outbox``): first a recipient with
+    a lawyer's reply pending (it pulls that person's earlier messages forward: one person's
+    replies are never reordered); then a person who has had no reply yet, a P0 conversation
+    first; then the other conversations, P0 ones first; in each group whoever has waited
+    longest since their last reply was sent or this one was queued (round robin: a person
+    just served goes to the back).
+
+    Why a first answer goes before a P0 conversation's next message (``permanence/priority.py``):
+    with 15 DMs per 15 minutes, four P0 conversations of five DMs each would hold everyone else
+    without any answer for more than a window; a P0 person is answered first among the new,
+    and their next answers, if they would wait, are offered on the web chat
+    (``permanence/continue_link.py``)."""
     mine = x_outbox.alias("mine")
     same = mine.c.recipient_id == x_outbox.c.recipient_id
     urgency = (select(func.min(mine.c.priority))
                .where(same, mine.c.state == OUTBOX_PENDING).scalar_subquery())
     last_sent = (select(func.max(mine.c.sent_at))
                  .where(same, mine.c.state == OUTBOX_SENT).scalar_subquery())
+    lawyer_first = case((urgency == LAWYER, 0), else_=1)
     served = case((last_sent.is_(None), 0), else_=1)
     waiting_since = case((last_sent > x_outbox.c.created_at, last_sent),
                          else_=x_outbox.c.created_at)
-    return [urgency, served, waiting_since, x_outbox.c.id]
+    return [lawyer_first, served, urgency, waiting_since, x_outbox.c.id]
 
 
+_ORDER = _outbox_order()
+# Each due reply, in send order, with whether it may be paced (x_budget.Budget.paced_until): a
+# reply to a person already answered, with no lawyer's reply of theirs pending.
 _OUTBOX_CANDIDATES = (
-    select(x_outbox.c.id)
+    select(x_outbox.c.id, and_(_ORDER[0] == 1, _ORDER[1] == 1).label("paced"))
     .where(_OUTBOX_DUE)
-    .order_by(*_outbox_order())
+    .order_by(*_ORDER)
     .limit(CLAIM_BATCH)
 )
 _OUTBOX_ANY = select(x_outbox.c.id).where(_OUTBOX_DUE).limit(1)  # unordered: a cheap look
@@ -888,12 +900,13 @@ class Store:
     def outbox_next_due(
         self, now: datetime | None = None, hold_seconds: float = 60.0,
         budget: str | None = None, margin: float = DEFAULT_MARGIN_SECONDS,
+        pace_burst: int | None = None,
     ) -> OutboxItem | None:
         """Reserve and return the next reply to send, or None.
 
         Due: pending, ``next_attempt_at <= now``, and every earlier reply of the same recipient
         sent or failed permanently; of the due replies, the first in :func:`_outbox_order`
-        (priority class, first answers, longest wait). The reply is reserved by moving its
+        (the lawyer's, first answers, P0, longest wait). The reply is reserved by moving its
         ``next_attempt_at`` to ``now + hold_seconds`` (and counting the attempt): another
         process does not get it in the meantime, the recipient's later replies stay blocked,
         and if this process dies before reporting, the reply is due again after the hold.
@@ -905,6 +918,12 @@ class Store:
         (:meth:`budget_blocked_until` says until when), so no process sends into a window
         X has said is used up. While nothing is known of it, one reply at a time goes (a
         probe, for at most ``hold_seconds``: a process killed mid-probe holds nobody longer).
+
+        ``pace_burst`` (with ``budget``): a reply to a person already answered (no lawyer's
+        reply of theirs pending) waits while the window is spent faster than its average rate
+        beyond that many DMs (:meth:`Budget.paced_until`), so that a rush of newcomers still
+        finds DMs for their first answers; None is returned then (the senders look again
+        soon: a first answer or a lawyer's reply may come meanwhile).
         """
         now = _utc(now or utcnow())
         hold_until = now + timedelta(seconds=hold_seconds)
@@ -912,16 +931,22 @@ class Store:
             return None
         for _ in range(CLAIM_ROUNDS):
             with self._session.begin() as session:
-                spent = None
+                spent = paced = None
                 if budget is not None:
-                    spent = self._budget_read(session, budget).take(now, margin, hold_seconds)
+                    known = self._budget_read(session, budget)
+                    spent = known.take(now, margin, hold_seconds)
                     if spent is None:
                         logger.debug("x_store.outbox.budget_spent budget=%s", budget)
                         return None
-                ids = session.execute(_OUTBOX_CANDIDATES, {"now": now}).scalars().all()
-                if not ids:
+                    if pace_burst is not None:
+                        paced = known.paced_until(now, pace_burst)
+                candidates = session.execute(_OUTBOX_CANDIDATES, {"now": now}).all()
+                if not candidates:
                     return None
-                for item_id in ids:
+                for item_id, may_be_paced in candidates:
+                    if paced is not None and may_be_paced:
+                        logger.debug("x_store.outbox.paced budget=%s", budget)
+                        return None
                     reserved = session.execute(_OUTBOX_RESERVE, {
                         "item_id": item_id, "now": now, "hold_until": hold_until})
                     if reserved.rowcount == 1:
@@ -1011,14 +1036,32 @@ class Store:
             ).scalars())
 
     def outbox_ahead(self, item_id: int, priority: int = NORMAL) -> int:
-        """Pending replies other than ``item_id`` of class ``priority`` or more urgent: what
-        would go before a new reply of that class (``permanence/continue_link.py``)."""
+        """How many DMs would go before the next reply of class ``priority`` to the recipient
+        of ``item_id``, who is being answered (``permanence/continue_link.py``), in the order
+        of :func:`_outbox_order`: the lawyer's pending replies, one first answer for each other
+        person who has had none, the recipient's own other pending replies, and the pending
+        replies of people already answered, of class ``priority`` or more urgent."""
+        mine = x_outbox.alias("mine")
+        answered = (select(mine.c.id)
+                    .where(mine.c.recipient_id == x_outbox.c.recipient_id,
+                           mine.c.state == OUTBOX_SENT).exists())
+        recipient = (select(mine.c.recipient_id).where(mine.c.id == item_id)
+                     .scalar_subquery())
+        pending = x_outbox.c.state == OUTBOX_PENDING
         with self._read.begin() as session:
-            return session.execute(
+            others = session.execute(
                 select(func.count()).select_from(x_outbox).where(
-                    x_outbox.c.state == OUTBOX_PENDING, x_outbox.c.id != item_id,
-                    x_outbox.c.priority <= priority)
+                    pending, x_outbox.c.id != item_id,
+                    or_(x_outbox.c.priority == LAWYER,
+                        x_outbox.c.recipient_id == recipient,
+                        and_(answered, x_outbox.c.priority <= priority)))
             ).scalar_one()
+            new_people = session.execute(
+                select(func.count(func.distinct(x_outbox.c.recipient_id))).where(
+                    pending, x_outbox.c.priority != LAWYER, ~answered,
+                    x_outbox.c.recipient_id != func.coalesce(recipient, ""))
+            ).scalar_one()
+        return others + new_people
 
     def outbox_set_text(self, item_id: int, text: str) -> bool:
         """Replace the text of a pending reply before it is sent (the link to continue on the

@@ -64,6 +64,10 @@ class XSettings:
     # The DM budget (permanence/x_budget.py): after a spent window's reset, the senders wait
     # this long more before sending (the clocks of X and of this server may differ).
     budget_margin_seconds: float = 1.0
+    # The DM budget's pace (permanence/x_budget.py, Budget.paced_until): a reply to someone
+    # already answered goes no faster than the window's average rate beyond this many DMs, so
+    # that newcomers find DMs for their first answers during a rush; None (`off`): unpaced.
+    budget_pace_burst: int | None = 3
     # When set, webhooks are also served on this loopback port by a thread of their own, so that
     # acknowledging X never waits behind inference on Rasa's event loop (connectors/x/ingress.py).
     ingress_port: int | None = None
@@ -167,6 +171,17 @@ class XSettings:
         if mode in ("polling", "stream") and backfill > max_age:
             raise XConfigError("x channel: `poll_backfill_seconds` must not exceed "
                                "`max_event_age_seconds` (older events are never answered)")
+        pace = credentials.get("budget_pace_burst", cls.budget_pace_burst)
+        if pace is False or str(pace).strip().casefold() in ("off", "none", "no"):
+            pace = None
+        elif pace is not None:
+            try:
+                pace = int(pace)
+            except (TypeError, ValueError):
+                pace = -1
+            if pace < 0:
+                raise XConfigError("x channel: `budget_pace_burst` must be a number of DMs "
+                                   "(0 or more) or `off`")
         try:
             crc_burst = int(credentials.get("crc_burst", cls.crc_burst))
             crc_rate = float(credentials.get("crc_per_second", cls.crc_per_second))
@@ -202,6 +217,7 @@ class XSettings:
             ingress_host=_text(credentials, "ingress_host") or "127.0.0.1",
             crc_burst=crc_burst,
             crc_per_second=crc_rate,
+            budget_pace_burst=pace,
             **{key: value for key, value in durations.items() if value is not None},
         )
 

@@ -8,8 +8,10 @@ the interpreter, not the loop.
 
 Each of ``count`` sender tasks takes the next due reply (``Store.outbox_next_due``, which keeps
 each person's replies in order, across processes, and hands out the most urgent first: the
-lawyer's replies, P0 conversations, first answers, then whoever waited longest), sends it and
-records the outcome.
+lawyer's replies, first answers (P0 first), then the others (P0 first), whoever waited
+longest), sends it and records the outcome. Replies to people already answered are paced
+(``budget_pace_burst``): they spend the window no faster than its average rate, so that a rush
+of newcomers still finds DMs for their first answers.
 
 The DM budget (X: 15 per 15 minutes, 1,440 per 24 hours, shared by the assistant and the
 lawyer): every response's ``x-rate-limit-*`` and ``x-*-limit-24hour-*`` headers go into the
@@ -190,7 +192,8 @@ class OutboxSender:
                 self._paused_until = None
             try:
                 item = await self._db(self.store.outbox_next_due, None, OUTBOX_HOLD_SECONDS,
-                                      BUDGET, self.settings.budget_margin_seconds)
+                                      BUDGET, self.settings.budget_margin_seconds,
+                                      self.settings.budget_pace_burst)
                 if item is None:
                     budget = await self._db(self.store.budget_get, BUDGET)
                     spent = budget.spent_until(utcnow(), self.settings.budget_margin_seconds)

@@ -150,3 +150,34 @@ def test_never_more_sends_in_a_window_than_x_allows(steps: list[str], limit: int
                 in_flight.append(headers(limit, limit - used, start + 15 * S))
         elif step == "answer" and in_flight:
             budget = budget.observe(in_flight.pop(0), now, 201)
+
+
+def paced_window(sent: int, opened: datetime = T0, limit: int = 15) -> Budget:
+    """A 15-minute window opened at ``opened`` (its length learnt), ``sent`` DMs spent."""
+    reset = opened + 900 * S
+    budget = Budget().observe(headers(limit, limit - 1, reset), opened, 201)
+    for _ in range(sent - 1):
+        budget = budget.take(opened)
+    return budget
+
+
+def test_the_pace_lets_a_burst_go_then_one_dm_per_limit_th_of_the_window() -> None:
+    assert paced_window(1).period_seconds == 900
+    assert paced_window(2).paced_until(T0, burst=3) is None  # within the burst
+    third = paced_window(3)
+    assert third.paced_until(T0, burst=3) == T0  # the burst is spent: not at the same second
+    assert third.paced_until(T0 + S, burst=3) is None
+    tenth = paced_window(10)  # 10 sent: 10 < 3 + 15 × elapsed / 900 from 420 s on
+    assert tenth.paced_until(T0 + 60 * S, burst=3) == T0 + 420 * S
+    assert tenth.paced_until(T0 + 421 * S, burst=3) is None
+    assert paced_window(14).paced_until(T0 + 600 * S, burst=3) == T0 + 660 * S
+
+
+def test_a_large_window_paces_beyond_a_fifth_of_its_limit() -> None:
+    assert paced_window(39, limit=200).paced_until(T0 + S, burst=3) is None
+    assert paced_window(41, limit=200).paced_until(T0 + S, burst=3) == T0 + 4.5 * S
+
+
+def test_no_pace_without_a_known_window_or_after_its_reset() -> None:
+    assert Budget().paced_until(T0, burst=0) is None
+    assert paced_window(10).paced_until(T0 + 901 * S, burst=3) is None
