@@ -56,6 +56,14 @@ to the upstream address makes every browser connection fail (closed, not open). 
 ``PERMANENCE_PUBLIC_ORIGIN`` in production. A request without ``Origin`` (not a browser) is
 not checked: the origin check protects people's browsers from other sites, not the server
 from clients.
+
+Several processes (``connectors/webchat_redis.py``). With ``PERMANENCE_REDIS_URL`` set, the
+socket.io server shares its rooms through Redis (python-socketio's ``AsyncRedisManager``): a
+message to a conversation's room, such as the lawyer's reply sent by whichever process the
+desk's request reached, reaches that conversation's pages in every process. Messages to one
+socket stay in its process (``ignore_queue``). Redis is pinged when the server is built: an
+unreachable Redis stops the start. Unset, one process, as before. Behind a load balancer, a
+socket's requests must reach the process that holds it (sticky sessions, or WebSocket only).
 """
 
 from __future__ import annotations
@@ -81,6 +89,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from connectors import webchat_redis
 from connectors.limits import is_too_long, too_long_text, typed_text
 from permanence import continue_link, continue_store, conversations
 from permanence.continue_link import Refused
@@ -268,9 +277,15 @@ class TurnOutput(WebChatOutput):
         self.held.append((socket_id, response))
 
     async def flush(self) -> None:
+        """Emit the held messages. A failed publish to Redis (several processes) is logged: the
+        turn was saved and this process's pages got the messages; pages of the conversation in
+        other processes did not."""
         held, self.held = self.held, []
         for room, message in held:
-            await self.sio.emit(self.bot_message_evt, message, room=room)
+            try:
+                await self.sio.emit(self.bot_message_evt, message, room=room)
+            except webchat_redis.RedisUnreachable:
+                logger.error("webchat.publish.failed conversation=%s", ref(room))
 
 
 # ------------------------------------------------------------------ the channel
@@ -290,6 +305,7 @@ class WebChatInput(InputChannel):
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
             bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
+            redis_url=credentials.get("redis_url") or None,
         )
 
     def __init__(
@@ -299,6 +315,7 @@ class WebChatInput(InputChannel):
         socketio_path: str = "/socket.io",
         public_origin: str | None = None,
         domain_file: Path = DOMAIN_FILE,
+        redis_url: str | None = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
@@ -306,6 +323,10 @@ class WebChatInput(InputChannel):
         self.origins = allowed_origins(public_origin if public_origin is not None
                                        else os.environ.get(PUBLIC_ORIGIN_ENV))
         self.payloads = domain_button_payloads(domain_file)
+        # Several processes share the rooms through Redis (a bad URL fails here; an
+        # unreachable Redis, when the server is built).
+        self.redis_url = (webchat_redis.redis_url(redis_url) if redis_url is not None
+                          else webchat_redis.redis_url_from_env())
         self.sio: AsyncServer | None = None
         self.recent_ids = RecentIds()
         # The link to continue an X conversation here (off unless configured; a half
@@ -326,7 +347,7 @@ class WebChatInput(InputChannel):
     async def _say(self, sid: str, text: str) -> None:
         """A message of the channel itself to one socket (not part of the conversation)."""
         assert self.sio is not None
-        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, ignore_queue=True)
 
     async def _conversation_of(self, sid: str) -> str | None:
         assert self.sio is not None
@@ -346,7 +367,9 @@ class WebChatInput(InputChannel):
             await sio.leave_room(sid, previous)
         await sio.save_session(sid, {"conversation": conversation_id})
         await sio.enter_room(sid, conversation_id)
-        await sio.emit("session_confirm", {"secret": secret, **(extra or {})}, room=sid)
+        # To this socket, in this process: the secret never goes through Redis.
+        await sio.emit("session_confirm", {"secret": secret, **(extra or {})}, room=sid,
+                       ignore_queue=True)
 
     async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -382,7 +405,7 @@ class WebChatInput(InputChannel):
         history = await self._history(conversation_id)
         await self._bind(sid, conversation_id, secret, {"continued": True})
         assert self.sio is not None
-        await self.sio.emit("history", {"messages": history}, room=sid)
+        await self.sio.emit("history", {"messages": history}, room=sid, ignore_queue=True)
         await self._say(sid, CONTINUED)
         logger.info("webchat.continue.opened conversation=%s messages=%d", ref(conversation_id),
                     len(history))
@@ -405,8 +428,15 @@ class WebChatInput(InputChannel):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origins)
+        manager = None
+        if self.redis_url is not None:
+            webchat_redis.check_reachable(self.redis_url)  # unreachable: the server stops here
+            manager = webchat_redis.RedisManager(self.redis_url)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origins,
+                          client_manager=manager)
         self.sio = sio
+        logger.info("webchat.rooms %s", "redis address=" + webchat_redis.address(self.redis_url)
+                    if self.redis_url else "local (one process)")
         chat = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
 
         @chat.route("/", methods=["GET"])
@@ -425,9 +455,18 @@ class WebChatInput(InputChannel):
         @chat.listener("after_server_start")
         async def opened(app: Any, _: Any) -> None:
             self.app = app  # its agent holds the trackers (the earlier messages)
+            if manager is not None and not sio.manager_initialized:
+                # Listen to the other processes now, not at the first socket.
+                sio.manager_initialized = True
+                manager.initialize()
             if self.links is not None:
                 loop = asyncio.get_running_loop()
                 self.links_store = await loop.run_in_executor(None, continue_store.shared)
+
+        @chat.listener("before_server_stop")
+        async def closing(_: Any, __: Any) -> None:
+            if manager is not None:
+                await manager.close()
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
