@@ -44,6 +44,10 @@ FAST = {
     "poll_tweets_interval_seconds": 0.2,
     "poll_lease_seconds": 1.5,
     "liveness_seconds": 1.0,
+    # At X's 2026 limits in real time (15 DMs a 15-minute window), the pace would hold a
+    # test's quick exchange for minutes: it is tested at a time scale in test_x_budget_sender
+    # and tests/x_store/test_x_store_priority.py.
+    "budget_pace_burst": "off",
 }
 
 

@@ -48,7 +48,8 @@ async def senders(x2026: RunningEmulator, db_url: str) -> AsyncIterator[Callable
     async def start(count: int = 1, links: ContinueSettings | None = None) -> SimpleNamespace:
         store = Store.create(db_url)
         links_store = ContinueStore.create(db_url) if links else None
-        sender = OutboxSender(settings_for(x2026, mode="webhook", senders=count), store,
+        sender = OutboxSender(settings_for(x2026, mode="webhook", senders=count,
+                                           budget_pace_burst=3), store,
                               lambda: x2026.config.account_id, None, links, links_store)
         await asyncio.to_thread(sender.start)
         started.append((store, sender))
@@ -160,7 +161,7 @@ async def test_a_429_from_another_client_is_retried_after_the_reset(x2026, sende
     429 (the one it could not know of), waits for the reset X reports, and delivers; no other
     request goes into that window, and nothing is lost or sent twice."""
     await people_write(http, x2026, ["3000", "3001"])
-    settings = settings_for(x2026, mode="webhook")
+    settings = settings_for(x2026, mode="webhook", budget_pace_burst=3)
     other = settings.api_client()
     try:
         for index in range(LIMIT):

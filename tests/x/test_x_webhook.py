@@ -110,6 +110,19 @@ def test_bad_ingress_port_is_refused(port):
         settings(ingress_port=port)
 
 
+@pytest.mark.parametrize(("given", "pace"), [(None, 3), ("5", 5), (0, 0), ("off", None),
+                                             (False, None)])
+def test_the_dm_pace_burst_setting(given, pace):
+    assert settings(**({} if given is None else {"budget_pace_burst": given})
+                    ).budget_pace_burst == pace
+
+
+@pytest.mark.parametrize("given", ["-1", "vite", "1.5"])
+def test_a_bad_dm_pace_burst_is_refused(given):
+    with pytest.raises(XConfigError, match="budget_pace_burst"):
+        settings(budget_pace_burst=given)
+
+
 def test_ingress_port_and_defaults():
     assert settings().ingress_port is None
     configured = settings(ingress_port="5006", hashtags=["#DroitAuTweet", "autre"])

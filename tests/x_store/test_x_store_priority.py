@@ -142,13 +142,13 @@ def test_paced_replies_leave_the_window_to_newcomers_and_the_lawyer(store: Store
     faster than its average rate (x_budget.Budget.paced_until); a newcomer's first answer and
     the lawyer's reply do not."""
     reset = T0 + 900 * S
-    store.budget_observe(BUDGET, x_headers(14, reset), now=T0, status=201)  # one sent: "a"
+    store.budget_observe(BUDGET, x_headers(11, reset), now=T0, status=201)  # 4 sent, a burst of 3
     store.outbox_enqueue("a", "a-0", now=T0 - S)
     assert store.outbox_next_due(now=T0) is not None  # (sent outside the budget's count)
     store.outbox_sent(1, "dm-a0", now=T0)
     store.outbox_enqueue("a", "a-1", now=T0)
     take = lambda at: store.outbox_next_due(now=at, budget=BUDGET, pace_burst=0)  # noqa: E731
-    assert take(T0 + S) is None  # 1 sent, 1 s into the window: paced until 60 s
+    assert take(T0 + S) is None  # 4 sent, 1 s into the window: paced until 60 s
     store.outbox_enqueue("b", "b-0", now=T0 + S)
     first = take(T0 + 2 * S)
     assert first is not None and first.text == "b-0"  # a first answer is never paced
