@@ -512,6 +512,7 @@ def summary(row: Any) -> dict[str, Any]:
         "created_at": _iso(row.opened_at),
         "erasure_requested_at": _iso(row.erasure_requested_at),
         "updated_at": _iso(row.updated_at),
+        "closed_at": _iso(row.closed_at),
         "fact_card": facts,
     }
 

@@ -42,7 +42,20 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, canned, cases, db, figures, figures_view, mail, views
+from desk import (
+    api,
+    auth,
+    canned,
+    cases,
+    db,
+    figures,
+    figures_view,
+    mail,
+    retention,
+    search,
+    teamwork,
+    views,
+)
 from desk.models import desk_lawyer
 
 logger = logging.getLogger(__name__)
@@ -155,6 +168,17 @@ def current_lawyer(session: Session, kind: str, token: str) -> dict[str, Any]:
     names = lawyer_names(session)
     return {"id": lawyer_id, "email": emails.get(lawyer_id, ""),
             "name": names.get(lawyer_id, ""), "names": names}
+
+
+SEARCH_FIELDS = ("q", "handle", "domain", "tier", "state", "from", "to", "label")
+SEARCH_STATES = [("open", "Ouverts (en attente ou pris)"), ("closed", "Clos (tous)"),
+                 *views.STATE_LABELS.items()]
+
+
+def reopenable(case: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether the case page offers « Rouvrir le dossier » (desk/teamwork.py decides)."""
+    return teamwork.reopenable(case["state"], views.moment(case.get("closed_at")),
+                               retention.retention_days(), now or datetime.now(timezone.utc))
 
 
 def _positive(value: str | None) -> int:
@@ -354,7 +378,10 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
                 client = next((c.name for c in cases.clients(session)
                                if c.id == case["conflict_client_id"]), None)
             return {"lawyer": lawyer, "case": case, "client": client,
-                    "canned": canned.list_replies(session)}
+                    "canned": canned.list_replies(session),
+                    "colleagues": [c for c in teamwork.active_lawyers(session)
+                                   if c["id"] != lawyer["id"]],
+                    "label_names": teamwork.all_label_names(session)}
 
         data = await in_db(unit)
         lawyer, case = data["lawyer"], data["case"]
@@ -366,6 +393,9 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             case=case,
             client=data["client"],
             canned=data["canned"],
+            colleagues=data["colleagues"],
+            label_names=data["label_names"],
+            reopenable=reopenable(case),
             key_facts=views.fact_rows(case["facts"], slots=views.KEY_FACTS),
             facts=views.fact_rows(case["facts"], skip=views.KEY_FACTS),
             tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
@@ -408,7 +438,44 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             "last_message": max(last_message, after_message),
             "last_note": max(last_note, after_note),
             "deliveries": views.deliveries(case),
+            "labels": case["labels"],
+            "reopenable": reopenable(case),
         }, headers={"Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------ search, closed cases
+
+    @bp.get("/search")
+    @guarded()
+    async def search_page(request: Request) -> HTTPResponse:
+        """Cases by criteria (desk/search.py); without any, the closed cases (reopenable)."""
+        kind, token = api.credentials(request)
+        args = {name: request.args.get(name) for name in SEARCH_FIELDS if request.args.get(name)}
+        try:
+            query, problem = search.parse(args or {"state": "closed"}), None
+        except cases.InvalidInput:
+            query, problem = None, "Ces critères ne sont pas valables : vérifiez les dates."
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            found, more = search.search(session, query) if query else ([], False)
+            labels = teamwork.labels_of(session, [c["id"] for c in found])
+            cases.audit(session, lawyer["id"], None, "cases.search",
+                        query.criteria() if query else "invalid")
+            return {"lawyer": lawyer, "found": found, "more": more, "labels": labels,
+                    "label_names": teamwork.all_label_names(session)}
+
+        data = await in_db(unit)
+        lawyer, now = data["lawyer"], datetime.now(timezone.utc)
+        rows = [{**views.queue_row(c, lawyer["id"], lawyer["names"], now),
+                 "labels": [label["name"] for label in data["labels"].get(c["id"], [])],
+                 "reopenable": reopenable(c)} for c in data["found"]]
+        return render("search.html", **page_context(lawyer, token, kind), rows=rows,
+                      more=data["more"], criteria=args, problem=problem,
+                      default=not args, label_names=data["label_names"],
+                      retention_days=retention.retention_days(),
+                      domains=[(k, v) for k, v in views.DOMAIN_LABELS.items()],
+                      tiers=[(k or "none", v) for k, v in views.TIER_LABELS.items()],
+                      states=SEARCH_STATES)
 
     # ------------------------------------------------------------ the firm's figures
 

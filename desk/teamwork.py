@@ -112,10 +112,11 @@ def reassign(session: Session, case_id: int, lawyer_id: int, to: Any,
     return target
 
 
-def reopenable(row: Any, retention_days: int, now: datetime) -> bool:
+def reopenable(state: str, closed_at: datetime | None, retention_days: int,
+               now: datetime) -> bool:
     """Whether a case may be reopened: closed, and closed less than ``retention_days`` ago."""
-    return (row.state in CLOSED_STATES and row.closed_at is not None
-            and row.closed_at > now - timedelta(days=retention_days))
+    return (state in CLOSED_STATES and closed_at is not None
+            and closed_at > now - timedelta(days=retention_days))
 
 
 def reopen(session: Session, case_id: int, lawyer_id: int, retention_days: int,
@@ -127,7 +128,7 @@ def reopen(session: Session, case_id: int, lawyer_id: int, retention_days: int,
     row = cases._case_row(session, case_id)
     if row.state not in CLOSED_STATES:
         raise cases.InvalidTransition(f"case {case_id} is {row.state}: not closed")
-    if not reopenable(row, retention_days, now):
+    if not reopenable(row.state, row.closed_at, retention_days, now):
         raise cases.InvalidTransition(
             f"case {case_id} was closed more than {retention_days} days ago")
     if cases.open_case_id(session, row.conversation_id) is not None:
