@@ -4,7 +4,9 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/login             the login form               POST /desk/login   log in
     POST /desk/logout            log out
     GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
-    GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
+    GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions, labels,
+                                 the person's export links (GDPR art. 15)
+    GET  /desk/search            search (desk/search.py); without criteria, the closed cases
     POST /desk/notifications     the lawyer's e-mail preference (which new cases besides P0)
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
     GET  /desk/figures[?month=YYYY-MM]   the firm's figures: bar charts (inline SVG) and tables
@@ -18,10 +20,11 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/static/<name>     the stylesheet and the script
 
 The pages use the JSON API's session (:func:`desk.api.start_session`, the same cookie). The
-case actions (take, reply, note, hand back, close) are the JSON API's own routes, called by the
-script with the ``X-CSRF-Token`` header: one code path per action. The forms here (login,
-logout, canned replies) carry a ``csrf_token`` field: the session's token, and for the login a
-token tied to a short-lived ``desk_login`` cookie (double submit). Without a session, a page
+case actions (take, reply, note, hand back, close, release, reassign, reopen, labels) are the
+JSON API's own routes, called by the script with the ``X-CSRF-Token`` header: one code path per
+action. The forms here (login, logout, canned replies) carry a ``csrf_token`` field: the
+session's token, and for the login a token tied to a short-lived ``desk_login`` cookie (double
+submit). Without a session, a page
 redirects to the login form; the XHR routes answer 401. Every read is audited.
 """
 
