@@ -456,7 +456,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         try:
             query, problem = search.parse(args or {"state": "closed"}), None
         except cases.InvalidInput:
-            query, problem = None, "Ces critères ne sont pas valables : vérifiez les dates."
+            query, problem = None, "Ces critères ne sont pas valables : vérifiez-les."
 
         def unit(session: Session) -> dict[str, Any]:
             lawyer = current_lawyer(session, kind, token)
