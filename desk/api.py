@@ -388,7 +388,10 @@ def make_blueprint(
         def unit(session: Session) -> dict[str, Any]:
             lawyer_id = _lawyer(session, kind, token)
             cases.audit(session, lawyer_id, None, "queue.read")
-            return {"queue": cases.list_queue(session), "flagged": cases.list_flagged(session)}
+            queue, flagged = cases.list_queue(session), cases.list_flagged(session)
+            labels = teamwork.labels_of(session, [c["id"] for c in queue + flagged])
+            return {name: [{**c, "labels": labels.get(c["id"], [])} for c in found]
+                    for name, found in (("queue", queue), ("flagged", flagged))}
 
         return response.json(await in_db(unit))
 

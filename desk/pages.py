@@ -301,8 +301,12 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         flagged = cases.list_flagged(session)
         cases.audit(session, lawyer["id"], None, "queue.read")
 
+        labels = teamwork.labels_of(session, [c["id"] for c in queue + flagged])
+
         def rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [views.queue_row(c, lawyer["id"], lawyer["names"], now) for c in found]
+            return [{**views.queue_row(c, lawyer["id"], lawyer["names"], now),
+                     "labels": [label["name"] for label in labels.get(c["id"], [])]}
+                    for c in found]
 
         failures = mail.recent_failures(session, now)
         return {

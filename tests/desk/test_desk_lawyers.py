@@ -139,6 +139,9 @@ async def test_labels_are_added_filtered_and_removed_and_audited_by_id(
         (first, [{"id": label_id, "name": "famille Martin"}])]
     status, case, _ = await desk.call("GET", f"/desk/api/cases/{first}", desk.token)
     assert case["labels"] == [{"id": label_id, "name": "famille Martin"}]
+    status, body, _ = await desk.call("GET", "/desk/api/cases", desk.token)
+    assert {c["id"]: [label["name"] for label in c["labels"]] for c in body["queue"]} == {
+        first: ["famille Martin"], second: ["à rappeler"]}
 
     assert (await desk.call("DELETE", f"{path}/{label_id + 1000}", desk.token))[0] == 404
     status, body, _ = await desk.call("DELETE", f"{path}/{label_id}", desk.token)
