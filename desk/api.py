@@ -15,7 +15,8 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
     POST   /desk/api/cases/<id>/take       {"takeover": true} to take a colleague's case (audited)
     POST   /desk/api/cases/<id>/release    the holder puts the case back in the queue
     POST   /desk/api/cases/<id>/reassign   {"to": <lawyer id>}: given to a colleague
-    POST   /desk/api/cases/<id>/reopen     a closed case taken again (within the retention)
+    POST   /desk/api/cases/<id>/reopen     a closed case taken again (within the retention); the
+                                           conversation is paused again (desk/handback.py)
     POST   /desk/api/cases/<id>/labels     {"label"} -> 201;  DELETE .../labels/<label id>
     GET    /desk/api/cases/<id>/export     everything held about the person (GDPR art. 15):
                                            JSON, or French text with ?format=text; audited
@@ -83,7 +84,7 @@ from desk import (
     views,
 )
 from desk.delivery import deliver_reply
-from desk.handback import resume_conversation
+from desk.handback import pause_conversation, resume_conversation
 from permanence import budgets, costs, public_posts, settings
 from permanence import erasure as everywhere
 
@@ -572,6 +573,11 @@ def make_blueprint(
         teamwork.reopen(session, case_id, lawyer_id, retention.retention_days())
         return {"case": cases.get_summary(session, case_id)}
 
+    async def pause_again(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+        """A reopened case: the assistant stops answering; the person's messages go on it."""
+        return {"conversation": await pause_conversation(
+            request.app, result["case"]["conversation_id"])}
+
     def do_label(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
         label_id = teamwork.add_label(session, case_id, lawyer_id, body.get("label"))
         return {"label_id": label_id,
@@ -644,7 +650,8 @@ def make_blueprint(
 
     bp.add_route(lawyer_action(do_release), "/api/cases/<case_id>/release", methods=["POST"])
     bp.add_route(lawyer_action(do_reassign), "/api/cases/<case_id>/reassign", methods=["POST"])
-    bp.add_route(lawyer_action(do_reopen), "/api/cases/<case_id>/reopen", methods=["POST"])
+    bp.add_route(lawyer_action(do_reopen, after=pause_again),
+                 "/api/cases/<case_id>/reopen", methods=["POST"])
     bp.add_route(lawyer_action(do_label, status=201), "/api/cases/<case_id>/labels",
                  methods=["POST"])
     bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])

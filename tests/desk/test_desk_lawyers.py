@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import test_desk_api
 from desk_testlib import handoff_tracker
+from rasa.core.agent import Agent
+from rasa.shared.core.events import UserUttered
 from sqlalchemy import select, text, update
 from test_desk_api import Desk, open_case
 
@@ -117,6 +119,34 @@ async def test_a_closed_case_is_reopened_within_the_retention_period(
     # Closed cases are listed by the search.
     status, body, _ = await desk.call("GET", "/desk/api/search?state=closed", desk.token)
     assert [c["id"] for c in body["cases"]] == [old, recent]  # newest first
+
+
+async def test_reopening_pauses_the_conversation_again(desk: Desk, domain, desk_url) -> None:
+    """Closing resumed the assistant; reopening gives the conversation back to the lawyer:
+    the person's next message goes on the case (the real tracker store and its hook)."""
+    store = ConfidentialSQLTrackerStore(domain=domain, url=desk_url)
+    desk.app.ctx.agent = Agent(domain=domain, tracker_store=store)
+    await store.save(handoff_tracker(domain, "web:again"))  # the handover opens the case
+    with desk.factory.begin() as session:
+        case_id = cases.open_case_id(session, "web:again")
+    path = f"/desk/api/cases/{case_id}"
+    assert (await desk.call("POST", f"{path}/take", desk.token))[0] == 200
+    status, body, _ = await desk.call("POST", f"{path}/close", desk.token,
+                                      {"outcome": "answered"})
+    assert (status, body["conversation"]) == (200, "resumed")
+    assert not (await store.retrieve("web:again")).is_paused()
+
+    status, body, _ = await desk.call("POST", f"{path}/reopen", desk.other_token)
+    assert (status, body["conversation"], body["case"]["taken_by"]) == (200, "paused",
+                                                                        desk.other)
+    tracker = await store.retrieve("web:again")
+    assert tracker.is_paused()
+    tracker.update(UserUttered("une dernière question pour l'avocate"))
+    await store.save(tracker)
+    status, case, _ = await desk.call("GET", path, desk.other_token)
+    assert [(m["author"], m["text"]) for m in case["messages"]] == [
+        ("person", "une dernière question pour l'avocate")]
+    store.engine.dispose()
 
 
 async def test_labels_are_added_filtered_and_removed_and_audited_by_id(
