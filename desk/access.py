@@ -8,6 +8,10 @@ actions in words), and what the tracker store holds of it (``permanence/events.p
 conversation with the assistant, and the consent record: each ``consent`` slot set, with its
 time). Nothing of another conversation is read.
 
+For a person on X, the public posts the X channel still lists for the desk to answer by hand
+(``permanence/public_posts.py``: link and times, never a text) whose author has the case's
+handle (:func:`with_public_posts`).
+
 Not included, and said so in the export: the lawyers' internal notes (the firm's work on the
 case, not data the person gave; the lawyer may add them by hand), and the channels' own
 delivery records (the X store: ids and queued DMs, the same messages as above), which erasure
@@ -130,6 +134,17 @@ def collect(session: Session, case_id: int, names: Mapping[int, str],
     }
 
 
+def with_public_posts(report: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report with ``public_posts``: the listed posts (``public_posts.report()``) whose
+    handle is one of the person's (case ignored), without anything else of the listing."""
+    handles = {handle.casefold() for handle in report["handles"]}
+    posts = [{"channel": channel["channel"], "id": post.get("id"), "link": post.get("link"),
+              "posted_at": post.get("posted_at"), "received_at": post.get("received_at")}
+             for channel in listed for post in channel.get("posts") or []
+             if isinstance(post.get("handle"), str) and post["handle"].casefold() in handles]
+    return {**report, "public_posts": posts}
+
+
 def to_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
 
@@ -199,5 +214,9 @@ def to_text(report: Mapping[str, Any]) -> str:
         lines += ["", "  Messages après la transmission :"]
         lines += ["  " + _line(m) for m in case["messages"]] or ["  Aucun."]
         lines += ["", "  Qui a traité le dossier :", *[_history(h) for h in case["history"]]]
+    if report.get("public_posts"):
+        lines += ["", "== Vos publications publiques en attente d'une réponse de l'avocat =="]
+        lines += [f"  [{views.day_clock(p['posted_at'] or p['received_at'])}] {p['link']}"
+                  for p in report["public_posts"]]
     lines += ["", "== Non inclus ==", *[f"  {text}" for text in report["not_included"]], ""]
     return "\n".join(lines)

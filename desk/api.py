@@ -637,7 +637,7 @@ def make_blueprint(
                         "format=text" if as_text else "format=json")
             return report
 
-        report = await in_db(unit)
+        report = access.with_public_posts(await in_db(unit), await open_public_posts())
         name = f"donnees-dossier-{_case_id(case_id)}"
         if as_text:
             return response.text(access.to_text(report), content_type="text/plain; charset=utf-8",
