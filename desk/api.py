@@ -20,8 +20,8 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
     POST   /desk/api/cases/<id>/labels     {"label"} -> 201;  DELETE .../labels/<label id>
     GET    /desk/api/cases/<id>/export     everything held about the person (GDPR art. 15):
                                            JSON, or French text with ?format=text; audited
-    GET    /desk/api/search                cases by q (fact card words), handle, domain, tier,
-                                           state (or open/closed), from, to, label
+    POST   /desk/api/search                {"q" (fact card words), "handle", "domain", "tier",
+                                           "state" (or open/closed), "from", "to", "label"}
     GET    /desk/api/lawyers               the active lawyers (id, name)
     POST   /desk/api/cases/<id>/reply      {"text"} -> 202 {"delivery": "pending"}
     POST   /desk/api/cases/<id>/note       {"text"}
@@ -595,11 +595,13 @@ def make_blueprint(
 
         return response.json(await in_db(unit))
 
-    @bp.get("/api/search")
+    @bp.post("/api/search")
     @guarded
     async def find_cases(request: Request) -> HTTPResponse:
+        """The criteria in the body, not the URL (proxies log URLs; words and handles would
+        identify the person)."""
         kind, token = credentials(request)
-        query = search.parse({name: request.args.get(name) for name in request.args})
+        query = search.parse(json_body(request))
 
         def unit(session: Session) -> dict[str, Any]:
             lawyer_id = _lawyer(session, kind, token)

@@ -6,7 +6,8 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
     GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions, labels,
                                  the person's export links (GDPR art. 15)
-    GET  /desk/search            search (desk/search.py); without criteria, the closed cases
+    GET  /desk/search            the search form and the closed cases
+    POST /desk/search            search (desk/search.py): the form's criteria, never in the URL
     POST /desk/notifications     the lawyer's e-mail preference (which new cases besides P0)
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
     GET  /desk/figures[?month=YYYY-MM]   the firm's figures: bar charts (inline SVG) and tables
@@ -451,12 +452,8 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
 
     # ------------------------------------------------------------ search, closed cases
 
-    @bp.get("/search")
-    @guarded()
-    async def search_page(request: Request) -> HTTPResponse:
+    async def search_results(kind: str, token: str, args: dict[str, str]) -> HTTPResponse:
         """Cases by criteria (desk/search.py); without any, the closed cases (reopenable)."""
-        kind, token = api.credentials(request)
-        args = {name: request.args.get(name) for name in SEARCH_FIELDS if request.args.get(name)}
         try:
             query, problem = search.parse(args or {"state": "closed"}), None
         except cases.InvalidInput:
@@ -483,6 +480,22 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
                       domains=[(k, v) for k, v in views.DOMAIN_LABELS.items()],
                       tiers=[(k or "none", v) for k, v in views.TIER_LABELS.items()],
                       states=SEARCH_STATES)
+
+    @bp.get("/search")
+    @guarded()
+    async def closed_cases(request: Request) -> HTTPResponse:
+        """The search form and the closed cases. No criteria in the address: words, handles
+        and labels would stay in the browser's history and proxies' logs."""
+        kind, token = api.credentials(request)
+        return await search_results(kind, token, {})
+
+    @bp.post("/search")
+    @guarded()
+    async def search_page(request: Request) -> HTTPResponse:
+        """The search form, posted (with the session's CSRF token)."""
+        token = form_credentials(request)
+        args = {name: value for name in SEARCH_FIELDS if (value := form_field(request, name))}
+        return await search_results("session", token, args)
 
     # ------------------------------------------------------------ the firm's figures
 

@@ -39,13 +39,14 @@ EXPECTED_ROUTES = {
     ("POST", "/desk/api/cases/1/release"), ("POST", "/desk/api/cases/1/reassign"),
     ("POST", "/desk/api/cases/1/reopen"), ("POST", "/desk/api/cases/1/labels"),
     ("DELETE", "/desk/api/cases/1/labels/1"), ("GET", "/desk/api/cases/1/export"),
-    ("GET", "/desk/api/search"), ("GET", "/desk/api/lawyers"),
+    ("POST", "/desk/api/search"), ("GET", "/desk/api/lawyers"),
 }
 # The pages (desk/pages.py): without a session, the browser is sent to the login form.
 PAGE_ROUTES = {
     ("GET", "/desk"), ("GET", "/desk/cases/1"), ("GET", "/desk/canned"),
     ("POST", "/desk/canned"), ("POST", "/desk/logout"), ("GET", "/desk/figures"),
     ("GET", "/desk/figures.csv"), ("POST", "/desk/notifications"), ("GET", "/desk/search"),
+    ("POST", "/desk/search"),
 }
 # Open to anyone: the login form (its POST needs the form's own CSRF token) and static files.
 PUBLIC_ROUTES = {("GET", "/desk/login"), ("POST", "/desk/login"), ("GET", "/desk/static/1")}

@@ -117,7 +117,8 @@ async def test_a_closed_case_is_reopened_within_the_retention_period(
         ("case.close", "outcome=answered"), ("case.reopen", "from=answered"),
         ("case.handback", None)]
     # Closed cases are listed by the search.
-    status, body, _ = await desk.call("GET", "/desk/api/search?state=closed", desk.token)
+    status, body, _ = await desk.call("POST", "/desk/api/search", desk.token,
+                                      {"state": "closed"})
     assert [c["id"] for c in body["cases"]] == [old, recent]  # newest first
 
 
@@ -163,8 +164,8 @@ async def test_labels_are_added_filtered_and_removed_and_audited_by_id(
     for bad in ({"label": ""}, {"label": "x" * 61}, {"label": 3}, {}):
         assert (await desk.call("POST", path, desk.token, bad))[0] == 400, bad
 
-    status, body, _ = await desk.call("GET", "/desk/api/search?label=famille%20martin",
-                                      desk.token)
+    status, body, _ = await desk.call("POST", "/desk/api/search", desk.token,
+                                      {"label": "famille martin"})
     assert [(c["id"], c["labels"]) for c in body["cases"]] == [
         (first, [{"id": label_id, "name": "famille Martin"}])]
     status, case, _ = await desk.call("GET", f"/desk/api/cases/{first}", desk.token)
@@ -195,26 +196,27 @@ async def test_search_by_handle_fact_card_domain_tier_date_and_status(desk: Desk
         session.execute(update(desk_case).where(desk_case.c.id == web_case).values(
             opened_at=datetime(2026, 11, 2, 23, 30, tzinfo=timezone.utc)))  # 3 Nov in Paris
 
-    async def ids(query: str) -> list[int]:
-        status, body, _ = await desk.call("GET", f"/desk/api/search?{query}", desk.token)
-        assert status == 200, (query, body)
+    async def ids(**criteria: str) -> list[int]:
+        status, body, _ = await desk.call("POST", "/desk/api/search", desk.token, criteria)
+        assert status == 200, (criteria, body)
         return [c["id"] for c in body["cases"]]
 
-    assert await ids("") == [x_case, web_case]
-    assert await ids("handle=%40jeanned") == [x_case]
-    assert await ids("q=prefecture%20nord") == [x_case]  # accents and case ignored
-    assert await ids("q=permis%20construire") == [web_case]
-    assert await ids("q=permis%20nord") == []  # every word
-    assert await ids("domain=urbanisme") == [web_case]
-    assert await ids("tier=P0") == [x_case]
-    assert await ids("tier=none") == []
-    assert await ids("state=closed") == [web_case]
-    assert await ids("state=open&domain=etrangers") == [x_case]
-    assert await ids("from=2026-11-03&to=2026-11-03") == [web_case]
-    assert await ids("to=2026-11-02") == []
-    for bad in ("tier=P9", "state=lost", "from=2026-13-01", "from=2026-11-05&to=2026-11-01",
-                "domain=a%20b", "q=" + "x" * 201):
-        status, body, _ = await desk.call("GET", f"/desk/api/search?{bad}", desk.token)
+    assert await ids() == [x_case, web_case]
+    assert await ids(handle="@jeanned") == [x_case]
+    assert await ids(q="prefecture nord") == [x_case]  # accents and case ignored
+    assert await ids(q="permis construire") == [web_case]
+    assert await ids(q="permis nord") == []  # every word
+    assert await ids(domain="urbanisme") == [web_case]
+    assert await ids(tier="P0") == [x_case]
+    assert await ids(tier="none") == []
+    assert await ids(state="closed") == [web_case]
+    assert await ids(state="open", domain="etrangers") == [x_case]
+    assert await ids(**{"from": "2026-11-03", "to": "2026-11-03"}) == [web_case]
+    assert await ids(to="2026-11-02") == []
+    for bad in ({"tier": "P9"}, {"state": "lost"}, {"from": "2026-13-01"},
+                {"from": "2026-11-05", "to": "2026-11-01"}, {"domain": "a b"},
+                {"q": "x" * 201}, {"q": 3}):
+        status, body, _ = await desk.call("POST", "/desk/api/search", desk.token, bad)
         assert (status, body["error"]) == (400, "invalid_input"), bad
     with desk.factory.begin() as session:
         details = session.execute(select(desk_audit.c.detail).where(
