@@ -36,7 +36,7 @@ def log_in(page: Page, base: str, email: str) -> None:
 
 
 def test_two_lawyers_reassign_and_take_over_a_case_and_the_audit_log_records_it(
-        desk, factory, domain, browser, axe_source) -> None:
+        desk, factory, domain, browser, axe_source, tmp_path) -> None:
     with factory.begin() as session:
         a = auth.set_lawyer(session, EMAIL, PASSWORD)
         auth.set_display_name(session, a, "Maître Exemple")
@@ -71,6 +71,7 @@ def test_two_lawyers_reassign_and_take_over_a_case_and_the_audit_log_records_it(
         expect(mine.locator("#label-list")).to_have_text(re.compile("voisinage"))
         expect(hers.locator("#label-list")).to_have_text(re.compile("voisinage"))  # live
         problems["case (mine, phone)"] = a11y.violations(mine, axe_source)
+        mine.screenshot(path=str(tmp_path / "case-labelled-phone.png"), full_page=True)
 
         mine.get_by_label("Confier le dossier à").select_option(label="Maître Collègue")
         mine.get_by_role("button", name="Confier", exact=True).click()
@@ -116,6 +117,7 @@ def test_two_lawyers_reassign_and_take_over_a_case_and_the_audit_log_records_it(
         assert not a11y.RAW_CODES.search(mine.locator("main").inner_text())
         assert mine.evaluate("document.documentElement.scrollWidth") <= a11y.PHONE["width"]
         problems["search (phone)"] = a11y.violations(mine, axe_source)
+        mine.screenshot(path=str(tmp_path / "search-phone.png"), full_page=True)
         row.get_by_role("button", name="Rouvrir le dossier").click()
         expect(mine).to_have_url(re.compile(rf"/desk/cases/{case_id}$"))
         expect(mine.locator("#case-state")).to_have_text("Pris en charge par vous")
