@@ -13,6 +13,16 @@ holds are 409 ``held_by_colleague`` until the lawyer takes it over. Errors are J
     GET    /desk/api/cases                 {"queue": [...], "flagged": [...]}
     GET    /desk/api/cases/<id>            the case, fact card, transcript, messages, notes
     POST   /desk/api/cases/<id>/take       {"takeover": true} to take a colleague's case (audited)
+    POST   /desk/api/cases/<id>/release    the holder puts the case back in the queue
+    POST   /desk/api/cases/<id>/reassign   {"to": <lawyer id>}: given to a colleague
+    POST   /desk/api/cases/<id>/reopen     a closed case taken again (within the retention); the
+                                           conversation is paused again (desk/handback.py)
+    POST   /desk/api/cases/<id>/labels     {"label"} -> 201;  DELETE .../labels/<label id>
+    GET    /desk/api/cases/<id>/export     everything held about the person (GDPR art. 15):
+                                           JSON, or French text with ?format=text; audited
+    POST   /desk/api/search                {"q" (fact card words), "handle", "domain", "tier",
+                                           "state" (or open/closed), "from", "to", "label"}
+    GET    /desk/api/lawyers               the active lawyers (id, name)
     POST   /desk/api/cases/<id>/reply      {"text"} -> 202 {"delivery": "pending"}
     POST   /desk/api/cases/<id>/note       {"text"}
     POST   /desk/api/cases/<id>/handback   the assistant resumes and tells the person
@@ -59,9 +69,22 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import auth, cases, client_address, db, erasure, figures, figures_db, views
+from desk import (
+    access,
+    auth,
+    cases,
+    client_address,
+    db,
+    erasure,
+    figures,
+    figures_db,
+    retention,
+    search,
+    teamwork,
+    views,
+)
 from desk.delivery import deliver_reply
-from desk.handback import resume_conversation
+from desk.handback import pause_conversation, resume_conversation
 from permanence import budgets, costs, public_posts, settings
 from permanence import erasure as everywhere
 
@@ -366,7 +389,10 @@ def make_blueprint(
         def unit(session: Session) -> dict[str, Any]:
             lawyer_id = _lawyer(session, kind, token)
             cases.audit(session, lawyer_id, None, "queue.read")
-            return {"queue": cases.list_queue(session), "flagged": cases.list_flagged(session)}
+            queue, flagged = cases.list_queue(session), cases.list_flagged(session)
+            labels = teamwork.labels_of(session, [c["id"] for c in queue + flagged])
+            return {name: [{**c, "labels": labels.get(c["id"], [])} for c in found]
+                    for name, found in (("queue", queue), ("flagged", flagged))}
 
         return response.json(await in_db(unit))
 
@@ -533,6 +559,103 @@ def make_blueprint(
         return response.json({"erased_cases": erased, "channel": channel,
                               "conversation": "erased"})
 
+    # ------------------------------------------------------------ several lawyers
+
+    def do_release(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        teamwork.release(session, case_id, lawyer_id)
+        return {"case": cases.get_summary(session, case_id)}
+
+    def do_reassign(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        teamwork.reassign(session, case_id, lawyer_id, body.get("to"))
+        return {"case": cases.get_summary(session, case_id)}
+
+    def do_reopen(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        teamwork.reopen(session, case_id, lawyer_id, retention.retention_days())
+        return {"case": cases.get_summary(session, case_id)}
+
+    async def pause_again(request: Request, result: dict[str, Any]) -> dict[str, Any]:
+        """A reopened case: the assistant stops answering; the person's messages go on it."""
+        return {"conversation": await pause_conversation(
+            request.app, result["case"]["conversation_id"])}
+
+    def do_label(session: Session, case_id: int, lawyer_id: int, body: dict) -> Any:
+        label_id = teamwork.add_label(session, case_id, lawyer_id, body.get("label"))
+        return {"label_id": label_id,
+                "labels": teamwork.labels_of(session, [case_id]).get(case_id, [])}
+
+    @bp.delete("/api/cases/<case_id>/labels/<label_id>")
+    @guarded
+    async def unlabel(request: Request, case_id: str, label_id: str) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> dict[str, Any]:
+            number = _case_id(case_id)
+            teamwork.remove_label(session, number, _lawyer(session, kind, token), label_id)
+            return {"labels": teamwork.labels_of(session, [number]).get(number, [])}
+
+        return response.json(await in_db(unit))
+
+    @bp.post("/api/search")
+    @guarded
+    async def find_cases(request: Request) -> HTTPResponse:
+        """The criteria in the body, not the URL (proxies log URLs; words and handles would
+        identify the person)."""
+        kind, token = credentials(request)
+        query = search.parse(json_body(request))
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer_id = _lawyer(session, kind, token)
+            found, more = search.search(session, query)
+            labels = teamwork.labels_of(session, [c["id"] for c in found])
+            cases.audit(session, lawyer_id, None, "cases.search", query.criteria())
+            return {"cases": [{**c, "labels": labels.get(c["id"], [])} for c in found],
+                    "more": more}
+
+        return response.json(await in_db(unit))
+
+    @bp.get("/api/lawyers")
+    @guarded
+    async def colleagues(request: Request) -> HTTPResponse:
+        kind, token = credentials(request)
+
+        def unit(session: Session) -> list[dict[str, Any]]:
+            _lawyer(session, kind, token)
+            return teamwork.active_lawyers(session)
+
+        return response.json({"lawyers": await in_db(unit)})
+
+    @bp.get("/api/cases/<case_id>/export")
+    @guarded
+    async def export(request: Request, case_id: str) -> HTTPResponse:
+        """The person's data (GDPR art. 15): JSON, or French text with ``?format=text``."""
+        kind, token = credentials(request)
+        as_text = request.args.get("format") == "text"
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer_id = _lawyer(session, kind, token)
+            number = _case_id(case_id)
+            report = access.collect(session, number, auth.lawyer_names(session))
+            cases.audit(session, lawyer_id, number, "case.export",
+                        "format=text" if as_text else "format=json")
+            return report
+
+        report = access.with_public_posts(await in_db(unit), await open_public_posts())
+        name = f"donnees-dossier-{_case_id(case_id)}"
+        if as_text:
+            return response.text(access.to_text(report), content_type="text/plain; charset=utf-8",
+                                 headers={"Content-Disposition":
+                                          f'attachment; filename="{name}.txt"'})
+        return response.text(access.to_json(report),
+                             content_type="application/json; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="{name}.json"'})
+
+    bp.add_route(lawyer_action(do_release), "/api/cases/<case_id>/release", methods=["POST"])
+    bp.add_route(lawyer_action(do_reassign), "/api/cases/<case_id>/reassign", methods=["POST"])
+    bp.add_route(lawyer_action(do_reopen, after=pause_again),
+                 "/api/cases/<case_id>/reopen", methods=["POST"])
+    bp.add_route(lawyer_action(do_label, status=201), "/api/cases/<case_id>/labels",
+                 methods=["POST"])
     bp.add_route(lawyer_action(do_take), "/api/cases/<case_id>/take", methods=["POST"])
     bp.add_route(lawyer_action(do_note, status=201), "/api/cases/<case_id>/note", methods=["POST"])
     bp.add_route(lawyer_action(do_handback, after=resume(announce=True)),

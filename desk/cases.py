@@ -35,6 +35,7 @@ from desk.models import (
     desk_audit,
     desk_case,
     desk_client,
+    desk_label,
     desk_message,
     desk_note,
     utcnow,
@@ -511,6 +512,7 @@ def summary(row: Any) -> dict[str, Any]:
         "created_at": _iso(row.opened_at),
         "erasure_requested_at": _iso(row.erasure_requested_at),
         "updated_at": _iso(row.updated_at),
+        "closed_at": _iso(row.closed_at),
         "fact_card": facts,
     }
 
@@ -535,7 +537,8 @@ def list_flagged(session: Session) -> list[dict[str, Any]]:
 
 
 def get_case(session: Session, case_id: int) -> dict[str, Any]:
-    """The whole case: summary, fact card, transcript, messages after handover, notes."""
+    """The whole case: summary, fact card, transcript, messages after handover, notes,
+    labels."""
     row = _case_row(session, case_id)
     messages = session.execute(
         select(desk_message).where(desk_message.c.case_id == case_id).order_by(desk_message.c.id)
@@ -543,6 +546,9 @@ def get_case(session: Session, case_id: int) -> dict[str, Any]:
     notes = session.execute(
         select(desk_note).where(desk_note.c.case_id == case_id).order_by(desk_note.c.id)
     )
+    labels = session.execute(
+        select(desk_label.c.id, desk_label.c.name).where(desk_label.c.case_id == case_id)
+        .order_by(desk_label.c.name, desk_label.c.id))
     return {
         **summary(row),
         "facts": json.loads(row.facts),
@@ -561,6 +567,7 @@ def get_case(session: Session, case_id: int) -> dict[str, Any]:
             {"id": n.id, "lawyer_id": n.lawyer_id, "text": n.text, "at": _iso(n.created_at)}
             for n in notes
         ],
+        "labels": [{"id": label.id, "name": label.name} for label in labels],
     }
 
 

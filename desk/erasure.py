@@ -1,11 +1,12 @@
 """Erasure and retention of the desk's cases, and retention of whole conversations (LEGAL.md D4,
 GDPR art. 5(1)(e) and 17).
 
-- ``erase_conversation``: every case of one conversation, with its messages and notes. The
-  desk's eraser in :mod:`permanence.erasure` (:func:`register`, when the desk starts), run with
-  every other store's by ``erase_everywhere``: when the assistant erases a conversation ("stop",
-  "supprimez mes données", consent refused: ``permanence/tracker_store.py``), and by the
-  lawyer's "erase" action on a case (``desk/api.py``).
+- ``erase_conversation``: every case of one conversation, with its messages, notes and
+  labels. The desk's eraser in :mod:`permanence.erasure` (:func:`register`, when the desk
+  starts), run with every other store's by ``erase_everywhere``: when the assistant erases a
+  conversation ("stop", "supprimez mes données", consent refused:
+  ``permanence/tracker_store.py``), and by the lawyer's "erase" action on a case
+  (``desk/api.py``).
 - ``purge_closed``: the cases closed (answered, closed, handed back) before a date.
 - ``purge``: the retention the privacy notice promises. Every conversation whose last activity
   (its last event in the tracker store) is older than the cutoff and that has no open case
@@ -29,7 +30,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from desk import db
-from desk.models import OPEN_STATES, desk_audit, desk_case, desk_message, desk_note, utcnow
+from desk.models import (
+    OPEN_STATES,
+    desk_audit,
+    desk_case,
+    desk_label,
+    desk_message,
+    desk_note,
+    utcnow,
+)
 from permanence import erasure, events
 from permanence.logids import ref
 
@@ -46,6 +55,7 @@ def _erase_cases(session: Session, case_ids: list[int], lawyer_id: int | None,
     # Explicit deletes: SQLite does not enforce ON DELETE CASCADE without a pragma.
     session.execute(delete(desk_message).where(desk_message.c.case_id.in_(case_ids)))
     session.execute(delete(desk_note).where(desk_note.c.case_id.in_(case_ids)))
+    session.execute(delete(desk_label).where(desk_label.c.case_id.in_(case_ids)))
     session.execute(delete(desk_case).where(desk_case.c.id.in_(case_ids)))
     session.execute(desk_audit.insert(), [
         {"at": now, "lawyer_id": lawyer_id, "case_id": case_id, "action": "case.erased",

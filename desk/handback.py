@@ -13,6 +13,10 @@ person's messages but predicted nothing. Here, under the conversation's lock, th
   messages the person wrote during the pause have none, and the rules would not match).
 
 A close resumes silently: the lawyer's last reply was the conversation's end.
+
+A reopened case (desk/teamwork.py) takes the conversation back from the assistant:
+:func:`pause_conversation` appends ``ConversationPaused`` again, as the handover did, so that
+what the person writes next goes on the case (desk/hooks.py) instead of to the assistant.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
+    ConversationPaused,
     ConversationResumed,
     Event,
     SlotSet,
@@ -37,7 +42,7 @@ from permanence.logids import ref
 logger = logging.getLogger(__name__)
 
 HANDBACK_RESPONSE = "utter_handback"
-RESUMED, MISSING = "resumed", "missing"
+RESUMED, MISSING, PAUSED = "resumed", "missing", "paused"
 # What the assistant forgets when it takes the conversation back (the case keeps it all).
 CLEARED_SLOTS = (*CASE_SLOTS, "handoff_requested", "asked", "requested_slot",
                  "urgence", "urgence_motifs", "echeance_estimee", "echeance_regle",
@@ -97,3 +102,21 @@ async def resume_conversation(app: Any, conversation_id: str, channel_name: str 
                          channel_name, ref(conversation_id))
         return FAILED
     return SENT
+
+
+async def pause_conversation(app: Any, conversation_id: str) -> str:
+    """The lawyer has the conversation again (a reopened case): ``ConversationPaused``, under
+    the conversation's lock, unless it is paused already. Returns ``paused``, or ``missing``
+    (no agent or no such conversation: nothing to pause)."""
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return MISSING
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.tracker_store.retrieve(conversation_id)
+        if tracker is None:
+            return MISSING
+        if not tracker.is_paused():
+            tracker.update(ConversationPaused())
+            await agent.tracker_store.save(tracker)
+    logger.info("desk.pause conversation=%s", ref(conversation_id))
+    return PAUSED

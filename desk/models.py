@@ -15,6 +15,8 @@
     the token is stored; every token has an expiry and can be revoked).
 ``desk_note``, ``desk_audit``
     The lawyer's private notes; who read or did what on which case.
+``desk_label``
+    Free labels on a case (unique per case), deleted with it: a label may identify the person.
 ``desk_client``, ``desk_canned_reply``, ``desk_login_attempt``
     The firm's clients (conflict check), prepared replies, login attempts (the login limits of
     ``desk.auth.LoginLimits``, by account, client address and both).
@@ -174,6 +176,18 @@ desk_audit = Table(
     Column("action", String(32), nullable=False),
     Column("detail", String(200), nullable=True),  # ids and codes only, never text
     Index("ix_desk_audit_case", "case_id", "id"),
+)
+
+desk_label = Table(
+    "desk_label",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("case_id", RowId, ForeignKey("desk_case.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("lawyer_id", RowId, ForeignKey("desk_lawyer.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "name", name="uq_desk_label_case_name"),
+    Index("ix_desk_label_name", "name"),
 )
 
 desk_client = Table(

@@ -4,7 +4,10 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/login             the login form               POST /desk/login   log in
     POST /desk/logout            log out
     GET  /desk/                  the queue: cases by urgency then age, referrals, conflicts
-    GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions
+    GET  /desk/cases/<id>        the case: fact card, timeline, reply box, actions, labels,
+                                 the person's export links (GDPR art. 15)
+    GET  /desk/search            the search form and the closed cases
+    POST /desk/search            search (desk/search.py): the form's criteria, never in the URL
     POST /desk/notifications     the lawyer's e-mail preference (which new cases besides P0)
     GET  /desk/canned            canned replies               POST /desk/canned  add/edit/delete
     GET  /desk/figures[?month=YYYY-MM]   the firm's figures: bar charts (inline SVG) and tables
@@ -18,10 +21,11 @@ with a little JavaScript (``desk/static/desk.js``) for the actions and the live 
     GET  /desk/static/<name>     the stylesheet and the script
 
 The pages use the JSON API's session (:func:`desk.api.start_session`, the same cookie). The
-case actions (take, reply, note, hand back, close) are the JSON API's own routes, called by the
-script with the ``X-CSRF-Token`` header: one code path per action. The forms here (login,
-logout, canned replies) carry a ``csrf_token`` field: the session's token, and for the login a
-token tied to a short-lived ``desk_login`` cookie (double submit). Without a session, a page
+case actions (take, reply, note, hand back, close, release, reassign, reopen, labels) are the
+JSON API's own routes, called by the script with the ``X-CSRF-Token`` header: one code path per
+action. The forms here (login, logout, canned replies) carry a ``csrf_token`` field: the
+session's token, and for the login a token tied to a short-lived ``desk_login`` cookie (double
+submit). Without a session, a page
 redirects to the login form; the XHR routes answer 401. Every read is audited.
 """
 
@@ -42,7 +46,20 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desk import api, auth, canned, cases, db, figures, figures_view, mail, views
+from desk import (
+    api,
+    auth,
+    canned,
+    cases,
+    db,
+    figures,
+    figures_view,
+    mail,
+    retention,
+    search,
+    teamwork,
+    views,
+)
 from desk.models import desk_lawyer
 
 logger = logging.getLogger(__name__)
@@ -155,6 +172,17 @@ def current_lawyer(session: Session, kind: str, token: str) -> dict[str, Any]:
     names = lawyer_names(session)
     return {"id": lawyer_id, "email": emails.get(lawyer_id, ""),
             "name": names.get(lawyer_id, ""), "names": names}
+
+
+SEARCH_FIELDS = ("q", "handle", "domain", "tier", "state", "from", "to", "label")
+SEARCH_STATES = [("open", "Ouverts (en attente ou pris)"), ("closed", "Clos (tous)"),
+                 *views.STATE_LABELS.items()]
+
+
+def reopenable(case: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether the case page offers « Rouvrir le dossier » (desk/teamwork.py decides)."""
+    return teamwork.reopenable(case["state"], views.moment(case.get("closed_at")),
+                               retention.retention_days(), now or datetime.now(timezone.utc))
 
 
 def _positive(value: str | None) -> int:
@@ -274,8 +302,12 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         flagged = cases.list_flagged(session)
         cases.audit(session, lawyer["id"], None, "queue.read")
 
+        labels = teamwork.labels_of(session, [c["id"] for c in queue + flagged])
+
         def rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [views.queue_row(c, lawyer["id"], lawyer["names"], now) for c in found]
+            return [{**views.queue_row(c, lawyer["id"], lawyer["names"], now),
+                     "labels": [label["name"] for label in labels.get(c["id"], [])]}
+                    for c in found]
 
         failures = mail.recent_failures(session, now)
         return {
@@ -354,7 +386,10 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
                 client = next((c.name for c in cases.clients(session)
                                if c.id == case["conflict_client_id"]), None)
             return {"lawyer": lawyer, "case": case, "client": client,
-                    "canned": canned.list_replies(session)}
+                    "canned": canned.list_replies(session),
+                    "colleagues": [c for c in teamwork.active_lawyers(session)
+                                   if c["id"] != lawyer["id"]],
+                    "label_names": teamwork.all_label_names(session)}
 
         data = await in_db(unit)
         lawyer, case = data["lawyer"], data["case"]
@@ -366,6 +401,9 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             case=case,
             client=data["client"],
             canned=data["canned"],
+            colleagues=data["colleagues"],
+            label_names=data["label_names"],
+            reopenable=reopenable(case),
             key_facts=views.fact_rows(case["facts"], slots=views.KEY_FACTS),
             facts=views.fact_rows(case["facts"], skip=views.KEY_FACTS),
             tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
@@ -408,7 +446,56 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             "last_message": max(last_message, after_message),
             "last_note": max(last_note, after_note),
             "deliveries": views.deliveries(case),
+            "labels": case["labels"],
+            "reopenable": reopenable(case),
         }, headers={"Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------ search, closed cases
+
+    async def search_results(kind: str, token: str, args: dict[str, str]) -> HTTPResponse:
+        """Cases by criteria (desk/search.py); without any, the closed cases (reopenable)."""
+        try:
+            query, problem = search.parse(args or {"state": "closed"}), None
+        except cases.InvalidInput:
+            query, problem = None, "Ces critères ne sont pas valables : vérifiez-les."
+
+        def unit(session: Session) -> dict[str, Any]:
+            lawyer = current_lawyer(session, kind, token)
+            found, more = search.search(session, query) if query else ([], False)
+            labels = teamwork.labels_of(session, [c["id"] for c in found])
+            cases.audit(session, lawyer["id"], None, "cases.search",
+                        query.criteria() if query else "invalid")
+            return {"lawyer": lawyer, "found": found, "more": more, "labels": labels,
+                    "label_names": teamwork.all_label_names(session)}
+
+        data = await in_db(unit)
+        lawyer, now = data["lawyer"], datetime.now(timezone.utc)
+        rows = [{**views.queue_row(c, lawyer["id"], lawyer["names"], now),
+                 "labels": [label["name"] for label in data["labels"].get(c["id"], [])],
+                 "reopenable": reopenable(c)} for c in data["found"]]
+        return render("search.html", **page_context(lawyer, token, kind), rows=rows,
+                      more=data["more"], criteria=args, problem=problem,
+                      default=not args, label_names=data["label_names"],
+                      retention_days=retention.retention_days(),
+                      domains=[(k, v) for k, v in views.DOMAIN_LABELS.items()],
+                      tiers=[(k or "none", v) for k, v in views.TIER_LABELS.items()],
+                      states=SEARCH_STATES)
+
+    @bp.get("/search")
+    @guarded()
+    async def closed_cases(request: Request) -> HTTPResponse:
+        """The search form and the closed cases. No criteria in the address: words, handles
+        and labels would stay in the browser's history and proxies' logs."""
+        kind, token = api.credentials(request)
+        return await search_results(kind, token, {})
+
+    @bp.post("/search")
+    @guarded()
+    async def search_page(request: Request) -> HTTPResponse:
+        """The search form, posted (with the session's CSRF token)."""
+        token = form_credentials(request)
+        args = {name: value for name in SEARCH_FIELDS if (value := form_field(request, name))}
+        return await search_results("session", token, args)
 
     # ------------------------------------------------------------ the firm's figures
 

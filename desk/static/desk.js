@@ -346,6 +346,8 @@
         root.dataset.lastNote = data.last_note;
         root.dataset.state = data.state;
         root.dataset.mine = data.mine ? "yes" : "no";
+        root.dataset.reopenable = data.reopenable ? "yes" : "no";
+        if (data.labels) { showLabels(data.labels); }
         var state = document.getElementById("case-state");
         state.textContent = data.state_label;
         state.className = "state state-" + data.state;
@@ -364,6 +366,35 @@
         if (stick) { timeline.scrollTop = timeline.scrollHeight; }
       });
     });
+
+    // The case's labels, from the server's JSON (set with textContent).
+    var labelList = document.getElementById("label-list");
+    function showLabels(labels) {
+      var shown = labels.map(function (l) { return l.id + ":" + l.name; }).join("\n");
+      if (labelList.dataset.shown === shown) { return; }
+      labelList.dataset.shown = shown;
+      var focused = document.activeElement && labelList.contains(document.activeElement);
+      labelList.textContent = "";
+      labels.forEach(function (label) {
+        var item = document.createElement("li");
+        var name = document.createElement("span");
+        name.className = "label-name";
+        name.dir = "auto";
+        name.textContent = label.name;
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "link";
+        remove.dataset.action = "label-remove";
+        remove.dataset.label = label.id;
+        remove.setAttribute("aria-label", "Retirer l'étiquette « " + label.name + " »");
+        remove.textContent = "×";
+        item.appendChild(name);
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(remove);
+        labelList.appendChild(item);
+      });
+      if (focused) { document.getElementById("label-new").focus(); }
+    }
 
     // After an erasure nothing of the case remains: the page says so, with the way back.
     function erased() {
@@ -386,10 +417,10 @@
       heading.focus();
     }
 
-    function act(button, path, body, success) {
+    function act(button, path, body, success, method) {
       button.disabled = true;
       say("…");
-      return api("POST", "/cases/" + id + path, body).then(function (data) {
+      return api(method || "POST", "/cases/" + id + path, body).then(function (data) {
         say(success(data));
         return data;
       }).catch(function (error) {
@@ -432,6 +463,18 @@
       } else if (action === "close") {
         var outcome = document.getElementById("outcome").value;
         act(button, "/close", { outcome: outcome }, function () { return "Dossier clos."; });
+      } else if (action === "release") {
+        act(button, "/release", undefined, function () { return "Dossier remis dans la file."; });
+      } else if (action === "reopen") {
+        act(button, "/reopen", undefined, function () { return "Dossier rouvert : il est à vous."; });
+      } else if (action === "reassign") {
+        var to = document.getElementById("reassign-to");
+        var name = to.options[to.selectedIndex].text;
+        if (!window.confirm("Confier ce dossier à " + name + " ? (inscrit au journal)")) { return; }
+        act(button, "/reassign", { to: Number(to.value) }, function () { return "Dossier confié à " + name + "."; });
+      } else if (action === "label-remove") {
+        act(button, "/labels/" + encodeURIComponent(button.dataset.label), undefined,
+            function (data) { showLabels(data.labels); return "Étiquette retirée."; }, "DELETE");
       }
     });
 
@@ -443,6 +486,18 @@
         reply.value = "";
         return data.delivery === "sent" ? "Réponse envoyée." :
           "Réponse gardée au dossier, mais non remise par le canal de la personne.";
+      });
+    });
+
+    var labelNew = document.getElementById("label-new");
+    document.getElementById("label-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!labelNew.value.trim()) { labelNew.focus(); return; }
+      var button = this.querySelector("button[type=submit]");
+      act(button, "/labels", { label: labelNew.value }, function (data) {
+        labelNew.value = "";
+        showLabels(data.labels);
+        return "Étiquette ajoutée.";
       });
     });
 
@@ -468,6 +523,26 @@
     });
   }
 
+  // ---------------------------------------------------------------- search, closed cases
+  function searchPage() {
+    var results = document.getElementById("search-results");
+    if (!results) { return; }
+    results.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-action=reopen]");
+      if (!button) { return; }
+      button.disabled = true;
+      api("POST", "/cases/" + button.dataset.case + "/reopen").then(function () {
+        window.location.assign("/desk/cases/" + button.dataset.case);
+      }).catch(function (error) {
+        button.disabled = false;
+        window.alert(error.data && error.data.error === "invalid_transition" ?
+          "Ce dossier ne peut pas être rouvert : la personne a un autre dossier ouvert, ou le délai de conservation est passé." :
+          error.message);
+      });
+    });
+  }
+
   if (page === "queue") { queuePage(); }
   else if (page === "case") { casePage(); }
+  else if (page === "search") { searchPage(); }
 }());

@@ -33,7 +33,7 @@ from desk_testlib import handoff_tracker, serving
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sanic import Sanic
 
-from desk import auth, canned, cases, figures
+from desk import auth, canned, cases, figures, teamwork
 from desk.channel import desk_blueprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +140,7 @@ def seed(factory, domain) -> dict[str, int]:
         # A reply the channel could not deliver (« non remis »), and an internal note.
         cases.set_delivery(session, cases.reply(session, held, colleague, "Bonjour."), "failed")
         cases.note(session, held, colleague, "Rappeler demain.")
+        teamwork.add_label(session, held, colleague, "à rappeler")
         cases.open_case_from_tracker(session, handoff_tracker(domain, "web:3003",
                                                               channel="webchat"))
         cases.record_person_message(session, "web:3003", "supprimez mes données")
@@ -188,6 +189,7 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
         expect(page.locator(f"[data-case-id='{ids['held']}'] .state")).to_have_text(
             "Pris en charge par Maître Collègue")
         expect(page.locator(".erasure-requested")).to_have_count(1)
+        expect(page.locator(f"[data-case-id='{ids['held']}'] .label")).to_have_text("à rappeler")
         expect(page.locator(".mail-failed")).to_contain_text("1 envoi en échec depuis 24 h")
         # The notification controls, named (and checked by axe with the rest of the page).
         expect(page.get_by_label("E-mail pour les nouveaux dossiers")).to_have_value("P0")

@@ -36,12 +36,17 @@ EXPECTED_ROUTES = {
     ("POST", "/desk/api/cases/1/close"), ("POST", "/desk/api/cases/1/erase"),
     ("GET", "/desk/events"), ("GET", "/desk/fragments/queue"), ("GET", "/desk/cases/1/updates"),
     ("GET", "/desk/api/budgets"), ("GET", "/desk/api/figures"),
+    ("POST", "/desk/api/cases/1/release"), ("POST", "/desk/api/cases/1/reassign"),
+    ("POST", "/desk/api/cases/1/reopen"), ("POST", "/desk/api/cases/1/labels"),
+    ("DELETE", "/desk/api/cases/1/labels/1"), ("GET", "/desk/api/cases/1/export"),
+    ("POST", "/desk/api/search"), ("GET", "/desk/api/lawyers"),
 }
 # The pages (desk/pages.py): without a session, the browser is sent to the login form.
 PAGE_ROUTES = {
     ("GET", "/desk"), ("GET", "/desk/cases/1"), ("GET", "/desk/canned"),
     ("POST", "/desk/canned"), ("POST", "/desk/logout"), ("GET", "/desk/figures"),
-    ("GET", "/desk/figures.csv"), ("POST", "/desk/notifications"),
+    ("GET", "/desk/figures.csv"), ("POST", "/desk/notifications"), ("GET", "/desk/search"),
+    ("POST", "/desk/search"),
 }
 # Open to anyone: the login form (its POST needs the form's own CSRF token) and static files.
 PUBLIC_ROUTES = {("GET", "/desk/login"), ("POST", "/desk/login"), ("GET", "/desk/static/1")}

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from desk_testlib import serving
+from desk_testlib import handoff_tracker, serving
 from sanic import Sanic
 from sqlalchemy import select
 
 from connectors.x.render import post_link
-from desk import auth, views
+from desk import auth, cases, views
 from desk.channel import desk_blueprint
 from desk.models import desk_audit
 from permanence import costs, public_posts
@@ -130,6 +130,23 @@ async def test_public_posts_are_listed_then_taken_off(desk, x_store, factory) ->
         audit = session.execute(select(desk_audit.c.action, desk_audit.c.detail)).all()
     assert ("public_post.done", f"x:{first}") in audit
     assert [a for a, _ in audit].count("public_posts.read") == 2
+
+
+async def test_the_persons_export_has_her_listed_posts_and_no_one_elses(
+        desk, x_store, factory, domain) -> None:
+    with factory.begin() as session:
+        case_id = cases.open_case_from_tracker(session, handoff_tracker(
+            domain, "x:4242", channel="x", metadata={"screen_name": "Citoyenne"}))[0]
+    x_store.public_post_add("1601", "4242", "citoyenne")
+    x_store.public_post_add("1603", "5353", "voisin")
+    status, body = await call(desk, "GET", f"/desk/api/cases/{case_id}/export")
+    assert status == 200
+    report = json.loads(body)
+    assert [(p["channel"], p["link"]) for p in report["public_posts"]] == [
+        ("x", "https://x.com/citoyenne/status/1601")]
+    assert "voisin" not in body and "1603" not in body
+    status, text = await call(desk, "GET", f"/desk/api/cases/{case_id}/export?format=text")
+    assert "https://x.com/citoyenne/status/1601" in text and "voisin" not in text
 
 
 async def test_without_an_x_channel_nothing_is_shown(desk) -> None:

@@ -3,7 +3,8 @@ against the real servers on 127.0.0.1 (X emulator, action server, Rasa with the 
 desk), people writing by X DMs.
 
 - The lawyer's erase (desk API) and « supprimez mes données » leave no trace of the person's X
-  id nor of her words in any table of either database (``permanence.db``: tracker events, desk;
+  id nor of her words (a label the lawyer put on the case included) in any table of either
+  database (``permanence.db``: tracker events, desk;
   ``permanence-x.db``: the X channel's store), every column scanned.
 - A conversation continued on the web chat (``permanence/continue_link.py``) and erased there
   leaves neither its token nor its web session.
@@ -176,8 +177,13 @@ def test_the_lawyers_erase_leaves_no_trace_and_the_person_starts_afresh(stack, t
     user, words = new_person(), f"Quelmerville{random.randrange(10**6)}"
     case = handed_over(stack, token, user, words)
     stack.x_send_dm(user, f"mon voisin Zorglub{words} a tout vu")  # on the case, for the lawyer
+    status, _ = desk_api(stack, "POST", f"/cases/{case['id']}/labels", token,
+                         {"label": f"famille {words}"})  # a label naming the person
+    assert status == 201
     assert wait_for(lambda: settled(stack, user), 60, 0.2)
-    assert traces(stack, [user, words]), "the scan must see the person before the erasure"
+    before = traces(stack, [user, words])
+    assert before, "the scan must see the person before the erasure"
+    assert ("desk_label", "name", words) in {found[1:] for found in before}
 
     status, body = desk_api(stack, "POST", f"/cases/{case['id']}/erase", token,
                             {"confirm": "erase"})
