@@ -83,7 +83,7 @@ from desk import (
     teamwork,
     views,
 )
-from desk.delivery import deliver_reply
+from desk.delivery import deliver_reply, person_channel
 from desk.handback import pause_conversation, resume_conversation
 from permanence import budgets, costs, public_posts, settings
 from permanence import erasure as everywhere
@@ -407,7 +407,12 @@ def make_blueprint(
             cases.audit(session, lawyer_id, found["id"], "case.read")
             return found
 
-        return response.json(await in_db(unit))
+        found = await in_db(unit)
+        # Where the person last wrote, where the reply goes (an X conversation continued on
+        # the web chat): desk/delivery.py.
+        found["writes_on"] = await person_channel(request.app, found["conversation_id"],
+                                                  found["channel"])
+        return response.json(found)
 
     @bp.get("/api/budgets")
     @guarded

@@ -52,6 +52,7 @@ from desk import (
     canned,
     cases,
     db,
+    delivery,
     figures,
     figures_view,
     mail,
@@ -395,6 +396,14 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
         lawyer, case = data["lawyer"], data["case"]
         names = lawyer["names"]
         last_message, last_note = views.last_ids(case)
+        # Where the person last wrote (an X conversation continued on the web chat): where the
+        # lawyer's reply goes (desk/delivery.py).
+        try:
+            now_on = await delivery.person_channel(request.app, case["conversation_id"],
+                                                   case["channel"])
+        except Exception:  # noqa: BLE001 - the case stays readable; the failure is logged
+            logger.exception("desk.case_page.channel_unknown case=%s", case["id"])
+            now_on = None
         return render(
             "case.html",
             **page_context(lawyer, token, kind),
@@ -408,7 +417,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             facts=views.fact_rows(case["facts"], skip=views.KEY_FACTS),
             tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
             domain=views.DOMAIN_LABELS.get(case["domain"], case["domain"] or "—"),
-            channel=views.CHANNEL_LABELS.get(case["channel"], case["channel"] or "—"),
+            channel=views.channel_line(case["channel"], now_on),
             state_label=views.state_label(case, lawyer["id"], names),
             mine=case["taken_by"] == lawyer["id"],
             before=views.before_handover(case),

@@ -378,6 +378,18 @@ def _hour_fr(value: datetime) -> str:
 
 # ------------------------------------------------------------------ sending budgets
 
+def channel_line(case_channel: str | None, now_on: str | None) -> str:
+    """The case's channel, and where the person writes now when they moved (an X conversation
+    continued on the web chat, ``permanence/continue_link.py``): the lawyer's reply goes there
+    (``desk/delivery.py``), e.g. « X (message privé) → Messagerie du site, où la personne
+    écrit maintenant (votre réponse y part) »."""
+    label = CHANNEL_LABELS.get(case_channel, case_channel or "—")
+    if not now_on or now_on == case_channel:
+        return label
+    moved = CHANNEL_LABELS.get(now_on, now_on)
+    return f"{label} → {moved}, où la personne écrit maintenant (votre réponse y part)"
+
+
 # The channels' short names on the budget and cost lines (CHANNEL_LABELS names a case's).
 SHORT_CHANNEL_LABELS = {"x": "X"}
 

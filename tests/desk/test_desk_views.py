@@ -42,6 +42,15 @@ def test_a_queue_row_names_the_channel_in_french() -> None:
 # ------------------------------------------------------------------ issue #14, item 3
 
 
+def test_the_case_says_where_the_person_writes_now_when_they_moved() -> None:
+    assert views.channel_line("x", None) == "X (message privé)"
+    assert views.channel_line("x", "x") == "X (message privé)"
+    assert views.channel_line("x", "webchat") == (
+        "X (message privé) → Messagerie du site, où la personne écrit maintenant "
+        "(votre réponse y part)")
+    assert views.channel_line(None, None) == "—"
+
+
 def test_a_deadline_reads_from_today() -> None:
     from datetime import date
 

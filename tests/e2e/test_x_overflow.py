@@ -170,6 +170,9 @@ async def test_a_person_waiting_on_x_continues_on_the_web_chat(stack: Stack) -> 
         [found] = await run(None, wait_for, case, 30, 0.2)
         assert found["channel"] == "x"
         auth = {"Authorization": f"Bearer {token_of_lawyer}"}
+        read = await run(None, lambda: http_json(
+            "GET", f"{stack.base_url}/desk/api/cases/{found['id']}", headers=auth))
+        assert (read["channel"], read["writes_on"]) == ("x", "webchat")  # the case page says so
         await run(None, lambda: http_json("POST", f"{stack.base_url}/desk/api/cases/"
                                           f"{found['id']}/take", {}, auth))
         sent = await run(None, lambda: http_json(
