@@ -308,10 +308,13 @@ def _flag_triggers(
     if domaine == "fiscalite" and today.month == 12:
         out.flag("P1", "décembre : échéance du 31 décembre pour les réclamations d'impôts locaux "
                  "(LPF R. 196-2)")
+    # A damage's date is no notified decision: the claim's deadline is the prescription
+    # quadriennale (flagged P1 only past three years, _select_deadline), not six weeks.
     notified_kind = (
         domaine not in ("elections", "commande_publique", "urbanisme")
         and not liberty
         and "silence" not in triggers
+        and not _slot(case, "date_decision_source").startswith(DAMAGE_DATE)
     )
     if notified_kind and decided is not None and (today - decided).days > 42:
         out.flag("P1", "décision notifiée il y a plus de six semaines")

@@ -441,6 +441,20 @@ def test_a_damage_without_a_claim_gets_the_prescription_quadriennale() -> None:
     assert result.tier in ("P2", "P3")
 
 
+@pytest.mark.parametrize("weeks", [7, 30, 100])
+def test_a_damage_some_weeks_old_is_no_decision_notified_six_weeks_ago(weeks: int) -> None:
+    # A damage's date is not a notification: the six-week flag (LEGAL.md §4.8, MPO) does not
+    # apply; the claim's deadline is years away (heldback2: belongings lost by a hospital).
+    damage = TODAY - timedelta(weeks=weeks)
+    case = {"domaine": "responsabilite_administrative", "type_decision": None,
+            "recit": "le centre hospitalier a perdu le fauteuil de mon père, rien envoyé",
+            "date_decision": damage.isoformat(),
+            "date_decision_source": "date du dommage (faute de la date de notification)"}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.kind == "prescription_quadriennale"
+    assert result.tier == "P2"
+
+
 def test_an_old_damage_is_flagged_before_the_prescription() -> None:
     damage = date(TODAY.year - 4, 2, 1)
     case = {"domaine": "responsabilite_administrative", "date_decision": damage.isoformat(),
