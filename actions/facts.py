@@ -13,8 +13,9 @@ from datetime import date, datetime, time
 from typing import Any
 
 from actions import gazetteer
-from actions.dates_fr import DateMention, find_dates, fold_keep
+from actions.dates_fr import PARIS, DateMention, find_dates, fold_keep
 from actions.parsing import parse_postcode
+from actions.referral import DEPARTEMENTS
 
 Span = tuple[int, int]
 
@@ -61,6 +62,9 @@ class Facts:
     mesure: Fact | None = None
     postcode: Fact | None = None
     town: Fact | None = None
+    # Places the story names with a capital (« une maison à Pessac »): where things happened,
+    # not necessarily where the person lives; they complete a placeless « maire ».
+    places: tuple[Fact, ...] = ()
     contract_signed: Fact | None = None
     award_notice: Fact | None = None  # an award notice published (False: none, as the person says)
     recours_gracieux: Fact | None = None
@@ -109,14 +113,16 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("published", r"publiee?s?|publication|paru|journal officiel"),
     ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
     ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
-     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|"
+     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|fourriere|"
+     r"euthanasi\w*|abattu|abattage|saisie?|emmene|enleve|(?:doi(?:t|vent)|va|vont|devra|devront)"
+     r" (?:etre )?\w+|sera|seront|applicable|s'applique|prevue? (?:pour|le)|"
      r"(?:manif|manifestation|rassemblement|festival) (?:est |etait |c'?est )?(?:prevue? )?"
      r"(?:pour |le )?(?:ce )?"),
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
      r"donne|donnee|boite aux lettres|en main propre"),
     ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
-     r"fissur\w*|crev\w*"),
+     r"fissur\w*|crev\w*|perdu\w*|perte|egare\w*|vole\w*|detrui\w*|endommag\w*"),
     ("signed", r"datee|datees|signee?s?|date du|en date"),
 )
 _CUE_RE = [(role, re.compile(r"\b(?:" + pattern + r")\b")) for role, pattern in _ROLE_CUES]
@@ -129,6 +135,8 @@ _SINCE = re.compile(r"(?:depuis|ca fait|cela fait)\b")
 _SINCE_CUE_CHARS = 24
 # « sans réponse depuis 3 mois »: waiting since the request, whose cue comes earlier.
 _WAITING = re.compile(r"\b(?:sans|pas de|aucune|toujours pas de) reponse|\battends?\b")
+# « avant jeudi », « d'ici lundi »: a day the person must act by, not when a measure applies.
+_BY_DAY = re.compile(r"\b(?:avant|d'ici|jusqu'(?:a|au)|au plus tard)\s*(?:le\s*)?$")
 _CLAUSE_BREAK = re.compile(r"[.;!?\n]| mais | et puis ")
 
 
@@ -154,7 +162,9 @@ def _date_role(folded: str, start: int, end: int, prev_end: int, next_start: int
             return "contract"
         return best[1]
     after = folded[end:next_start]
-    cut = re.search(r"[.;!?,\n]| mais | et ", after)
+    # « Le 2 octobre, les agents ont perdu… »: a date that opens its clause reads past a comma.
+    opens = not re.search(r"[a-z]{3,}", before.replace(" le ", " ").replace("le ", ""))
+    cut = re.search(r"[.;!?\n]| mais " if opens else r"[.;!?,\n]| mais | et ", after)
     if cut:
         after = after[:cut.start()]
     first: tuple[int, str] | None = None
@@ -228,6 +238,120 @@ _CORRECTED_FIELD = (
 )
 
 
+# « je suis la propriétaire », « c'est mon chien »: the person owns the thing concerned; the
+# « propriétaire » that follows is the person, not a landlord.
+_OWN_THING = re.compile(r"(?:\b(?:je suis|j'?suis|nous sommes|on est|en tant que|c'est moi)"
+                        r" (?:le |la |l'|les )?)$")
+_DAMAGE_WORDS = re.compile(dict(gazetteer.DECISIONS)["accident"] + "|" + dict(
+    gazetteer.DECISIONS)["dommage_travaux_publics"])
+_ANIMAL = re.compile(r"\b(?:chiens?|chienne|chiots?|chats?|chatte|chevaux|cheval|jument|poney|"
+                     r"animal|animaux|betail|troupeau|vaches?|moutons?|brebis|chevres?|ane|"
+                     r"poules?|nac|serpent|pitbull|rottweiler|berger)\b")
+# A place named with a capital after « à / au / sur / près de » (« une maison à Pessac »).
+_PLACE_NAMED = re.compile(r"(?:\b[àa]|\bau|\bsur|\bpr[èe]s de|\bvers|\bcommune de|\bville de|"
+                          r"\b[Hh]abitante? de)"
+                          r" ((?:[A-ZÉÈÂ][\w'’]+)(?:[- ](?:(?:sur|sous|en|les|le|la|de|du|des|"
+                          r"d'|l')[- ]?)?[A-ZÉÈ][\w'’]+)*)")
+# Written in lower case, a place is read only where the words say it is one: « habitante de
+# saint-omer », « sur le marché de montreuil », « mon commerce à lunel ».
+_PLACE_LOWER = re.compile(
+    r"\b(?:habitante?s? (?:de|d')|(?:j'?habite|j'?habitais|je vis|on vit|on habite|nous habitons|"
+    r"installee?s?|situee?s?|(?:mon|ma|notre) (?:commerce|maison|terrain|ecole|village|ville|"
+    r"boutique|restaurant|bar|magasin|entreprise|exploitation)|(?:marche|mairie|commune|ville|"
+    r"village)(?: du \w+)?) (?:a|au|de|d'|sur))\s?([a-z][a-z'-]{2,}[a-z](?: (?:sur|sous|en)"
+    r"[- ][a-z][a-z-]+)?)(?=[ ,.;!?)\n]|$)")
+_SMALL_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "sur", "sous", "en", "et", "l",
+                          "d", "lès"})
+
+
+def _town_case(name: str) -> str:
+    """« saint-jean-de-luz » → « Saint-Jean-de-Luz »."""
+    parts = re.split(r"([- '])", name)
+    out = []
+    for index, part in enumerate(parts):
+        keep = index and part in _SMALL_WORDS
+        out.append(part if keep or part in "- '" else part[:1].upper() + part[1:])
+    return "".join(out)
+# Capitalised words after « à » that are no place.
+_NOT_PLACES = frozenset({
+    "madame", "monsieur", "maitre", "bonjour", "l'etat", "etat", "la", "le", "les", "chu", "chr",
+    "oqtf", "caf", "urssaf", "prefecture", "mairie", "ministere", "universite", "pole", "france",
+    "rectorat", "tribunal", "conseil", "region", "departement", "metropole", "hopital", "dieu",
+    "noel", "paques", "toussaint", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+    "dimanche", "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout",
+    "septembre", "octobre", "novembre", "decembre", "partir", "compter", "cause", "nouveau",
+})
+_DEPARTEMENT_WORDS = tuple(sorted(
+    {fold_keep(name).replace("-", " ") for name in DEPARTEMENTS.values() if "-" in name
+     or " " in name}, key=len, reverse=True))
+
+
+def _departement_end(folded: str, start: int, end: int) -> int:
+    """« préfecture de seine maritime »: a département's whole name, not « seine »."""
+    ahead = folded[start:start + 40].replace("-", " ")
+    for name in _DEPARTEMENT_WORDS:
+        if ahead.startswith(name) and (len(ahead) == len(name) or not ahead[len(name)].isalpha()):
+            return max(end, start + len(name))
+    return end
+
+
+_REFUSAL_OBJECT_AFTER = re.compile(r"\s*(?:ma |mon |notre |la |le |l'|les |de |d')(?:demande "
+                                   r"(?:de |d')|prise en charge (?:de |du |des |d')?)?"
+                                   r"[a-z][a-z' -]{2,60}?(?=[,.;!?(\n]| au motif| car | parce"
+                                   r"| alors| pour | a cause|$)")
+
+
+def _refusal_object(folded: str, match: re.Match[str]) -> re.Match[str] | tuple[int, int]:
+    """A refusal with what was refused, in the person's words: « refusé le transport scolaire »,
+    « ma demande de disponibilité a été refusée »."""
+    after = _REFUSAL_OBJECT_AFTER.match(folded, match.end())
+    if after and not re.match(r"\s*(?:de |d')?(?:me |m'|nous |lui )", folded[match.end():]):
+        return _Span(match.start(), after.end())
+    clause = re.split(r"[,.;!?\n]", folded[:match.start()])[-1]
+    before = re.search(r"(?:ma |mon |notre |la |une )?demande (?:de |d')[a-z' -]{2,50}?"
+                       r"(?= (?:a ete|est|m'a ete|ont|a) |$)", clause)
+    if before:
+        offset = match.start() - len(clause)
+        return _Span(offset + before.start(), match.end())
+    return match
+
+
+_CLAUSE_LEAD = re.compile(r"\s*(?:c'est |c est |il s'agit d'|il s'agit de )?(?:un |une |le |la "
+                          r"|l'|des )?")
+MAX_CLAUSE_CHARS = 80
+
+
+def _clause_of(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
+    """The person's words around a kind (« une exclusion de la cantine pour mon fils »): the
+    clause it stands in, when short, its lead words left out."""
+    start = max((m.end() for m in re.finditer(r"[,.;!?(\n]", folded[:match.start()])),
+                default=0)
+    end = next((m.start() + match.end() for m in re.finditer(r"[,.;!?()\n]",
+                                                                folded[match.end():])),
+               len(folded))
+    start += _CLAUSE_LEAD.match(folded, start).end() - start
+    if end - start > MAX_CLAUSE_CHARS or end <= start:
+        return match
+    return _Span(start, end)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A span that reads as a regex match (start, end, span)."""
+
+    s: int
+    e: int
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.e
+
+    def span(self) -> tuple[int, int]:
+        return (self.s, self.e)
+
+
 def _fact(text: str, value: Any, start: int, end: int) -> Fact:
     return Fact(value=value, span=(start, end), text=text[start:end])
 
@@ -251,6 +375,7 @@ def extract(text: str, now: datetime) -> Facts:
             place, p_end = None, match.end()
             if match.lastindex and match.group(match.lastindex):
                 p_start, p_end = match.span(match.lastindex)
+                p_end = _departement_end(folded, p_start, p_end)
                 place = gazetteer.place_ok(folded[p_start:p_end]) and text[p_start:p_end]
                 more = re.match(r" [A-ZÉÈ][\w-]+", text[p_end:])
                 if place and more:  # « Pays Basque », « Val d'Oise »: a capitalised second word
@@ -268,7 +393,9 @@ def extract(text: str, now: datetime) -> Facts:
     for kind, pattern in gazetteer.PRIVATE_PARTIES:
         if kind == "voisin" and has_permis:
             continue
-        match = re.search(pattern, folded)
+        match = next((m for m in re.finditer(pattern, folded)
+                      if not (kind == "bailleur" and _OWN_THING.search(folded[:m.start()]))),
+                     None)
         if match:
             private.append(_fact(text, kind, match.start(), match.end()))
 
@@ -297,6 +424,14 @@ def extract(text: str, now: datetime) -> Facts:
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
             continue
+        if kind == "service_public_local" and _DAMAGE_WORDS.search(folded):
+            continue  # a fall at the canteen: a damage, not the service's decision
+        if kind == "mesure_animal" and not _ANIMAL.search(folded):
+            continue  # a car's fourrière, not a police measure on an animal
+        if kind == "refus_demande":
+            match = _refusal_object(folded, match)
+        if kind == "service_public_local":
+            match = _clause_of(folded, match)
         if kind in PUBLIC_DECISIONS and _negated(folded, match.start()):
             continue
         decision_spans.append(match.span())
@@ -315,6 +450,10 @@ def extract(text: str, now: datetime) -> Facts:
             # the words just before gives it a role (« affiché depuis 3 semaines »).
             prev_end = max(prev_end, mention.span[0] - _SINCE_CUE_CHARS)
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
+        if role_name == "unspecified" and mention.day is not None and (
+                mention.day > now.astimezone(PARIS).date()) and not _BY_DAY.search(
+                folded[max(0, mention.span[0] - 12):mention.span[0]]):
+            role_name = "effect"  # « jeudi 10 décembre »: a coming day is when it applies
         dates.append(_date_fact(text, mention, role_name))
 
     mesure = None
@@ -346,6 +485,14 @@ def extract(text: str, now: datetime) -> Facts:
         if commune:
             town = Fact(value=commune.place, span=commune.span, text=commune.text)
 
+    places: list[Fact] = []
+    for m in [*_PLACE_NAMED.finditer(text), *_PLACE_LOWER.finditer(folded)]:
+        name = text[m.start(1):m.end(1)]
+        name = name if name[:1].isupper() else _town_case(name)  # « montreuil »: « Montreuil »
+        if (fold_keep(name).split()[0].split("-")[0] not in _NOT_PLACES
+                and gazetteer.place_ok(fold_keep(name).lower())
+                and all(fold_keep(p.value) != fold_keep(name) for p in places)):
+            places.append(_fact(text, name, m.start(1), m.end(1)))
     contract = _yes_no(text, folded, _CONTRACT_YES, _CONTRACT_NO)
     notice = _yes_no(text, folded, _NOTICE_YES, _NOTICE_NO)
     recours = _yes_no(text, folded, _RECOURS_YES, _RECOURS_NO)
@@ -363,7 +510,8 @@ def extract(text: str, now: datetime) -> Facts:
     return Facts(
         administrations=tuple(administrations), private_parties=tuple(private), role=role,
         decisions=tuple(decisions), dates=tuple(dates), mesure=mesure, postcode=postcode,
-        town=town, contract_signed=contract, award_notice=notice, recours_gracieux=recours,
+        town=town, places=tuple(places), contract_signed=contract, award_notice=notice,
+        recours_gracieux=recours,
         claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
     )
 
@@ -413,6 +561,7 @@ def merge(previous: Facts, new: Facts) -> Facts:
     changes["private_parties"] = _union(previous.private_parties, new.private_parties,
                                         key=lambda p: p.value)
     changes["decisions"] = _union(previous.decisions, new.decisions, key=lambda d: d.value)
+    changes["places"] = _union(previous.places, new.places, key=lambda p: fold_keep(p.value))
     changes["dates"] = _merge_dates(previous.dates, new.dates, new.correction)
     changes["correction"] = new.correction
     changes["corrected"] = new.corrected
@@ -439,6 +588,14 @@ def _merge_dates(old: tuple[DateFact, ...], new: tuple[DateFact, ...],
             result[target] = replace(fresh, role=result[target].role)
         elif fresh.role == "unspecified" and len(result) == 1 and result[0].day is None:
             result[0] = replace(fresh, role=result[0].role)
+        elif fresh.role != "unspecified" and fresh.day is not None and any(
+                d.role == "unspecified" and d.day == fresh.day for d in result) and not any(
+                d.role == fresh.role for d in result):
+            # « le 20 octobre » in the story, then « le 20 octobre » as the damage's date: one
+            # date, now with its role.
+            target = next(i for i, d in enumerate(result)
+                          if d.role == "unspecified" and d.day == fresh.day)
+            result[target] = replace(result[target], role=fresh.role)
         elif not any(d.role == fresh.role and d.day == fresh.day for d in result):
             result.append(fresh)
     return tuple(result)

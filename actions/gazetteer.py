@@ -14,7 +14,11 @@ _PLACE = (r"(?: (?:de la|de l'|du|des|de)\b|(?: ?d'))\s?"
 _STOP_PLACES = {
     "la", "le", "les", "l", "mon", "ma", "mes", "son", "sa", "ses", "notre", "votre", "leur",
     "qui", "que", "quoi", "m", "me", "a", "au", "aux", "pour", "et", "ou", "car", "mais", "un",
-    "une", "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
+    "une", "moins", "plus", "peine", "environ", "proximite", "cote", "quelques", "pres",
+    "l'ecart", "distance", "pied", "velo", "domicile", "bout", "temps", "peu", "cheval", "deux",
+    "trois", "quatre", "cinq", "dix", "cent", "mille", "l'heure", "l'etranger", "l'hopital",
+    "l'ecole", "l'epoque", "cause", "nouveau", "part", "vie", "jour", "mi-temps", "plein",
+    "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
 }
 
 ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
@@ -52,7 +56,7 @@ PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
      r"|(?<!ma )(?<!mon )(?<!notre )\b(?:sarl|sasu?|eurl)\b"
      r"|\bla societe (?!publique|d'economie mixte|nationale)\w+"),
     ("bailleur", r"\b(?:proprietaire|proprio|bailleur|agence immobiliere|mon loyer|ma caution|"
-     r"syndic)\b"),
+     r"syndic|(?:mon|ma|mes|notre|nos) locataires?|loyers? impayes?)\b"),
     ("assurance", r"\b(?:assurance|assureur|mutuelle)\b"),
     ("banque", r"\b(?:banque|bancaires?|credit|pret immobilier|huissier|dettes?|"
      r"prelevements? (?:de|d'un|sur)|organisme de credit)\b"),
@@ -105,7 +109,11 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"en face de chez (?:moi|nous)|a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
-     r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"),
+     r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"
+     r"|" + r"\b(?:je suis|j'?suis|nous sommes|on est|en tant que|c'est moi) (?:le |la |l'|les )?"
+     r"(?:proprietaires?|proprio|maitre|maitresse|detent(?:eur|rice)|usager|usagere)\b"
+     r"|\b(?:c'est|ce sont|il s'agit de) (?:mon|ma|mes|notre|nos) (?:chiens?|chienne|chats?|"
+     r"chevaux|cheval|animaux|animal|voiture|vehicule|maison|terrain|bateau)\b"),
 )
 
 DECISIONS: tuple[tuple[str, str], ...] = (
@@ -127,6 +135,21 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"\b(?:l'|l |la )?interdi(?:re|te|t|ction)\b"),
     ("suspension_permis_conduire", r"\b(?:suspension|retrait) (?:de |du )?(?:mon )?permis de "
      r"conduire\b"),
+    # A police measure on an animal (dangerous dog, impounding, euthanasia): read only with an
+    # animal named in the message (actions/facts.py), a vehicle's fourrière is another matter.
+    ("mesure_animal", r"\b(?:fourriere|euthanasi\w*|dangerosite|(?:chiens?|animal|animaux) "
+     r"(?:dangereux|mordeurs?|de (?:1re|2e|premiere|deuxieme) categorie)|evaluation "
+     r"comportementale|abattage|(?:faire )?abattre|(?:saisie|placement|retrait|confiscation) "
+     r"(?:de |du |d')"
+     r"(?:mon |ma |mes |notre |nos )?(?:chiens?|chienne|chats?|chevaux|cheval|animaux|animal|"
+     r"betail|troupeau|moutons|chevres))"),
+    # A local public service refused or withdrawn from its user (a canteen, school transport, a
+    # market stall, a municipal hall): collectivités, whatever the everyday words around it.
+    ("service_public_local", r"\b(?:cantine|restauration scolaire|transport scolaire|"
+     r"periscolaire|creche|centre de loisirs|garderie|inscription (?:a l'ecole|scolaire)|"
+     r"emplacement (?:au|sur le|du|de) marche|(?:mon|ma|notre|l'|un|d') ?(?:autorisation d')?"
+     r"emplacement|droits? de place|(?:place|stand|etal) (?:au|sur le|"
+     r"du) marche|salle (?:des fetes|municipale|communale|polyvalente))\b"),
     ("revocation", r"\b(?:revocation|revoquee?)\b"),
     ("sanction_disciplinaire", r"\b(?:sanction|blame|avertissement|exclusion temporaire|mise a "
      r"pied|conseil de discipline|disciplinaire)\b"),

@@ -406,10 +406,13 @@ DECISION_LABELS = {
     "accident": "accident / dommage",
     "autorisation_environnementale": "autorisation environnementale",
     "refus_demande": "refus d'une demande",
+    "mesure_animal": "mesure de police visant un animal",
+    "service_public_local": "service public local",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
-               "redressement_fiscal", "dommage_travaux_publics", "licenciement"}
+               "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
+               "mesure_animal", "service_public_local"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre"),
@@ -425,7 +428,8 @@ def decision_label(facts: F.Facts) -> str | None:
         if any(k in kinds for k in general):
             continue
         label = DECISION_LABELS.get(decision.value) or decision.text
-        if decision.value in _SHOW_WORDS and fold(decision.text) != fold(label):
+        if decision.value in _SHOW_WORDS and fold(decision.text) != fold(label) and not (
+                decision.value == "refus_demande" and " " not in decision.text.strip()):
             label = f"{label} ({decision.text})"  # « impôt ou taxe (taxe foncière) »
         if label and label not in labels:
             labels.append(label)
@@ -465,10 +469,28 @@ def fact_lines(facts: F.Facts) -> list[str]:
     return lines
 
 
+# Administrations that sit in one commune: « le maire » of the town the story names.
+_TOWN_KINDS = frozenset({"commune"})
+
+
+def adverse_text(administration: F.Administration, facts: F.Facts) -> str:
+    """The administration as the card shows it: a placeless « maire » or « mairie » gets the
+    town the story named (« une maison à Pessac … le maire » → « maire de Pessac »), so that the
+    lawyer can check conflicts; the person's own town when none was named."""
+    if administration.place or administration.kind not in _TOWN_KINDS:
+        return administration.text
+    named = [p.value for p in facts.places] or ([facts.town.value] if facts.town else [])
+    towns = list(dict.fromkeys(named))
+    if len(towns) != 1:
+        return administration.text
+    return f"{administration.text} de {towns[0]}"
+
+
 def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
     """The case record (``actions/case.py`` slots) from the facts of the conversation."""
     facts = reading.facts
-    parties = [a.text for a in facts.administrations] or [p.text for p in facts.private_parties]
+    parties = ([adverse_text(a, facts) for a in facts.administrations]
+               or [p.text for p in facts.private_parties])
     recours = facts.recours_gracieux
     rg_date = facts.date_for("recours_gracieux")
     slots: dict[str, Any] = {
@@ -507,6 +529,38 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
             slots["date_decision"] = days[0].isoformat()
             slots["date_decision_source"] = "date la plus ancienne citée — à vérifier"
     return slots
+
+
+# Words of a public agent's working life: with none of them, « fonction publique » is a misreading.
+_AGENT_WORDS = re.compile(
+    r"\b(?:agente?s?|fonctionnaires?|titulaire|contractuel\w*|stagiaire|titularisation|mutation|"
+    r"(?:mon|ma|son|sa) (?:poste|carriere|salaire|traitement|remuneration|prime|contrat|chef|"
+    r"cheffe|employeur|travail|hierarchie|service)|carriere|avancement|promotion|notation|"
+    r"sanction|blame|avertissement|revocation|licencie\w*|licenciement|disponibilite|"
+    r"detachement|reclassement|conge\w*|arret maladie|je travaille|j'?ai travaille|collegues?|"
+    r"embauch\w*|recrut\w*|concours|profs?|professeure?|enseignante?|infirmiere?|atsem|"
+    r"militaire|policiere?|gendarme|pompier|radiation|discipline|statut)\b")
+_LOCAL_AUTHORITIES = frozenset({"commune", "departement", "region", "metropole",
+                                "intercommunalite"})
+SERVICE_DOMAIN = "collectivites"
+
+
+def service_user(facts: F.Facts, story: str) -> bool:
+    """A local authority's decision on a user of its services (school transport, a canteen, a
+    market stall, a social aid), not on its agent: no agent role, no word of a public agent's
+    working life, and only local authorities named."""
+    kinds = {a.kind for a in facts.administrations}
+    return (bool(kinds) and kinds <= _LOCAL_AUTHORITIES
+            and not (facts.role and facts.role.value == "agent_public")
+            and not _AGENT_WORDS.search(fold(story)))
+
+
+def as_public_law_lawyer(domain: str | None, facts: F.Facts, story: str) -> str | None:
+    """``domain``, unless a public-law lawyer would file it elsewhere: a « fonction publique »
+    reading of a local authority's decision on a user of its services is ``collectivites``."""
+    if domain == "fonction_publique" and service_user(facts, story):
+        return SERVICE_DOMAIN
+    return domain
 
 
 ASK_SCOPE = "ask_scope"

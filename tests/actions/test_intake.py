@@ -389,7 +389,10 @@ def test_a_town_answered_alone_is_the_town() -> None:
 ])
 def test_a_free_text_decision_inside_a_bundled_answer_is_kept(answer, asked, decision) -> None:
     facts = reading(("bonjour, j'ai un problème avec la mairie", ()), (answer, asked)).facts
-    assert [(d.value, d.text) for d in facts.decisions] == [("autre", decision)]
+    assert [d.text for d in facts.decisions] == [decision]
+    # A kind read from the words keeps them (« service public local (exclusion de la cantine
+    # pour mon fils) »); else the words are the decision (« autre »).
+    assert facts.decisions[0].value in ("autre", "service_public_local")
     assert facts.dates  # the other answers are read too
 
 
@@ -459,3 +462,92 @@ def test_a_damage_with_no_decision_is_a_liability_claim_whatever_the_nlu_read() 
     closure = reading(("le préfet a ordonné la fermeture de mon bar le 3 décembre après une "
                        "bagarre où un client est tombé", ())).facts
     assert intake.scope("police_administrative", closure, None) == "police_administrative"
+
+
+# ------------------------------------------- the second held-back set's lessons (issue #12)
+
+
+@pytest.mark.parametrize(("story", "domain", "expected"), [
+    # A local authority's decision on a user of its services is no « fonction publique ».
+    ("le département a supprimé l'aide à domicile de mon père, courrier reçu le 30 novembre",
+     "fonction_publique", "collectivites"),
+    ("la commune ne veut plus inscrire ma fille à la cantine depuis la rentrée",
+     "fonction_publique", "collectivites"),
+    # An agent of the same authorities stays in fonction publique.
+    ("la région m'a refusé ma mise en disponibilité, je suis agente au lycée",
+     "fonction_publique", "fonction_publique"),
+    ("la mairie ne renouvelle pas mon contrat", "fonction_publique", "fonction_publique"),
+    # A State administration (a rectorat) is not turned into a collectivité.
+    ("le rectorat a refusé ma demande", "fonction_publique", "fonction_publique"),
+    ("la métropole a refusé le raccordement de mon atelier", "collectivites", "collectivites"),
+])
+def test_a_user_of_a_local_public_service_is_no_public_agent(story: str, domain: str,
+                                                             expected: str) -> None:
+    assert intake.as_public_law_lawyer(domain, reading((story, ())).facts, story) == expected
+
+
+@pytest.mark.parametrize(("pairs", "adverse"), [
+    # The town named in the story completes a placeless « maire ».
+    ([("j'ai une grange à Saint-Émilion et le maire a refusé ma déclaration préalable", ())],
+     "maire de Saint-Émilion"),
+    ([("notre club de foot s'entraîne à Villeneuve-sur-Lot", ()),
+      ("la mairie nous a retiré le terrain", ("administration",))], "mairie de Villeneuve-sur-Lot"),
+    # A commune already placed is not changed; two towns named: no guess.
+    ([("la mairie de Agen a refusé, j'habite à Boé", ())], "mairie de Agen"),
+    ([("je vis à Dax mais mon commerce est à Mont-de-Marsan, la mairie a refusé", ())],
+     "mairie"),
+])
+def test_the_maire_is_of_the_town_the_story_named(pairs, adverse: str) -> None:
+    slots = intake.case_slots(reading(*pairs), "urbanisme", "story")
+    assert slots["partie_adverse"] == adverse
+
+
+def test_a_refusal_keeps_the_persons_words() -> None:
+    story = "ma demande de disponibilité pour élever mon fils a été refusée par la mairie"
+    label = intake.case_slots(reading((story, ())), "fonction_publique", story)["type_decision"]
+    assert "disponibilité" in label
+
+
+def test_a_police_measure_on_an_animal_reads_as_such_with_the_day_it_applies() -> None:
+    story = ("le maire a signé un arrêté pour emmener mes deux chiens à la fourrière, reçu "
+             "samedi, ils passent les prendre vendredi 11 décembre")
+    read = reading((story, ()))
+    assert domains.consistent("environnement", list(read.facts.decision_kinds())) == (
+        "police_administrative")
+    slots = intake.case_slots(read, "police_administrative", story)
+    assert slots["date_effet"] == "2026-12-11"
+    assert slots["date_decision"] == "2026-12-05"
+    assert "animal" in slots["type_decision"]
+
+
+@pytest.mark.parametrize(("story", "adverse"), [
+    # Written in lower case, a place is read where the words say it is one.
+    ("je tiens un stand sur le marché de lunel le samedi, la mairie me l'a retiré", "Lunel"),
+    ("habitant de saint-jean-de-luz, le conseil municipal a voté la vente du fronton",
+     "Saint-Jean-de-Luz"),
+    ("mon commerce à pézenas a reçu un courrier de la mairie", "Pézenas"),
+    # … and nowhere else.
+    ("j'habite a pied de l'école, la mairie refuse le bus", None),
+])
+def test_a_town_in_lower_case_is_read_where_the_words_name_a_place(story: str,
+                                                                  adverse: str | None) -> None:
+    slots = intake.case_slots(reading((story, ())), "collectivites", story)
+    if adverse is None:
+        assert slots["partie_adverse"] == "mairie"
+    else:
+        assert slots["partie_adverse"].endswith(f"de {adverse}")
+
+
+@pytest.mark.parametrize(("story", "nlu", "expected"), [
+    # A local public service withdrawn from its user: collectivités, whatever the NLU read.
+    ("la mairie a exclu ma fille du périscolaire jusqu'aux vacances", "urbanisme",
+     "collectivites"),
+    ("on m'a retiré mon emplacement au marché de Noël", "environnement", "collectivites"),
+    # A fall at the canteen is a damage: liability stays.
+    ("ma fille s'est blessée en tombant à la cantine de l'école", "responsabilite_administrative",
+     "responsabilite_administrative"),
+])
+def test_a_local_public_service_decision_belongs_to_collectivites(story: str, nlu: str,
+                                                                  expected: str) -> None:
+    kinds = list(reading((story, ())).facts.decision_kinds())
+    assert domains.consistent(nlu, kinds) == expected

@@ -232,4 +232,23 @@ CASES: list[tuple[str, dict]] = [
     ("l'audience est fixée au mardi 5 janvier", {"dates": [("hearing", "2027-01-05", None)]}),
     ("On peut faire quelque chose avant jeudi ?",
      {"dates": [("unspecified", "2026-10-22", None)]}),
+    # The second held-back set (issue #12, heldback2), in other words: a measure on an animal
+    # applies on a coming day, the owner is the person concerned, a distance is no town, a
+    # département's whole name, a loss is a damage.
+    ("le maire veut faire abattre mes trois moutons, arrêté reçu lundi, ils viennent les chercher "
+     "jeudi 29 octobre", {"dec": ["mesure_animal"], "dates": [("notified", "2026-10-19", None),
+                                                           ("effect", "2026-10-29", None)]}),
+    ("la préfète a ordonné le placement de ma chienne en fourrière samedi 24 octobre",
+     {"dec": ["mesure_animal"], "dates": [("effect", "2026-10-24", None)]}),
+    ("je suis le propriétaire de l'animal", {"role": "particulier"}),
+    ("je suis propriétaire, ma locataire ne paie plus depuis 4 mois", {"priv": ["bailleur"]}),
+    ("le département refuse la prise en charge de la cantine, on vit à moins de 2 km de l'école",
+     {"town": None, "adm": [("departement", None)]}),
+    ("j'habite à peine à 500 m du collège", {"town": None}),
+    ("la préfecture de loire atlantique m'a convoqué", {"adm": [("prefecture",
+                                                                 "loire atlantique")]}),
+    ("le 2 octobre, l'infirmière a égaré son dentier", {"dates": [("damage", "2026-10-02",
+                                                                   None)]}),
+    ("le 2 octobre, les agents ont perdu son fauteuil roulant",
+     {"dates": [("damage", "2026-10-02", None)]}),
 ]

@@ -3,6 +3,7 @@ and properties of the date resolution (``now`` frozen on Tuesday 20 Oct 2026, 10
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -242,3 +243,26 @@ def test_extract_never_raises_and_spans_stay_inside(text: str) -> None:
     for item in (*facts.administrations, *facts.dates, *facts.decisions):
         start, end = item.span
         assert 0 <= start <= end <= len(text)
+
+
+def test_a_car_in_the_pound_is_no_police_measure_on_an_animal() -> None:
+    # « fourrière » alone is no measure on an animal: a vehicle's impounding is another matter.
+    assert "mesure_animal" not in extract("ma voiture a été mise en fourrière hier soir",
+                                          NOW).decision_kinds()
+
+
+@pytest.mark.parametrize("text", ["c'est ma chienne, je suis sa maîtresse",
+                                  "je suis le propriétaire du chien qu'ils veulent saisir",
+                                  "nous sommes les propriétaires des chevaux"])
+def test_the_owner_of_what_is_concerned_is_no_adverse_party(text: str) -> None:
+    facts = extract(text, NOW)
+    assert facts.private_parties == ()
+    assert facts.role is not None and facts.role.value == "particulier"
+
+
+def test_a_date_given_again_with_its_role_gives_it_to_the_same_day() -> None:
+    story = extract("le 2 octobre ils ont tout laissé en plan dans le couloir", NOW)
+    answer = extract("le 2 octobre", NOW)
+    answer = replace(answer, dates=tuple(replace(d, role="damage") for d in answer.dates))
+    merged = merge(story, answer)
+    assert [(d.role, d.day.isoformat()) for d in merged.dates] == [("damage", "2026-10-02")]
