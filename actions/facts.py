@@ -120,6 +120,7 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
      r"(?:pour |le )?(?:ce )?"),
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
+     r"parvenue?s?|"
      r"donne|donnee|boite aux lettres|en main propre"),
     ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
      r"fissur\w*|crev\w*|perdu\w*|perte|egare\w*|vole\w*|detrui\w*|endommag\w*"),
@@ -137,6 +138,9 @@ _SINCE_CUE_CHARS = 24
 _WAITING = re.compile(r"\b(?:sans|pas de|aucune|toujours pas de) reponse|\battends?\b")
 # « avant jeudi », « d'ici lundi »: a day the person must act by, not when a measure applies.
 _BY_DAY = re.compile(r"\b(?:avant|d'ici|jusqu'(?:a|au)|au plus tard)\s*(?:le\s*)?$")
+# A date mention that took the full stop after a whole month name or a number: the sentence ends.
+_ENDS_SENTENCE = re.compile(r"(?:\d|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+                            r"octobre|novembre|decembre)\s*\.$")
 _CLAUSE_BREAK = re.compile(r"[.;!?\n]| mais | et puis ")
 
 
@@ -162,6 +166,8 @@ def _date_role(folded: str, start: int, end: int, prev_end: int, next_start: int
             return "contract"
         return best[1]
     after = folded[end:next_start]
+    if _ENDS_SENTENCE.search(folded[start:end]):
+        after = ""  # « … vendredi 11 décembre. J'ai eu l'arrêté samedi »: the next sentence's
     # « Le 2 octobre, les agents ont perdu… »: a date that opens its clause reads past a comma.
     opens = not re.search(r"[a-z]{3,}", before.replace(" le ", " ").replace("le ", ""))
     cut = re.search(r"[.;!?\n]| mais " if opens else r"[.;!?,\n]| mais | et ", after)
@@ -244,6 +250,11 @@ _OWN_THING = re.compile(r"(?:\b(?:je suis|j'?suis|nous sommes|on est|en tant que
                         r" (?:le |la |l'|les )?)$")
 _DAMAGE_WORDS = re.compile(dict(gazetteer.DECISIONS)["accident"] + "|" + dict(
     gazetteer.DECISIONS)["dommage_travaux_publics"])
+_PROCUREMENT_WORDS = re.compile(r"\b(?:offres?|appel d'offres?|marches? publics?|marches? de "
+                                r"(?:restauration|travaux|fournitures?|services?|prestations?|"
+                                r"nettoyage|transport|livraison)|"
+                                r"attribu\w*|candidat\w*|consultation|prestataire|traiteur|"
+                                r"titulaire du marche)\b")
 _ANIMAL = re.compile(r"\b(?:chiens?|chienne|chiots?|chats?|chatte|chevaux|cheval|jument|poney|"
                      r"animal|animaux|betail|troupeau|vaches?|moutons?|brebis|chevres?|ane|"
                      r"poules?|nac|serpent|pitbull|rottweiler|berger)\b")
@@ -424,8 +435,9 @@ def extract(text: str, now: datetime) -> Facts:
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
             continue
-        if kind == "service_public_local" and _DAMAGE_WORDS.search(folded):
-            continue  # a fall at the canteen: a damage, not the service's decision
+        if kind == "service_public_local" and (_DAMAGE_WORDS.search(folded)
+                                               or _PROCUREMENT_WORDS.search(folded)):
+            continue  # a fall at the canteen, a canteen's catering contract: not the service
         if kind == "mesure_animal" and not _ANIMAL.search(folded):
             continue  # a car's fourrière, not a police measure on an animal
         if kind == "refus_demande":
@@ -449,6 +461,9 @@ def extract(text: str, now: datetime) -> Facts:
             # « loué depuis 2 ans »: the start of a state, not of the decision. Only a cue in
             # the words just before gives it a role (« affiché depuis 3 semaines »).
             prev_end = max(prev_end, mention.span[0] - _SINCE_CUE_CHARS)
+            comma = folded.rfind(",", prev_end, mention.span[0])
+            if comma >= 0:
+                prev_end = comma + 1  # « …a égaré son dentier, ça fait 2 mois qu'il… »
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
         if role_name == "unspecified" and mention.day is not None and (
                 mention.day > now.astimezone(PARIS).date()) and not _BY_DAY.search(

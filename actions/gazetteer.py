@@ -124,7 +124,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?(?:titre|carte|renouvellement))"),
     ("irtf", r"\binterdiction de retour\b|\birtf\b"),
     ("eloignement", r"\b(?:expulsion|reconduite? a la frontiere|expulse)\b"),
-    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |mon |ma )?(?:demande "
+    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |la |mon |ma |notre |nos "
+     r"|son |sa |leur |cette |de notre |de leur )?(?:demande "
      r"de )?(?:permis|"
      r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
@@ -139,13 +140,10 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     # animal named in the message (actions/facts.py), a vehicle's fourrière is another matter.
     ("mesure_animal", r"\b(?:fourriere|euthanasi\w*|dangerosite|(?:chiens?|animal|animaux) "
      r"(?:dangereux|mordeurs?|de (?:1re|2e|premiere|deuxieme) categorie)|evaluation "
-     r"comportementale|abattage|(?:faire )?abattre|(?:saisie|placement|retrait|confiscation) "
-     r"(?:de |du |d')"
-     r"(?:mon |ma |mes |notre |nos )?(?:chiens?|chienne|chats?|chevaux|cheval|animaux|animal|"
-     r"betail|troupeau|moutons|chevres))"),
-    # A local public service refused or withdrawn from its user (a canteen, school transport, a
-    # market stall, a municipal hall): collectivités, whatever the everyday words around it.
-    ("service_public_local", r"\b(?:cantine|restauration scolaire|transport scolaire|"
+     r"comportementale|abattage|(?:faire )?abattre|(?:saisi\w*|placement|placer|retrait|retir\w*|"
+     r"confisc\w*|enlev\w*|emmen\w*|prendre)\b[^.,;!?]{0,25}\b(?:chiens?|chienne|chats?|chevaux|"
+     r"cheval|animaux|animal|betail|troupeau|moutons|chevres|vaches|brebis))"),
+    ("service_public_local", r"\b(?:cantine|restauration scolaire|transport (?:scolaire|adapte)|"
      r"periscolaire|creche|centre de loisirs|garderie|inscription (?:a l'ecole|scolaire)|"
      r"emplacement (?:au|sur le|du|de) marche|(?:mon|ma|notre|l'|un|d') ?(?:autorisation d')?"
      r"emplacement|droits? de place|(?:place|stand|etal) (?:au|sur le|"

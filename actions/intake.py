@@ -315,8 +315,10 @@ def missing(reading: Reading, domain: str) -> tuple[str, ...]:
 
 def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> Step:
     asked = Counter(key for turn in turns for key in turn.asked)
+    # The scope question (« est-ce une administration ? ») is the routing's, not a round of the
+    # intake's questions.
     rounds = sum(1 for turn in turns if turn.asked and turn.asked[0] not in (
-        "consent", CONFIRM, CORRECTION))
+        "consent", CONFIRM, CORRECTION, SCOPE))
     if story_is_thin(reading, story) and not asked[STORY]:
         return Step("ask", (STORY,))
     todo = tuple(key for key in missing(reading, domain)

@@ -57,7 +57,7 @@ demander poser savoir ok oui bien tres vite rapidement possible si est-ce que qu
 avis eclairer orienter contacter contact sil ya yaura juste simple svpl slvp sos bonne
 journee soiree cordialement excusez excuse deranger derange dsl desole desolee aurais
 aurai aurait aimerai aimerait souhaiterai souhaitais souhaiterait voulu avais besoins auriez
-sauriez savez pouvons pourrions voir faire comment
+sauriez savez pouvons pourrions voir faire comment s
 """.split())
 MAX_NO_CONTENT_CHARS = 160
 

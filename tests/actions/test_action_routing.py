@@ -260,7 +260,7 @@ async def test_scope_overruled_by_the_facts_leaves_the_postcode_to_be_confirmed(
 @pytest.mark.parametrize(
     ("question", "nlu"),
     [
-        ("Bonsoir, j'aurais besoin d'aide svp", "hors_champ"),
+        ("Bonsoir, j'aurais besoin d'aide s'il vous plaît", "hors_champ"),
         ("salut jai une petite question juridique", "hors_champ"),
         ("Bonjour Maître, pourriez-vous me renseigner ?", "fonction_publique"),
     ],

@@ -551,3 +551,23 @@ def test_a_local_public_service_decision_belongs_to_collectivites(story: str, nl
                                                                   expected: str) -> None:
     kinds = list(reading((story, ())).facts.decision_kinds())
     assert domains.consistent(nlu, kinds) == expected
+
+
+def test_a_canteen_catering_contract_is_procurement_not_a_local_service() -> None:
+    story = ("notre offre pour le marché de restauration scolaire du département a été rejetée "
+             "par une lettre du 28 octobre")
+    assert "service_public_local" not in reading((story, ())).facts.decision_kinds()
+    stall = "on m'a retiré mon emplacement sur le marché de Sète"
+    assert "service_public_local" in reading((stall, ())).facts.decision_kinds()
+
+
+def test_the_scope_question_is_no_round_of_the_intakes_questions() -> None:
+    # A thin first message, the story, then « est-ce une administration ? »: the missing facts
+    # (the postcode) are still asked once.
+    steps = turns(("bonjour, besoin d'un conseil", ()), ("oui", ("consent",)),
+                  ("la commune de Manosque a refusé d'inscrire ma fille à la crèche, courrier "
+                   "reçu le 2 décembre", ("story",)),
+                  ("oui, la mairie", ("scope",)))
+    read = intake.read(steps)
+    step = intake.next_step(read, "collectivites", steps, "story long enough to not be thin")
+    assert step.kind == "ask" and "place" in step.keys

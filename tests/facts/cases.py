@@ -249,6 +249,11 @@ CASES: list[tuple[str, dict]] = [
                                                                  "loire atlantique")]}),
     ("le 2 octobre, l'infirmière a égaré son dentier", {"dates": [("damage", "2026-10-02",
                                                                    None)]}),
+    # A date that ends its sentence takes no cue from the next one.
+    ("Ils reviennent le prendre jeudi 22 octobre. J'ai eu le courrier lundi.",
+     {"dates": [("effect", "2026-10-22", None), ("notified", "2026-10-19", None)]}),
+    ("le maire a décidé de saisir nos deux chevaux", {"dec": ["mesure_animal"]}),
+    ("l'arrêté nous est parvenu le 12 octobre", {"dates": [("notified", "2026-10-12", None)]}),
     ("le 2 octobre, les agents ont perdu son fauteuil roulant",
      {"dates": [("damage", "2026-10-02", None)]}),
 ]
