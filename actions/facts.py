@@ -19,7 +19,8 @@ from actions.referral import DEPARTEMENTS
 
 Span = tuple[int, int]
 
-DATE_ROLES = ("signed", "notified", "display", "published", "election", "effect", "contract",
+DATE_ROLES = ("signed", "notified", "display", "published", "election", "proclaimed", "effect",
+              "contract",
               "claim", "recours_gracieux", "damage", "hearing", "unspecified")
 
 
@@ -111,7 +112,9 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("contract", r"contrat|signature du marche|marche (?:a ete |est )?signe"),
     ("display", r"affich\w*|panneau|pose|posee|installe"),
     ("published", r"publiee?s?|publication|paru|journal officiel"),
-    ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
+    # The results' proclamation is not the election day (R. 119 counts from the vote).
+    ("proclaimed", r"proclam\w*|resultats? (?:ont ete |a ete )?(?:annonces?|publies?|affiches?)"),
+    ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement"),
     ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
      r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|fourriere|"
      r"euthanasi\w*|abattu|abattage|saisie?|emmene|enleve|(?:doi(?:t|vent)|va|vont|devra|devront)"
@@ -250,6 +253,8 @@ _OWN_THING = re.compile(r"(?:\b(?:je suis|j'?suis|nous sommes|on est|en tant que
                         r" (?:le |la |l'|les )?)$")
 _DAMAGE_WORDS = re.compile(dict(gazetteer.DECISIONS)["accident"] + "|" + dict(
     gazetteer.DECISIONS)["dommage_travaux_publics"])
+_DISPLAYED_AT = re.compile(r"\b(?:affich\w*|publi\w*|consultable|panneau\w*)\b[^.;!?]{0,30}"
+                           r"\b(?:en|a la|dans la|sur les panneaux de la|a l'accueil de la)\s*$")
 _PROCUREMENT_WORDS = re.compile(r"\b(?:offres?|appel d'offres?|marches? publics?|marches? de "
                                 r"(?:restauration|travaux|fournitures?|services?|prestations?|"
                                 r"nettoyage|transport|livraison)|"
@@ -398,6 +403,11 @@ def extract(text: str, now: datetime) -> Facts:
             administrations.append(Administration(kind, place or None, (match.start(), end),
                                                   text[match.start():end]))
     administrations.sort(key=lambda a: a.span)
+    if any(a.kind != "commune" for a in administrations):
+        # « le préfet … affiché en mairie de X »: where it was displayed, not who decided.
+        administrations = [a for a in administrations if not (
+            a.kind == "commune" and _DISPLAYED_AT.search(
+                folded[max(0, a.span[0] - 45):a.span[0]]))]
 
     has_permis = bool(re.search(r"\bpermis\b(?!.{0,12}conduire)", folded))
     private: list[Fact] = []
@@ -435,6 +445,8 @@ def extract(text: str, now: datetime) -> Facts:
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
             continue
+        if kind == "dommage_travaux_publics" and _PROCUREMENT_WORDS.search(folded):
+            continue  # « un marché de travaux de voirie »: a contract, not a damage
         if kind == "service_public_local" and (_DAMAGE_WORDS.search(folded)
                                                or _PROCUREMENT_WORDS.search(folded)):
             continue  # a fall at the canteen, a canteen's catering contract: not the service
@@ -470,6 +482,11 @@ def extract(text: str, now: datetime) -> Facts:
                 folded[max(0, mention.span[0] - 12):mention.span[0]]):
             role_name = "effect"  # « jeudi 10 décembre »: a coming day is when it applies
         dates.append(_date_fact(text, mention, role_name))
+    # « lundi matin le 7 »: one day said twice; the words with a role keep it.
+    dates = [d for d in dates if not (d.role == "unspecified" and any(
+        o.role != "unspecified" and o.day == d.day and abs(o.span[0] - d.span[1]) <= 12
+        or o.role != "unspecified" and o.day == d.day and abs(d.span[0] - o.span[1]) <= 12
+        for o in dates))]
 
     mesure = None
     for kind, pattern in _MESURES:
@@ -643,6 +660,7 @@ ROLE_WORDS = {
     "election": "de l'élection", "effect": "d'effet", "contract": "de signature du contrat",
     "claim": "de la demande d'indemnisation", "recours_gracieux": "du recours gracieux",
     "damage": "du dommage", "hearing": "de l'audience", "unspecified": "citée sans précision",
+    "proclaimed": "de la proclamation des résultats",
 }
 # Domains whose rule needs the hour (OQTF regimes in hours, election at 18:00 is fixed).
 HOUR_NEEDED = ("etrangers",)

@@ -149,8 +149,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"emplacement|droits? de place|(?:place|stand|etal) (?:au|sur le|"
      r"du) marche|salle (?:des fetes|municipale|communale|polyvalente))\b"),
     ("revocation", r"\b(?:revocation|revoquee?)\b"),
-    ("sanction_disciplinaire", r"\b(?:sanction|blame|avertissement|exclusion temporaire|mise a "
-     r"pied|conseil de discipline|disciplinaire)\b"),
+    ("sanction_disciplinaire", r"\b(?:sanction|sanctionnee?s?|blame|avertissement|exclusion "
+     r"temporaire|mise a pied|conseil de discipline|disciplinaire)\b"),
     ("licenciement", r"\b(?:licenciement|licenciee?|vire|viree|non[- ]renouvellement de (?:mon )?"
      r"contrat|fin de contrat)\b"),
     ("refus_titularisation", r"\brefus\w* (?:de )?(?:ma )?titularisation\b"),

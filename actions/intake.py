@@ -376,7 +376,8 @@ def brings_facts(before: F.Facts, after: F.Facts) -> bool:
 DATE_LABELS = {
     "signed": "Décision datée du", "notified": "Reçue / notifiée le",
     "display": "Affichage sur le terrain depuis le", "published": "Publiée le",
-    "election": "Élection le", "effect": "Prend effet le", "contract": "Contrat signé le",
+    "election": "Élection le", "proclaimed": "Résultats proclamés le", "effect": "Prend effet le",
+    "contract": "Contrat signé le",
     "claim": "Demande d'indemnisation le", "recours_gracieux": "Recours gracieux le",
     "damage": "Dommage le", "hearing": "Audience / convocation le",
     "unspecified": "Date citée",

@@ -57,7 +57,9 @@ demander poser savoir ok oui bien tres vite rapidement possible si est-ce que qu
 avis eclairer orienter contacter contact sil ya yaura juste simple svpl slvp sos bonne
 journee soiree cordialement excusez excuse deranger derange dsl desole desolee aurais
 aurai aurait aimerai aimerait souhaiterai souhaitais souhaiterait voulu avais besoins auriez
-sauriez savez pouvons pourrions voir faire comment s
+sauriez savez pouvons pourrions voir faire comment s recu recue recus lettre lettres courrier
+courriers document documents papier papiers decision comprends comprend pas rien ne n dois
+doit sais quoi que lu mail email eu
 """.split())
 MAX_NO_CONTENT_CHARS = 160
 

@@ -306,3 +306,14 @@ async def test_the_story_after_a_message_with_nothing_in_it_is_routed_on_its_own
     assert got["domaine"] == "collectivites"
     assert got["asked"] is None
     assert story in got["question_initiale"]
+
+
+@pytest.mark.parametrize("question", ["j'ai reçu une lettre, je comprends pas",
+                                      "bonjour, j'ai eu un courrier, je dois faire quoi ?"])
+async def test_a_letter_without_its_content_is_no_referral_either(
+    dispatcher, make_tracker, domain, sent, slot_events, question
+) -> None:
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": question,
+                                  "domaine": "hors_champ"}, text="oui", intent="affirm")
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got["route"] == "question" and got["asked"] == ["story"]

@@ -84,7 +84,7 @@ CASES: list[tuple[str, dict]] = [
     ("Je conteste les résultats de l'élection municipale partielle de dimanche, proclamés "
      "dimanche soir vers 21 h", {"dec": ["resultats_election"],
                                  "dates": [("election", "2026-10-18", None),
-                                           ("election", "2026-10-18", "21:00")]}),
+                                           ("proclaimed", "2026-10-18", "21:00")]}),
     ("j'étais candidat sur la liste d'opposition à Saint-Ouen, le scrutin du 18 octobre a été "
      "truqué", {"role": "candidat", "dates": [("election", "2026-10-18", None)],
                 "dec": ["resultats_election"]}),
@@ -253,6 +253,14 @@ CASES: list[tuple[str, dict]] = [
     ("Ils reviennent le prendre jeudi 22 octobre. J'ai eu le courrier lundi.",
      {"dates": [("effect", "2026-10-22", None), ("notified", "2026-10-19", None)]}),
     ("le maire a décidé de saisir nos deux chevaux", {"dec": ["mesure_animal"]}),
+    # Where an order was displayed is no adverse party; a works contract is no damage; the
+    # results' proclamation is not the election day, and one day said twice is one date.
+    ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",
+     {"adm": [("prefecture", None)], "dates": [("display", "2026-10-05", None)]}),
+    ("notre offre pour le marché de travaux de voirie de la métropole n'a pas été retenue",
+     {"dec": ["rejet_offre"]}),
+    ("le vote c'était dimanche 18 octobre, résultats proclamés lundi matin le 19",
+     {"dates": [("election", "2026-10-18", None), ("proclaimed", "2026-10-19", None)]}),
     ("l'arrêté nous est parvenu le 12 octobre", {"dates": [("notified", "2026-10-12", None)]}),
     ("le 2 octobre, les agents ont perdu son fauteuil roulant",
      {"dates": [("damage", "2026-10-02", None)]}),

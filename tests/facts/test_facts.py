@@ -266,3 +266,18 @@ def test_a_date_given_again_with_its_role_gives_it_to_the_same_day() -> None:
     answer = replace(answer, dates=tuple(replace(d, role="damage") for d in answer.dates))
     merged = merge(story, answer)
     assert [(d.role, d.day.isoformat()) for d in merged.dates] == [("damage", "2026-10-02")]
+
+
+def test_where_an_order_was_displayed_and_one_day_said_twice_add_nothing() -> None:
+    facts = extract("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 "
+                    "octobre", NOW)
+    assert [a.kind for a in facts.administrations] == ["prefecture"]
+    facts = extract("le vote c'était dimanche 18 octobre, résultats proclamés lundi matin le 19",
+                    NOW)
+    assert len(facts.dates) == 2
+    assert "dommage_travaux_publics" not in extract(
+        "notre offre pour le marché de travaux de voirie n'a pas été retenue", NOW
+    ).decision_kinds()
+    # A mairie that displays its own permit stays the adverse party.
+    assert [a.kind for a in extract("le permis du voisin est affiché en mairie depuis le 2 "
+                                    "octobre", NOW).administrations] == ["commune"]
