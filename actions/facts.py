@@ -667,7 +667,8 @@ HOUR_NEEDED = ("etrangers",)
 
 # The facts to ask per domain (LEGAL.md §4.7 « Bot: ask … »), in the order to ask them.
 QUESTIONS: dict[str, tuple[str, ...]] = {
-    "etrangers": ("decision", "mesure", "date_notified", "hour_notified", "place"),
+    "etrangers": ("decision", "mesure", "date_notified", "hour_notified", "administration",
+                  "place"),
     "urbanisme": ("role_applicant_or_neighbour", "date_display_or_notified", "recours_gracieux",
                   "recours_gracieux_date", "place"),
     "elections": ("date_election", "place"),
@@ -713,6 +714,16 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
         wanted, prefix = CONTRACTUAL_DATES, CONTRACT_SIGNED
     for position, role in enumerate(wanted):
         found = facts.date_for(role)
+        if found is not None and found.day is not None and found.uncertain:
+            # « reçu début septembre », « avis du 28 août »: when unsure, the earlier date (an
+            # earlier deadline, never a late one), marked to verify (issue #12 item 7).
+            earlier = [d for r in wanted[position + 1:] if (d := facts.date_for(r)) is not None
+                       and d.day is not None and not d.uncertain and d.day < found.day]
+            if earlier:
+                chosen = min(earlier, key=lambda d: d.day)
+                return NeededDate(chosen.role, chosen, True, prefix + (
+                    f"date {ROLE_WORDS[chosen.role]} (la date {ROLE_WORDS[role]}, imprécise, "
+                    f"est postérieure)"))
         if found is not None and found.day is not None:
             fallback = position > 0
             uncertain = found.uncertain or fallback or (
@@ -788,6 +799,18 @@ def _has(facts: Facts, key: str) -> bool | None:
     raise KeyError(key)
 
 
+# Who decides on a foreigner's stay or removal: the préfet (or the minister, OFII, OFPRA). The
+# police who handed the OQTF over is not its author.
+FOREIGNERS_AUTHORS = frozenset({"prefecture", "ministere", "ofii", "ofpra", "etat"})
+
+
 def missing(facts: Facts, domain: str) -> tuple[str, ...]:
     """The question keys of ``domain`` (QUESTIONS) whose fact is still unknown, in order."""
-    return tuple(key for key in QUESTIONS.get(domain, ("place",)) if _has(facts, key) is False)
+    keys = []
+    for key in QUESTIONS.get(domain, ("place",)):
+        if key == "administration" and domain == "etrangers":
+            if not any(a.kind in FOREIGNERS_AUTHORS for a in facts.administrations):
+                keys.append(key)
+        elif _has(facts, key) is False:
+            keys.append(key)
+    return tuple(keys)

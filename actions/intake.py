@@ -198,7 +198,13 @@ def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
             and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)
             and not _NOT_A_PLACE.search(folded)):
         changes["town"] = F.Fact(text, whole, text)
-    if "mesure" in asked and fresh.mesure is None:
+    if "mesure" in asked and fresh.mesure is None and re.search(
+            r"\b(?:oqtf|obligation de quitter)\b", folded) and not re.search(
+            r"\b(?:retenue?|retention|cra|assigne\w*|assignation|pointe\w*|detention|prison)\b",
+            folded):
+        # « seulement l'obligation de quitter le territoire »: an OQTF and no other measure.
+        changes["mesure"] = F.Fact("oqtf", whole, text)
+    elif "mesure" in asked and fresh.mesure is None:
         free_words = re.search(r"\b(?:libre|rien|aucune?|non|chez moi)\b", folded)
         if free_words and len(asked) == 1:
             changes["mesure"] = F.Fact("aucune", whole, text)
@@ -330,6 +336,9 @@ def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> S
 
 # Where a domain words a question its own way.
 DOMAIN_QUESTION_TEXT: dict[str, dict[str, str]] = {
+    "etrangers": {
+        "administration": "Quelle préfecture a pris la décision (ex. préfecture du Nord) ?",
+    },
     "fiscalite": {
         "claim_sent": ("Avez-vous déjà fait une réclamation auprès de l'administration fiscale ? "
                        "Si oui, quel jour ?"),

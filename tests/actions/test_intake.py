@@ -571,3 +571,14 @@ def test_the_scope_question_is_no_round_of_the_intakes_questions() -> None:
     read = intake.read(steps)
     step = intake.next_step(read, "collectivites", steps, "story long enough to not be thin")
     assert step.kind == "ask" and "place" in step.keys
+
+
+@pytest.mark.parametrize(("answer", "mesure"), [
+    ("Seulement l'obligation de quitter le territoire.", "oqtf"),
+    ("juste l'OQTF, je suis chez moi, je ne sais plus l'heure", "oqtf"),
+    ("l'OQTF et je suis en rétention au CRA", "retention"),
+])
+def test_an_oqtf_alone_answers_the_measure_question(answer: str, mesure: str) -> None:
+    facts = reading(("la préfecture m'a refusé mon titre avec une OQTF", ()),
+                    (answer, ("mesure", "hour_notified"))).facts
+    assert facts.mesure is not None and facts.mesure.value == mesure

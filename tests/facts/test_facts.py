@@ -152,7 +152,22 @@ def test_an_oqtf_without_the_hour_is_uncertain_and_the_hour_is_asked() -> None:
     assert "hour_notified" in missing(facts, "etrangers")
     with_hour = extract("OQTF reçue hier à 18h, je suis au CRA", NOW)
     assert not needed_date(with_hour, "etrangers").uncertain
-    assert missing(with_hour, "etrangers") == ("place",)
+    assert missing(with_hour, "etrangers") == ("administration", "place")
+    # The préfecture is the OQTF's author; the police who handed it over is not.
+    assert missing(extract("OQTF de la préfecture du Nord remise hier à 18h par la police, je "
+                           "suis au CRA", NOW), "etrangers") == ("place",)
+    assert "administration" in missing(extract("la police m'a remis une OQTF hier à 18h, je "
+                                               "suis au CRA", NOW), "etrangers")
+
+
+def test_an_imprecise_date_later_than_a_precise_one_gives_the_earlier_to_verify() -> None:
+    facts = extract("avis daté du 28 août, reçu début septembre", NOW)
+    needed = needed_date(facts, "fiscalite")
+    assert needed.date.day == date(2026, 8, 28) and needed.uncertain
+    assert "imprécise" in needed.note
+    # A precise notification stays the date of the rule.
+    assert needed_date(extract("avis daté du 28 août, reçu le 2 septembre", NOW),
+                       "fiscalite").date.day == date(2026, 9, 2)
 
 
 def test_elections_never_ask_for_a_courrier_or_a_recours_gracieux() -> None:
