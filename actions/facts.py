@@ -273,9 +273,17 @@ _PLACE_NAMED = re.compile(r"(?:\b[àa]|\bau|\bsur|\bpr[èe]s de|\bvers|\bcommune
 _PLACE_LOWER = re.compile(
     r"\b(?:habitante?s? (?:de|d')|(?:j'?habite|j'?habitais|je vis|on vit|on habite|nous habitons|"
     r"installee?s?|situee?s?|(?:mon|ma|notre) (?:commerce|maison|terrain|ecole|village|ville|"
-    r"boutique|restaurant|bar|magasin|entreprise|exploitation)|(?:marche|mairie|commune|ville|"
-    r"village)(?: du \w+)?) (?:a|au|de|d'|sur))\s?([a-z][a-z'-]{2,}[a-z](?: (?:sur|sous|en)"
+    r"boutique|restaurant|bar|magasin|entreprise|exploitation)|(?:marche|village)(?: du \w+)?)"
+    r" (?:a|au|de|d'|sur))\s?([a-z][a-z'-]{2,}[a-z](?: (?:sur|sous|en)"
     r"[- ][a-z][a-z-]+)?)(?=[ ,.;!?)\n]|$)")
+# Words after « a » (the verb avoir) that no lower-case town is.
+_NOT_TOWNS = frozenset({
+    "ete", "fait", "eu", "recu", "pris", "dit", "mis", "ecrit", "du", "pu", "vu", "perdu",
+    "obtenu", "voulu", "ouvert", "offert", "rendu", "vendu", "tenu", "venu", "refuse", "ferme",
+    "decide", "demande", "retire", "envoye", "besoin", "rien", "tout", "toujours", "jamais",
+    "deja", "bien", "encore", "cote", "coté", "cause", "partir", "compter", "nouveau", "domicile",
+    "temps", "pied", "cheval", "velo", "distance", "proximite", "peine", "moins", "plus", "vie",
+})
 _SMALL_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "sur", "sous", "en", "et", "l",
                           "d", "lès"})
 
@@ -409,7 +417,7 @@ def extract(text: str, now: datetime) -> Facts:
             a.kind == "commune" and _DISPLAYED_AT.search(
                 folded[max(0, a.span[0] - 45):a.span[0]]))]
 
-    has_permis = bool(re.search(r"\bpermis\b(?!.{0,12}conduire)", folded))
+    has_permis = bool(re.search(r"\bpermis\b(?!" + gazetteer.NOT_BUILDING_PERMIT + ")", folded))
     private: list[Fact] = []
     for kind, pattern in gazetteer.PRIVATE_PARTIES:
         if kind == "voisin" and has_permis:
@@ -520,6 +528,9 @@ def extract(text: str, now: datetime) -> Facts:
     places: list[Fact] = []
     for m in [*_PLACE_NAMED.finditer(text), *_PLACE_LOWER.finditer(folded)]:
         name = text[m.start(1):m.end(1)]
+        if name[:1].islower() and (fold_keep(name) in _NOT_TOWNS or re.search(
+                r"(?:é|ée|és|ées)$", name)):
+            continue  # « ma maison a été… », « mon commerce a fermé »: a verb, not a town
         name = name if name[:1].isupper() else _town_case(name)  # « montreuil »: « Montreuil »
         if (fold_keep(name).split()[0].split("-")[0] not in _NOT_PLACES
                 and gazetteer.place_ok(fold_keep(name).lower())

@@ -21,6 +21,9 @@ _STOP_PLACES = {
     "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
 }
 
+# « permis » that is no building permit (driving, hunting, fishing, weapons, stay).
+NOT_BUILDING_PERMIT = r".{0,12}(?:conduire|chasse|chasser|peche|port d|detention|de sejour)"
+
 ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("prefecture", r"\b(?:sous[- ])?pr[eé]f(?:ecture|et|ete|ecure|ectur)s?\b(?:" + _PLACE + r")?"),
     ("metropole", r"\bmetropole\b(?:" + _PLACE + r")?"),
@@ -129,7 +132,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"de )?(?:permis|"
      r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
-     r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)|\bpanneau\b(?! (?:solaire|photovol))"),
+     r"permis de demolir)\b|\bpermis\b(?!" + NOT_BUILDING_PERMIT + r")|\bpanneau\b"
+     r"(?! (?:solaire|photovol))"),
     ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
      r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
     ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif|\bmanif\w*\b.{0,100}"

@@ -59,7 +59,9 @@ journee soiree cordialement excusez excuse deranger derange dsl desole desolee a
 aurai aurait aimerai aimerait souhaiterai souhaitais souhaiterait voulu avais besoins auriez
 sauriez savez pouvons pourrions voir faire comment s recu recue recus lettre lettres courrier
 courriers document documents papier papiers decision comprends comprend pas rien ne n dois
-doit sais quoi que lu mail email eu
+doit sais quoi que lu mail email eu gros grosse grand petit vos mes ma mon votre perdu perdue
+jsuis suis sui chui dans la merde galere car contacte contacter concernant situation
+rapide adresser a qui yo wesh hey bonne journee soir matin aidez-moi merci beaucoup
 """.split())
 MAX_NO_CONTENT_CHARS = 160
 

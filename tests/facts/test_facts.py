@@ -296,3 +296,15 @@ def test_where_an_order_was_displayed_and_one_day_said_twice_add_nothing() -> No
     # A mairie that displays its own permit stays the adverse party.
     assert [a.kind for a in extract("le permis du voisin est affiché en mairie depuis le 2 "
                                     "octobre", NOW).administrations] == ["commune"]
+
+
+@pytest.mark.parametrize("text", ["la mairie a fait enlever ma caravane",
+                                  "ma maison a été déclarée en péril par la mairie",
+                                  "mon garage a fermé, la mairie refuse"])
+def test_a_verb_after_a_is_no_town(text: str) -> None:
+    assert extract(text, NOW).places == ()
+
+
+def test_a_hunting_permit_is_no_building_permit() -> None:
+    assert "permis_construire" not in extract("le préfet a suspendu mon permis de chasser",
+                                              NOW).decision_kinds()
