@@ -121,7 +121,8 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
      r" (?:etre )?\w+|sera|seront|applicable|s'applique|prevue? (?:pour|le)|"
      r"(?:manif|manifestation|rassemblement|festival) (?:est |etait |c'?est )?(?:prevue? )?"
      r"(?:pour |le )?(?:ce )?"),
-    ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
+    ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline|"
+     r"rendez-vous|rdv"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
      r"parvenue?s?|"
      r"donne|donnee|boite aux lettres|en main propre"),

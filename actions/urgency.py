@@ -74,7 +74,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "execution": (r"\bfermeture\b", r"\bdemolition\b", r"\bdemolir\b", r"\bevacuation\b",
                   r"\bevacuer\b", r"interdiction de (manifester|manifestation|la manifestation)",
                   r"\bsaisie\b", r"suspension de (mon |son |du )?(salaire|traitement)",
-                  r"\bexpulsion\b"),
+                  r"\bexpulsion\b", r"\bfourriere\b", r"\beuthanasi", r"\babattage\b",
+                  r"\babattre\b"),
     # Only read in commande_publique, where any "rejet" means a rejected offer.
     "procurement_rejection": (r"\brejet", r"offre (a ete |est )?rejetee",
                               r"rejet de (notre|mon|l) offre", r"(pas|non) (ete )?retenu",

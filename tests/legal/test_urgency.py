@@ -486,3 +486,14 @@ def test_an_effect_date_alone_gives_a_deadline() -> None:
     result = compute_urgency(case, TODAY)
     assert result.deadline is not None and result.deadline.kind == "before_effect"
     assert not any("date de la décision inconnue" in r for r in result.reasons)
+
+
+def test_an_animal_in_the_pound_under_a_police_measure_is_executed_now() -> None:
+    # A dog taken to the pound on a mayor's order, euthanasia threatened, no date given: the
+    # measure is being executed (LEGAL.md §4.8: execution within 72 h), P0.
+    case = {"domaine": "police_administrative",
+            "type_decision": "mesure de police visant un animal",
+            "recit": "le maire a fait mettre mon chien à la fourrière, ils parlent de "
+                     "l'euthanasier",
+            "date_decision": (TODAY - timedelta(days=2)).isoformat()}
+    assert compute_urgency(case, TODAY).tier == "P0"
