@@ -85,6 +85,8 @@ ROLES: tuple[tuple[str, str], ...] = (
     ("electeur", r"\bj'?ai vote\b|\b(?:simple |en tant qu'|je suis )(?:electeur|electrice)\b|"
      r"\bsimple electeur\b"),
     ("candidat", r"\b(?:j'etais|je suis|j'?etait|etant) (?:candidate?|tete de liste)|\bma liste\b|"
+     r"\b(?:j'etais|je suis|j'?etait|on etait|nous etions|j'?ai ete) (?:sur|en tete de|en \w+ "
+     r"position sur) (?:la|une|notre) liste\b|"
      r"\bnotre liste\b|\bcandidate? (?:aux|a l'election|sur la liste)"),
     ("elu", r"\b(?:je suis|j'?suis|en tant qu') ?(?:le |la |un |une )?(?:maire|adjointe? au maire|"
      r"conseill(?:er|ere) (?:municipal|municipale|departemental|regional)e?|elue?)\b|"

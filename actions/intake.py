@@ -25,7 +25,14 @@ from typing import Any
 from actions import domains
 from actions import facts as F
 from actions.dates_fr import PARIS, find_dates, fold_keep
-from actions.parsing import UNKNOWN, fold, is_unknown, parse_postcode, parse_yes_no
+from actions.parsing import (
+    UNKNOWN,
+    fold,
+    is_unknown,
+    parse_postcode,
+    parse_yes_no,
+    says_nothing,
+)
 
 STORY = "story"
 CONFIRM = "confirm"
@@ -299,7 +306,9 @@ def story_is_thin(reading: Reading, story: str) -> bool:
     facts = reading.facts
     decisions = [d for d in facts.decisions
                  if fold_keep(d.text).strip() not in _FIELD_WORDS]
-    return (len(story.strip()) < THIN_STORY_CHARS and not decisions
+    # Messages that say nothing of the situation (« vous êtes un robot ? ») do not thicken it.
+    telling = "\n".join(part for part in story.split("\n") if not says_nothing(part))
+    return (len(telling.strip()) < THIN_STORY_CHARS and not decisions
             and not facts.administrations and not facts.dates)
 
 

@@ -62,6 +62,8 @@ courriers document documents papier papiers decision comprends comprend pas rien
 doit sais quoi que lu mail email eu gros grosse grand petit vos mes ma mon votre perdu perdue
 jsuis suis sui chui dans la merde galere car contacte contacter concernant situation
 rapide adresser a qui yo wesh hey bonne journee soir matin aidez-moi merci beaucoup
+attendez attends etes es vrai vraie robot robots humain humaine bot chatbot ia machine
+personne reelle reel ou parle parler programme automatique
 """.split())
 MAX_NO_CONTENT_CHARS = 160
 

@@ -582,3 +582,10 @@ def test_an_oqtf_alone_answers_the_measure_question(answer: str, mesure: str) ->
     facts = reading(("la préfecture m'a refusé mon titre avec une OQTF", ()),
                     (answer, ("mesure", "hour_notified"))).facts
     assert facts.mesure is not None and facts.mesure.value == mesure
+
+
+def test_a_question_about_the_bot_does_not_thicken_a_thin_story() -> None:
+    story = "Bonjour, c'est au sujet des municipales\nvous êtes une vraie personne ou un robot ?"
+    read = reading(("Bonjour, c'est au sujet des municipales", ()),
+                   ("vous êtes une vraie personne ou un robot ?", ()))
+    assert intake.story_is_thin(read, story)

@@ -253,6 +253,7 @@ CASES: list[tuple[str, dict]] = [
     ("Ils reviennent le prendre jeudi 22 octobre. J'ai eu le courrier lundi.",
      {"dates": [("effect", "2026-10-22", None), ("notified", "2026-10-19", None)]}),
     ("le maire a décidé de saisir nos deux chevaux", {"dec": ["mesure_animal"]}),
+    ("j'étais sur la liste d'opposition, on a perdu de 12 voix", {"role": "candidat"}),
     # Where an order was displayed is no adverse party; a works contract is no damage; the
     # results' proclamation is not the election day, and one day said twice is one date.
     ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",
