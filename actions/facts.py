@@ -736,6 +736,13 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
                 return NeededDate(chosen.role, chosen, True, prefix + (
                     f"date {ROLE_WORDS[chosen.role]} (la date {ROLE_WORDS[role]}, imprécise, "
                     f"est postérieure)"))
+            signed = facts.date_for("signed")
+            if (role == "notified" and signed is not None and signed.day is not None
+                    and not signed.uncertain and signed.day > found.day):
+                # « daté du 2 octobre, reçu mi-octobre » read as 1 October: a notification is
+                # never before the act; the earliest it can be is the act's date.
+                return NeededDate("signed", signed, True, prefix + (
+                    "date de signature (la notification, imprécise, ne peut la précéder)"))
         if found is not None and found.day is not None:
             fallback = position > 0
             uncertain = found.uncertain or fallback or (

@@ -308,3 +308,10 @@ def test_a_verb_after_a_is_no_town(text: str) -> None:
 def test_a_hunting_permit_is_no_building_permit() -> None:
     assert "permis_construire" not in extract("le préfet a suspendu mon permis de chasser",
                                               NOW).decision_kinds()
+
+
+def test_an_imprecise_notification_is_never_before_the_act() -> None:
+    # « mi-octobre » reads as the 1st (the earliest); the act is dated the 2nd: the 2nd counts.
+    facts = extract("l'arrêté est daté du 2 octobre, je l'ai reçu mi-octobre", NOW)
+    needed = needed_date(facts, "fonction_publique")
+    assert needed.date.day == date(2026, 10, 2) and needed.uncertain
