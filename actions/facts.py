@@ -266,8 +266,8 @@ _ANIMAL = re.compile(r"\b(?:chiens?|chienne|chiots?|chats?|chatte|chevaux|cheval
                      r"poules?|nac|serpent|pitbull|rottweiler|berger)\b")
 # A place named with a capital after « à / au / sur / près de » (« une maison à Pessac »).
 _PLACE_NAMED = re.compile(r"(?:\b[àa]|\bau|\bsur|\bpr[èe]s de|\bvers|\bcommune de|\bville de|"
-                          r"\b[Hh]abitante? de)"
-                          r" ((?:[A-ZÉÈÂ][\w'’]+)(?:[- ](?:(?:sur|sous|en|les|le|la|de|du|des|"
+                          r"\b[Hh]abitante? de|\b(?:commune|ville|village|mairie) ?(?=\())"
+                          r" ?\(?((?:[A-ZÉÈÂ][\w'’]+)(?:[- ](?:(?:sur|sous|en|les|le|la|de|du|des|"
                           r"d'|l')[- ]?)?[A-ZÉÈ][\w'’]+)*)")
 # Written in lower case, a place is read only where the words say it is one: « habitante de
 # saint-omer », « sur le marché de montreuil », « mon commerce à lunel ».
@@ -360,6 +360,16 @@ def _clause_of(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
     return _Span(start, end)
 
 
+def _to_clause_end(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
+    """« retiré ma place de stationnement résidentiel »: the verb and what it bears on."""
+    end = next((m.start() + match.end() for m in re.finditer(
+        r"[,.;!?()\n]| (?:sans|car|parce|au motif|alors|depuis|mais) ", folded[match.end():])),
+        len(folded))
+    if end - match.start() > MAX_CLAUSE_CHARS:
+        return match
+    return _Span(match.start(), end)
+
+
 @dataclass(frozen=True)
 class _Span:
     """A span that reads as a regex match (start, end, span)."""
@@ -448,8 +458,8 @@ def extract(text: str, now: datetime) -> Facts:
         if not match:
             continue
         overlaps = any(not (match.end() <= s or match.start() >= e) for s, e in decision_spans)
-        if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident") and (
-                overlaps or decisions):
+        if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident",
+                    "retrait") and (overlaps or decisions):
             continue
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
@@ -463,6 +473,10 @@ def extract(text: str, now: datetime) -> Facts:
             continue  # a car's fourrière, not a police measure on an animal
         if kind == "refus_demande":
             match = _refusal_object(folded, match)
+        if kind == "retrait" and _negated(folded, match.start()):
+            continue
+        if kind == "retrait":
+            match = _to_clause_end(folded, match)
         if kind == "service_public_local":
             match = _clause_of(folded, match)
         if kind in PUBLIC_DECISIONS and _negated(folded, match.start()):
@@ -530,7 +544,7 @@ def extract(text: str, now: datetime) -> Facts:
     for m in [*_PLACE_NAMED.finditer(text), *_PLACE_LOWER.finditer(folded)]:
         name = text[m.start(1):m.end(1)]
         if name[:1].islower() and (fold_keep(name) in _NOT_TOWNS or re.search(
-                r"(?:é|ée|és|ées)$", name)):
+                r"(?:é|ée|és|ées)$", name) or re.match(r"[ld]['’]", name)):
             continue  # « ma maison a été… », « mon commerce a fermé »: a verb, not a town
         name = name if name[:1].isupper() else _town_case(name)  # « montreuil »: « Montreuil »
         if (fold_keep(name).split()[0].split("-")[0] not in _NOT_PLACES

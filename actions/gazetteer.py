@@ -110,7 +110,9 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"cousine?|oncle|tante|neveu|niece|copain|copine|compagnon|compagne|ami|amie|beau-frere|"
      r"belle-soeur)\b(?! m'a)"),
     ("voisin", r"\b(?:je suis (?:le |un |la |une )?(?:voisine?|riveraine?)|mon voisin (?:a|va) "
-     r"(?:obtenu|eu|construire|un permis|agrandir)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
+     r"(?:obtenu|eu|construire|un permis|agrandir)|(?:mon|ma|mes|nos) voisine?s? (?:construit|"
+     r"construisent|agrandit|agrandissent|surel\w*|fait construire|font construire|a depose|"
+     r"ont depose)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
      r"en face de chez (?:moi|nous)|a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
@@ -140,8 +142,9 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
     ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif|\bmanif\w*\b.{0,100}"
      r"\b(?:l'|l |la )?interdi(?:re|te|t|ction)\b"),
-    ("suspension_permis_conduire", r"\b(?:suspension|retrait) (?:de |du )?(?:mon )?permis de "
-     r"conduire\b"),
+    ("suspension_permis_conduire", r"\b(?:suspension|retrait|suspendu|retire|annulation|annule|"
+     r"invalidation|invalide) (?:de |du )?(?:mon |ma |son |le )?permis de conduire\b|\bpermis de "
+     r"conduire (?:a ete |est |m'a ete )?(?:suspendu|retire|annule|invalide)"),
     # A police measure on an animal (dangerous dog, impounding, euthanasia): read only with an
     # animal named in the message (actions/facts.py), a vehicle's fourrière is another matter.
     ("mesure_animal", r"\b(?:fourriere|euthanasi\w*|dangerosite|(?:chiens?|animal|animaux) "
@@ -178,6 +181,10 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
      r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),
     ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),
+    # A withdrawal, a suppression, a suspension: read only when nothing more precise is named,
+    # with the person's words (« m'a retiré ma place de stationnement résidentiel »).
+    ("retrait", r"\b(?:retire\w*|retrait|supprime\w*|suppression|suspendu\w*|suspension|"
+     r"annule\w*|annulation|resilie\w*|resiliation)\b"),
 )
 
 NEGATION_BEFORE = re.compile(

@@ -429,11 +429,12 @@ DECISION_LABELS = {
     "refus_demande": "refus d'une demande",
     "mesure_animal": "mesure de police visant un animal",
     "service_public_local": "service public local",
+    "retrait": "retrait ou suppression",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
                "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
-               "mesure_animal", "service_public_local"}
+               "mesure_animal", "service_public_local", "retrait"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre"),
@@ -507,10 +508,20 @@ def adverse_text(administration: F.Administration, facts: F.Facts) -> str:
     return f"{administration.text} de {towns[0]}"
 
 
+def _permit_authority(facts: F.Facts, domain: str | None) -> list[str]:
+    """A neighbour's permit with no administration named: the mairie granted it (the card says
+    so, to verify), not the neighbour who builds."""
+    if domain != "urbanisme" or not _neighbour(facts):
+        return []
+    mairie = adverse_text(F.Administration("commune", None, (0, 0), "mairie"), facts)
+    return [f"{mairie} (auteur du permis, à vérifier)"]
+
+
 def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
     """The case record (``actions/case.py`` slots) from the facts of the conversation."""
     facts = reading.facts
     parties = ([adverse_text(a, facts) for a in facts.administrations]
+               or _permit_authority(facts, domain)
                or [p.text for p in facts.private_parties])
     recours = facts.recours_gracieux
     rg_date = facts.date_for("recours_gracieux")

@@ -589,3 +589,23 @@ def test_a_question_about_the_bot_does_not_thicken_a_thin_story() -> None:
     read = reading(("Bonjour, c'est au sujet des municipales", ()),
                    ("vous êtes une vraie personne ou un robot ?", ()))
     assert intake.story_is_thin(read, story)
+
+
+def test_a_neighbours_permit_names_the_mairie_not_the_neighbour() -> None:
+    story = "mon voisin construit une extension à Gradignan, le panneau est affiché depuis le 5"
+    slots = intake.case_slots(reading((story, ())), "urbanisme", story)
+    assert slots["partie_adverse"].startswith("mairie de Gradignan")
+    assert "à vérifier" in slots["partie_adverse"]
+
+
+def test_a_withdrawal_keeps_what_was_withdrawn_and_a_denied_one_is_none() -> None:
+    told = reading(("la métropole m'a retiré ma carte de stationnement résident", ())).facts
+    assert "carte de stationnement" in intake.decision_label(told)
+    denied = reading(("on ne m'a pas retiré ma carte, mais le maire menace", ())).facts
+    assert "retrait" not in denied.decision_kinds()
+
+
+def test_the_town_in_brackets_completes_the_maire() -> None:
+    story = "le maire de notre commune (Saint-Jory) a refusé de raccorder notre terrain"
+    slots = intake.case_slots(reading((story, ())), "collectivites", story)
+    assert slots["partie_adverse"].startswith("maire de Saint-Jory")

@@ -254,6 +254,12 @@ CASES: list[tuple[str, dict]] = [
      {"dates": [("effect", "2026-10-22", None), ("notified", "2026-10-19", None)]}),
     ("le maire a décidé de saisir nos deux chevaux", {"dec": ["mesure_animal"]}),
     ("j'étais sur la liste d'opposition, on a perdu de 12 voix", {"role": "candidat"}),
+    ("le préfet m'a suspendu mon permis de conduire pour 4 mois",
+     {"dec": ["suspension_permis_conduire"]}),
+    ("la métropole m'a retiré ma carte de stationnement résident", {"dec": ["retrait"]}),
+    ("mon voisin construit une extension, le panneau est là depuis le 5 octobre",
+     {"role": "voisin", "dates": [("display", "2026-10-05", None)]}),
+    ("le maire de notre village (Saint-Jory) a refusé", {"adm": [("commune", None)]}),
     # Where an order was displayed is no adverse party; a works contract is no damage; the
     # results' proclamation is not the election day, and one day said twice is one date.
     ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",
