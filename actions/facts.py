@@ -111,11 +111,12 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
      r"lettre)"),
     ("contract", r"contrat|signature du marche|marche (?:a ete |est )?signe"),
     ("display", r"affich\w*|panneau|pose|posee|installe"),
-    ("published", r"publiee?s?|publication|paru|journal officiel"),
+    ("published", r"publiee?s?|publication|paru|journal officiel|mise? en ligne|sur le site"),
     # The results' proclamation is not the election day (R. 119 counts from the vote).
     ("proclaimed", r"proclam\w*|resultats? (?:ont ete |a ete )?(?:annonces?|publies?|affiches?)"),
     ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement"),
-    ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
+    ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|(?:entre|entree)? ?en vigueur|"
+     r"fermeture|"
      r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|fourriere|"
      r"euthanasi\w*|abattu|abattage|saisie?|emmene|enleve|(?:doi(?:t|vent)|va|vont|devra|devront)"
      r" (?:etre )?\w+|sera|seront|applicable|s'applique|prevue? (?:pour|le)|"
@@ -417,7 +418,8 @@ def extract(text: str, now: datetime) -> Facts:
                     p_end += more.end()
                     place = text[p_start:p_end]
             end = max(match.end(), p_end) if place else (
-                match.start() + len(match.group(0).split(" de")[0]))
+                match.end() if kind == "etablissement_public"
+                else match.start() + len(match.group(0).split(" de")[0]))
             seen_spans.append((match.start(), match.end()))
             administrations.append(Administration(kind, place or None, (match.start(), end),
                                                   text[match.start():end]))
@@ -446,7 +448,9 @@ def extract(text: str, now: datetime) -> Facts:
             explicit = re.match(r"je suis", match.group(0))
             explicit = explicit or match.group(0).startswith("riverain")
             if kind == "voisin" and not explicit and not (
-                    has_permis or re.search(r"construi|travaux|eolien|panneau", folded)):
+                    has_permis or re.search(r"construi|travaux|eolien|panneau|porcherie|elevage|"
+                                            r"methanis|usine|carriere|icpe|installation",
+                                            folded)):
                 continue
             role = _fact(text, kind, match.start(), match.end())
             break

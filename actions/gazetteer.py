@@ -49,7 +49,14 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("sncf_reseau", r"\bsncf reseau\b"),
     ("etat", r"\b(?:l'etat|administration fiscale|impots|dgfip|finances publiques|tresor public"
      r"|fisc)\b"),
-    ("commune", r"\b(?:mairie|commune|ville|municipalite|conseil municipal|maire)\b"
+    # Public bodies other than the State and the local authorities (a CROUS, a CCAS, a SDIS, a
+    # water board…): an administration all the same.
+    ("etablissement_public", r"\b(?:crous|ccas|cias|sdis|ademe|onf|office national des forets|"
+     r"voies navigables de france|chambre d'agriculture|chambre de commerce|cci|syndicat (?:mixte|"
+     r"intercommunal|des eaux|d'assainissement|d'electricite|d'energie|departemental|"
+     r"d'ordures|de traitement)|office public de l'habitat|etablissement public)\b"),
+    ("commune", r"\b(?:mairie|commune|ville|municipalite|conseil municipal|maire|arrete "
+     r"municipal|police du maire)\b"
      r"(?:" + _PLACE + r")?"),
 )
 
@@ -113,7 +120,8 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"(?:obtenu|eu|construire|un permis|agrandir)|(?:mon|ma|mes|nos) voisine?s? (?:construit|"
      r"construisent|agrandit|agrandissent|surel\w*|fait construire|font construire|a depose|"
      r"ont depose)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
-     r"en face de chez (?:moi|nous)|a cote de chez "
+     r"en face de chez (?:moi|nous)|(?:pres|tout pres|non loin) de chez (?:moi|nous)|"
+     r"a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
      r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"
@@ -177,7 +185,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"chaussee|trottoir|canalisation|egout|racine)"),
     ("accident", r"\b(?:accident|chute|suis tombee?|tombee?|blesse)"),
     ("autorisation_environnementale", r"\b(?:eolien\w*|icpe|autorisation environnementale|"
-     r"elevage intensif|carriere|methaniseur)\b"),
+     r"elevage intensif|carriere|methaniseur|porcherie|poulailler|elevage (?:de|industriel)|"
+     r"installation classee|usine d'incineration|incinerateur|plan d'epandage)\b"),
     ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
      r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),
     ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),

@@ -491,6 +491,8 @@ def fact_lines(facts: F.Facts) -> list[str]:
     return lines
 
 
+_AUTHOR_OF = {"arrete municipal": "commune", "arrêté municipal": "commune",
+              "police du maire": "maire"}
 # Administrations that sit in one commune: « le maire » of the town the story names.
 _TOWN_KINDS = frozenset({"commune"})
 
@@ -501,11 +503,13 @@ def adverse_text(administration: F.Administration, facts: F.Facts) -> str:
     lawyer can check conflicts; the person's own town when none was named."""
     if administration.place or administration.kind not in _TOWN_KINDS:
         return administration.text
+    # « un arrêté municipal »: the commune is who decided.
+    text = _AUTHOR_OF.get(fold(administration.text), administration.text)
     named = [p.value for p in facts.places] or ([facts.town.value] if facts.town else [])
     towns = list(dict.fromkeys(named))
     if len(towns) != 1:
-        return administration.text
-    return f"{administration.text} de {towns[0]}"
+        return text
+    return f"{text} de {towns[0]}"
 
 
 def _permit_authority(facts: F.Facts, domain: str | None) -> list[str]:

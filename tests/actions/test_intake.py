@@ -609,3 +609,15 @@ def test_the_town_in_brackets_completes_the_maire() -> None:
     story = "le maire de notre commune (Saint-Jory) a refusé de raccorder notre terrain"
     slots = intake.case_slots(reading((story, ())), "collectivites", story)
     assert slots["partie_adverse"].startswith("maire de Saint-Jory")
+
+
+@pytest.mark.parametrize(("story", "adverse"), [
+    ("arrêté municipal interdisant l'alcool dans mon épicerie à Lens", "commune de Lens"),
+    ("le syndicat des eaux rejette notre offre", "syndicat des eaux"),
+    ("le CROUS m'a retiré ma chambre", "CROUS"),
+])
+def test_other_public_bodies_and_municipal_orders_are_on_the_card(story: str,
+                                                                  adverse: str) -> None:
+    read = reading((story, ()))
+    assert read.facts.is_administration() is True
+    assert intake.case_slots(read, "collectivites", story)["partie_adverse"] == adverse

@@ -260,6 +260,10 @@ CASES: list[tuple[str, dict]] = [
     ("mon voisin construit une extension, le panneau est là depuis le 5 octobre",
      {"role": "voisin", "dates": [("display", "2026-10-05", None)]}),
     ("le maire de notre village (Saint-Jory) a refusé", {"adm": [("commune", None)]}),
+    ("un arrêté préfectoral autorise une porcherie tout près de chez nous, mis en ligne le 2 "
+     "octobre", {"role": "voisin", "dec": ["autorisation_environnementale"],
+                 "dates": [("published", "2026-10-02", None)]}),
+    ("l'interdiction est en vigueur depuis samedi", {"dates": [("effect", "2026-10-17", None)]}),
     # Where an order was displayed is no adverse party; a works contract is no damage; the
     # results' proclamation is not the election day, and one day said twice is one date.
     ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",
