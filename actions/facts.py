@@ -392,8 +392,11 @@ def _fact(text: str, value: Any, start: int, end: int) -> Fact:
     return Fact(value=value, span=(start, end), text=text[start:end])
 
 
-def extract(text: str, now: datetime) -> Facts:
-    """Every fact of one message, resolved against ``now`` (timezone-aware, Paris time)."""
+def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
+    """Every fact of one message, resolved against ``now`` (timezone-aware, Paris time).
+
+    ``coming_as_effect``: a coming day with no cue is the day a measure applies. The intake turns
+    it off for an answer to a date question, where the question gives the role."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     text = text or ""
@@ -504,7 +507,7 @@ def extract(text: str, now: datetime) -> Facts:
             if comma >= 0:
                 prev_end = comma + 1  # « …a égaré son dentier, ça fait 2 mois qu'il… »
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
-        if role_name == "unspecified" and mention.day is not None and (
+        if coming_as_effect and role_name == "unspecified" and mention.day is not None and (
                 mention.day > now.astimezone(PARIS).date()) and not _BY_DAY.search(
                 folded[max(0, mention.span[0] - 12):mention.span[0]]):
             role_name = "effect"  # « jeudi 10 décembre »: a coming day is when it applies

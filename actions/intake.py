@@ -128,7 +128,9 @@ def read(turns: list[Turn]) -> Reading:
         if turn.asked == ("consent",):
             continue
         at = turn.at.astimezone(PARIS)
-        fresh = F.extract(turn.text, at)
+        # An answer to a date question takes the question's role, even for a coming day.
+        fresh = F.extract(turn.text, at, coming_as_effect=not _asked_date_roles(turn.asked,
+                                                                                 facts))
         if (CORRECTION in turn.asked or CONFIRM in turn.asked) and fresh.administrations:
             # At the summary, an administration named corrects the one shown.
             fresh = replace(fresh, correction=True,

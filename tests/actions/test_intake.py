@@ -621,3 +621,13 @@ def test_other_public_bodies_and_municipal_orders_are_on_the_card(story: str,
     read = reading((story, ()))
     assert read.facts.is_administration() is True
     assert intake.case_slots(read, "collectivites", story)["partie_adverse"] == adverse
+
+
+def test_a_coming_day_answering_a_date_question_takes_its_role() -> None:
+    # The election is to come: « dimanche 13 décembre » answers the election question.
+    facts = reading(("on veut contester la liste du maire aux municipales partielles", ()),
+                    ("dimanche 13 décembre", ("date_election",))).facts
+    assert [(d.role, d.day) for d in facts.dates] == [("election", date(2026, 12, 13))]
+    # In the story, with no cue, a coming day is when the measure applies.
+    story = reading(("le maire fait enlever nos ruches vendredi 11 décembre", ())).facts
+    assert [d.role for d in story.dates] == ["effect"]
