@@ -799,7 +799,10 @@ def _has(facts: Facts, key: str) -> bool | None:
             a.span == facts.town.span and a.text == facts.town.text
             for a in facts.administrations)
         return facts.postcode is not None or own_town
-    if key in ("role", "role_applicant_or_neighbour"):
+    if key == "role_applicant_or_neighbour":
+        # « je suis propriétaire », « habitante de Lens » say nothing of whose project it is.
+        return facts.role is not None and facts.role.value not in ("particulier", "proche")
+    if key == "role":
         return facts.role is not None
     if key == "date_notified":
         return facts.date_for("notified") is not None

@@ -139,6 +139,9 @@ def read(turns: list[Turn]) -> Reading:
             fresh = replace(fresh, correction=True)
         fresh = _in_context(fresh, turn, facts)
         facts = F.merge(facts, fresh)
+        if ("role_applicant_or_neighbour" in turn.asked and fresh.role is not None
+                and fresh.role.value not in ("particulier", "proche")):
+            facts = replace(facts, role=fresh.role)  # the answer says more than « particulier »
         facts = _with_hour(facts, turn)
         if turn.asked and is_unknown(turn.text):
             unknown |= {key for key in turn.asked if key not in (CONFIRM, CORRECTION, STORY)}

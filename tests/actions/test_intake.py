@@ -631,3 +631,9 @@ def test_a_coming_day_answering_a_date_question_takes_its_role() -> None:
     # In the story, with no cue, a coming day is when the measure applies.
     story = reading(("le maire fait enlever nos ruches vendredi 11 décembre", ())).facts
     assert [d.role for d in story.dates] == ["effect"]
+
+
+def test_whose_project_answers_over_a_plain_owner() -> None:
+    facts = reading(("je suis propriétaire à Cestas, la mairie a accordé un permis", ()),
+                    ("c'est le projet du voisin", ("role_applicant_or_neighbour",))).facts
+    assert facts.role.value == "voisin"

@@ -315,3 +315,9 @@ def test_an_imprecise_notification_is_never_before_the_act() -> None:
     facts = extract("l'arrêté est daté du 2 octobre, je l'ai reçu mi-octobre", NOW)
     needed = needed_date(facts, "fonction_publique")
     assert needed.date.day == date(2026, 10, 2) and needed.uncertain
+
+
+def test_an_owner_in_urbanisme_is_still_asked_whose_project_it_is() -> None:
+    facts = extract("je suis propriétaire de la maison d'à côté, la mairie a accordé un permis",
+                    NOW)
+    assert "role_applicant_or_neighbour" in missing(facts, "urbanisme")
