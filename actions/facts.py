@@ -512,6 +512,7 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
                 folded[max(0, mention.span[0] - 12):mention.span[0]]):
             role_name = "effect"  # « jeudi 10 décembre »: a coming day is when it applies
         dates.append(_date_fact(text, mention, role_name))
+    dates += _notified_hour_only(folded, text, mentions, dates, now)
     # « lundi matin le 7 »: one day said twice; the words with a role keep it.
     dates = [d for d in dates if not (d.role == "unspecified" and any(
         o.role != "unspecified" and o.day == d.day and abs(o.span[0] - d.span[1]) <= 12
@@ -579,6 +580,27 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
         recours_gracieux=recours,
         claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
     )
+
+
+_NOTIFIED_AT_HOUR = re.compile(r"\b(?:notifiee?s?|remise?s?)\b(?: [a-z']+){0,4}?"
+                               r" (?:a|vers|aux alentours de) ([01]?\d|2[0-3]) ?h ?([0-5]\d)?\b")
+
+
+def _notified_hour_only(folded: str, text: str, mentions: list[DateMention],
+                        dates: list[DateFact], now: datetime) -> list[DateFact]:
+    """« OQTF notifiée à 8h » with no day next to it: the notification, on the day the message
+    last named before it (« arrêté ce matin à 6h, … notifiée à 8h »), else today — to verify."""
+    if any(d.role == "notified" for d in dates):
+        return []
+    for match in _NOTIFIED_AT_HOUR.finditer(folded):
+        if any(not (match.end() <= m.span[0] or match.start() >= m.span[1]) for m in mentions):
+            continue
+        before = [m for m in mentions if m.span[1] <= match.start() and m.day is not None]
+        day = before[-1].day if before else now.astimezone(PARIS).date()
+        hour = time(int(match.group(1)), int(match.group(2) or 0))
+        return [DateFact("notified", day, match.span(), text[match.start():match.end()], hour,
+                         (day,), uncertain=not before)]
+    return []
 
 
 def _date_fact(text: str, mention: DateMention, role: str) -> DateFact:

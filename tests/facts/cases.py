@@ -264,6 +264,9 @@ CASES: list[tuple[str, dict]] = [
      "octobre", {"role": "voisin", "dec": ["autorisation_environnementale"],
                  "dates": [("published", "2026-10-02", None)]}),
     ("l'interdiction est en vigueur depuis samedi", {"dates": [("effect", "2026-10-17", None)]}),
+    # An hour of notification with no day next to it: the day named before it.
+    ("il a été interpellé hier à 7h, l'OQTF lui a été notifiée à 11h au commissariat",
+     {"dates": [("unspecified", "2026-10-19", "07:00"), ("notified", "2026-10-19", "11:00")]}),
     # Where an order was displayed is no adverse party; a works contract is no damage; the
     # results' proclamation is not the election day, and one day said twice is one date.
     ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",

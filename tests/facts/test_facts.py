@@ -321,3 +321,10 @@ def test_an_owner_in_urbanisme_is_still_asked_whose_project_it_is() -> None:
     facts = extract("je suis propriétaire de la maison d'à côté, la mairie a accordé un permis",
                     NOW)
     assert "role_applicant_or_neighbour" in missing(facts, "urbanisme")
+
+
+def test_an_hour_of_notification_alone_is_today_to_verify() -> None:
+    found = extract("OQTF remise à 9h15 au commissariat", NOW).dates
+    assert [(d.role, d.day, d.hour, d.uncertain) for d in found] == [
+        ("notified", NOW.date(), time(9, 15), True)]
+    assert extract("j'ai reçu un appel à 9h", NOW).dates == ()
