@@ -176,6 +176,9 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("attribution_marche", r"\b(?:attribution du marche|marche public|appel d'offres?)\b"),
     ("resultats_election", r"\b(?:elections?|scrutin|municipales|depouillement|bulletins?|"
      r"proces-verbal de vote|liste electorale)\b"),
+    ("rejet_reclamation", r"\b(?:(?:rejet\w*|refus\w*) (?:de |d'une |d'un )?(?:ma |la |notre |mon "
+     r"|leur |sa )?(?:reclamation|recours gracieux|demande prealable|contestation)|(?:reclamation|"
+     r"contestation|recours gracieux)\b[^.,;!?]{0,60}? (?:rejetee?|refusee?))\b"),
     ("redressement_fiscal", r"\b(?:redressement|rappel d'impots?|controle fiscal|"
      r"proposition de rectification)\b"),
     ("avis_imposition", r"\b(?:avis d'imposition|taxe fonciere|taxe d'habitation|cfe|teom|"
@@ -194,6 +197,11 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     # with the person's words (« m'a retiré ma place de stationnement résidentiel »).
     ("retrait", r"\b(?:retire\w*|retrait|supprime\w*|suppression|suspendu\w*|suspension|"
      r"annule\w*|annulation|resilie\w*|resiliation)\b"),
+    # No answer to a request: an implicit rejection (CRPA L. 231-4), the decision to challenge.
+    ("silence", r"\b(?:pas de reponse|sans reponse(?! (?:claire|precise|valable|satisfaisante))|"
+     r"aucune reponse|jamais (?:eu de )?reponse|"
+     r"(?:n'a|n'ont|ne m'a|ne m'ont|ne nous a|ne nous ont) (?:jamais |toujours pas |pas )"
+     r"(?:repondu|eu de reponse)|toujours rien recu|silence de l'administration)\b"),
 )
 
 NEGATION_BEFORE = re.compile(

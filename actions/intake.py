@@ -435,6 +435,8 @@ DECISION_LABELS = {
     "mesure_animal": "mesure de police visant un animal",
     "service_public_local": "service public local",
     "retrait": "retrait ou suppression",
+    "rejet_reclamation": "rejet d'une réclamation ou d'un recours",
+    "silence": "pas de réponse (rejet implicite)",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
@@ -631,7 +633,8 @@ def _damage_only(facts: F.Facts) -> bool:
     """A damage caused by an administration, with its date, and no decision to challenge
     (« tombé dans un nid de poule le 14 novembre, la voirie c'est la métropole »): a claim for
     compensation, whatever the NLU read (its deadline runs from the claim, not the damage)."""
-    return (bool(facts.decisions) and set(facts.decision_kinds()) <= _DAMAGE_KINDS
+    kinds = set(facts.decision_kinds()) - {"silence"}  # a claim left unanswered is still one
+    return (bool(kinds) and kinds <= _DAMAGE_KINDS
             and facts.administrations != () and facts.date_for("damage") is not None)
 
 

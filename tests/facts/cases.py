@@ -264,6 +264,11 @@ CASES: list[tuple[str, dict]] = [
      "octobre", {"role": "voisin", "dec": ["autorisation_environnementale"],
                  "dates": [("published", "2026-10-02", None)]}),
     ("l'interdiction est en vigueur depuis samedi", {"dates": [("effect", "2026-10-17", None)]}),
+    # A rejected claim and an unanswered request are decisions to challenge too.
+    ("ma réclamation pour la taxe d'habitation a finalement été rejetée",
+     {"dec": ["rejet_reclamation"]}),
+    ("j'ai demandé un logement adapté il y a 5 mois, l'office HLM ne m'a jamais répondu",
+     {"dec": ["silence"]}),
     # An hour of notification with no day next to it: the day named before it.
     ("il a été interpellé hier à 7h, l'OQTF lui a été notifiée à 11h au commissariat",
      {"dates": [("unspecified", "2026-10-19", "07:00"), ("notified", "2026-10-19", "11:00")]}),

@@ -328,3 +328,8 @@ def test_an_hour_of_notification_alone_is_today_to_verify() -> None:
     assert [(d.role, d.day, d.hour, d.uncertain) for d in found] == [
         ("notified", NOW.date(), time(9, 15), True)]
     assert extract("j'ai reçu un appel à 9h", NOW).dates == ()
+
+
+def test_an_answer_that_is_not_clear_is_no_silence() -> None:
+    kinds = extract("on m'a refusé sans réponse claire", NOW).decision_kinds()
+    assert "silence" not in kinds and "refus_demande" in kinds
