@@ -366,6 +366,8 @@ def _to_clause_end(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
     end = next((m.start() + match.end() for m in re.finditer(
         r"[,.;!?()\n]| (?:sans|car|parce|au motif|alors|depuis|mais) ", folded[match.end():])),
         len(folded))
+    while end > match.end() and folded[end - 1] == " ":
+        end -= 1
     if end - match.start() > MAX_CLAUSE_CHARS:
         return match
     return _Span(match.start(), end)
@@ -482,7 +484,7 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
             match = _refusal_object(folded, match)
         if kind == "retrait" and _negated(folded, match.start()):
             continue
-        if kind == "retrait":
+        if kind in ("retrait", "autorisation_environnementale"):
             match = _to_clause_end(folded, match)
         if kind == "service_public_local":
             match = _clause_of(folded, match)

@@ -188,7 +188,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"chaussee|trottoir|canalisation|egout|racine)"),
     ("accident", r"\b(?:accident|chute|suis tombee?|tombee?|blesse)"),
     ("autorisation_environnementale", r"\b(?:eolien\w*|icpe|autorisation environnementale|"
-     r"elevage intensif|carriere|methaniseur|porcherie|poulailler|elevage (?:de|industriel)|"
+     r"elevage intensif|carriere|methaniseur|porcherie|poulailler|elevages? (?:de|industriel|"
+     r"porcin|bovin|avicole|laitier|intensif)|"
      r"installation classee|usine d'incineration|incinerateur|plan d'epandage)\b"),
     ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
      r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),

@@ -637,3 +637,9 @@ def test_whose_project_answers_over_a_plain_owner() -> None:
     facts = reading(("je suis propriétaire à Cestas, la mairie a accordé un permis", ()),
                     ("c'est le projet du voisin", ("role_applicant_or_neighbour",))).facts
     assert facts.role.value == "voisin"
+
+
+def test_an_environmental_authorisation_says_what_it_authorises() -> None:
+    story = "le préfet a autorisé l'extension d'un élevage avicole, publié le 3 novembre"
+    label = intake.case_slots(reading((story, ())), "environnement", story)["type_decision"]
+    assert label == "autorisation environnementale (élevage avicole)"
