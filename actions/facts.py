@@ -15,7 +15,7 @@ from typing import Any
 from actions import gazetteer
 from actions.dates_fr import PARIS, DateMention, find_dates, fold_keep
 from actions.parsing import parse_postcode
-from actions.referral import DEPARTEMENTS
+from actions.places import departement_end, named_places
 
 Span = tuple[int, int]
 
@@ -265,62 +265,6 @@ _PROCUREMENT_WORDS = re.compile(r"\b(?:offres?|appel d'offres?|marches? publics?
 _ANIMAL = re.compile(r"\b(?:chiens?|chienne|chiots?|chats?|chatte|chevaux|cheval|jument|poney|"
                      r"animal|animaux|betail|troupeau|vaches?|moutons?|brebis|chevres?|ane|"
                      r"poules?|nac|serpent|pitbull|rottweiler|berger)\b")
-# A place named with a capital after « à / au / sur / près de » (« une maison à Pessac »).
-_PLACE_NAMED = re.compile(r"(?:\b[àa]|\bau|\bsur|\bpr[èe]s de|\bvers|\bcommune de|\bville de|"
-                          r"\b[Hh]abitante? de|\b(?:commune|ville|village|mairie) ?(?=\())"
-                          r" ?\(?((?:[A-ZÉÈÂ][\w'’]+)(?:[- ](?:(?:sur|sous|en|les|le|la|de|du|des|"
-                          r"d'|l')[- ]?)?[A-ZÉÈ][\w'’]+)*)")
-# Written in lower case, a place is read only where the words say it is one: « habitante de
-# saint-omer », « sur le marché de montreuil », « mon commerce à lunel ».
-_PLACE_LOWER = re.compile(
-    r"\b(?:habitante?s? (?:de|d')|(?:j'?habite|j'?habitais|je vis|on vit|on habite|nous habitons|"
-    r"installee?s?|situee?s?|(?:mon|ma|notre) (?:commerce|maison|terrain|ecole|village|ville|"
-    r"boutique|restaurant|bar|magasin|entreprise|exploitation)|(?:marche|village)(?: du \w+)?)"
-    r" (?:a|au|de|d'|sur))\s?([a-z][a-z'-]{2,}[a-z](?: (?:sur|sous|en)"
-    r"[- ][a-z][a-z-]+)?)(?=[ ,.;!?)\n]|$)")
-# Words after « a » (the verb avoir) that no lower-case town is.
-_NOT_TOWNS = frozenset({
-    "ete", "fait", "eu", "recu", "pris", "dit", "mis", "ecrit", "du", "pu", "vu", "perdu",
-    "obtenu", "voulu", "ouvert", "offert", "rendu", "vendu", "tenu", "venu", "refuse", "ferme",
-    "decide", "demande", "retire", "envoye", "besoin", "rien", "tout", "toujours", "jamais",
-    "deja", "bien", "encore", "cote", "coté", "cause", "partir", "compter", "nouveau", "domicile",
-    "temps", "pied", "cheval", "velo", "distance", "proximite", "peine", "moins", "plus", "vie",
-})
-_SMALL_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "sur", "sous", "en", "et", "l",
-                          "d", "lès"})
-
-
-def _town_case(name: str) -> str:
-    """« saint-jean-de-luz » → « Saint-Jean-de-Luz »."""
-    parts = re.split(r"([- '])", name)
-    out = []
-    for index, part in enumerate(parts):
-        keep = index and part in _SMALL_WORDS
-        out.append(part if keep or part in "- '" else part[:1].upper() + part[1:])
-    return "".join(out)
-# Capitalised words after « à » that are no place.
-_NOT_PLACES = frozenset({
-    "madame", "monsieur", "maitre", "bonjour", "l'etat", "etat", "la", "le", "les", "chu", "chr",
-    "oqtf", "caf", "urssaf", "prefecture", "mairie", "ministere", "universite", "pole", "france",
-    "rectorat", "tribunal", "conseil", "region", "departement", "metropole", "hopital", "dieu",
-    "noel", "paques", "toussaint", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
-    "dimanche", "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout",
-    "septembre", "octobre", "novembre", "decembre", "partir", "compter", "cause", "nouveau",
-})
-_DEPARTEMENT_WORDS = tuple(sorted(
-    {fold_keep(name).replace("-", " ") for name in DEPARTEMENTS.values() if "-" in name
-     or " " in name}, key=len, reverse=True))
-
-
-def _departement_end(folded: str, start: int, end: int) -> int:
-    """« préfecture de seine maritime »: a département's whole name, not « seine »."""
-    ahead = folded[start:start + 40].replace("-", " ")
-    for name in _DEPARTEMENT_WORDS:
-        if ahead.startswith(name) and (len(ahead) == len(name) or not ahead[len(name)].isalpha()):
-            return max(end, start + len(name))
-    return end
-
-
 _REFUSAL_OBJECT_AFTER = re.compile(r"\s*(?:ma |mon |notre |la |le |l'|les |de |d')(?:demande "
                                    r"(?:de |d')|prise en charge (?:de |du |des |d')?)?"
                                    r"[a-z][a-z' -]{2,60}?(?=[,.;!?(\n]| au motif| car | parce"
@@ -416,7 +360,7 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
             place, p_end = None, match.end()
             if match.lastindex and match.group(match.lastindex):
                 p_start, p_end = match.span(match.lastindex)
-                p_end = _departement_end(folded, p_start, p_end)
+                p_end = departement_end(folded, p_start, p_end)
                 place = gazetteer.place_ok(folded[p_start:p_end]) and text[p_start:p_end]
                 more = re.match(r" [A-ZÉÈ][\w-]+", text[p_end:])
                 if place and more:  # « Pays Basque », « Val d'Oise »: a capitalised second word
@@ -550,17 +494,8 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
         if commune:
             town = Fact(value=commune.place, span=commune.span, text=commune.text)
 
-    places: list[Fact] = []
-    for m in [*_PLACE_NAMED.finditer(text), *_PLACE_LOWER.finditer(folded)]:
-        name = text[m.start(1):m.end(1)]
-        if name[:1].islower() and (fold_keep(name) in _NOT_TOWNS or re.search(
-                r"(?:é|ée|és|ées)$", name) or re.match(r"[ld]['’]", name)):
-            continue  # « ma maison a été… », « mon commerce a fermé »: a verb, not a town
-        name = name if name[:1].isupper() else _town_case(name)  # « montreuil »: « Montreuil »
-        if (fold_keep(name).split()[0].split("-")[0] not in _NOT_PLACES
-                and gazetteer.place_ok(fold_keep(name).lower())
-                and all(fold_keep(p.value) != fold_keep(name) for p in places)):
-            places.append(_fact(text, name, m.start(1), m.end(1)))
+    places = tuple(_fact(text, name, start, end)
+                   for name, start, end in named_places(text, folded))
     contract = _yes_no(text, folded, _CONTRACT_YES, _CONTRACT_NO)
     notice = _yes_no(text, folded, _NOTICE_YES, _NOTICE_NO)
     recours = _yes_no(text, folded, _RECOURS_YES, _RECOURS_NO)
@@ -578,7 +513,7 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
     return Facts(
         administrations=tuple(administrations), private_parties=tuple(private), role=role,
         decisions=tuple(decisions), dates=tuple(dates), mesure=mesure, postcode=postcode,
-        town=town, places=tuple(places), contract_signed=contract, award_notice=notice,
+        town=town, places=places, contract_signed=contract, award_notice=notice,
         recours_gracieux=recours,
         claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
     )
