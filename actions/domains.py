@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from actions.parsing import fold
+from actions.parsing import fold, says_nothing
 
 IN_SCOPE = (
     "etrangers",
@@ -135,7 +135,12 @@ DECISION_DOMAINS = {
     "autorisation_environnementale": "environnement",
     "indu_prestation": "collectivites",
     "dommage_travaux_publics": "responsabilite_administrative",
+    "mesure_animal": "police_administrative",
+    "service_public_local": "collectivites",
 }
+# A damage in a public service (a fall at the canteen) is a liability claim, not the service's
+# decision: these kinds do not pull the domain to collectivites.
+_DAMAGE_KINDS = ("accident", "dommage_travaux_publics")
 
 
 def consistent(domain: str | None, decisions: list[str]) -> str | None:
@@ -144,7 +149,9 @@ def consistent(domain: str | None, decisions: list[str]) -> str | None:
     decisions of several domains: unchanged (the person sees the domain in the summary)."""
     if domain not in IN_SCOPE:
         return domain
-    owners = {DECISION_DOMAINS[d] for d in decisions if d in DECISION_DOMAINS}
+    damage = any(d in _DAMAGE_KINDS for d in decisions)
+    owners = {DECISION_DOMAINS[d] for d in decisions if d in DECISION_DOMAINS
+              and not (damage and d == "service_public_local")}
     if len(owners) == 1 and domain not in owners:
         return owners.pop()
     return domain
@@ -154,6 +161,12 @@ def ranked_in_scope(events: list[dict], latest: bool = False) -> str | None:
     """The best public-law domain of the NLU ranking of the person's first message (their
     latest one with ``latest``), from tracker events."""
     users = [e for e in events if e.get("event") == "user" and (e.get("text") or "").strip()]
+    if not latest:
+        # The first message that tells something: not « bonjour, j'ai besoin d'un conseil »,
+        # not the consent's « oui » (the story asked after them is then the question).
+        telling = [e for e in users if len(e.get("text") or "") >= MIN_QUESTION_CHARS
+                   and not says_nothing(e.get("text"))]
+        users = telling or users
     if not users:
         return None
     ranking = (users[-1 if latest else 0].get("parse_data") or {}).get("intent_ranking") or []

@@ -13,12 +13,14 @@ from datetime import date, datetime, time
 from typing import Any
 
 from actions import gazetteer
-from actions.dates_fr import DateMention, find_dates, fold_keep
+from actions.dates_fr import PARIS, DateMention, find_dates, fold_keep
 from actions.parsing import parse_postcode
+from actions.places import departement_end, named_places
 
 Span = tuple[int, int]
 
-DATE_ROLES = ("signed", "notified", "display", "published", "election", "effect", "contract",
+DATE_ROLES = ("signed", "notified", "display", "published", "election", "proclaimed", "effect",
+              "contract",
               "claim", "recours_gracieux", "damage", "hearing", "unspecified")
 
 
@@ -61,6 +63,9 @@ class Facts:
     mesure: Fact | None = None
     postcode: Fact | None = None
     town: Fact | None = None
+    # Places the story names with a capital (« une maison à Pessac »): where things happened,
+    # not necessarily where the person lives; they complete a placeless « maire ».
+    places: tuple[Fact, ...] = ()
     contract_signed: Fact | None = None
     award_notice: Fact | None = None  # an award notice published (False: none, as the person says)
     recours_gracieux: Fact | None = None
@@ -106,17 +111,24 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
      r"lettre)"),
     ("contract", r"contrat|signature du marche|marche (?:a ete |est )?signe"),
     ("display", r"affich\w*|panneau|pose|posee|installe"),
-    ("published", r"publiee?s?|publication|paru|journal officiel"),
-    ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement|proclam\w*"),
-    ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|entre en vigueur|fermeture|"
-     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|"
+    ("published", r"publiee?s?|publication|paru|journal officiel|mise? en ligne|sur le site"),
+    # The results' proclamation is not the election day (R. 119 counts from the vote).
+    ("proclaimed", r"proclam\w*|resultats? (?:ont ete |a ete )?(?:annonces?|publies?|affiches?)"),
+    ("election", r"election\w*|scrutin|vote|votes|tour|municipales|depouillement"),
+    ("effect", r"prend(?:ra)? effet|a compter d\w*|a partir d\w*|(?:entre|entree)? ?en vigueur|"
+     r"fermeture|"
+     r"fermer|demoli\w*|expuls\w*|evacu\w*|execution|effectif|effective|fourriere|"
+     r"euthanasi\w*|abattu|abattage|saisie?|emmene|enleve|(?:doi(?:t|vent)|va|vont|devra|devront)"
+     r" (?:etre )?\w+|sera|seront|applicable|s'applique|prevue? (?:pour|le)|"
      r"(?:manif|manifestation|rassemblement|festival) (?:est |etait |c'?est )?(?:prevue? )?"
      r"(?:pour |le )?(?:ce )?"),
-    ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline"),
+    ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline|"
+     r"rendez-vous|rdv"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
+     r"parvenue?s?|"
      r"donne|donnee|boite aux lettres|en main propre"),
     ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
-     r"fissur\w*|crev\w*"),
+     r"fissur\w*|crev\w*|perdu\w*|perte|egare\w*|vole\w*|detrui\w*|endommag\w*"),
     ("signed", r"datee|datees|signee?s?|date du|en date"),
 )
 _CUE_RE = [(role, re.compile(r"\b(?:" + pattern + r")\b")) for role, pattern in _ROLE_CUES]
@@ -129,6 +141,11 @@ _SINCE = re.compile(r"(?:depuis|ca fait|cela fait)\b")
 _SINCE_CUE_CHARS = 24
 # « sans réponse depuis 3 mois »: waiting since the request, whose cue comes earlier.
 _WAITING = re.compile(r"\b(?:sans|pas de|aucune|toujours pas de) reponse|\battends?\b")
+# « avant jeudi », « d'ici lundi »: a day the person must act by, not when a measure applies.
+_BY_DAY = re.compile(r"\b(?:avant|d'ici|jusqu'(?:a|au)|au plus tard)\s*(?:le\s*)?$")
+# A date mention that took the full stop after a whole month name or a number: the sentence ends.
+_ENDS_SENTENCE = re.compile(r"(?:\d|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|"
+                            r"octobre|novembre|decembre)\s*\.$")
 _CLAUSE_BREAK = re.compile(r"[.;!?\n]| mais | et puis ")
 
 
@@ -154,7 +171,11 @@ def _date_role(folded: str, start: int, end: int, prev_end: int, next_start: int
             return "contract"
         return best[1]
     after = folded[end:next_start]
-    cut = re.search(r"[.;!?,\n]| mais | et ", after)
+    if _ENDS_SENTENCE.search(folded[start:end]):
+        after = ""  # « … vendredi 11 décembre. J'ai eu l'arrêté samedi »: the next sentence's
+    # « Le 2 octobre, les agents ont perdu… »: a date that opens its clause reads past a comma.
+    opens = not re.search(r"[a-z]{3,}", before.replace(" le ", " ").replace("le ", ""))
+    cut = re.search(r"[.;!?\n]| mais " if opens else r"[.;!?,\n]| mais | et ", after)
     if cut:
         after = after[:cut.start()]
     first: tuple[int, str] | None = None
@@ -228,12 +249,100 @@ _CORRECTED_FIELD = (
 )
 
 
+# « je suis la propriétaire », « c'est mon chien »: the person owns the thing concerned; the
+# « propriétaire » that follows is the person, not a landlord.
+_OWN_THING = re.compile(r"(?:\b(?:je suis|j'?suis|nous sommes|on est|en tant que|c'est moi)"
+                        r" (?:le |la |l'|les )?)$")
+_DAMAGE_WORDS = re.compile(dict(gazetteer.DECISIONS)["accident"] + "|" + dict(
+    gazetteer.DECISIONS)["dommage_travaux_publics"])
+_DISPLAYED_AT = re.compile(r"\b(?:affich\w*|publi\w*|consultable|panneau\w*)\b[^.;!?]{0,30}"
+                           r"\b(?:en|a la|dans la|sur les panneaux de la|a l'accueil de la)\s*$")
+_PROCUREMENT_WORDS = re.compile(r"\b(?:offres?|appel d'offres?|marches? publics?|marches? de "
+                                r"(?:restauration|travaux|fournitures?|services?|prestations?|"
+                                r"nettoyage|transport|livraison)|"
+                                r"attribu\w*|candidat\w*|consultation|prestataire|traiteur|"
+                                r"titulaire du marche)\b")
+_ANIMAL = re.compile(r"\b(?:chiens?|chienne|chiots?|chats?|chatte|chevaux|cheval|jument|poney|"
+                     r"animal|animaux|betail|troupeau|vaches?|moutons?|brebis|chevres?|ane|"
+                     r"poules?|nac|serpent|pitbull|rottweiler|berger)\b")
+_REFUSAL_OBJECT_AFTER = re.compile(r"\s*(?:ma |mon |notre |la |le |l'|les |de |d')(?:demande "
+                                   r"(?:de |d')|prise en charge (?:de |du |des |d')?)?"
+                                   r"[a-z][a-z' -]{2,60}?(?=[,.;!?(\n]| au motif| car | parce"
+                                   r"| alors| pour | a cause|$)")
+
+
+def _refusal_object(folded: str, match: re.Match[str]) -> re.Match[str] | tuple[int, int]:
+    """A refusal with what was refused, in the person's words: « refusé le transport scolaire »,
+    « ma demande de disponibilité a été refusée »."""
+    after = _REFUSAL_OBJECT_AFTER.match(folded, match.end())
+    if after and not re.match(r"\s*(?:de |d')?(?:me |m'|nous |lui )", folded[match.end():]):
+        return _Span(match.start(), after.end())
+    clause = re.split(r"[,.;!?\n]", folded[:match.start()])[-1]
+    before = re.search(r"(?:ma |mon |notre |la |une )?demande (?:de |d')[a-z' -]{2,50}?"
+                       r"(?= (?:a ete|est|m'a ete|ont|a) |$)", clause)
+    if before:
+        offset = match.start() - len(clause)
+        return _Span(offset + before.start(), match.end())
+    return match
+
+
+_CLAUSE_LEAD = re.compile(r"\s*(?:c'est |c est |il s'agit d'|il s'agit de )?(?:un |une |le |la "
+                          r"|l'|des )?")
+MAX_CLAUSE_CHARS = 80
+
+
+def _clause_of(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
+    """The person's words around a kind (« une exclusion de la cantine pour mon fils »): the
+    clause it stands in, when short, its lead words left out."""
+    start = max((m.end() for m in re.finditer(r"[,.;!?(\n]", folded[:match.start()])),
+                default=0)
+    end = next((m.start() + match.end() for m in re.finditer(r"[,.;!?()\n]",
+                                                                folded[match.end():])),
+               len(folded))
+    start += _CLAUSE_LEAD.match(folded, start).end() - start
+    if end - start > MAX_CLAUSE_CHARS or end <= start:
+        return match
+    return _Span(start, end)
+
+
+def _to_clause_end(folded: str, match: re.Match[str]) -> re.Match[str] | _Span:
+    """« retiré ma place de stationnement résidentiel »: the verb and what it bears on."""
+    end = next((m.start() + match.end() for m in re.finditer(
+        r"[,.;!?()\n]| (?:sans|car|parce|au motif|alors|depuis|mais) ", folded[match.end():])),
+        len(folded))
+    while end > match.end() and folded[end - 1] == " ":
+        end -= 1
+    if end - match.start() > MAX_CLAUSE_CHARS:
+        return match
+    return _Span(match.start(), end)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A span that reads as a regex match (start, end, span)."""
+
+    s: int
+    e: int
+
+    def start(self) -> int:
+        return self.s
+
+    def end(self) -> int:
+        return self.e
+
+    def span(self) -> tuple[int, int]:
+        return (self.s, self.e)
+
+
 def _fact(text: str, value: Any, start: int, end: int) -> Fact:
     return Fact(value=value, span=(start, end), text=text[start:end])
 
 
-def extract(text: str, now: datetime) -> Facts:
-    """Every fact of one message, resolved against ``now`` (timezone-aware, Paris time)."""
+def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
+    """Every fact of one message, resolved against ``now`` (timezone-aware, Paris time).
+
+    ``coming_as_effect``: a coming day with no cue is the day a measure applies. The intake turns
+    it off for an answer to a date question, where the question gives the role."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     text = text or ""
@@ -251,24 +360,33 @@ def extract(text: str, now: datetime) -> Facts:
             place, p_end = None, match.end()
             if match.lastindex and match.group(match.lastindex):
                 p_start, p_end = match.span(match.lastindex)
+                p_end = departement_end(folded, p_start, p_end)
                 place = gazetteer.place_ok(folded[p_start:p_end]) and text[p_start:p_end]
                 more = re.match(r" [A-ZÉÈ][\w-]+", text[p_end:])
                 if place and more:  # « Pays Basque », « Val d'Oise »: a capitalised second word
                     p_end += more.end()
                     place = text[p_start:p_end]
             end = max(match.end(), p_end) if place else (
-                match.start() + len(match.group(0).split(" de")[0]))
+                match.end() if kind == "etablissement_public"
+                else match.start() + len(match.group(0).split(" de")[0]))
             seen_spans.append((match.start(), match.end()))
             administrations.append(Administration(kind, place or None, (match.start(), end),
                                                   text[match.start():end]))
     administrations.sort(key=lambda a: a.span)
+    if any(a.kind != "commune" for a in administrations):
+        # « le préfet … affiché en mairie de X »: where it was displayed, not who decided.
+        administrations = [a for a in administrations if not (
+            a.kind == "commune" and _DISPLAYED_AT.search(
+                folded[max(0, a.span[0] - 45):a.span[0]]))]
 
-    has_permis = bool(re.search(r"\bpermis\b(?!.{0,12}conduire)", folded))
+    has_permis = bool(re.search(r"\bpermis\b(?!" + gazetteer.NOT_BUILDING_PERMIT + ")", folded))
     private: list[Fact] = []
     for kind, pattern in gazetteer.PRIVATE_PARTIES:
         if kind == "voisin" and has_permis:
             continue
-        match = re.search(pattern, folded)
+        match = next((m for m in re.finditer(pattern, folded)
+                      if not (kind == "bailleur" and _OWN_THING.search(folded[:m.start()]))),
+                     None)
         if match:
             private.append(_fact(text, kind, match.start(), match.end()))
 
@@ -279,7 +397,9 @@ def extract(text: str, now: datetime) -> Facts:
             explicit = re.match(r"je suis", match.group(0))
             explicit = explicit or match.group(0).startswith("riverain")
             if kind == "voisin" and not explicit and not (
-                    has_permis or re.search(r"construi|travaux|eolien|panneau", folded)):
+                    has_permis or re.search(r"construi|travaux|eolien|panneau|porcherie|elevage|"
+                                            r"methanis|usine|carriere|icpe|installation",
+                                            folded)):
                 continue
             role = _fact(text, kind, match.start(), match.end())
             break
@@ -291,12 +411,27 @@ def extract(text: str, now: datetime) -> Facts:
         if not match:
             continue
         overlaps = any(not (match.end() <= s or match.start() >= e) for s, e in decision_spans)
-        if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident") and (
-                overlaps or decisions):
+        if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident",
+                    "retrait") and (overlaps or decisions):
             continue
         if kind == "rejet_offre" and not re.search(r"offre|marche|appel|lettre de rejet|retenu",
                                                    folded):
             continue
+        if kind == "dommage_travaux_publics" and _PROCUREMENT_WORDS.search(folded):
+            continue  # « un marché de travaux de voirie »: a contract, not a damage
+        if kind == "service_public_local" and (_DAMAGE_WORDS.search(folded)
+                                               or _PROCUREMENT_WORDS.search(folded)):
+            continue  # a fall at the canteen, a canteen's catering contract: not the service
+        if kind == "mesure_animal" and not _ANIMAL.search(folded):
+            continue  # a car's fourrière, not a police measure on an animal
+        if kind == "refus_demande":
+            match = _refusal_object(folded, match)
+        if kind == "retrait" and _negated(folded, match.start()):
+            continue
+        if kind in ("retrait", "autorisation_environnementale"):
+            match = _to_clause_end(folded, match)
+        if kind == "service_public_local":
+            match = _clause_of(folded, match)
         if kind in PUBLIC_DECISIONS and _negated(folded, match.start()):
             continue
         decision_spans.append(match.span())
@@ -314,8 +449,21 @@ def extract(text: str, now: datetime) -> Facts:
             # « loué depuis 2 ans »: the start of a state, not of the decision. Only a cue in
             # the words just before gives it a role (« affiché depuis 3 semaines »).
             prev_end = max(prev_end, mention.span[0] - _SINCE_CUE_CHARS)
+            comma = folded.rfind(",", prev_end, mention.span[0])
+            if comma >= 0:
+                prev_end = comma + 1  # « …a égaré son dentier, ça fait 2 mois qu'il… »
         role_name = _date_role(folded, *mention.span, prev_end, next_start)
+        if coming_as_effect and role_name == "unspecified" and mention.day is not None and (
+                mention.day > now.astimezone(PARIS).date()) and not _BY_DAY.search(
+                folded[max(0, mention.span[0] - 12):mention.span[0]]):
+            role_name = "effect"  # « jeudi 10 décembre »: a coming day is when it applies
         dates.append(_date_fact(text, mention, role_name))
+    dates += _notified_hour_only(folded, text, mentions, dates, now)
+    # « lundi matin le 7 »: one day said twice; the words with a role keep it.
+    dates = [d for d in dates if not (d.role == "unspecified" and any(
+        o.role != "unspecified" and o.day == d.day and abs(o.span[0] - d.span[1]) <= 12
+        or o.role != "unspecified" and o.day == d.day and abs(d.span[0] - o.span[1]) <= 12
+        for o in dates))]
 
     mesure = None
     for kind, pattern in _MESURES:
@@ -346,6 +494,8 @@ def extract(text: str, now: datetime) -> Facts:
         if commune:
             town = Fact(value=commune.place, span=commune.span, text=commune.text)
 
+    places = tuple(_fact(text, name, start, end)
+                   for name, start, end in named_places(text, folded))
     contract = _yes_no(text, folded, _CONTRACT_YES, _CONTRACT_NO)
     notice = _yes_no(text, folded, _NOTICE_YES, _NOTICE_NO)
     recours = _yes_no(text, folded, _RECOURS_YES, _RECOURS_NO)
@@ -363,9 +513,31 @@ def extract(text: str, now: datetime) -> Facts:
     return Facts(
         administrations=tuple(administrations), private_parties=tuple(private), role=role,
         decisions=tuple(decisions), dates=tuple(dates), mesure=mesure, postcode=postcode,
-        town=town, contract_signed=contract, award_notice=notice, recours_gracieux=recours,
+        town=town, places=places, contract_signed=contract, award_notice=notice,
+        recours_gracieux=recours,
         claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
     )
+
+
+_NOTIFIED_AT_HOUR = re.compile(r"\b(?:notifiee?s?|remise?s?)\b(?: [a-z']+){0,4}?"
+                               r" (?:a|vers|aux alentours de) ([01]?\d|2[0-3]) ?h ?([0-5]\d)?\b")
+
+
+def _notified_hour_only(folded: str, text: str, mentions: list[DateMention],
+                        dates: list[DateFact], now: datetime) -> list[DateFact]:
+    """« OQTF notifiée à 8h » with no day next to it: the notification, on the day the message
+    last named before it (« arrêté ce matin à 6h, … notifiée à 8h »), else today — to verify."""
+    if any(d.role == "notified" for d in dates):
+        return []
+    for match in _NOTIFIED_AT_HOUR.finditer(folded):
+        if any(not (match.end() <= m.span[0] or match.start() >= m.span[1]) for m in mentions):
+            continue
+        before = [m for m in mentions if m.span[1] <= match.start() and m.day is not None]
+        day = before[-1].day if before else now.astimezone(PARIS).date()
+        hour = time(int(match.group(1)), int(match.group(2) or 0))
+        return [DateFact("notified", day, match.span(), text[match.start():match.end()], hour,
+                         (day,), uncertain=not before)]
+    return []
 
 
 def _date_fact(text: str, mention: DateMention, role: str) -> DateFact:
@@ -413,6 +585,7 @@ def merge(previous: Facts, new: Facts) -> Facts:
     changes["private_parties"] = _union(previous.private_parties, new.private_parties,
                                         key=lambda p: p.value)
     changes["decisions"] = _union(previous.decisions, new.decisions, key=lambda d: d.value)
+    changes["places"] = _union(previous.places, new.places, key=lambda p: fold_keep(p.value))
     changes["dates"] = _merge_dates(previous.dates, new.dates, new.correction)
     changes["correction"] = new.correction
     changes["corrected"] = new.corrected
@@ -439,6 +612,14 @@ def _merge_dates(old: tuple[DateFact, ...], new: tuple[DateFact, ...],
             result[target] = replace(fresh, role=result[target].role)
         elif fresh.role == "unspecified" and len(result) == 1 and result[0].day is None:
             result[0] = replace(fresh, role=result[0].role)
+        elif fresh.role != "unspecified" and fresh.day is not None and any(
+                d.role == "unspecified" and d.day == fresh.day for d in result) and not any(
+                d.role == fresh.role for d in result):
+            # « le 20 octobre » in the story, then « le 20 octobre » as the damage's date: one
+            # date, now with its role.
+            target = next(i for i, d in enumerate(result)
+                          if d.role == "unspecified" and d.day == fresh.day)
+            result[target] = replace(result[target], role=fresh.role)
         elif not any(d.role == fresh.role and d.day == fresh.day for d in result):
             result.append(fresh)
     return tuple(result)
@@ -471,13 +652,15 @@ ROLE_WORDS = {
     "election": "de l'élection", "effect": "d'effet", "contract": "de signature du contrat",
     "claim": "de la demande d'indemnisation", "recours_gracieux": "du recours gracieux",
     "damage": "du dommage", "hearing": "de l'audience", "unspecified": "citée sans précision",
+    "proclaimed": "de la proclamation des résultats",
 }
 # Domains whose rule needs the hour (OQTF regimes in hours, election at 18:00 is fixed).
 HOUR_NEEDED = ("etrangers",)
 
 # The facts to ask per domain (LEGAL.md §4.7 « Bot: ask … »), in the order to ask them.
 QUESTIONS: dict[str, tuple[str, ...]] = {
-    "etrangers": ("decision", "mesure", "date_notified", "hour_notified", "place"),
+    "etrangers": ("decision", "mesure", "date_notified", "hour_notified", "administration",
+                  "place"),
     "urbanisme": ("role_applicant_or_neighbour", "date_display_or_notified", "recours_gracieux",
                   "recours_gracieux_date", "place"),
     "elections": ("date_election", "place"),
@@ -523,6 +706,23 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
         wanted, prefix = CONTRACTUAL_DATES, CONTRACT_SIGNED
     for position, role in enumerate(wanted):
         found = facts.date_for(role)
+        if found is not None and found.day is not None and found.uncertain:
+            # « reçu début septembre », « avis du 28 août »: when unsure, the earlier date (an
+            # earlier deadline, never a late one), marked to verify (issue #12 item 7).
+            earlier = [d for r in wanted[position + 1:] if (d := facts.date_for(r)) is not None
+                       and d.day is not None and not d.uncertain and d.day < found.day]
+            if earlier:
+                chosen = min(earlier, key=lambda d: d.day)
+                return NeededDate(chosen.role, chosen, True, prefix + (
+                    f"date {ROLE_WORDS[chosen.role]} (la date {ROLE_WORDS[role]}, imprécise, "
+                    f"est postérieure)"))
+            signed = facts.date_for("signed")
+            if (role == "notified" and signed is not None and signed.day is not None
+                    and not signed.uncertain and signed.day > found.day):
+                # « daté du 2 octobre, reçu mi-octobre » read as 1 October: a notification is
+                # never before the act; the earliest it can be is the act's date.
+                return NeededDate("signed", signed, True, prefix + (
+                    "date de signature (la notification, imprécise, ne peut la précéder)"))
         if found is not None and found.day is not None:
             fallback = position > 0
             uncertain = found.uncertain or fallback or (
@@ -558,7 +758,10 @@ def _has(facts: Facts, key: str) -> bool | None:
             a.span == facts.town.span and a.text == facts.town.text
             for a in facts.administrations)
         return facts.postcode is not None or own_town
-    if key in ("role", "role_applicant_or_neighbour"):
+    if key == "role_applicant_or_neighbour":
+        # « je suis propriétaire », « habitante de Lens » say nothing of whose project it is.
+        return facts.role is not None and facts.role.value not in ("particulier", "proche")
+    if key == "role":
         return facts.role is not None
     if key == "date_notified":
         return facts.date_for("notified") is not None
@@ -598,6 +801,18 @@ def _has(facts: Facts, key: str) -> bool | None:
     raise KeyError(key)
 
 
+# Who decides on a foreigner's stay or removal: the préfet (or the minister, OFII, OFPRA). The
+# police who handed the OQTF over is not its author.
+FOREIGNERS_AUTHORS = frozenset({"prefecture", "ministere", "ofii", "ofpra", "etat"})
+
+
 def missing(facts: Facts, domain: str) -> tuple[str, ...]:
     """The question keys of ``domain`` (QUESTIONS) whose fact is still unknown, in order."""
-    return tuple(key for key in QUESTIONS.get(domain, ("place",)) if _has(facts, key) is False)
+    keys = []
+    for key in QUESTIONS.get(domain, ("place",)):
+        if key == "administration" and domain == "etrangers":
+            if not any(a.kind in FOREIGNERS_AUTHORS for a in facts.administrations):
+                keys.append(key)
+        elif _has(facts, key) is False:
+            keys.append(key)
+    return tuple(keys)

@@ -14,8 +14,15 @@ _PLACE = (r"(?: (?:de la|de l'|du|des|de)\b|(?: ?d'))\s?"
 _STOP_PLACES = {
     "la", "le", "les", "l", "mon", "ma", "mes", "son", "sa", "ses", "notre", "votre", "leur",
     "qui", "que", "quoi", "m", "me", "a", "au", "aux", "pour", "et", "ou", "car", "mais", "un",
-    "une", "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
+    "une", "moins", "plus", "peine", "environ", "proximite", "cote", "quelques", "pres",
+    "l'ecart", "distance", "pied", "velo", "domicile", "bout", "temps", "peu", "cheval", "deux",
+    "trois", "quatre", "cinq", "dix", "cent", "mille", "l'heure", "l'etranger", "l'hopital",
+    "l'ecole", "l'epoque", "cause", "nouveau", "part", "vie", "jour", "mi-temps", "plein",
+    "police", "sejour", "travail", "ville", "commune", "secteur", "quartier", "permis", "construire", "rejet", "fermeture", "refus", "etat",  # noqa: E501
 }
+
+# « permis » that is no building permit (driving, hunting, fishing, weapons, stay).
+NOT_BUILDING_PERMIT = r".{0,12}(?:conduire|chasse|chasser|peche|port d|detention|de sejour)"
 
 ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("prefecture", r"\b(?:sous[- ])?pr[eé]f(?:ecture|et|ete|ecure|ectur)s?\b(?:" + _PLACE + r")?"),
@@ -42,7 +49,14 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("sncf_reseau", r"\bsncf reseau\b"),
     ("etat", r"\b(?:l'etat|administration fiscale|impots|dgfip|finances publiques|tresor public"
      r"|fisc)\b"),
-    ("commune", r"\b(?:mairie|commune|ville|municipalite|conseil municipal|maire)\b"
+    # Public bodies other than the State and the local authorities (a CROUS, a CCAS, a SDIS, a
+    # water board…): an administration all the same.
+    ("etablissement_public", r"\b(?:crous|ccas|cias|sdis|ademe|onf|office national des forets|"
+     r"voies navigables de france|chambre d'agriculture|chambre de commerce|cci|syndicat (?:mixte|"
+     r"intercommunal|des eaux|d'assainissement|d'electricite|d'energie|departemental|"
+     r"d'ordures|de traitement)|office public de l'habitat|etablissement public)\b"),
+    ("commune", r"\b(?:mairie|commune|ville|municipalite|conseil municipal|maire|arrete "
+     r"municipal|police du maire)\b"
      r"(?:" + _PLACE + r")?"),
 )
 
@@ -52,7 +66,7 @@ PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
      r"|(?<!ma )(?<!mon )(?<!notre )\b(?:sarl|sasu?|eurl)\b"
      r"|\bla societe (?!publique|d'economie mixte|nationale)\w+"),
     ("bailleur", r"\b(?:proprietaire|proprio|bailleur|agence immobiliere|mon loyer|ma caution|"
-     r"syndic)\b"),
+     r"syndic|(?:mon|ma|mes|notre|nos) locataires?|loyers? impayes?)\b"),
     ("assurance", r"\b(?:assurance|assureur|mutuelle)\b"),
     ("banque", r"\b(?:banque|bancaires?|credit|pret immobilier|huissier|dettes?|"
      r"prelevements? (?:de|d'un|sur)|organisme de credit)\b"),
@@ -78,6 +92,8 @@ ROLES: tuple[tuple[str, str], ...] = (
     ("electeur", r"\bj'?ai vote\b|\b(?:simple |en tant qu'|je suis )(?:electeur|electrice)\b|"
      r"\bsimple electeur\b"),
     ("candidat", r"\b(?:j'etais|je suis|j'?etait|etant) (?:candidate?|tete de liste)|\bma liste\b|"
+     r"\b(?:j'etais|je suis|j'?etait|on etait|nous etions|j'?ai ete) (?:sur|en tete de|en \w+ "
+     r"position sur) (?:la|une|notre) liste\b|"
      r"\bnotre liste\b|\bcandidate? (?:aux|a l'election|sur la liste)"),
     ("elu", r"\b(?:je suis|j'?suis|en tant qu') ?(?:le |la |un |une )?(?:maire|adjointe? au maire|"
      r"conseill(?:er|ere) (?:municipal|municipale|departemental|regional)e?|elue?)\b|"
@@ -101,11 +117,18 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"cousine?|oncle|tante|neveu|niece|copain|copine|compagnon|compagne|ami|amie|beau-frere|"
      r"belle-soeur)\b(?! m'a)"),
     ("voisin", r"\b(?:je suis (?:le |un |la |une )?(?:voisine?|riveraine?)|mon voisin (?:a|va) "
-     r"(?:obtenu|eu|construire|un permis|agrandir)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
-     r"en face de chez (?:moi|nous)|a cote de chez "
+     r"(?:obtenu|eu|construire|un permis|agrandir)|(?:mon|ma|mes|nos) voisine?s? (?:construit|"
+     r"construisent|agrandit|agrandissent|surel\w*|fait construire|font construire|a depose|"
+     r"ont depose)|(?:on|j'|nous) habit\w* a \d+ ?(?:m|metres)\b|"
+     r"en face de chez (?:moi|nous)|(?:pres|tout pres|non loin) de chez (?:moi|nous)|"
+     r"a cote de chez "
      r"(?:moi|nous)|juste derriere chez (?:moi|nous)|riverains?)\b"),
     ("particulier", r"\b(?:je suis (?:un |une )?(?:simple )?(?:particulier|particuliere|citoyen|"
-     r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"),
+     r"citoyenne)|en tant que particulier|habitante? de|contribuable)\b"
+     r"|" + r"\b(?:je suis|j'?suis|nous sommes|on est|en tant que|c'est moi) (?:le |la |l'|les )?"
+     r"(?:proprietaires?|proprio|maitre|maitresse|detent(?:eur|rice)|usager|usagere)\b"
+     r"|\b(?:c'est|ce sont|il s'agit de) (?:mon|ma|mes|notre|nos) (?:chiens?|chienne|chats?|"
+     r"chevaux|cheval|animaux|animal|voiture|vehicule|maison|terrain|bateau)\b"),
 )
 
 DECISIONS: tuple[tuple[str, str], ...] = (
@@ -116,20 +139,35 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?(?:titre|carte|renouvellement))"),
     ("irtf", r"\binterdiction de retour\b|\birtf\b"),
     ("eloignement", r"\b(?:expulsion|reconduite? a la frontiere|expulse)\b"),
-    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |mon |ma )?(?:demande "
+    ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |la |mon |ma |notre |nos "
+     r"|son |sa |leur |cette |de notre |de leur )?(?:demande "
      r"de )?(?:permis|"
      r"declaration prealable)|permis (?:de construire )?(?:a ete |m'a ete )?refuse)"),
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
-     r"permis de demolir)\b|\bpermis\b(?!.{0,12}conduire)|\bpanneau\b(?! (?:solaire|photovol))"),
+     r"permis de demolir)\b|\bpermis\b(?!" + NOT_BUILDING_PERMIT + r")|\bpanneau\b"
+     r"(?! (?:solaire|photovol))"),
     ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
      r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
     ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif|\bmanif\w*\b.{0,100}"
      r"\b(?:l'|l |la )?interdi(?:re|te|t|ction)\b"),
-    ("suspension_permis_conduire", r"\b(?:suspension|retrait) (?:de |du )?(?:mon )?permis de "
-     r"conduire\b"),
+    ("suspension_permis_conduire", r"\b(?:suspension|retrait|suspendu|retire|annulation|annule|"
+     r"invalidation|invalide) (?:de |du )?(?:mon |ma |son |le )?permis de conduire\b|\bpermis de "
+     r"conduire (?:a ete |est |m'a ete )?(?:suspendu|retire|annule|invalide)"),
+    # A police measure on an animal (dangerous dog, impounding, euthanasia): read only with an
+    # animal named in the message (actions/facts.py), a vehicle's fourrière is another matter.
+    ("mesure_animal", r"\b(?:fourriere|euthanasi\w*|dangerosite|(?:chiens?|animal|animaux) "
+     r"(?:dangereux|mordeurs?|de (?:1re|2e|premiere|deuxieme) categorie)|evaluation "
+     r"comportementale|abattage|(?:faire )?abattre|(?:saisi\w*|placement|placer|retrait|retir\w*|"
+     r"confisc\w*|enlev\w*|emmen\w*|prendre)\b[^.,;!?]{0,25}\b(?:chiens?|chienne|chats?|chevaux|"
+     r"cheval|animaux|animal|betail|troupeau|moutons|chevres|vaches|brebis))"),
+    ("service_public_local", r"\b(?:cantine|restauration scolaire|transport (?:scolaire|adapte)|"
+     r"periscolaire|creche|centre de loisirs|garderie|inscription (?:a l'ecole|scolaire)|"
+     r"emplacement (?:au|sur le|du|de) marche|(?:mon|ma|notre|l'|un|d') ?(?:autorisation d')?"
+     r"emplacement|droits? de place|(?:place|stand|etal) (?:au|sur le|"
+     r"du) marche|salle (?:des fetes|municipale|communale|polyvalente))\b"),
     ("revocation", r"\b(?:revocation|revoquee?)\b"),
-    ("sanction_disciplinaire", r"\b(?:sanction|blame|avertissement|exclusion temporaire|mise a "
-     r"pied|conseil de discipline|disciplinaire)\b"),
+    ("sanction_disciplinaire", r"\b(?:sanction|sanctionnee?s?|blame|avertissement|exclusion "
+     r"temporaire|mise a pied|conseil de discipline|disciplinaire)\b"),
     ("licenciement", r"\b(?:licenciement|licenciee?|vire|viree|non[- ]renouvellement de (?:mon )?"
      r"contrat|fin de contrat)\b"),
     ("refus_titularisation", r"\brefus\w* (?:de )?(?:ma )?titularisation\b"),
@@ -138,6 +176,9 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("attribution_marche", r"\b(?:attribution du marche|marche public|appel d'offres?)\b"),
     ("resultats_election", r"\b(?:elections?|scrutin|municipales|depouillement|bulletins?|"
      r"proces-verbal de vote|liste electorale)\b"),
+    ("rejet_reclamation", r"\b(?:(?:rejet\w*|refus\w*) (?:de |d'une |d'un )?(?:ma |la |notre |mon "
+     r"|leur |sa )?(?:reclamation|recours gracieux|demande prealable|contestation)|(?:reclamation|"
+     r"contestation|recours gracieux)\b[^.,;!?]{0,60}? (?:rejetee?|refusee?))\b"),
     ("redressement_fiscal", r"\b(?:redressement|rappel d'impots?|controle fiscal|"
      r"proposition de rectification)\b"),
     ("avis_imposition", r"\b(?:avis d'imposition|taxe fonciere|taxe d'habitation|cfe|teom|"
@@ -147,10 +188,21 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"chaussee|trottoir|canalisation|egout|racine)"),
     ("accident", r"\b(?:accident|chute|suis tombee?|tombee?|blesse)"),
     ("autorisation_environnementale", r"\b(?:eolien\w*|icpe|autorisation environnementale|"
-     r"elevage intensif|carriere|methaniseur)\b"),
+     r"elevage intensif|carriere|methaniseur|porcherie|poulailler|elevages? (?:de|industriel|"
+     r"porcin|bovin|avicole|laitier|intensif)|"
+     r"installation classee|usine d'incineration|incinerateur|plan d'epandage)\b"),
     ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
      r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),
     ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),
+    # A withdrawal, a suppression, a suspension: read only when nothing more precise is named,
+    # with the person's words (« m'a retiré ma place de stationnement résidentiel »).
+    ("retrait", r"\b(?:retire\w*|retrait|supprime\w*|suppression|suspendu\w*|suspension|"
+     r"annule\w*|annulation|resilie\w*|resiliation)\b"),
+    # No answer to a request: an implicit rejection (CRPA L. 231-4), the decision to challenge.
+    ("silence", r"\b(?:pas de reponse|sans reponse(?! (?:claire|precise|valable|satisfaisante))|"
+     r"aucune reponse|jamais (?:eu de )?reponse|"
+     r"(?:n'a|n'ont|ne m'a|ne m'ont|ne nous a|ne nous ont) (?:jamais |toujours pas |pas )"
+     r"(?:repondu|eu de reponse)|toujours rien recu|silence de l'administration)\b"),
 )
 
 NEGATION_BEFORE = re.compile(

@@ -25,7 +25,14 @@ from typing import Any
 from actions import domains
 from actions import facts as F
 from actions.dates_fr import PARIS, find_dates, fold_keep
-from actions.parsing import UNKNOWN, fold, is_unknown, parse_postcode, parse_yes_no
+from actions.parsing import (
+    UNKNOWN,
+    fold,
+    is_unknown,
+    parse_postcode,
+    parse_yes_no,
+    says_nothing,
+)
 
 STORY = "story"
 CONFIRM = "confirm"
@@ -121,7 +128,9 @@ def read(turns: list[Turn]) -> Reading:
         if turn.asked == ("consent",):
             continue
         at = turn.at.astimezone(PARIS)
-        fresh = F.extract(turn.text, at)
+        # An answer to a date question takes the question's role, even for a coming day.
+        fresh = F.extract(turn.text, at, coming_as_effect=not _asked_date_roles(turn.asked,
+                                                                                 facts))
         if (CORRECTION in turn.asked or CONFIRM in turn.asked) and fresh.administrations:
             # At the summary, an administration named corrects the one shown.
             fresh = replace(fresh, correction=True,
@@ -130,6 +139,9 @@ def read(turns: list[Turn]) -> Reading:
             fresh = replace(fresh, correction=True)
         fresh = _in_context(fresh, turn, facts)
         facts = F.merge(facts, fresh)
+        if ("role_applicant_or_neighbour" in turn.asked and fresh.role is not None
+                and fresh.role.value not in ("particulier", "proche")):
+            facts = replace(facts, role=fresh.role)  # the answer says more than « particulier »
         facts = _with_hour(facts, turn)
         if turn.asked and is_unknown(turn.text):
             unknown |= {key for key in turn.asked if key not in (CONFIRM, CORRECTION, STORY)}
@@ -198,7 +210,13 @@ def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
             and len(asked) == 1 and re.fullmatch(r"[A-Za-zÀ-ÿ' -]{2,40}", text)
             and not _NOT_A_PLACE.search(folded)):
         changes["town"] = F.Fact(text, whole, text)
-    if "mesure" in asked and fresh.mesure is None:
+    if "mesure" in asked and fresh.mesure is None and re.search(
+            r"\b(?:oqtf|obligation de quitter)\b", folded) and not re.search(
+            r"\b(?:retenue?|retention|cra|assigne\w*|assignation|pointe\w*|detention|prison)\b",
+            folded):
+        # « seulement l'obligation de quitter le territoire »: an OQTF and no other measure.
+        changes["mesure"] = F.Fact("oqtf", whole, text)
+    elif "mesure" in asked and fresh.mesure is None:
         free_words = re.search(r"\b(?:libre|rien|aucune?|non|chez moi)\b", folded)
         if free_words and len(asked) == 1:
             changes["mesure"] = F.Fact("aucune", whole, text)
@@ -293,7 +311,9 @@ def story_is_thin(reading: Reading, story: str) -> bool:
     facts = reading.facts
     decisions = [d for d in facts.decisions
                  if fold_keep(d.text).strip() not in _FIELD_WORDS]
-    return (len(story.strip()) < THIN_STORY_CHARS and not decisions
+    # Messages that say nothing of the situation (« vous êtes un robot ? ») do not thicken it.
+    telling = "\n".join(part for part in story.split("\n") if not says_nothing(part))
+    return (len(telling.strip()) < THIN_STORY_CHARS and not decisions
             and not facts.administrations and not facts.dates)
 
 
@@ -315,8 +335,10 @@ def missing(reading: Reading, domain: str) -> tuple[str, ...]:
 
 def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> Step:
     asked = Counter(key for turn in turns for key in turn.asked)
+    # The scope question (« est-ce une administration ? ») is the routing's, not a round of the
+    # intake's questions.
     rounds = sum(1 for turn in turns if turn.asked and turn.asked[0] not in (
-        "consent", CONFIRM, CORRECTION))
+        "consent", CONFIRM, CORRECTION, SCOPE))
     if story_is_thin(reading, story) and not asked[STORY]:
         return Step("ask", (STORY,))
     todo = tuple(key for key in missing(reading, domain)
@@ -328,6 +350,9 @@ def next_step(reading: Reading, domain: str, turns: list[Turn], story: str) -> S
 
 # Where a domain words a question its own way.
 DOMAIN_QUESTION_TEXT: dict[str, dict[str, str]] = {
+    "etrangers": {
+        "administration": "Quelle préfecture a pris la décision (ex. préfecture du Nord) ?",
+    },
     "fiscalite": {
         "claim_sent": ("Avez-vous déjà fait une réclamation auprès de l'administration fiscale ? "
                        "Si oui, quel jour ?"),
@@ -374,7 +399,8 @@ def brings_facts(before: F.Facts, after: F.Facts) -> bool:
 DATE_LABELS = {
     "signed": "Décision datée du", "notified": "Reçue / notifiée le",
     "display": "Affichage sur le terrain depuis le", "published": "Publiée le",
-    "election": "Élection le", "effect": "Prend effet le", "contract": "Contrat signé le",
+    "election": "Élection le", "proclaimed": "Résultats proclamés le", "effect": "Prend effet le",
+    "contract": "Contrat signé le",
     "claim": "Demande d'indemnisation le", "recours_gracieux": "Recours gracieux le",
     "damage": "Dommage le", "hearing": "Audience / convocation le",
     "unspecified": "Date citée",
@@ -406,10 +432,16 @@ DECISION_LABELS = {
     "accident": "accident / dommage",
     "autorisation_environnementale": "autorisation environnementale",
     "refus_demande": "refus d'une demande",
+    "mesure_animal": "mesure de police visant un animal",
+    "service_public_local": "service public local",
+    "retrait": "retrait ou suppression",
+    "rejet_reclamation": "rejet d'une réclamation ou d'un recours",
+    "silence": "pas de réponse (rejet implicite)",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
-               "redressement_fiscal", "dommage_travaux_publics", "licenciement"}
+               "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
+               "mesure_animal", "service_public_local", "retrait"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre"),
@@ -425,7 +457,8 @@ def decision_label(facts: F.Facts) -> str | None:
         if any(k in kinds for k in general):
             continue
         label = DECISION_LABELS.get(decision.value) or decision.text
-        if decision.value in _SHOW_WORDS and fold(decision.text) != fold(label):
+        if decision.value in _SHOW_WORDS and fold(decision.text) != fold(label) and not (
+                decision.value == "refus_demande" and " " not in decision.text.strip()):
             label = f"{label} ({decision.text})"  # « impôt ou taxe (taxe foncière) »
         if label and label not in labels:
             labels.append(label)
@@ -465,10 +498,42 @@ def fact_lines(facts: F.Facts) -> list[str]:
     return lines
 
 
+_AUTHOR_OF = {"arrete municipal": "commune", "arrêté municipal": "commune",
+              "police du maire": "maire"}
+# Administrations that sit in one commune: « le maire » of the town the story names.
+_TOWN_KINDS = frozenset({"commune"})
+
+
+def adverse_text(administration: F.Administration, facts: F.Facts) -> str:
+    """The administration as the card shows it: a placeless « maire » or « mairie » gets the
+    town the story named (« une maison à Pessac … le maire » → « maire de Pessac »), so that the
+    lawyer can check conflicts; the person's own town when none was named."""
+    if administration.place or administration.kind not in _TOWN_KINDS:
+        return administration.text
+    # « un arrêté municipal »: the commune is who decided.
+    text = _AUTHOR_OF.get(fold(administration.text), administration.text)
+    named = [p.value for p in facts.places] or ([facts.town.value] if facts.town else [])
+    towns = list(dict.fromkeys(named))
+    if len(towns) != 1:
+        return text
+    return f"{text} de {towns[0]}"
+
+
+def _permit_authority(facts: F.Facts, domain: str | None) -> list[str]:
+    """A neighbour's permit with no administration named: the mairie granted it (the card says
+    so, to verify), not the neighbour who builds."""
+    if domain != "urbanisme" or not _neighbour(facts):
+        return []
+    mairie = adverse_text(F.Administration("commune", None, (0, 0), "mairie"), facts)
+    return [f"{mairie} (auteur du permis, à vérifier)"]
+
+
 def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
     """The case record (``actions/case.py`` slots) from the facts of the conversation."""
     facts = reading.facts
-    parties = [a.text for a in facts.administrations] or [p.text for p in facts.private_parties]
+    parties = ([adverse_text(a, facts) for a in facts.administrations]
+               or _permit_authority(facts, domain)
+               or [p.text for p in facts.private_parties])
     recours = facts.recours_gracieux
     rg_date = facts.date_for("recours_gracieux")
     slots: dict[str, Any] = {
@@ -509,6 +574,38 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
     return slots
 
 
+# Words of a public agent's working life: with none of them, « fonction publique » is a misreading.
+_AGENT_WORDS = re.compile(
+    r"\b(?:agente?s?|fonctionnaires?|titulaire|contractuel\w*|stagiaire|titularisation|mutation|"
+    r"(?:mon|ma|son|sa) (?:poste|carriere|salaire|traitement|remuneration|prime|contrat|chef|"
+    r"cheffe|employeur|travail|hierarchie|service)|carriere|avancement|promotion|notation|"
+    r"sanction|blame|avertissement|revocation|licencie\w*|licenciement|disponibilite|"
+    r"detachement|reclassement|conge\w*|arret maladie|je travaille|j'?ai travaille|collegues?|"
+    r"embauch\w*|recrut\w*|concours|profs?|professeure?|enseignante?|infirmiere?|atsem|"
+    r"militaire|policiere?|gendarme|pompier|radiation|discipline|statut)\b")
+_LOCAL_AUTHORITIES = frozenset({"commune", "departement", "region", "metropole",
+                                "intercommunalite"})
+SERVICE_DOMAIN = "collectivites"
+
+
+def service_user(facts: F.Facts, story: str) -> bool:
+    """A local authority's decision on a user of its services (school transport, a canteen, a
+    market stall, a social aid), not on its agent: no agent role, no word of a public agent's
+    working life, and only local authorities named."""
+    kinds = {a.kind for a in facts.administrations}
+    return (bool(kinds) and kinds <= _LOCAL_AUTHORITIES
+            and not (facts.role and facts.role.value == "agent_public")
+            and not _AGENT_WORDS.search(fold(story)))
+
+
+def as_public_law_lawyer(domain: str | None, facts: F.Facts, story: str) -> str | None:
+    """``domain``, unless a public-law lawyer would file it elsewhere: a « fonction publique »
+    reading of a local authority's decision on a user of its services is ``collectivites``."""
+    if domain == "fonction_publique" and service_user(facts, story):
+        return SERVICE_DOMAIN
+    return domain
+
+
 ASK_SCOPE = "ask_scope"
 SCOPE = "scope"
 
@@ -536,7 +633,8 @@ def _damage_only(facts: F.Facts) -> bool:
     """A damage caused by an administration, with its date, and no decision to challenge
     (« tombé dans un nid de poule le 14 novembre, la voirie c'est la métropole »): a claim for
     compensation, whatever the NLU read (its deadline runs from the claim, not the damage)."""
-    return (bool(facts.decisions) and set(facts.decision_kinds()) <= _DAMAGE_KINDS
+    kinds = set(facts.decision_kinds()) - {"silence"}  # a claim left unanswered is still one
+    return (bool(kinds) and kinds <= _DAMAGE_KINDS
             and facts.administrations != () and facts.date_for("damage") is not None)
 
 

@@ -86,14 +86,17 @@ def story_of(turns: list[intake.Turn]) -> str:
 def reading_of(tracker: Tracker) -> tuple[list[intake.Turn], intake.Reading, dict[str, Any]]:
     turns = conversation_turns(tracker)
     reading = intake.read(turns)
-    slots = intake.case_slots(reading, legal_domain_of(tracker, reading), story_of(turns))
+    story = story_of(turns)
+    slots = intake.case_slots(reading, legal_domain_of(tracker, reading, story), story)
     return turns, reading, slots
 
 
-def legal_domain_of(tracker: Tracker, reading: intake.Reading) -> str | None:
-    """The domain slot, unless the decisions the person named belong to another one."""
-    return domains.consistent(tracker.get_slot("domaine"),
-                              [d.value for d in reading.facts.decisions])
+def legal_domain_of(tracker: Tracker, reading: intake.Reading, story: str = "") -> str | None:
+    """The domain slot, unless the decisions the person named belong to another one, or the
+    person is a user of a local public service, not its agent (``intake.service_user``)."""
+    domain = domains.consistent(tracker.get_slot("domaine"),
+                                [d.value for d in reading.facts.decisions])
+    return intake.as_public_law_lawyer(domain, reading.facts, story)
 
 
 def slot_events(slots: dict[str, Any]) -> list[EventType]:
@@ -135,7 +138,7 @@ class ActionIntake(Action):
         events = slot_events(slots)
         # A provisional tier from what is known (OQTF, rétention, an election, a near date):
         # the channels send a P0 person's answers first; the handover computes the final one.
-        legal_domain = legal_domain_of(tracker, reading)
+        legal_domain = legal_domain_of(tracker, reading, story_of(turns))
         if legal_domain != tracker.get_slot("domaine"):
             events.append(SlotSet("domaine", legal_domain))
         case = {**case_record({**tracker.current_slot_values(), "domaine": legal_domain}),

@@ -43,6 +43,42 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", stripped).strip().lower()
 
 
+# Words that greet, ask for help or say « a question », and nothing of a situation.
+_NO_CONTENT_WORDS = frozenset("""
+bonjour bonsoir salut slt bjr bsr bjour hello hi coucou cc allo re madame monsieur mme mr
+maitre mesdames messieurs svp stp plait vous te merci mercii avance d j je jai ai me m moi
+nous on tu il y a au aux est c ce cest etre avoir besoin aide aider aidez aidiez conseil
+conseils conseiller renseignement renseignements renseigner information informations info
+infos question questions petite petit une un des de du la le les l pour sur avec par
+voudrais voudrait voulais souhaite souhaiterais aimerais veux peux pouvez pourriez pourrais
+pourrait puis svp urgent urgente urgence please help juridique juridiques droit droits
+probleme problemes souci soucis avocat avocate avocats parler quelqu quelquun demande
+demander poser savoir ok oui bien tres vite rapidement possible si est-ce que qui quoi
+avis eclairer orienter contacter contact sil ya yaura juste simple svpl slvp sos bonne
+journee soiree cordialement excusez excuse deranger derange dsl desole desolee aurais
+aurai aurait aimerai aimerait souhaiterai souhaitais souhaiterait voulu avais besoins auriez
+sauriez savez pouvons pourrions voir faire comment s recu recue recus lettre lettres courrier
+courriers document documents papier papiers decision comprends comprend pas rien ne n dois
+doit sais quoi que lu mail email eu gros grosse grand petit vos mes ma mon votre perdu perdue
+jsuis suis sui chui dans la merde galere car contacte contacter concernant situation
+rapide adresser a qui yo wesh hey bonne journee soir matin aidez-moi merci beaucoup
+attendez attends etes es vrai vraie robot robots humain humaine bot chatbot ia machine
+personne reelle reel ou parle parler programme automatique
+""".split())
+MAX_NO_CONTENT_CHARS = 160
+
+
+def says_nothing(text: str | None) -> bool:
+    """A greeting or a request for help with nothing of the situation in it (« bjr jai besoin
+    d'un conseil svp », « Bonjour, j'ai une question juridique ») : the story is still to ask.
+    Not an out-of-scope question, whatever the NLU reads."""
+    folded = fold(text or "")
+    if len(folded) > MAX_NO_CONTENT_CHARS or not re.search(r"[a-z]", folded):
+        return False
+    words = re.findall(r"[a-z0-9]+", folded)
+    return bool(words) and all(w in _NO_CONTENT_WORDS for w in words)
+
+
 def _words(folded: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", folded))
 

@@ -12,6 +12,7 @@ from actions import domains, intake, understood
 from actions.consent import question_events
 from actions.dates_fr import PARIS
 from actions.intake_action import conversation_turns
+from actions.parsing import says_nothing
 from actions.responses import say, times_sent
 from permanence import clock
 
@@ -46,6 +47,16 @@ class ActionRouteQuestion(Action):
         question = slots.get("question_initiale")
         legal_domain = slots.get("domaine")
         answering_scope = tuple(slots.get("asked") or ()) == (intake.SCOPE,)
+        if (says_nothing(question) and not slots.get("handoff_requested")
+                and not answering_scope and not times_sent(tracker, "utter_intake_questions")):
+            # « bjr j'ai besoin d'un conseil svp »: nothing to route yet, whatever the NLU read
+            # (often « hors champ »). Ask for the story, never a referral.
+            say(dispatcher, "utter_intake_questions",
+                questions=intake.QUESTION_TEXT[intake.STORY])
+            return events + [SlotSet("domaine", None), SlotSet("asked", [intake.STORY]),
+                             SlotSet("route", "question")]
+        if tuple(slots.get("asked") or ()) == (intake.STORY,):
+            events.append(SlotSet("asked", None))  # the story came: routed like a first message
         if answering_scope and not slots.get("handoff_requested"):
             text = ((tracker.latest_message or {}).get("text") or "").strip()
             legal_domain = intake.scope_answer(text, clock.now().astimezone(PARIS),

@@ -74,7 +74,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "execution": (r"\bfermeture\b", r"\bdemolition\b", r"\bdemolir\b", r"\bevacuation\b",
                   r"\bevacuer\b", r"interdiction de (manifester|manifestation|la manifestation)",
                   r"\bsaisie\b", r"suspension de (mon |son |du )?(salaire|traitement)",
-                  r"\bexpulsion\b"),
+                  r"\bexpulsion\b", r"\bfourriere\b", r"\beuthanasi", r"\babattage\b",
+                  r"\babattre\b"),
     # Only read in commande_publique, where any "rejet" means a rejected offer.
     "procurement_rejection": (r"\brejet", r"offre (a ete |est )?rejetee",
                               r"rejet de (notre|mon|l) offre", r"(pas|non) (ete )?retenu",
@@ -308,10 +309,13 @@ def _flag_triggers(
     if domaine == "fiscalite" and today.month == 12:
         out.flag("P1", "décembre : échéance du 31 décembre pour les réclamations d'impôts locaux "
                  "(LPF R. 196-2)")
+    # A damage's date is no notified decision: the claim's deadline is the prescription
+    # quadriennale (flagged P1 only past three years, _select_deadline), not six weeks.
     notified_kind = (
         domaine not in ("elections", "commande_publique", "urbanisme")
         and not liberty
         and "silence" not in triggers
+        and not _slot(case, "date_decision_source").startswith(DAMAGE_DATE)
     )
     if notified_kind and decided is not None and (today - decided).days > 42:
         out.flag("P1", "décision notifiée il y a plus de six semaines")

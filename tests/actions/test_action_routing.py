@@ -255,3 +255,65 @@ async def test_scope_overruled_by_the_facts_leaves_the_postcode_to_be_confirmed(
 
     assert slot_events(events) == {"domaine": "hors_champ", "route": "referral"}
     assert sent() == []
+
+
+@pytest.mark.parametrize(
+    ("question", "nlu"),
+    [
+        ("Bonsoir, j'aurais besoin d'aide s'il vous plaît", "hors_champ"),
+        ("salut jai une petite question juridique", "hors_champ"),
+        ("Bonjour Maître, pourriez-vous me renseigner ?", "fonction_publique"),
+    ],
+)
+async def test_a_message_with_nothing_of_the_situation_gets_the_story_question(
+    dispatcher, make_tracker, domain, sent, slot_events, render, question, nlu
+) -> None:
+    # Issue #12, story first: a greeting or a request for help is no out-of-scope question,
+    # whatever the NLU read from it; the story is asked, the NLU's domain dropped.
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": question,
+                                  "domaine": nlu}, text="oui", intent="affirm")
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got == {"domaine": None, "asked": ["story"], "route": "question"}
+    assert sent() == ["utter_intake_questions"]
+    assert render(dispatcher.messages[0]).startswith("Racontez-moi en un message")
+
+
+async def test_the_story_after_a_message_with_nothing_in_it_is_routed_on_its_own_words(
+    dispatcher, make_tracker, domain, slot_events
+) -> None:
+    # The first message said nothing; the story names a mairie and its decision: triage, on
+    # the NLU ranking of the story (not of « bonjour »), never a referral.
+    story = ("je vends des fleurs sur le marché couvert, la mairie de Lunel m'a retiré ma place "
+             "le 2 décembre")
+    hello = {"text": "bonjour j'ai besoin d'un conseil",
+             "intent": {"name": "question_hors_champ", "confidence": 0.7},
+             "intent_ranking": [{"name": "question_hors_champ", "confidence": 0.7}],
+             "entities": []}
+    parse = {"text": story, "intent": {"name": "question_collectivites", "confidence": 0.8},
+             "intent_ranking": [{"name": "question_collectivites", "confidence": 0.8}],
+             "entities": []}
+    events = [{"event": "user", "timestamp": None, "text": hello["text"], "parse_data": hello},
+              {"event": "user", "timestamp": None, "text": "oui", "parse_data": {}},
+              bot_said("utter_intake_questions"),
+              {"event": "slot", "timestamp": None, "name": "asked", "value": ["story"]},
+              {"event": "user", "timestamp": None, "text": story, "parse_data": parse}]
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": hello["text"],
+                                  "asked": ["story"], "route": "question"},
+                           text=story, intent="question_collectivites", events=events)
+    tracker.latest_message = parse
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got["route"] == "triage"
+    assert got["domaine"] == "collectivites"
+    assert got["asked"] is None
+    assert story in got["question_initiale"]
+
+
+@pytest.mark.parametrize("question", ["j'ai reçu une lettre, je comprends pas",
+                                      "bonjour, j'ai eu un courrier, je dois faire quoi ?"])
+async def test_a_letter_without_its_content_is_no_referral_either(
+    dispatcher, make_tracker, domain, sent, slot_events, question
+) -> None:
+    tracker = make_tracker(slots={"consent": "given", "question_initiale": question,
+                                  "domaine": "hors_champ"}, text="oui", intent="affirm")
+    got = slot_events(await ActionRouteQuestion().run(dispatcher, tracker, domain))
+    assert got["route"] == "question" and got["asked"] == ["story"]

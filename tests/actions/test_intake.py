@@ -389,7 +389,10 @@ def test_a_town_answered_alone_is_the_town() -> None:
 ])
 def test_a_free_text_decision_inside_a_bundled_answer_is_kept(answer, asked, decision) -> None:
     facts = reading(("bonjour, j'ai un problème avec la mairie", ()), (answer, asked)).facts
-    assert [(d.value, d.text) for d in facts.decisions] == [("autre", decision)]
+    assert [d.text for d in facts.decisions] == [decision]
+    # A kind read from the words keeps them (« service public local (exclusion de la cantine
+    # pour mon fils) »); else the words are the decision (« autre »).
+    assert facts.decisions[0].value in ("autre", "service_public_local")
     assert facts.dates  # the other answers are read too
 
 
@@ -459,3 +462,184 @@ def test_a_damage_with_no_decision_is_a_liability_claim_whatever_the_nlu_read() 
     closure = reading(("le préfet a ordonné la fermeture de mon bar le 3 décembre après une "
                        "bagarre où un client est tombé", ())).facts
     assert intake.scope("police_administrative", closure, None) == "police_administrative"
+
+
+# ------------------------------------------- the second held-back set's lessons (issue #12)
+
+
+@pytest.mark.parametrize(("story", "domain", "expected"), [
+    # A local authority's decision on a user of its services is no « fonction publique ».
+    ("le département a supprimé l'aide à domicile de mon père, courrier reçu le 30 novembre",
+     "fonction_publique", "collectivites"),
+    ("la commune ne veut plus inscrire ma fille à la cantine depuis la rentrée",
+     "fonction_publique", "collectivites"),
+    # An agent of the same authorities stays in fonction publique.
+    ("la région m'a refusé ma mise en disponibilité, je suis agente au lycée",
+     "fonction_publique", "fonction_publique"),
+    ("la mairie ne renouvelle pas mon contrat", "fonction_publique", "fonction_publique"),
+    # A State administration (a rectorat) is not turned into a collectivité.
+    ("le rectorat a refusé ma demande", "fonction_publique", "fonction_publique"),
+    ("la métropole a refusé le raccordement de mon atelier", "collectivites", "collectivites"),
+])
+def test_a_user_of_a_local_public_service_is_no_public_agent(story: str, domain: str,
+                                                             expected: str) -> None:
+    assert intake.as_public_law_lawyer(domain, reading((story, ())).facts, story) == expected
+
+
+@pytest.mark.parametrize(("pairs", "adverse"), [
+    # The town named in the story completes a placeless « maire ».
+    ([("j'ai une grange à Saint-Émilion et le maire a refusé ma déclaration préalable", ())],
+     "maire de Saint-Émilion"),
+    ([("notre club de foot s'entraîne à Villeneuve-sur-Lot", ()),
+      ("la mairie nous a retiré le terrain", ("administration",))], "mairie de Villeneuve-sur-Lot"),
+    # A commune already placed is not changed; two towns named: no guess.
+    ([("la mairie de Agen a refusé, j'habite à Boé", ())], "mairie de Agen"),
+    ([("je vis à Dax mais mon commerce est à Mont-de-Marsan, la mairie a refusé", ())],
+     "mairie"),
+])
+def test_the_maire_is_of_the_town_the_story_named(pairs, adverse: str) -> None:
+    slots = intake.case_slots(reading(*pairs), "urbanisme", "story")
+    assert slots["partie_adverse"] == adverse
+
+
+def test_a_refusal_keeps_the_persons_words() -> None:
+    story = "ma demande de disponibilité pour élever mon fils a été refusée par la mairie"
+    label = intake.case_slots(reading((story, ())), "fonction_publique", story)["type_decision"]
+    assert "disponibilité" in label
+
+
+def test_a_police_measure_on_an_animal_reads_as_such_with_the_day_it_applies() -> None:
+    story = ("le maire a signé un arrêté pour emmener mes deux chiens à la fourrière, reçu "
+             "samedi, ils passent les prendre vendredi 11 décembre")
+    read = reading((story, ()))
+    assert domains.consistent("environnement", list(read.facts.decision_kinds())) == (
+        "police_administrative")
+    slots = intake.case_slots(read, "police_administrative", story)
+    assert slots["date_effet"] == "2026-12-11"
+    assert slots["date_decision"] == "2026-12-05"
+    assert "animal" in slots["type_decision"]
+
+
+@pytest.mark.parametrize(("story", "adverse"), [
+    # Written in lower case, a place is read where the words say it is one.
+    ("je tiens un stand sur le marché de lunel le samedi, la mairie me l'a retiré", "Lunel"),
+    ("habitant de saint-jean-de-luz, le conseil municipal a voté la vente du fronton",
+     "Saint-Jean-de-Luz"),
+    ("mon commerce à pézenas a reçu un courrier de la mairie", "Pézenas"),
+    # … and nowhere else.
+    ("j'habite a pied de l'école, la mairie refuse le bus", None),
+])
+def test_a_town_in_lower_case_is_read_where_the_words_name_a_place(story: str,
+                                                                  adverse: str | None) -> None:
+    slots = intake.case_slots(reading((story, ())), "collectivites", story)
+    if adverse is None:
+        assert slots["partie_adverse"] == "mairie"
+    else:
+        assert slots["partie_adverse"].endswith(f"de {adverse}")
+
+
+@pytest.mark.parametrize(("story", "nlu", "expected"), [
+    # A local public service withdrawn from its user: collectivités, whatever the NLU read.
+    ("la mairie a exclu ma fille du périscolaire jusqu'aux vacances", "urbanisme",
+     "collectivites"),
+    ("on m'a retiré mon emplacement au marché de Noël", "environnement", "collectivites"),
+    # A fall at the canteen is a damage: liability stays.
+    ("ma fille s'est blessée en tombant à la cantine de l'école", "responsabilite_administrative",
+     "responsabilite_administrative"),
+])
+def test_a_local_public_service_decision_belongs_to_collectivites(story: str, nlu: str,
+                                                                  expected: str) -> None:
+    kinds = list(reading((story, ())).facts.decision_kinds())
+    assert domains.consistent(nlu, kinds) == expected
+
+
+def test_a_canteen_catering_contract_is_procurement_not_a_local_service() -> None:
+    story = ("notre offre pour le marché de restauration scolaire du département a été rejetée "
+             "par une lettre du 28 octobre")
+    assert "service_public_local" not in reading((story, ())).facts.decision_kinds()
+    stall = "on m'a retiré mon emplacement sur le marché de Sète"
+    assert "service_public_local" in reading((stall, ())).facts.decision_kinds()
+
+
+def test_the_scope_question_is_no_round_of_the_intakes_questions() -> None:
+    # A thin first message, the story, then « est-ce une administration ? »: the missing facts
+    # (the postcode) are still asked once.
+    steps = turns(("bonjour, besoin d'un conseil", ()), ("oui", ("consent",)),
+                  ("la commune de Manosque a refusé d'inscrire ma fille à la crèche, courrier "
+                   "reçu le 2 décembre", ("story",)),
+                  ("oui, la mairie", ("scope",)))
+    read = intake.read(steps)
+    step = intake.next_step(read, "collectivites", steps, "story long enough to not be thin")
+    assert step.kind == "ask" and "place" in step.keys
+
+
+@pytest.mark.parametrize(("answer", "mesure"), [
+    ("Seulement l'obligation de quitter le territoire.", "oqtf"),
+    ("juste l'OQTF, je suis chez moi, je ne sais plus l'heure", "oqtf"),
+    ("l'OQTF et je suis en rétention au CRA", "retention"),
+])
+def test_an_oqtf_alone_answers_the_measure_question(answer: str, mesure: str) -> None:
+    facts = reading(("la préfecture m'a refusé mon titre avec une OQTF", ()),
+                    (answer, ("mesure", "hour_notified"))).facts
+    assert facts.mesure is not None and facts.mesure.value == mesure
+
+
+def test_a_question_about_the_bot_does_not_thicken_a_thin_story() -> None:
+    story = "Bonjour, c'est au sujet des municipales\nvous êtes une vraie personne ou un robot ?"
+    read = reading(("Bonjour, c'est au sujet des municipales", ()),
+                   ("vous êtes une vraie personne ou un robot ?", ()))
+    assert intake.story_is_thin(read, story)
+
+
+def test_a_neighbours_permit_names_the_mairie_not_the_neighbour() -> None:
+    story = "mon voisin construit une extension à Gradignan, le panneau est affiché depuis le 5"
+    slots = intake.case_slots(reading((story, ())), "urbanisme", story)
+    assert slots["partie_adverse"].startswith("mairie de Gradignan")
+    assert "à vérifier" in slots["partie_adverse"]
+
+
+def test_a_withdrawal_keeps_what_was_withdrawn_and_a_denied_one_is_none() -> None:
+    told = reading(("la métropole m'a retiré ma carte de stationnement résident", ())).facts
+    assert "carte de stationnement" in intake.decision_label(told)
+    denied = reading(("on ne m'a pas retiré ma carte, mais le maire menace", ())).facts
+    assert "retrait" not in denied.decision_kinds()
+
+
+def test_the_town_in_brackets_completes_the_maire() -> None:
+    story = "le maire de notre commune (Saint-Jory) a refusé de raccorder notre terrain"
+    slots = intake.case_slots(reading((story, ())), "collectivites", story)
+    assert slots["partie_adverse"].startswith("maire de Saint-Jory")
+
+
+@pytest.mark.parametrize(("story", "adverse"), [
+    ("arrêté municipal interdisant l'alcool dans mon épicerie à Lens", "commune de Lens"),
+    ("le syndicat des eaux rejette notre offre", "syndicat des eaux"),
+    ("le CROUS m'a retiré ma chambre", "CROUS"),
+])
+def test_other_public_bodies_and_municipal_orders_are_on_the_card(story: str,
+                                                                  adverse: str) -> None:
+    read = reading((story, ()))
+    assert read.facts.is_administration() is True
+    assert intake.case_slots(read, "collectivites", story)["partie_adverse"] == adverse
+
+
+def test_a_coming_day_answering_a_date_question_takes_its_role() -> None:
+    # The election is to come: « dimanche 13 décembre » answers the election question.
+    facts = reading(("on veut contester la liste du maire aux municipales partielles", ()),
+                    ("dimanche 13 décembre", ("date_election",))).facts
+    assert [(d.role, d.day) for d in facts.dates] == [("election", date(2026, 12, 13))]
+    # In the story, with no cue, a coming day is when the measure applies.
+    story = reading(("le maire fait enlever nos ruches vendredi 11 décembre", ())).facts
+    assert [d.role for d in story.dates] == ["effect"]
+
+
+def test_whose_project_answers_over_a_plain_owner() -> None:
+    facts = reading(("je suis propriétaire à Cestas, la mairie a accordé un permis", ()),
+                    ("c'est le projet du voisin", ("role_applicant_or_neighbour",))).facts
+    assert facts.role.value == "voisin"
+
+
+def test_an_environmental_authorisation_says_what_it_authorises() -> None:
+    story = "le préfet a autorisé l'extension d'un élevage avicole, publié le 3 novembre"
+    label = intake.case_slots(reading((story, ())), "environnement", story)["type_decision"]
+    assert label == "autorisation environnementale (élevage avicole)"

@@ -84,7 +84,7 @@ CASES: list[tuple[str, dict]] = [
     ("Je conteste les résultats de l'élection municipale partielle de dimanche, proclamés "
      "dimanche soir vers 21 h", {"dec": ["resultats_election"],
                                  "dates": [("election", "2026-10-18", None),
-                                           ("election", "2026-10-18", "21:00")]}),
+                                           ("proclaimed", "2026-10-18", "21:00")]}),
     ("j'étais candidat sur la liste d'opposition à Saint-Ouen, le scrutin du 18 octobre a été "
      "truqué", {"role": "candidat", "dates": [("election", "2026-10-18", None)],
                 "dec": ["resultats_election"]}),
@@ -232,4 +232,55 @@ CASES: list[tuple[str, dict]] = [
     ("l'audience est fixée au mardi 5 janvier", {"dates": [("hearing", "2027-01-05", None)]}),
     ("On peut faire quelque chose avant jeudi ?",
      {"dates": [("unspecified", "2026-10-22", None)]}),
+    # The second held-back set (issue #12, heldback2), in other words: a measure on an animal
+    # applies on a coming day, the owner is the person concerned, a distance is no town, a
+    # département's whole name, a loss is a damage.
+    ("le maire veut faire abattre mes trois moutons, arrêté reçu lundi, ils viennent les chercher "
+     "jeudi 29 octobre", {"dec": ["mesure_animal"], "dates": [("notified", "2026-10-19", None),
+                                                           ("effect", "2026-10-29", None)]}),
+    ("la préfète a ordonné le placement de ma chienne en fourrière samedi 24 octobre",
+     {"dec": ["mesure_animal"], "dates": [("effect", "2026-10-24", None)]}),
+    ("je suis le propriétaire de l'animal", {"role": "particulier"}),
+    ("je suis propriétaire, ma locataire ne paie plus depuis 4 mois", {"priv": ["bailleur"]}),
+    ("le département refuse la prise en charge de la cantine, on vit à moins de 2 km de l'école",
+     {"town": None, "adm": [("departement", None)]}),
+    ("j'habite à peine à 500 m du collège", {"town": None}),
+    ("la préfecture de loire atlantique m'a convoqué", {"adm": [("prefecture",
+                                                                 "loire atlantique")]}),
+    ("le 2 octobre, l'infirmière a égaré son dentier", {"dates": [("damage", "2026-10-02",
+                                                                   None)]}),
+    # A date that ends its sentence takes no cue from the next one.
+    ("Ils reviennent le prendre jeudi 22 octobre. J'ai eu le courrier lundi.",
+     {"dates": [("effect", "2026-10-22", None), ("notified", "2026-10-19", None)]}),
+    ("le maire a décidé de saisir nos deux chevaux", {"dec": ["mesure_animal"]}),
+    ("j'étais sur la liste d'opposition, on a perdu de 12 voix", {"role": "candidat"}),
+    ("le préfet m'a suspendu mon permis de conduire pour 4 mois",
+     {"dec": ["suspension_permis_conduire"]}),
+    ("la métropole m'a retiré ma carte de stationnement résident", {"dec": ["retrait"]}),
+    ("mon voisin construit une extension, le panneau est là depuis le 5 octobre",
+     {"role": "voisin", "dates": [("display", "2026-10-05", None)]}),
+    ("le maire de notre village (Saint-Jory) a refusé", {"adm": [("commune", None)]}),
+    ("un arrêté préfectoral autorise une porcherie tout près de chez nous, mis en ligne le 2 "
+     "octobre", {"role": "voisin", "dec": ["autorisation_environnementale"],
+                 "dates": [("published", "2026-10-02", None)]}),
+    ("l'interdiction est en vigueur depuis samedi", {"dates": [("effect", "2026-10-17", None)]}),
+    # A rejected claim and an unanswered request are decisions to challenge too.
+    ("ma réclamation pour la taxe d'habitation a finalement été rejetée",
+     {"dec": ["rejet_reclamation"]}),
+    ("j'ai demandé un logement adapté il y a 5 mois, l'office HLM ne m'a jamais répondu",
+     {"dec": ["silence"]}),
+    # An hour of notification with no day next to it: the day named before it.
+    ("il a été interpellé hier à 7h, l'OQTF lui a été notifiée à 11h au commissariat",
+     {"dates": [("unspecified", "2026-10-19", "07:00"), ("notified", "2026-10-19", "11:00")]}),
+    # Where an order was displayed is no adverse party; a works contract is no damage; the
+    # results' proclamation is not the election day, and one day said twice is one date.
+    ("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 octobre",
+     {"adm": [("prefecture", None)], "dates": [("display", "2026-10-05", None)]}),
+    ("notre offre pour le marché de travaux de voirie de la métropole n'a pas été retenue",
+     {"dec": ["rejet_offre"]}),
+    ("le vote c'était dimanche 18 octobre, résultats proclamés lundi matin le 19",
+     {"dates": [("election", "2026-10-18", None), ("proclaimed", "2026-10-19", None)]}),
+    ("l'arrêté nous est parvenu le 12 octobre", {"dates": [("notified", "2026-10-12", None)]}),
+    ("le 2 octobre, les agents ont perdu son fauteuil roulant",
+     {"dates": [("damage", "2026-10-02", None)]}),
 ]

@@ -3,6 +3,7 @@ and properties of the date resolution (``now`` frozen on Tuesday 20 Oct 2026, 10
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -151,7 +152,22 @@ def test_an_oqtf_without_the_hour_is_uncertain_and_the_hour_is_asked() -> None:
     assert "hour_notified" in missing(facts, "etrangers")
     with_hour = extract("OQTF reçue hier à 18h, je suis au CRA", NOW)
     assert not needed_date(with_hour, "etrangers").uncertain
-    assert missing(with_hour, "etrangers") == ("place",)
+    assert missing(with_hour, "etrangers") == ("administration", "place")
+    # The préfecture is the OQTF's author; the police who handed it over is not.
+    assert missing(extract("OQTF de la préfecture du Nord remise hier à 18h par la police, je "
+                           "suis au CRA", NOW), "etrangers") == ("place",)
+    assert "administration" in missing(extract("la police m'a remis une OQTF hier à 18h, je "
+                                               "suis au CRA", NOW), "etrangers")
+
+
+def test_an_imprecise_date_later_than_a_precise_one_gives_the_earlier_to_verify() -> None:
+    facts = extract("avis daté du 28 août, reçu début septembre", NOW)
+    needed = needed_date(facts, "fiscalite")
+    assert needed.date.day == date(2026, 8, 28) and needed.uncertain
+    assert "imprécise" in needed.note
+    # A precise notification stays the date of the rule.
+    assert needed_date(extract("avis daté du 28 août, reçu le 2 septembre", NOW),
+                       "fiscalite").date.day == date(2026, 9, 2)
 
 
 def test_elections_never_ask_for_a_courrier_or_a_recours_gracieux() -> None:
@@ -242,3 +258,78 @@ def test_extract_never_raises_and_spans_stay_inside(text: str) -> None:
     for item in (*facts.administrations, *facts.dates, *facts.decisions):
         start, end = item.span
         assert 0 <= start <= end <= len(text)
+
+
+def test_a_car_in_the_pound_is_no_police_measure_on_an_animal() -> None:
+    # « fourrière » alone is no measure on an animal: a vehicle's impounding is another matter.
+    assert "mesure_animal" not in extract("ma voiture a été mise en fourrière hier soir",
+                                          NOW).decision_kinds()
+
+
+@pytest.mark.parametrize("text", ["c'est ma chienne, je suis sa maîtresse",
+                                  "je suis le propriétaire du chien qu'ils veulent saisir",
+                                  "nous sommes les propriétaires des chevaux"])
+def test_the_owner_of_what_is_concerned_is_no_adverse_party(text: str) -> None:
+    facts = extract(text, NOW)
+    assert facts.private_parties == ()
+    assert facts.role is not None and facts.role.value == "particulier"
+
+
+def test_a_date_given_again_with_its_role_gives_it_to_the_same_day() -> None:
+    story = extract("le 2 octobre ils ont tout laissé en plan dans le couloir", NOW)
+    answer = extract("le 2 octobre", NOW)
+    answer = replace(answer, dates=tuple(replace(d, role="damage") for d in answer.dates))
+    merged = merge(story, answer)
+    assert [(d.role, d.day.isoformat()) for d in merged.dates] == [("damage", "2026-10-02")]
+
+
+def test_where_an_order_was_displayed_and_one_day_said_twice_add_nothing() -> None:
+    facts = extract("le préfet a autorisé la carrière, arrêté affiché en mairie de Cléder le 5 "
+                    "octobre", NOW)
+    assert [a.kind for a in facts.administrations] == ["prefecture"]
+    facts = extract("le vote c'était dimanche 18 octobre, résultats proclamés lundi matin le 19",
+                    NOW)
+    assert len(facts.dates) == 2
+    assert "dommage_travaux_publics" not in extract(
+        "notre offre pour le marché de travaux de voirie n'a pas été retenue", NOW
+    ).decision_kinds()
+    # A mairie that displays its own permit stays the adverse party.
+    assert [a.kind for a in extract("le permis du voisin est affiché en mairie depuis le 2 "
+                                    "octobre", NOW).administrations] == ["commune"]
+
+
+@pytest.mark.parametrize("text", ["la mairie a fait enlever ma caravane",
+                                  "ma maison a été déclarée en péril par la mairie",
+                                  "mon garage a fermé, la mairie refuse"])
+def test_a_verb_after_a_is_no_town(text: str) -> None:
+    assert extract(text, NOW).places == ()
+
+
+def test_a_hunting_permit_is_no_building_permit() -> None:
+    assert "permis_construire" not in extract("le préfet a suspendu mon permis de chasser",
+                                              NOW).decision_kinds()
+
+
+def test_an_imprecise_notification_is_never_before_the_act() -> None:
+    # « mi-octobre » reads as the 1st (the earliest); the act is dated the 2nd: the 2nd counts.
+    facts = extract("l'arrêté est daté du 2 octobre, je l'ai reçu mi-octobre", NOW)
+    needed = needed_date(facts, "fonction_publique")
+    assert needed.date.day == date(2026, 10, 2) and needed.uncertain
+
+
+def test_an_owner_in_urbanisme_is_still_asked_whose_project_it_is() -> None:
+    facts = extract("je suis propriétaire de la maison d'à côté, la mairie a accordé un permis",
+                    NOW)
+    assert "role_applicant_or_neighbour" in missing(facts, "urbanisme")
+
+
+def test_an_hour_of_notification_alone_is_today_to_verify() -> None:
+    found = extract("OQTF remise à 9h15 au commissariat", NOW).dates
+    assert [(d.role, d.day, d.hour, d.uncertain) for d in found] == [
+        ("notified", NOW.date(), time(9, 15), True)]
+    assert extract("j'ai reçu un appel à 9h", NOW).dates == ()
+
+
+def test_an_answer_that_is_not_clear_is_no_silence() -> None:
+    kinds = extract("on m'a refusé sans réponse claire", NOW).decision_kinds()
+    assert "silence" not in kinds and "refus_demande" in kinds

@@ -441,6 +441,20 @@ def test_a_damage_without_a_claim_gets_the_prescription_quadriennale() -> None:
     assert result.tier in ("P2", "P3")
 
 
+@pytest.mark.parametrize("weeks", [7, 30, 100])
+def test_a_damage_some_weeks_old_is_no_decision_notified_six_weeks_ago(weeks: int) -> None:
+    # A damage's date is not a notification: the six-week flag (LEGAL.md §4.8, MPO) does not
+    # apply; the claim's deadline is years away (heldback2: belongings lost by a hospital).
+    damage = TODAY - timedelta(weeks=weeks)
+    case = {"domaine": "responsabilite_administrative", "type_decision": None,
+            "recit": "le centre hospitalier a perdu le fauteuil de mon père, rien envoyé",
+            "date_decision": damage.isoformat(),
+            "date_decision_source": "date du dommage (faute de la date de notification)"}
+    result = compute_urgency(case, TODAY)
+    assert result.deadline.kind == "prescription_quadriennale"
+    assert result.tier == "P2"
+
+
 def test_an_old_damage_is_flagged_before_the_prescription() -> None:
     damage = date(TODAY.year - 4, 2, 1)
     case = {"domaine": "responsabilite_administrative", "date_decision": damage.isoformat(),
@@ -472,3 +486,14 @@ def test_an_effect_date_alone_gives_a_deadline() -> None:
     result = compute_urgency(case, TODAY)
     assert result.deadline is not None and result.deadline.kind == "before_effect"
     assert not any("date de la décision inconnue" in r for r in result.reasons)
+
+
+def test_an_animal_in_the_pound_under_a_police_measure_is_executed_now() -> None:
+    # A dog taken to the pound on a mayor's order, euthanasia threatened, no date given: the
+    # measure is being executed (LEGAL.md §4.8: execution within 72 h), P0.
+    case = {"domaine": "police_administrative",
+            "type_decision": "mesure de police visant un animal",
+            "recit": "le maire a fait mettre mon chien à la fourrière, ils parlent de "
+                     "l'euthanasier",
+            "date_decision": (TODAY - timedelta(days=2)).isoformat()}
+    assert compute_urgency(case, TODAY).tier == "P0"
