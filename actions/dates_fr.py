@@ -119,8 +119,12 @@ def _year(text: str | None) -> int | None:
 _FUTURE_CUE = re.compile(
     r"(prend(ra)? effet|prochaine?|a compter d|a partir d|doi[st]|devra|va |vont |sera|seront|"
     r"prevue?s?|programme|audience|convoque|expire|expulse|fermer|demolir|d'ici|jusqu'a|"
-    r"avant le|des le|effectiv|execut|entre en vigueur|qui vient|a venir)"
+    r"avant le|des le|effectiv|execut|entre en vigueur|qui vient|a venir|"
+    # « la fermeture commence jeudi » (not « a commencé lundi », folded alike)
+    r"(?<!\ba )(?<!\bont )(?<!avait )(?:commence|debute|demarre)(?:ra)?\b)"
 )
+# Before a month alone, these make it the coming one (« avant fin février »).
+_COMING_MONTH = re.compile(r"\b(?:avant|pour|d'ici|jusqu'a|d'ici a|au plus tard)\s*$")
 
 _ABSOLUTE = re.compile(
     r"\b(?:(" + "|".join(WEEKDAYS) + r") )?(1er|premier|[0-3]?\d) " + _MONTH_RE
@@ -134,6 +138,17 @@ _DAY_ONLY = re.compile(
 )
 _WEEKDAY = re.compile(
     r"\b(" + "|".join(WEEKDAYS) + r")(?: (dernier|passe|prochain|qui vient))?\b"
+)
+# A weekday of last week, said either way (« la semaine dernière mercredi », « mercredi de la
+# semaine dernière »): one day, not the whole week.
+_WEEKDAY_LAST_WEEK = re.compile(
+    r"\bla semaine (?:derniere|passee),? (?:le )?(" + "|".join(WEEKDAYS) + r")\b|"
+    r"\b(" + "|".join(WEEKDAYS) + r") de la semaine (?:derniere|passee)\b"
+)
+# A day of a month named by its place (« le 20 du mois dernier », « le 3 de ce mois »).
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:le|du|au) (1er|[0-3]?\d) (?:du mois|de ce mois)"
+    r"(?: (dernier|passe|precedent|prochain))?\b"
 )
 # A weekday named right after these words is the coming one (« avant jeudi », « pour jeudi »).
 _COMING_WEEKDAY = re.compile(r"\b(?:avant|pour|d'ici|jusqu'a|d'ici a|au plus tard|des)\s*$")
@@ -249,6 +264,16 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
             continue
         fut = is_future(m.start())
         add(m.start(), m.end(), _day_month(day, month, _year(m[3]), today, fut), False, fut)
+    for m in _DAY_OF_MONTH.finditer(folded):
+        shift = {"dernier": -1, "passe": -1, "precedent": -1, "prochain": 1}.get(m[2] or "", 0)
+        year, month = divmod(today.year * 12 + today.month - 1 + shift, 12)
+        day = 1 if m[1] == "1er" else int(m[1])
+        found = _safe_date(year, month + 1, day)
+        add(m.start(), m.end(), [found] if found else [], False, shift > 0)
+    for m in _WEEKDAY_LAST_WEEK.finditer(folded):
+        monday = today - timedelta(days=today.weekday() + 7)
+        found = monday + timedelta(days=WEEKDAYS.index(m[1] or m[2]))
+        add(m.start(), m.end(), [found], False, False)
     for m in _AGO.finditer(folded):
         cands, unc = _ago(m[1], m[2], today)
         add(m.start(), m.end(), cands, unc, False)
@@ -263,8 +288,12 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         month = _month_number(m[1])
         if month is None:
             continue
-        first = _day_month(1, month, _year(m[2]), today, False)
-        add(m.start(), m.end(), first, True, False)
+        coming = bool(_COMING_MONTH.search(folded[:m.start()]))
+        if coming and month == today.month and _year(m[2]) is None:
+            first = [today.replace(day=1)]  # « avant fin mars » said in March: this March
+        else:
+            first = _day_month(1, month, _year(m[2]), today, coming)
+        add(m.start(), m.end(), first, True, coming)
     raw.sort()
     # Day-only (« reçue le 10 »): after a full date of the same message, the same month if that
     # is not earlier; otherwise the most recent such day (or the next one when future).

@@ -134,6 +134,7 @@ DECISION_DOMAINS = {
     "rejet_offre": "commande_publique",
     "autorisation_environnementale": "environnement",
     "indu_prestation": "collectivites",
+    "prestation_sociale": "collectivites",
     "dommage_travaux_publics": "responsabilite_administrative",
     "mesure_animal": "police_administrative",
     "service_public_local": "collectivites",

@@ -98,7 +98,8 @@ PUBLIC_DECISIONS = frozenset({
     "oqtf", "refus_titre_sejour", "irtf", "eloignement", "refus_permis", "permis_construire",
     "fermeture_administrative", "interdiction_manifestation", "suspension_permis_conduire",
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
-    "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation"})
+    "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation",
+    "prestation_sociale"})
 
 # A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
 _DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
@@ -706,6 +707,13 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
         wanted, prefix = CONTRACTUAL_DATES, CONTRACT_SIGNED
     for position, role in enumerate(wanted):
         found = facts.date_for(role)
+        apart = _earliest_apart(facts, role)
+        if apart is not None:
+            # Two decisions of the same kind (the tax of 2025 and of 2026): the earlier one's
+            # deadline comes first; never a later one (LEGAL.md: the earlier reading).
+            return NeededDate(role, apart, True, prefix + (
+                f"date {ROLE_WORDS[role]} la plus ancienne des dates données (plusieurs "
+                f"décisions ?)"))
         if found is not None and found.day is not None and found.uncertain:
             # « reçu début septembre », « avis du 28 août »: when unsure, the earlier date (an
             # earlier deadline, never a late one), marked to verify (issue #12 item 7).
@@ -732,6 +740,17 @@ def needed_date(facts: Facts, domain: str) -> NeededDate:
             return NeededDate(role, found, uncertain, note)
     return NeededDate(wanted[0], None, True,
                       prefix + f"date manquante : {ROLE_WORDS[wanted[0]]}")
+
+
+def _earliest_apart(facts: Facts, role: str) -> DateFact | None:
+    """The earliest date of ``role`` when the person gave several more than a month apart (two
+    letters, two years' taxes: two decisions, not one date said twice), else None."""
+    days = [d for d in facts.dates if d.role == role and d.day is not None]
+    if len(days) < 2:
+        return None
+    earliest = min(days, key=lambda d: d.day)
+    latest = max(days, key=lambda d: d.day)
+    return earliest if (latest.day - earliest.day).days > 31 else None
 
 
 # The note of a signed procurement contract's date (actions/urgency.py reads the prefix).

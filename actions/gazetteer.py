@@ -131,6 +131,15 @@ ROLES: tuple[tuple[str, str], ...] = (
      r"chevaux|cheval|animaux|animal|voiture|vehicule|maison|terrain|bateau)\b"),
 )
 
+# Social benefits and what is done to them (« la caf m'a suspendu mon rsa », « mes APL ont été
+# supprimées »): the kind prestation_sociale.
+_BENEFITS = (r"rsa|apl|aah|prime d'activite|allocations? (?:logement|familiales?|adulte handicape|"
+             r"aux adultes handicapes|de solidarite specifique)|aides? au logement|"
+             r"revenu de solidarite(?: active)?")
+_BENEFIT_ACTS = (r"suspen\w*|supprim\w*|suppression|radi\w*|coupe\w*|stoppe\w*|arret\w*|"
+                 r"refus\w*|retir\w*|retrait|baiss\w*|reduction|reduit\w*|diminu\w*")
+
+
 DECISIONS: tuple[tuple[str, str], ...] = (
     ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter|m'oblige\w* a quitter|"
      r"(?:oblige|obligee?s?|ordre) (?:a|de) quitter (?:le territoire|la france))"),
@@ -182,7 +191,8 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("redressement_fiscal", r"\b(?:redressement|rappel d'impots?|controle fiscal|"
      r"proposition de rectification)\b"),
     ("avis_imposition", r"\b(?:avis d'imposition|taxe fonciere|taxe d'habitation|cfe|teom|"
-     r"taxe d'ordures|impot)\b"),
+     r"taxe d'ordures|impot|taxe (?:annuelle )?sur les logements vacants|tlv|thlv|"
+     r"taxe d'amenagement|taxe de sejour)\b"),
     ("dommage_travaux_publics", r"\b(?:nid[- ]de[- ]poule|trou (?:dans|sur) (?:la|le) "
      r"(?:chaussee|route|trottoir)|travaux (?:de voirie|publics|de la (?:ville|mairie|metropole))|"
      r"chaussee|trottoir|canalisation|egout|racine)"),
@@ -193,6 +203,12 @@ DECISIONS: tuple[tuple[str, str], ...] = (
      r"installation classee|usine d'incineration|incinerateur|plan d'epandage)\b"),
     ("indu_prestation", r"\b(?:indu|trop[- ]percu|rembourse\w* (?:de |d'un |l'|le |mon |ma )?"
      r"(?:rsa|apl|allocations?|prime d'activite|aides?))\b"),
+    # A social benefit suspended, cut or refused (RSA: the département; CAF/MSA decisions on
+    # its behalf), not a civil servant's suspension.
+    ("prestation_sociale", r"\b(?:" + _BENEFIT_ACTS + r") (?:de |du |d'|l'|le |la |les |mon |ma |"
+     r"mes |notre |nos |son |sa |ses |leur |leurs )?(?:" + _BENEFITS + r")\b|\b(?:"
+     + _BENEFITS + r") (?:a ete |est |m'a ete |ont ete |sont |a |ont )?(?:" + _BENEFIT_ACTS
+     + r")\b"),
     ("refus_demande", r"\b(?:refus|refusee?|rejet|rejetee?)\b"),
     # A withdrawal, a suppression, a suspension: read only when nothing more precise is named,
     # with the person's words (« m'a retiré ma place de stationnement résidentiel »).

@@ -418,6 +418,7 @@ DECISION_LABELS = {
     "fermeture_administrative": "fermeture administrative",
     "interdiction_manifestation": "interdiction de manifester",
     "indu_prestation": "remboursement d'un indu (trop-perçu)",
+    "prestation_sociale": "prestation sociale",
     "suspension_permis_conduire": "suspension du permis de conduire",
     "revocation": "révocation",
     "sanction_disciplinaire": "sanction disciplinaire",
@@ -441,7 +442,7 @@ DECISION_LABELS = {
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
                "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
-               "mesure_animal", "service_public_local", "retrait"}
+               "mesure_animal", "service_public_local", "retrait", "prestation_sociale"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre"),

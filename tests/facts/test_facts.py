@@ -207,7 +207,9 @@ nows = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12,
                     timezones=st.just(ZoneInfo("Europe/Paris")))
 PAST_EXPRESSIONS = ["hier", "avant-hier", "ce matin", "il y a 3 jours", "il y a 2 semaines",
                     "reçue le 10", "reçue le 31", "le 8 octobre", "le 29 février", "lundi",
-                    "dimanche soir", "vendredi dernier", "la semaine dernière", "en mars"]
+                    "dimanche soir", "vendredi dernier", "la semaine dernière", "en mars",
+                    "le 12 du mois dernier", "le 2 de ce mois", "la semaine passée le mardi",
+                    "jeudi de la semaine dernière"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -234,6 +236,43 @@ def test_an_effect_weekday_is_in_the_coming_week(now: datetime, weekday: str) ->
     found = find_dates(f"la fermeture prend effet {weekday}", now)[0]
     assert WEEKDAYS[found.day.weekday()] == weekday
     assert now.date() < found.day <= now.date() + timedelta(days=7) and found.future
+
+
+@settings(max_examples=100, deadline=None)
+@given(now=nows, weekday=st.sampled_from(WEEKDAYS),
+       said=st.sampled_from(["la semaine dernière {}", "{} de la semaine passée"]))
+def test_a_weekday_of_last_week_is_one_day_of_last_week(now: datetime, weekday: str,
+                                                        said: str) -> None:
+    [found] = find_dates(f"reçu {said.format(weekday)}", now)
+    this_monday = now.astimezone(PARIS).date() - timedelta(days=now.astimezone(PARIS).weekday())
+    assert found.candidates == (found.day,) and WEEKDAYS[found.day.weekday()] == weekday
+    assert this_monday - timedelta(days=7) <= found.day < this_monday
+
+
+@settings(max_examples=100, deadline=None)
+@given(now=nows, day=st.integers(1, 28))
+def test_a_day_of_last_month_is_in_last_month_whatever_else_the_message_says(
+        now: datetime, day: int) -> None:
+    today = now.astimezone(PARIS).date()
+    found = find_dates(f"à finir pour fin mars, la lettre est arrivée le {day} du mois dernier",
+                       now)
+    last_month = today.replace(day=1) - timedelta(days=1)
+    assert found[-1].day == last_month.replace(day=day) and not found[-1].uncertain
+    coming_march = today.replace(day=1) if today.month == 3 else found[0].day
+    assert found[0].day == coming_march and found[0].day.month == 3
+    assert found[0].future or today.month == 3
+    assert today.replace(day=1) <= found[0].day <= today + timedelta(days=366)  # the coming one
+
+
+@settings(max_examples=100, deadline=None)
+@given(now=nows, weekday=st.sampled_from(WEEKDAYS),
+       verb=st.sampled_from(["commence", "débute", "démarrera"]))
+def test_a_measure_that_starts_on_a_weekday_starts_in_the_coming_week(
+        now: datetime, weekday: str, verb: str) -> None:
+    found = find_dates(f"la suspension {verb} {weekday}", now)[0]
+    assert now.astimezone(PARIS).date() < found.day and found.future
+    past = find_dates(f"les travaux ont commencé {weekday}", now)[0]
+    assert past.day <= now.astimezone(PARIS).date() and not past.future
 
 
 @settings(max_examples=150, deadline=None)
