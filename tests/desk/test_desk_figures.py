@@ -21,7 +21,7 @@ from desk_testlib import handoff_tracker, serving
 from sanic import Sanic
 from sqlalchemy import func, insert, inspect, select, text
 
-from desk import auth, cases, db, erasure, figures, figures_db, figures_view, hooks
+from desk import auth, cases, db, erasure, figures, figures_db, figures_record, figures_view, hooks
 from desk.channel import desk_blueprint
 from desk.models import OPEN_STATES, desk_audit, desk_case, desk_figure, desk_message
 from permanence import costs
@@ -444,3 +444,18 @@ def test_the_migration_counts_the_cases_already_held(empty_url) -> None:
     assert report["sessions"][0]["cases"] == 2 and report["outside_sessions"]["cases"] == 1
     db.upgrade_to_head(empty_url)  # a second start adds nothing
     assert month_report(factory)["figures"]["cases"] == 3
+
+
+def test_a_count_keeps_only_codes_never_free_text() -> None:
+    """Whatever reaches the fact card, the counts keep only short codes from closed lists."""
+    kept = figures_record.values(
+        "referral", "Jean Dupont <jd@example.org>", "P9",
+        {"domaine": "voir mon voisin M. Dupont", "ordres": [LILLE, 3, ""]},
+        route="referral")
+    assert kept == {"kind": "referral", "route": "referral", "channel": None, "domain": None,
+                    "tier": None, "ordres": json.dumps([LILLE], ensure_ascii=False)}
+    day, session_start = figures_record.when(at(30, 23, 30, month=11),
+                                             parse_schedule(SCHEDULE))
+    assert (day.isoformat(), session_start) == ("2026-12-01", None)  # Paris's day
+    day, session_start = figures_record.when(at(1, 12, 59), parse_schedule(SCHEDULE))
+    assert session_start == at(1, 11) and session_start.tzinfo == UTC
