@@ -412,6 +412,8 @@ def make_blueprint(
         # the web chat): desk/delivery.py.
         found["writes_on"] = await person_channel(request.app, found["conversation_id"],
                                                   found["channel"])
+        # A referral's Ordre des avocats, in French (null for a case for the lawyer).
+        found["referral_ordre"] = views.referral_ordre(found)
         return response.json(found)
 
     @bp.get("/api/budgets")

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from actions.case import CASE_SLOTS
+from desk import figures_record
 from desk.conflicts import Client, conflict_check
 from desk.models import (
     OPEN_STATES,
@@ -310,6 +311,9 @@ def open_case(
         if existing is None:
             raise
         return existing, False
+    figures_record.record_opened(session, case_id, source.conversation_id, values["kind"],
+                                 values["channel"], tier, card, now,
+                                 route=source.slots.get("route"))
     audit(session, None, case_id, "case.opened", f"kind={values['kind']} tier={tier}", now)
     logger.info(
         "desk.case.opened id=%s kind=%s tier=%s flagged=%s",
@@ -428,6 +432,7 @@ def reply(
         )
     ).inserted_primary_key[0]
     session.execute(update(desk_case).where(desk_case.c.id == case_id).values(updated_at=now))
+    figures_record.record_first_reply(session, case_id, row.opened_at, now)
     audit(session, lawyer_id, case_id, "case.reply", f"message={message_id}", now)
     return message_id
 

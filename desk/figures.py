@@ -1,8 +1,10 @@
 """The firm's figures (pure logic, no I/O): per month and per live session, from the cases.
 
-Each case is a :class:`CaseRow`: when it was opened (the handover), its kind, tier, domain, the
-Ordre(s) a referral pointed to, whether it is still open, and when the lawyer first replied.
-Nothing in a row or in the figures identifies a person: no id, handle, channel address or text.
+Each case opened is a :class:`CaseRow`, read from the anonymous counts (``desk_figure``,
+``desk/figures_record.py``), which outlive erasure and retention: the day it was opened (the
+handover) and the live session it opened in, its kind, tier, domain, the Ordre(s) a referral
+pointed to, whether it is still open, and the wait for the lawyer's first reply. Nothing in a
+row or in the figures identifies a person: no id, handle, channel address, text or exact time.
 
     rows = figures_db.rows(session, start, end)          # desk/figures_db.py
     report = figures.report(rows, month, start, end, sessions, cost_report)
@@ -25,7 +27,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 TIERS = ("P0", "P1", "P2", "P3", "unknown", "OUT")
@@ -38,13 +40,14 @@ class CaseRow:
     number the reader assigns (the same for the cases of one conversation, never its id)."""
 
     conversation: int
-    opened_at: datetime
+    day: date  # opened, in the schedule's time zone
+    session_start: datetime | None  # the live session it opened in
     kind: str  # lawyer | referral
     tier: str | None
     domain: str | None
     ordres: tuple[str, ...]
-    open: bool
-    first_reply_at: datetime | None
+    open: bool  # still open now (an erased or purged case is not)
+    first_reply_seconds: float | None
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -65,8 +68,8 @@ def ordre_key(ordres: Sequence[str]) -> str:
 def period(rows: Iterable[CaseRow]) -> dict[str, Any]:
     """The figures of these cases (see the module's docstring)."""
     rows = list(rows)
-    waits = [(r.first_reply_at - r.opened_at).total_seconds() for r in rows
-             if r.kind == "lawyer" and r.first_reply_at is not None]
+    waits = [r.first_reply_seconds for r in rows
+             if r.kind == "lawyer" and r.first_reply_seconds is not None]
     handovers = [r for r in rows if r.kind == "lawyer"]
     referrals = [r for r in rows if r.kind == "referral"]
     median = statistics.median(waits) if waits else None
@@ -96,22 +99,24 @@ def _sorted(counts: Counter) -> dict[str, int]:
 
 
 def _within(rows: Sequence[CaseRow], start: datetime, end: datetime) -> list[CaseRow]:
-    return [r for r in rows if start <= r.opened_at < end]
+    """The rows of the days from ``start`` to ``end`` (a month's bounds, in its time zone)."""
+    return [r for r in rows if start.date() <= r.day < end.date()]
 
 
 def report(rows: Sequence[CaseRow], month: str, start: datetime, end: datetime,
            sessions: Sequence[Any], costs: Mapping[str, Any] | None = None,
            now: datetime | None = None) -> dict[str, Any]:
     """The month's figures, each session's (``sessions``: objects with ``start`` / ``end``,
-    those that start in the month), the cases opened outside sessions, and X's cost and DM
-    counts when ``costs`` (``permanence.costs.report`` for the same month) has the X channel."""
+    those that start in the month; a case counts in the session it opened in), the cases
+    opened outside sessions, and X's cost and DM counts when ``costs``
+    (``permanence.costs.report`` for the same month) has the X channel."""
     month_rows = _within(rows, start, end)
     x = next((c for c in (costs or {}).get("channels", ()) if c.get("channel") == "x"), None)
     x_sessions = {s["start"]: s for s in (x or {}).get("sessions", ())}
     in_sessions: set[int] = set()
     per_session = []
     for session in sessions:
-        found = _within(month_rows, session.start, session.end)
+        found = [r for r in month_rows if r.session_start == session.start]
         in_sessions.update(id(r) for r in found)
         entry = {"start": session.start.isoformat(), "end": session.end.isoformat(),
                  "live": now is not None and session.start <= now < session.end,

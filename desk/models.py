@@ -17,6 +17,10 @@
     The lawyer's private notes; who read or did what on which case.
 ``desk_label``
     Free labels on a case (unique per case), deleted with it: a label may identify the person.
+``desk_figure``
+    The firm's figures as anonymous counts, one row per case opened (:mod:`desk.figures_record`):
+    no case or conversation id, no handle, no text, the day rather than the time. Kept when the
+    case is erased or purged; ``desk_case.figure_ref`` (random) is the only link, gone with it.
 ``desk_client``, ``desk_canned_reply``, ``desk_login_attempt``
     The firm's clients (conflict check), prepared replies, login attempts (the login limits of
     ``desk.auth.LoginLimits``, by account, client address and both).
@@ -30,6 +34,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -112,6 +117,9 @@ desk_case = Table(
     # The person asked for erasure during the handover (desk/hooks.py): flagged for the lawyer.
     Column("erasure_requested_at", UTCDateTime, nullable=True),
     Column("mailed_at", UTCDateTime, nullable=True),  # the new-case e-mails, claimed once
+    # The case's anonymous counts row (desk_figure.ref), random: the only link to it, erased
+    # with the case.
+    Column("figure_ref", String(32), nullable=True),
     CheckConstraint(_in("state", CASE_STATES), name="state"),
     CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
     CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
@@ -188,6 +196,24 @@ desk_label = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("case_id", "name", name="uq_desk_label_case_name"),
     Index("ix_desk_label_name", "name"),
+)
+
+desk_figure = Table(
+    "desk_figure",
+    metadata,
+    # Random (uuid4 hex), never the case id: only desk_case.figure_ref points here.
+    Column("ref", String(32), primary_key=True),
+    Column("conversation", String(32), nullable=False),  # random, shared by one conversation
+    Column("day", Date, nullable=False),  # the day opened, in the schedule's time zone
+    Column("session_start", UTCDateTime, nullable=True),  # the live session it opened in
+    Column("kind", String(16), nullable=False),
+    Column("route", String(32), nullable=True),  # the assistant's route at handover
+    Column("channel", String(32), nullable=True),
+    Column("domain", String(64), nullable=True),
+    Column("tier", String(8), nullable=True),
+    Column("ordres", Text, nullable=False),  # JSON list of the Ordres a referral named
+    Column("first_reply_seconds", Integer, nullable=True),  # handover -> lawyer's first reply
+    Index("ix_desk_figure_day", "day"),
 )
 
 desk_client = Table(

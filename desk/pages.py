@@ -413,7 +413,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
             colleagues=data["colleagues"],
             label_names=data["label_names"],
             reopenable=reopenable(case),
-            key_facts=views.fact_rows(case["facts"], slots=views.KEY_FACTS),
+            key_facts=views.key_fact_rows(case),
             facts=views.fact_rows(case["facts"], skip=views.KEY_FACTS),
             tier_label=views.TIER_LABELS.get(case["urgency"], case["urgency"]),
             domain=views.DOMAIN_LABELS.get(case["domain"], case["domain"] or "—"),

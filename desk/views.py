@@ -220,6 +220,37 @@ def fact_value(slot: str, value: Any) -> str:
     return str(value)
 
 
+ORDRE_LABEL = "Orientée vers"
+ORDRE_NOT_FOUND = ("Aucun Ordre trouvé (code postal inconnu) : l'annuaire national des avocats "
+                   "lui a été indiqué")
+
+
+def referral_ordre(case: Mapping[str, Any]) -> str | None:
+    """A referral's Ordre des avocats, in French as the assistant named it to the person
+    (``actions/referral_action.py``, kept on the fact card as ``ordres``): « Ordre des avocats
+    (Barreau de Lille) », or the département's Ordres; None for a case for the lawyer."""
+    if case.get("kind") != "referral":
+        return None
+    ordres = (case.get("facts") or {}).get("ordres")
+    if not isinstance(ordres, list):
+        return "Non indiqué (aucun Ordre nommé à la personne)"
+    names = [name for name in ordres if isinstance(name, str) and name]
+    if not names:
+        return ORDRE_NOT_FOUND
+    if len(names) == 1:
+        return f"Ordre des avocats ({names[0]})"
+    return "L'un des Ordres des avocats de son département : " + " ou ".join(names)
+
+
+def key_fact_rows(case: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The key facts (:data:`KEY_FACTS`), a referral's Ordre after the domain."""
+    rows = fact_rows(case.get("facts") or {}, slots=KEY_FACTS)
+    ordre = referral_ordre(case)
+    if ordre is not None:
+        rows.insert(1, (ORDRE_LABEL, ordre))
+    return rows
+
+
 def fact_rows(facts: Mapping[str, Any], slots: tuple[str, ...] | None = None,
               skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(label, value) of the card, in its order; ``slots`` keeps only those, ``skip`` leaves

@@ -253,6 +253,32 @@ def test_no_serious_accessibility_violation_and_clear_on_a_phone(
     assert {name: found for name, found in problems.items() if found} == {}
 
 
+def test_a_referral_case_names_its_ordre_in_the_first_screen(desk, factory, domain, browser,
+                                                              axe_source) -> None:
+    """Out of public law: the case page says which Ordre des avocats the person was sent to,
+    among the key facts in the phone's first screen, and axe finds nothing serious."""
+    with factory.begin() as session:
+        auth.set_lawyer(session, EMAIL, PASSWORD)
+        referral = cases.open_case_from_tracker(session, handoff_tracker(
+            domain, "web:5005", channel="webchat", urgence="OUT", domaine="hors_champ",
+            ordres=["Barreau d'Arras"]))[0]
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    try:
+        log_in(page, desk)
+        page.goto(f"{desk}/desk/cases/{referral}")
+        live(page)
+        facts = page.locator(".key-facts")
+        expect(facts.locator("dt", has_text="Orientée vers")).to_have_count(1)
+        expect(facts).to_contain_text("Ordre des avocats (Barreau d'Arras)")
+        box = facts.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+        assert not RAW_CODES.search(page.locator("main").inner_text())
+        assert violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
 def test_a_live_refresh_of_the_queue_keeps_the_keyboard_focus(desk, factory, domain,
                                                                browser) -> None:
     ids = seed(factory, domain)

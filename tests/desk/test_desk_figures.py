@@ -16,13 +16,14 @@ from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
+from alembic import command
 from desk_testlib import handoff_tracker, serving
 from sanic import Sanic
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, inspect, select, text
 
-from desk import auth, cases, figures, figures_db, figures_view
+from desk import auth, cases, db, erasure, figures, figures_db, figures_record, figures_view, hooks
 from desk.channel import desk_blueprint
-from desk.models import OPEN_STATES, desk_audit, desk_case, desk_message
+from desk.models import OPEN_STATES, desk_audit, desk_case, desk_figure, desk_message
 from permanence import costs
 from permanence.schedule import parse_schedule
 from permanence.x_costs import CostMeter
@@ -37,6 +38,14 @@ MONTH = "2026-12"
 LILLE = "Barreau de Lille"
 ARRAS = "Barreau d'Arras"
 PERSON_WORDS = ("x:7001", "web:7002", "@quelquun", "permis de construire", "mairie de Lens")
+
+
+@pytest.fixture(autouse=True)
+def schedule_file(monkeypatch, tmp_path) -> None:
+    """The firm's schedule, read when a case opens (its session is counted) and by the API."""
+    path = tmp_path / "schedule.yml"
+    path.write_text(json.dumps(SCHEDULE), encoding="utf-8")  # YAML reads JSON
+    monkeypatch.setenv("PERMANENCE_SCHEDULE_FILE", str(path))
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
@@ -206,10 +215,7 @@ def test_the_page_model_labels_and_bars() -> None:
 
 
 @pytest.fixture
-async def served(factory, desk_url, monkeypatch, tmp_path) -> AsyncIterator[tuple]:
-    schedule_file = tmp_path / "schedule.yml"
-    schedule_file.write_text(json.dumps(SCHEDULE), encoding="utf-8")  # YAML reads JSON
-    monkeypatch.setenv("PERMANENCE_SCHEDULE_FILE", str(schedule_file))
+async def served(factory, desk_url, monkeypatch) -> AsyncIterator[tuple]:
     monkeypatch.setattr(Sanic, "test_mode", True)
     store = Store.create(desk_url)
     costs.register(costs.X, store.cost_totals)
@@ -282,3 +288,174 @@ def test_the_referral_card_keeps_the_ordre(factory, domain) -> None:
         case_id = cases.open_case_from_tracker(session, handoff_tracker(
             domain, "web:1", urgence="OUT", domaine="hors_champ", ordres=[LILLE]))[0]
         assert cases.get_case(session, case_id)["facts"]["ordres"] == [LILLE]
+
+
+# ------------------------------------------- figures that outlive erasure and retention
+
+# Three people, each with an id, a handle and words of their own (long: no random ref can
+# contain them by chance).
+ERASED_BY_LAWYER = ("x:880142317", "zorglub_temoin", "Quelmerville")
+ERASED_ON_REQUEST = ("web:770293114", "vormezeele_habitant", "Vormezeele")
+PURGED = ("web:660318275", "brindavoine_voisin", "Brindavoine")
+
+
+def scan(factory, needles) -> list[tuple[str, str, str]]:
+    """Every (table, column, needle) where a needle appears: every value of every row of
+    every table of the desk's database."""
+    found = []
+    with factory.begin() as session:
+        tables = inspect(session.connection()).get_table_names()
+        assert "desk_figure" in tables
+        for table in tables:
+            result = session.execute(text(f'SELECT * FROM "{table}"'))
+            columns = list(result.keys())
+            for row in result:
+                for column, value in zip(columns, row, strict=True):
+                    if value is not None:
+                        found += [(table, column, n) for n in needles if n in str(value)]
+    return found
+
+
+def without_still_open(figures_: dict) -> dict:
+    return {k: v for k, v in figures_.items() if k not in ("still_open", "start", "end")}
+
+
+async def test_erasure_and_retention_leave_the_months_figures_and_no_trace(
+        factory, desk_url, domain) -> None:
+    lawyer = seed(factory, domain)["lawyer"]
+    with factory.begin() as session:
+        def open_(person, when: datetime, **slots) -> int:
+            conversation, handle, words = person
+            return cases.open_case_from_tracker(session, handoff_tracker(
+                domain, conversation, channel=conversation.split(":")[0].replace(
+                    "web", "webchat"), metadata={"screen_name": handle},
+                partie_adverse=f"la mairie de {words}", **slots), now=when)[0]
+
+        # In the second session, answered after 5 minutes, still open: the lawyer erases it.
+        erased = open_(ERASED_BY_LAWYER, at(8, 11, 50), urgence="P0", domaine="etrangers")
+        cases.take(session, erased, lawyer, now=at(8, 11, 52))
+        cases.reply(session, erased, lawyer, f"Bien reçu, {ERASED_BY_LAWYER[2]}.",
+                    now=at(8, 11, 55))
+        # Outside sessions, a referral still open: « supprimez mes données ».
+        open_(ERASED_ON_REQUEST, at(11, 16), urgence="OUT", domaine="hors_champ",
+              ordres=[ARRAS])
+        # In the first session, answered after 15 minutes and closed: retention purges it.
+        purged = open_(PURGED, at(1, 12, 15), urgence="P1", domaine="fonction_publique")
+        cases.take(session, purged, lawyer, now=at(1, 12, 20))
+        cases.reply(session, purged, lawyer, "Voici la marche à suivre.", now=at(1, 12, 30))
+        cases.close(session, purged, lawyer, "answered", now=at(1, 12, 40))
+
+    before = month_report(factory)
+    month = before["figures"]
+    assert (month["cases"], month["conversations"], month["still_open"]) == (13, 12, 10)
+    assert month["first_reply"]["answered"] == 6
+    assert month["referrals_by_ordre"][ARRAS] == 1
+    assert [s["cases"] for s in before["sessions"][:2]] == [5, 4]
+    needles = [part for person in (ERASED_BY_LAWYER, ERASED_ON_REQUEST, PURGED)
+               for part in (*person, person[0].split(":")[1])]
+    seen = {(table, needle) for table, _, needle in scan(factory, needles)}
+    assert {("desk_case", n) for n in needles} <= seen  # the scan sees the people first
+
+    # The lawyer's erase (the desk's part of POST /desk/api/cases/<id>/erase).
+    with factory.begin() as session:
+        assert erasure.erase_conversation(session, ERASED_BY_LAWYER[0], lawyer,
+                                          reason="lawyer") == 1
+    # The person's own request: the assistant erases the conversation, the hook the cases.
+    await hooks.on_conversation_erased(desk_url, ERASED_ON_REQUEST[0])
+    # Retention: the cases closed before the 20th (the purged person's, and two seeded).
+    with factory.begin() as session:
+        assert erasure.purge_closed(session, before=at(20, 0)) == 3
+        assert session.execute(select(func.count()).select_from(desk_case)).scalar_one() == 10
+
+    after = month_report(factory)
+    # The same figures; only the two open cases erased are no longer open.
+    assert without_still_open(after["figures"]) == without_still_open(month)
+    assert after["figures"]["still_open"] == month["still_open"] - 2
+    for old, new in zip(before["sessions"], after["sessions"], strict=True):
+        assert without_still_open(new) == without_still_open(old)
+    assert after["outside_sessions"]["cases"] == before["outside_sessions"]["cases"]
+    assert scan(factory, needles) == []
+    with factory.begin() as session:
+        kept = session.execute(select(desk_figure)).mappings().all()
+    assert len(kept) == 15  # the 12 seeded (two outside December) and the three people's
+    assert {c for row in kept for c in row} == {
+        "ref", "conversation", "day", "session_start", "kind", "route", "channel", "domain",
+        "tier", "ordres", "first_reply_seconds"}
+    assert all(row["session_start"] is None or row["session_start"].minute == 0
+               for row in kept)  # a session's start, never the minute a case opened
+
+
+def test_a_new_case_of_the_same_conversation_counts_once(factory, domain) -> None:
+    """One conversation, two cases (the first closed): one conversation in the figures; once
+    the first case is erased, the second still counts as one conversation, the same."""
+    with factory.begin() as session:
+        lawyer = auth.set_lawyer(session, "a@cabinet.example", "un mot de passe solide")
+        first = cases.open_case_from_tracker(session, handoff_tracker(
+            domain, "web:31", urgence="P2", domaine="urbanisme"), now=at(1, 11, 5))[0]
+        cases.take(session, first, lawyer, now=at(1, 11, 6))
+        cases.close(session, first, lawyer, "answered", now=at(1, 11, 7))
+        cases.open_case_from_tracker(session, handoff_tracker(
+            domain, "web:31", urgence="P1", domaine="urbanisme"), now=at(1, 11, 30))
+        assert session.execute(select(func.count(desk_figure.c.conversation.distinct()))
+                               ).scalar_one() == 1
+    assert month_report(factory)["figures"]["conversations"] == 1
+    with factory.begin() as session:
+        erasure.purge_closed(session, before=at(2, 0))
+    assert month_report(factory)["figures"]["conversations"] == 1
+    assert month_report(factory)["figures"]["cases"] == 2
+
+
+def test_the_migration_counts_the_cases_already_held(empty_url) -> None:
+    """An install from before the counts table: upgrading gives every case it holds a row,
+    with its session and its first reply, so its figures stay as they were."""
+    command.upgrade(db.alembic_config(empty_url), "0006_case_labels")
+    engine = db.make_engine(empty_url)
+
+    def case(conversation: str, when: datetime, kind: str, tier: str | None,
+             facts: dict, state: str = "waiting") -> dict:
+        return {"conversation_id": conversation, "state": state, "kind": kind,
+                "urgency": tier, "urgency_rank": cases.URGENCY_RANK[tier], "channel": "webchat",
+                "handle": "quelquun", "facts": json.dumps(facts), "transcript": "[]",
+                "flagged": False, "opened_at": when, "updated_at": when}
+
+    try:
+        with engine.begin() as connection:
+            ids = [connection.execute(insert(desk_case).values(**row)).inserted_primary_key[0]
+                   for row in (
+                case("web:41", at(1, 11, 5), "lawyer", "P0", {"domaine": "etrangers"},
+                     "answered"),
+                case("web:41", at(1, 12, 50), "lawyer", "P2", {"domaine": "etrangers"}),
+                case("web:42", at(10, 9), "referral", "OUT",
+                     {"domaine": "hors_champ", "ordres": [LILLE]}))]
+            connection.execute(insert(desk_message).values(
+                case_id=ids[0], author="lawyer", text="Bonjour.", delivery="sent",
+                created_at=at(1, 11, 17)))
+    finally:
+        engine.dispose()
+    db.upgrade_to_head(empty_url)
+    factory = db.session_factory(empty_url)
+    report = month_report(factory)
+    month = report["figures"]
+    assert (month["cases"], month["conversations"], month["handovers"]) == (3, 2, 2)
+    assert month["referrals_by_ordre"] == {LILLE: 1}
+    assert month["tiers"] == {"P0": 1, "P2": 1, "OUT": 1}
+    assert month["first_reply"]["median_seconds"] == 720.0
+    assert month["still_open"] == 2
+    assert report["sessions"][0]["cases"] == 2 and report["outside_sessions"]["cases"] == 1
+    db.upgrade_to_head(empty_url)  # a second start adds nothing
+    assert month_report(factory)["figures"]["cases"] == 3
+
+
+def test_a_count_keeps_only_codes_never_free_text() -> None:
+    """Whatever reaches the fact card, the counts keep only short codes from closed lists."""
+    kept = figures_record.values(
+        "referral", "Jean Dupont <jd@example.org>", "P9",
+        {"domaine": "voir mon voisin M. Dupont", "ordres": [LILLE, 3, ""]},
+        route="referral")
+    assert kept == {"kind": "referral", "route": "referral", "channel": None, "domain": None,
+                    "tier": None, "ordres": json.dumps([LILLE], ensure_ascii=False)}
+    day, session_start = figures_record.when(at(30, 23, 30, month=11),
+                                             parse_schedule(SCHEDULE))
+    assert (day.isoformat(), session_start) == ("2026-12-01", None)  # Paris's day
+    day, session_start = figures_record.when(at(1, 12, 59), parse_schedule(SCHEDULE))
+    assert session_start == at(1, 11) and session_start.tzinfo == UTC

@@ -268,6 +268,40 @@ async def test_case_page_fact_card_timeline_and_escaping(desk: Browserish, domai
     assert (await desk.request("GET", "/desk/cases/abc", cookie=cookie))[0] == 404
 
 
+async def test_a_referral_case_says_which_ordre_the_person_was_sent_to(desk: Browserish,
+                                                                          domain) -> None:
+    """The Ordre des avocats named to the person (the fact card's ``ordres``), in French among
+    the key facts of the case page and as ``referral_ordre`` in GET /desk/api/cases/<id>."""
+    one = open_case(desk.factory, domain, "web:ordre-1", urgence="OUT", domaine="hors_champ",
+                    ordres=["Barreau d'Arras"])
+    several = open_case(desk.factory, domain, "web:ordre-2", urgence="OUT",
+                        domaine="hors_champ", ordres=["Barreau de Lille", "Barreau de Douai"])
+    unknown = open_case(desk.factory, domain, "web:ordre-3", urgence="OUT",
+                        domaine="hors_champ", ordres=[])
+    for_lawyer = open_case(desk.factory, domain, "web:ordre-4", urgence="P2")
+    cookie, _ = await desk.login()
+    expected = {
+        one: "Ordre des avocats (Barreau d'Arras)",
+        several: "L'un des Ordres des avocats de son département : Barreau de Lille ou "
+                 "Barreau de Douai",
+        unknown: views.ORDRE_NOT_FOUND,
+    }
+    for case_id, line in expected.items():
+        status, _, page = await desk.request("GET", f"/desk/cases/{case_id}", cookie=cookie)
+        assert status == 200
+        key_facts = page.split('class="fact-card key-facts"', 1)[1].split("</dl>", 1)[0]
+        assert "<dt>Orientée vers</dt>" in key_facts, case_id
+        assert line in key_facts.replace("&#39;", "'"), (case_id, key_facts)
+        assert page.count("<dt>Orientée vers</dt>") == 1  # once, among the key facts
+        status, _, body = await desk.request("GET", f"/desk/api/cases/{case_id}",
+                                             cookie=cookie)
+        assert status == 200 and json.loads(body)["referral_ordre"] == line
+    status, _, page = await desk.request("GET", f"/desk/cases/{for_lawyer}", cookie=cookie)
+    assert status == 200 and "Orientée vers" not in page
+    status, _, body = await desk.request("GET", f"/desk/api/cases/{for_lawyer}", cookie=cookie)
+    assert json.loads(body)["referral_ordre"] is None
+
+
 # ------------------------------------------------------------------ canned replies
 
 

@@ -5,7 +5,8 @@ desk), people writing by X DMs.
 - The lawyer's erase (desk API) and « supprimez mes données » leave no trace of the person's X
   id nor of her words (a label the lawyer put on the case included) in any table of either
   database (``permanence.db``: tracker events, desk;
-  ``permanence-x.db``: the X channel's store), every column scanned.
+  ``permanence-x.db``: the X channel's store), every column scanned; the firm's anonymous
+  counts (``desk_figure``) keep the erased case, with nothing left that leads back to it.
 - A conversation continued on the web chat (``permanence/continue_link.py``) and erased there
   leaves neither its token nor its web session.
 - ``python -m desk.cli purge --days 30`` erases conversations idle for 45 days, with a closed
@@ -185,11 +186,19 @@ def test_the_lawyers_erase_leaves_no_trace_and_the_person_starts_afresh(stack, t
     assert before, "the scan must see the person before the erasure"
     assert ("desk_label", "name", words) in {found[1:] for found in before}
 
+    # The case's anonymous counts (the firm's figures, desk/figures_record.py): kept.
+    (ref,), = stack.sql("SELECT figure_ref FROM desk_case WHERE id = ?", case["id"])
+    figure = "SELECT day, session_start, kind, channel, domain, tier FROM desk_figure"
+    counted = stack.sql(f"{figure} WHERE ref = ?", ref)
+    assert counted and counted[0][2:4] == ("lawyer", "x"), counted
+
     status, body = desk_api(stack, "POST", f"/cases/{case['id']}/erase", token,
                             {"confirm": "erase"})
     assert (status, body.get("conversation")) == (200, "erased"), body
     assert body["erased_cases"] == 1
-    assert traces(stack, [user, words]) == []
+    assert traces(stack, [user, words]) == []  # desk_figure scanned with every table
+    assert stack.sql(f"{figure} WHERE ref = ?", ref) == counted  # the figures keep the case
+    assert stack.sql("SELECT count(*) FROM desk_case WHERE figure_ref = ?", ref) == [(0,)]
     assert desk_api(stack, "GET", f"/cases/{case['id']}", token)[0] == 404
 
     # No longer paused: the next message is a new conversation, with the disclosure.
