@@ -1,9 +1,16 @@
-"""Durable storage of the X channel: inbox, outbox, polling cursors, poller lease, invitations.
+"""Durable storage of every channel (X first): inbox, outbox, polling cursors, leases, budgets,
+invitations; and the X platform's own tables (public posts, costs, X Chat counts).
 
-Everything the X channel must not lose or repeat across restarts and across server processes
-lives here, in the X channel's database (``permanence.settings.x_database_url()``: on SQLite a
+Everything a channel must not lose or repeat across restarts and across server processes
+lives here, in the channels' database (``permanence.settings.x_database_url()``: on SQLite a
 file of its own next to the project's, ``var/permanence-x.db`` by default; on PostgreSQL the
-project's database):
+project's database). The tables keep their historical ``x_`` names; each row of the shared
+ones (inbox, outbox, cursor, lease, budget, invitation) carries its ``channel`` (``x``,
+``mastodon``...), part of every key that deduplicates or orders (an event id, a recipient's
+sequence, a cursor's or a lease's name are unique per channel). A :class:`Store` is one
+channel's view (``Store.create(url, channel=...)``, :meth:`Store.for_channel`): it never reads
+or writes another channel's rows. The X-only tables (``x_public_post``, ``x_cost``,
+``x_chat_received``) have no channel column.
 
 ``x_inbox``
     Every accepted webhook or polled event, written *before* the webhook answers 200. The
@@ -56,10 +63,11 @@ The same database holds, by default, the tokens of the link to continue on the w
 the web sessions they opened (``permanence/continue_store.py``: tables of their own, erased
 with the conversation by their own eraser).
 
-The schema lives in :data:`metadata` only; :meth:`Store.create` creates missing tables (with
-their indexes: ``x_public_post``, ``x_cost`` and ``x_chat_received`` arrive in an older store
-that way) and brings older tables up to date in place (:func:`_migrate`: idempotent; the X
-store has no Alembic history, the desk's Alembic manages only ``desk_*`` tables).
+The schema is :data:`metadata`, managed by Alembic (``channels/migrations``, its own version
+table ``channel_alembic_version``, apart from the desk's): :meth:`Store.create` brings the
+database to the head at every start (``channels/migrate.py``); an X store of the time before
+Alembic migrates in place, its rows becoming channel ``x``. A change of :data:`metadata` needs
+a revision.
 
 Confidentiality (LEGAL.md D1, D4): logs carry event names and ids, never text. The inbox payload
 is cleared once the item is ``done`` and the outbox text once the reply is ``sent`` (the Rasa
