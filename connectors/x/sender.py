@@ -55,10 +55,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from channels.doorbell import Doorbell
 from channels.outcomes import Delivery, GiveUp, PauseChannel, RetryAfter, Sent, retry_at
 from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
 from connectors.x.config import XSettings
-from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
