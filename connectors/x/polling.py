@@ -60,6 +60,7 @@ import aiohttp
 import tweepy
 
 from channels.lease import LeaseLoop
+from channels.store import utcnow
 from connectors.x.client import status_of
 from connectors.x.inbox import fresh_events, inbox_rows, person_ref
 from connectors.x.payloads import (
@@ -77,7 +78,6 @@ from connectors.x.payloads import (
     snowflake_at,
 )
 from permanence import x_costs
-from permanence.x_store import utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime

@@ -48,6 +48,7 @@ from rasa.core.channels.channel import UserMessage
 
 from channels.doorbell import Doorbell
 from channels.replay import turn_messages
+from channels.store import InboxEvent, InboxItem, Store, utcnow
 from connectors.limits import is_too_long, too_long_text, typed_text
 from connectors.x import render
 from connectors.x.client import XApiClient
@@ -77,7 +78,6 @@ from permanence import (
 )
 from permanence.logids import ref
 from permanence.settings import x_database_url
-from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -57,6 +57,7 @@ from typing import Any, TypeVar
 
 from channels.doorbell import Doorbell
 from channels.outcomes import Delivery, GiveUp, PauseChannel, RetryAfter, Sent, retry_at
+from channels.store import ERASED, OutboxItem, Store, utcnow
 from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
 from connectors.x.config import XSettings
 from connectors.x.inbox import person_ref
@@ -69,7 +70,6 @@ from permanence.continue_link import Settings as ContinueSettings
 from permanence.continue_store import ContinueStore
 from permanence.priority import LAWYER, NORMAL
 from permanence.x_costs import CostMeter
-from permanence.x_store import ERASED, OutboxItem, Store, utcnow
 
 BUDGET = "dm_send"  # the store's row of the account's DM-send budget
 

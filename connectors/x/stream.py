@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from channels.lease import LeaseLoop
+from channels.store import utcnow
 from connectors.x import activity
 from connectors.x.inbox import fresh_events
 from connectors.x.payloads import (
@@ -54,7 +55,6 @@ from connectors.x.payloads import (
     snowflake_at,
 )
 from connectors.x.polling import Poller
-from permanence.x_store import utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
