@@ -47,13 +47,19 @@ def current_revision(connection: Connection) -> str | None:
         connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
+def lock(connection: Connection) -> None:
+    """Serialise the store's migrations among processes, until the transaction ends (SQLite:
+    its write lock, taken by ``BEGIN IMMEDIATE`` already)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the channel store's tables to ``revision`` (default: the head)."""
     from alembic import command
 
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+        lock(connection)
         current = current_revision(connection)
         if current == (head() if revision == "head" else revision):
             return

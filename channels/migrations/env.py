@@ -32,13 +32,17 @@ def run_migrations_online() -> None:
         return
     if config.config_file_name is not None:
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-    from channels.migrate import upgrade
+    from channels.migrate import lock
     from permanence import sqlite
     from permanence.settings import x_database_url
 
     engine = sqlite.engine_for(config.attributes.get("url") or x_database_url())
     try:
-        upgrade(engine, config.cmd_opts.revision if config.cmd_opts else "head")
+        with engine.begin() as bind:  # SQLite's write lock, or PostgreSQL's advisory lock
+            lock(bind)
+            _configure(bind)
+            with context.begin_transaction():
+                context.run_migrations()
     finally:
         engine.dispose()
 

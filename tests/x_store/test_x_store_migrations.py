@@ -132,3 +132,30 @@ def test_the_downgrade_keeps_the_x_rows(store_url: str) -> None:
     again = Store.create(store_url)  # and up again
     assert again.inbox_pending_count() == 1 and again.cursor_get("c") == "1"
     again.close()
+
+
+def test_the_alembic_command_line_migrates_the_store(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    legacy_store(url)
+    _insert_legacy_rows(url)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PERMANENCE_X_DATABASE_URL": url}
+    for command in (["upgrade", "head"], ["downgrade", "0001_x_store_baseline"],
+                    ["upgrade", "head"]):
+        subprocess.run([sys.executable, "-m", "alembic", "-c", str(root / "channels" /
+                        "alembic.ini"), *command], cwd=root, env=env, check=True,
+                       capture_output=True, timeout=120)
+    engine = create_engine(url, future=True)
+    try:
+        with engine.connect() as connection:
+            assert migrate.current_revision(connection) == migrate.head()
+            assert connection.execute(select(x_inbox.c.channel, x_inbox.c.event_id)
+                                      .order_by(x_inbox.c.event_id)).all() == [
+                ("x", "ev-0"), ("x", "ev-1")]
+    finally:
+        engine.dispose()
