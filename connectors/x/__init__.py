@@ -3,10 +3,13 @@
 Modules: ``signatures`` (CRC answer, webhook signature check), ``payloads`` (the one module
 that knows X's webhook and v2 formats), ``render`` (text for X DMs and the public invitation),
 ``config`` (the credentials section), ``client`` (tweepy's AsyncClient, optionally pointed at
-another origin such as the sandbox), ``output`` (``XOutput``: replies into the durable outbox),
-``runtime`` (store, client, inbox workers and outbox sender), ``polling`` (polling mode: X's
-lists read into the inbox by one process at a time), ``replay`` (a saved turn's messages, after
-a crash) and ``channel`` (``XInput``).
+another origin such as the sandbox), ``send`` (one DM, X's answer as a typed outcome),
+``adapter`` (``XAdapter``: X as a ``channels.adapter.ChannelAdapter``), ``output``
+(``XOutput``: replies into the durable outbox), ``runtime`` (store, client, inbox workers and
+outbox sender), ``polling`` (polling mode: X's lists read into the inbox by one process at a
+time), ``stream`` (stream mode) and ``channel`` (``XInput``). The channel-agnostic machinery
+(the store, its migrations, outcomes, the lease loop, the doorbell, the replay of a saved turn)
+is in ``channels/``.
 
 ``XInput`` is imported on first use, so that the pure modules stay importable without Rasa.
 """

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
+from channels.store import InboxEvent, Store
 from connectors.x.config import XSettings
 from connectors.x.payloads import (
     EncryptedChat,
@@ -31,7 +32,6 @@ from connectors.x.payloads import (
 from permanence import x_costs
 from permanence.logids import ref
 from permanence.x_costs import Charge, CostMeter
-from permanence.x_store import InboxEvent, Store
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from channels.store import Store, utcnow
 from connectors.x.config import XSettings
 from connectors.x.inbox import (
     ACCOUNT_CURSOR,
@@ -45,7 +46,6 @@ from connectors.x.inbox import (
 from connectors.x.payloads import EncryptedChat
 from connectors.x.webhook import CrcLimiter, check_crc, check_post
 from permanence.settings import x_database_url
-from permanence.x_store import Store, utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from channels.store import options_cursor  # the X store erases it
 from connectors.x import render
 from connectors.x.inbox import person_ref
 from permanence import conversations, priority
-from permanence.x_store import options_cursor  # the X store erases it
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime

@@ -59,6 +59,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import tweepy
 
+from channels.lease import LeaseLoop
+from channels.store import utcnow
 from connectors.x.client import status_of
 from connectors.x.inbox import fresh_events, inbox_rows, person_ref
 from connectors.x.payloads import (
@@ -76,7 +78,6 @@ from connectors.x.payloads import (
     snowflake_at,
 )
 from permanence import x_costs
-from permanence.x_store import utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
@@ -223,20 +224,19 @@ def sources(settings: Any, account_id: str) -> list[Source]:
 # --------------------------------------------------------------------------------- the task
 
 
-class Poller:
-    """Reads X's lists into the runtime's inbox while this process holds the lease."""
+class Poller(LeaseLoop):
+    """Reads X's lists into the runtime's inbox while this process holds the lease
+    (``channels/lease.py``)."""
+
+    lease_name = LEASE
+    log_name = "x.poll"
 
     def __init__(self, runtime: XRuntime) -> None:
-        self.runtime = runtime
+        super().__init__(runtime, runtime.settings.poll_lease_seconds)
         self.settings = runtime.settings
-        self.holder = runtime.worker_name
         self.sources = sources(self.settings, runtime.account_id or "")
-        self.leading = False
-        self._stopped = False
         self._tasks: dict[str, asyncio.Task] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
-
-    # lease
 
     async def run(self) -> None:
         """Hold (or wait for) the lease and poll while holding it, until cancelled."""
@@ -245,55 +245,18 @@ class Poller:
             if source.interval < sustainable:
                 logger.warning("x.poll.interval_below_limit source=%s interval=%.2fs "
                                "sustainable=%.1fs", source.name, source.interval, sustainable)
-        ttl = self.settings.poll_lease_seconds
-        try:
-            while not self._stopped:
-                await self._check_lease(ttl)
-                await asyncio.sleep(ttl / 3)
-        finally:
-            self._stop_sources()
+        await super().run()
 
-    async def _check_lease(self, ttl: float) -> None:
-        runtime = self.runtime
-        if self._stopped:
-            return
-        try:
-            held = await runtime.run_db(runtime.store.lease_acquire, LEASE, self.holder, ttl)
-        except Exception:  # noqa: BLE001 - the database may be briefly unavailable
-            logger.exception("x.poll.lease_error")
-            held = False
-        if self._stopped:  # stopped while asking: stop() has released the lease, or will
-            return
-        if held and not self.leading:
-            self.leading = True
-            logger.info("x.poll.leading holder=%s", self.holder)
-            for source in self.sources:
-                self._tasks[source.name] = asyncio.ensure_future(self._source_loop(source))
-        elif not held and self.leading:
-            self.leading = False
-            logger.warning("x.poll.lease_lost holder=%s", self.holder)
-            self._stop_sources()
-        elif not held:
-            logger.debug("x.poll.standby holder=%s", self.holder)
+    def start_work(self) -> None:
+        for source in self.sources:
+            self._tasks[source.name] = asyncio.ensure_future(self._source_loop(source))
 
-    def _stop_sources(self) -> None:
-        for task in self._tasks.values():
+    def stop_work(self) -> list[asyncio.Future]:
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
         self._tasks.clear()
-
-    async def stop(self) -> None:
-        """Stop polling and give the lease up, so that another process need not wait."""
-        self._stopped = True
-        tasks = list(self._tasks.values())
-        self._stop_sources()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        if self.leading and self.runtime.store is not None:
-            self.leading = False
-            try:
-                await self.runtime.run_db(self.runtime.store.lease_release, LEASE, self.holder)
-            except Exception:  # noqa: BLE001 - it expires anyway
-                logger.exception("x.poll.release_error")
+        return tasks
 
     # rounds
 

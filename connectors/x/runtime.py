@@ -46,11 +46,13 @@ from typing import Any, TypeVar
 import tweepy
 from rasa.core.channels.channel import UserMessage
 
+from channels.doorbell import Doorbell
+from channels.replay import turn_messages
+from channels.store import InboxEvent, InboxItem, Store, utcnow
 from connectors.limits import is_too_long, too_long_text, typed_text
 from connectors.x import render
 from connectors.x.client import XApiClient
 from connectors.x.config import XSettings
-from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import ACCOUNT_CURSOR, delivered_charges, inbox_rows, record_chats
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor, person_ref
@@ -62,7 +64,6 @@ from connectors.x.payloads import (
     summons,
 )
 from connectors.x.polling import Poller
-from connectors.x.replay import turn_messages
 from connectors.x.sender import BUDGET, OutboxSender
 from connectors.x.stream import StreamReader
 from permanence import (
@@ -77,7 +78,6 @@ from permanence import (
 )
 from permanence.logids import ref
 from permanence.settings import x_database_url
-from permanence.x_store import InboxEvent, InboxItem, Store, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -19,11 +19,15 @@ store's ``dm_send`` budget (``permanence/x_budget.py``), and a reply is only han
 DM of that budget reserved, in the same transaction. When a window is spent, every sender of
 every process waits for its reset (plus ``budget_margin_seconds``) instead of meeting a 429.
 
-- 429 (another client of the account spent the budget, or X counts differently): the budget
-  is marked spent until the reset X reports (15-minute or 24-hour window): every send pauses;
-- 403 (the person does not accept DMs), 400, 404: given up, kept for the desk;
-- 5xx, 401, network: retried with backoff (``send_retry_seconds``, doubling), up to
-  ``OUTBOX_MAX_ATTEMPTS``;
+What X answers is mapped to a typed outcome by the X adapter's send (``connectors/x/send.py``:
+tweepy's exceptions stay there); the sender applies it (``channels/outcomes.py``):
+
+- ``PauseChannel`` (429: another client of the account spent the budget, or X counts
+  differently): the budget is marked spent until the reset X reports (15-minute or 24-hour
+  window): every send pauses;
+- ``GiveUp`` (403: the person does not accept DMs; 400, 404): given up, kept for the desk;
+- ``RetryAfter`` (5xx, 401, network): retried with backoff (``send_retry_seconds``,
+  doubling), up to ``OUTBOX_MAX_ATTEMPTS``;
 - a reply reserved before (its process died mid-send) is first looked up in the conversation
   on X, so a DM X accepted but that was never recorded is not sent twice.
 
@@ -50,25 +54,24 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import aiohttp
-import tweepy
-
+from channels.doorbell import Doorbell
+from channels.outcomes import Delivery, GiveUp, PauseChannel, RetryAfter, Sent, retry_at
+from channels.store import ERASED, OutboxItem, Store, utcnow
 from connectors.x.client import REQUEST_TIMEOUT_SECONDS, XApiClient, status_of
 from connectors.x.config import XSettings
-from connectors.x.doorbell import Doorbell
 from connectors.x.inbox import person_ref
 from connectors.x.payloads import conversation_events_request, parse_dm_events_page
 from connectors.x.polling import response_json
 from connectors.x.render import DM_MAX_CHARS
+from connectors.x.send import send_dm
 from permanence import continue_link, conversations, x_costs
 from permanence.continue_link import Settings as ContinueSettings
 from permanence.continue_store import ContinueStore
 from permanence.priority import LAWYER, NORMAL
 from permanence.x_costs import CostMeter
-from permanence.x_store import ERASED, OutboxItem, Store, backoff_delay, utcnow
 
 BUDGET = "dm_send"  # the store's row of the account's DM-send budget
 
@@ -246,33 +249,39 @@ class OutboxSender:
                                item.id, person_ref(item.recipient_id), sent_as)
                 return
         item = await self._with_continue_link(item)
-        try:
-            external_id, headers = await self.client.send_dm(item.recipient_id, item.text)
-        except tweepy.TooManyRequests as exc:
+        delivery = await send_dm(self.client, item.recipient_id, item.text)
+        await self.apply(item, delivery)
+
+    async def apply(self, item: OutboxItem, delivery: Delivery) -> None:
+        """Record what became of one send (``channels/outcomes.py``): the budget learns the
+        response's headers first, then the reply is marked sent, retried, or given up."""
+        store, outcome = self.store, delivery.outcome
+        if isinstance(outcome, PauseChannel):
             now = utcnow()
-            budget = await self._observe(exc.response.headers, 429)
+            budget = await self._observe(delivery.headers, delivery.status)
             at = budget.blocked_until(now, self.settings.budget_margin_seconds) if budget else None
-            if at is None:
-                at = (datetime.fromtimestamp(exc.reset_time, timezone.utc)
-                      if exc.reset_time else now + RATE_LIMIT_FALLBACK)
+            at = at or outcome.until or now + RATE_LIMIT_FALLBACK
             at = max(at, now + timedelta(seconds=1))
             logger.warning("x.outbox.rate_limited id=%s until=%s", item.id, at.isoformat())
             self._pause(at)  # the limit is the account's: pause every send
-            await self._db(store.outbox_retry, item.id, at, 429)
+            await self._db(store.outbox_retry, item.id, at, outcome.reason)
             return
-        except tweepy.HTTPException as exc:
-            await self._observe(exc.response.headers, exc.response.status)
-            await self._failed(item, exc)
+        # No answer (status None): counted as sent in the budget (X may have it).
+        await self._observe(delivery.headers, delivery.status)
+        if isinstance(outcome, Sent):
+            await self._db(store.outbox_sent, item.id, outcome.platform_id, None,
+                           self.meter.call(x_costs.DM_SENT))
+            logger.info("x.outbox.sent id=%s recipient=%s dm_event_id=%s",
+                        item.id, person_ref(item.recipient_id), outcome.platform_id)
             return
-        except (tweepy.TweepyException, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            await self._observe({}, None)  # no answer: counted as sent (X may have it)
-            await self._failed(item, exc)
-            return
-        await self._observe(headers, 201)
-        await self._db(store.outbox_sent, item.id, external_id, None,
-                       self.meter.call(x_costs.DM_SENT))
-        logger.info("x.outbox.sent id=%s recipient=%s dm_event_id=%s",
-                    item.id, person_ref(item.recipient_id), external_id)
+        if isinstance(outcome, RetryAfter):
+            decided = retry_at(outcome, item.attempts, utcnow(),
+                               self.settings.send_retry_seconds, OUTBOX_MAX_ATTEMPTS)
+            if not isinstance(decided, GiveUp):
+                await self._db(store.outbox_retry, item.id, decided, outcome.code)
+                return
+            outcome = decided
+        await self._db(store.outbox_failed_permanent, item.id, outcome.reason_code)
 
     async def _with_continue_link(self, item: OutboxItem) -> OutboxItem:
         """``item`` with the link to continue on the web chat added to its text (stored), when
@@ -309,25 +318,6 @@ class OutboxSender:
         logger.info("x.outbox.continue_offered id=%s recipient=%s wait_s=%s ahead=%d", item.id,
                     person_ref(item.recipient_id), wait, ahead)
         return dataclasses.replace(item, text=text)
-
-    async def _failed(self, item: OutboxItem, exc: BaseException) -> None:
-        """A send refused (not 429) or lost: given up, or retried with backoff."""
-        store = self.store
-        if isinstance(exc, tweepy.Forbidden):  # the person does not accept DMs from the account
-            await self._db(store.outbox_failed_permanent, item.id, 403)
-            return
-        if isinstance(exc, (tweepy.BadRequest, tweepy.NotFound)):
-            await self._db(store.outbox_failed_permanent, item.id, status_of(exc))
-            return
-        # 5xx, 401 (credentials being fixed), network: retry later.
-        code = status_of(exc)
-        if item.attempts >= OUTBOX_MAX_ATTEMPTS:
-            await self._db(store.outbox_failed_permanent, item.id, f"max:{code}")
-            return
-        if isinstance(exc, tweepy.Unauthorized):
-            logger.error("x.outbox.unauthorized id=%s", item.id)
-        at = utcnow() + backoff_delay(item.attempts, self.settings.send_retry_seconds)
-        await self._db(store.outbox_retry, item.id, at, code)
 
     async def _sent_before(self, item: OutboxItem) -> str | None:
         """The X id of this reply if the conversation on X already has it (sent by an attempt

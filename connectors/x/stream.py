@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from channels.lease import LeaseLoop
+from channels.store import utcnow
 from connectors.x import activity
 from connectors.x.inbox import fresh_events
 from connectors.x.payloads import (
@@ -53,7 +55,6 @@ from connectors.x.payloads import (
     snowflake_at,
 )
 from connectors.x.polling import Poller
-from permanence.x_store import utcnow
 
 if TYPE_CHECKING:
     from connectors.x.runtime import XRuntime
@@ -81,68 +82,29 @@ class StoreFailed(Exception):
     """A line could not be stored: the connection is given up, its backfill resumes it."""
 
 
-class StreamReader:
-    """Reads the activity stream into the runtime's inbox while this process holds the lease."""
+class StreamReader(LeaseLoop):
+    """Reads the activity stream into the runtime's inbox while this process holds the lease
+    (``channels/lease.py``)."""
+
+    lease_name = LEASE
+    log_name = "x.stream"
 
     def __init__(self, runtime: XRuntime) -> None:
-        self.runtime = runtime
+        super().__init__(runtime, runtime.settings.poll_lease_seconds)
         self.settings = runtime.settings
-        self.holder = runtime.worker_name
-        self.leading = False
         self.connected = False
-        self._stopped = False
         self._reader: asyncio.Task | None = None
         self._seen_written = 0.0
 
-    # lease
+    def start_work(self) -> None:
+        self._reader = asyncio.ensure_future(self._read_forever())
 
-    async def run(self) -> None:
-        """Hold (or wait for) the lease and read while holding it, until cancelled."""
-        ttl = self.settings.poll_lease_seconds
-        try:
-            while not self._stopped:
-                await self._check_lease(ttl)
-                await asyncio.sleep(ttl / 3)
-        finally:
-            self._stop_reader()
-
-    async def _check_lease(self, ttl: float) -> None:
-        runtime = self.runtime
-        try:
-            held = await runtime.run_db(runtime.store.lease_acquire, LEASE, self.holder, ttl)
-        except Exception:  # noqa: BLE001 - the database may be briefly unavailable
-            logger.exception("x.stream.lease_error")
-            held = False
-        if self._stopped:
-            return
-        if held and not self.leading:
-            self.leading = True
-            logger.info("x.stream.leading holder=%s", self.holder)
-            self._reader = asyncio.ensure_future(self._read_forever())
-        elif not held and self.leading:
-            self.leading = False
-            logger.warning("x.stream.lease_lost holder=%s", self.holder)
-            self._stop_reader()
-
-    def _stop_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            self._reader = None
-        self.connected = False
-
-    async def stop(self) -> None:
-        """Stop reading and give the lease up, so that another process need not wait."""
-        self._stopped = True
-        reader = self._reader
-        self._stop_reader()
+    def stop_work(self) -> list[asyncio.Future]:
+        reader, self._reader = self._reader, None
         if reader is not None:
-            await asyncio.gather(reader, return_exceptions=True)
-        if self.leading and self.runtime.store is not None:
-            self.leading = False
-            try:
-                await self.runtime.run_db(self.runtime.store.lease_release, LEASE, self.holder)
-            except Exception:  # noqa: BLE001 - it expires anyway
-                logger.exception("x.stream.release_error")
+            reader.cancel()
+        self.connected = False
+        return [] if reader is None else [reader]
 
     # connections
 

@@ -17,8 +17,8 @@ import urllib.request
 import pytest
 from rasa.shared.core.events import Event, UserUttered
 
+from channels.replay import turn_messages
 from connectors.x.render import pack, render_buttons, split_text
-from connectors.x.replay import turn_messages
 from sandbox.stack import Stack, wait_for
 from tests.dialogue import QUESTIONS, SUMMARY, URBANISME, URBANISME_ANSWERS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from connectors.x.doorbell import Doorbell
+from channels.doorbell import Doorbell
 
 
 async def _waiters(bell: Doorbell, count: int, timeout: float = 5.0) -> list[asyncio.Task]:

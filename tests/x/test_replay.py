@@ -10,7 +10,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from connectors.x.replay import turn_messages
+from channels.replay import turn_messages
 
 BUTTONS = [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]
 

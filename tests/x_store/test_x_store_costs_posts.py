@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 
 from permanence.x_costs import CostMeter
 from permanence.x_store import InboxEvent, Store, x_cost, x_public_post
+from tests.x_store.legacy import legacy_store
 
 T0 = datetime(2026, 12, 1, 11, 5, tzinfo=timezone.utc)
 METER = CostMeter.from_file()
@@ -95,13 +96,9 @@ def test_public_posts_listed_once_taken_off_erased_and_pruned(store: Store) -> N
     assert rows(store, x_public_post) == []
 
 
-def test_an_older_store_gets_the_new_tables(open_store: Callable[[], Store]) -> None:
-    first = open_store()
-    with first.engine.begin() as connection:
-        connection.execute(text("DROP TABLE x_cost"))
-        connection.execute(text("DROP TABLE x_public_post"))
-    first.close()
-    second = open_store()
+def test_an_older_store_gets_the_new_tables(store_url: str) -> None:
+    legacy_store(store_url, without=("x_cost", "x_public_post"))
+    second = Store.create(store_url)
     names = set(inspect(second.engine).get_table_names())
     assert {"x_cost", "x_public_post"} <= names
     assert second.costs_add(METER.call("dm_sent"), now=T0) == 1

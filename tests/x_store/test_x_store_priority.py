@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from permanence.priority import LAWYER, NORMAL, URGENT
 from permanence.x_store import Store
+from tests.x_store.legacy import legacy_store
 
 T0 = datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc)
 S = timedelta(seconds=1)
@@ -182,13 +183,15 @@ def test_budget_status_for_the_desk(store: Store) -> None:
 
 
 def test_an_older_store_gets_the_priority_column_in_place(store_url: str) -> None:
-    old = Store.create(store_url)
-    item_id = old.outbox_enqueue("alice", "queued before the upgrade", now=T0)
-    old.close()
+    legacy_store(store_url, without=("x_outbox.priority",))  # the previous version's schema
     engine = create_engine(store_url, future=True)
-    with engine.begin() as connection:  # the schema of the previous version
-        connection.execute(text("DROP INDEX IF EXISTS ix_x_outbox_recipient_state"))
-        connection.execute(text("ALTER TABLE x_outbox DROP COLUMN priority"))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO x_outbox (recipient_id, conversation_key, seq, text, state, attempts, "
+            "next_attempt_at, created_at) VALUES ('alice', 'alice', 1, "
+            "'queued before the upgrade', 'pending', 0, '2026-01-05 09:00:00', "
+            "'2026-01-05 09:00:00')"))
+        item_id = connection.execute(text("SELECT id FROM x_outbox")).scalar_one()
     engine.dispose()
     upgraded = Store.create(store_url)
     again = Store.create(store_url)  # idempotent

@@ -1,4 +1,4 @@
-"""``Doorbell``: wakes one idle task per ring, for the X channel's workers and senders.
+"""``Doorbell``: wakes one idle task per ring, for a channel's workers and senders.
 
 An ``asyncio.Event`` wakes every waiter: with 16 idle workers, one new message made 16 of them
 look for work at once, 15 for nothing, each in a write transaction that the tracker store's

@@ -1,0 +1,8 @@
+"""The durable channel runtime, shared by every channel (X, and later Mastodon, the web chat).
+
+A shared piece: it never imports the desk (``desk/``) nor a channel's platform code
+(``connectors/``). ``channels.store`` holds the inbox, outbox, cursors, leases and budgets of
+every channel (rows keyed by a ``channel`` column, schema managed by Alembic in
+``channels/migrations``); ``channels.outcomes`` the typed outcomes an adapter reports for one
+send; ``channels.adapter`` the contract an adapter fulfils.
+"""
