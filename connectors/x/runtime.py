@@ -455,8 +455,12 @@ class XRuntime:
     async def message_text(self, x_user_id: str, text: str,
                            quick_reply_payload: str | None) -> str:
         """What Rasa gets for a DM: the payload of the option chosen (quick reply, number or
-        title of the options last shown to this person), else the text as typed. A typed
-        text cannot be an intent: leading '/' are removed."""
+        title of the options last shown to this person on X), else the text as typed. Options
+        shown on X before the person went on writing elsewhere (the web chat, by the link to
+        continue there) are no longer the question: « 1 » is then just « 1 ». A typed text
+        cannot be an intent: leading '/' are removed."""
+        if not await self._last_wrote_on_x(conversations.make(conversations.X, x_user_id)):
+            return typed_text(text)
         raw = await self.run_db(self.store.cursor_get, options_cursor(x_user_id))
         try:
             options = json.loads(raw) if raw else []
@@ -511,6 +515,24 @@ class XRuntime:
         logger.info("x.dm.to_rasa event_id=%s person=%s", item.event_id, ref(conversation_id))
         await self.on_new_message(message)
         return await output.commit(item.id)
+
+    async def _last_wrote_on_x(self, conversation_id: str) -> bool:
+        """Whether the person's latest message in the saved conversation came by X (or none is
+        saved): the options last shown on X still answer it. A failed read is logged, and the
+        options are then taken as current (as before the web chat could take over)."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return True
+        try:
+            tracker = await tracker_store.retrieve(conversation_id)
+        except Exception:  # noqa: BLE001 - the options are then read as before
+            logger.exception("x.options.tracker_failed person=%s", ref(conversation_id))
+            return True
+        for event in reversed(list(tracker.events) if tracker is not None else []):
+            if getattr(event, "type_name", None) == "user":
+                return getattr(event, "input_channel", None) in (None, "x")
+        return True
 
     async def urgency_slot(self, conversation_id: str) -> str | None:
         """The conversation's urgency slot as Rasa saved it (the triage sets a provisional tier

@@ -550,6 +550,33 @@ async def test_a_message_over_the_limit_is_refused_and_the_options_kept(
         assert store.inbox_get(1).state == "done"
 
 
+@pytest.mark.parametrize(("last_wrote_on", "rasa_gets"), [("x", "/affirm"), ("webchat", "1")])
+async def test_options_shown_on_x_answer_only_until_the_person_writes_elsewhere(
+        emulator, runtimes, http, db_url, last_wrote_on, rasa_gets) -> None:
+    """A person who went on writing on the web chat (the link to continue there) and comes
+    back to X: « 1 » is no longer the first option of the DM they had on X, which is not the
+    question any more. The conversation as Rasa saved it says where they last wrote."""
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker_store = InMemoryTrackerStore(Domain.empty())
+    tracker = DialogueStateTracker("x:4242", slots=[])
+    tracker.update(UserUttered("bonjour", input_channel="x"))
+    tracker.update(UserUttered("la suite de mon histoire", input_channel=last_wrote_on))
+    await tracker_store.save(tracker)
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=tracker_store)))
+    await write_dm(http, emulator, "4242", "bonjour")  # so that X lets the account answer
+    with Store.create(db_url) as store:
+        store.cursor_set("x.options.4242", '[{"title": "Oui", "payload": "/affirm"}]')
+        store.inbox_add_many([InboxEvent("dm:902", "dm", "4242", {"text": "1"})])
+        agent = Recorder()
+        await runtimes(agent, app, mode="webhook")
+        await answered(emulator, {"4242": [f"reçu : {rasa_gets}"]})
+        assert agent.seen == [("x:4242", rasa_gets)]
+
+
 class Failing(Recorder):
     """Rasa's agent when the conversation cannot be saved: the first ``failures`` turns raise
     (as ``on_new_message`` does once the tracker store refuses the save), then it recovers."""
