@@ -216,7 +216,7 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(chat.locator(".msg.bot").last).to_have_text(REPLY)
         lawyer_reply = desk.locator(".msg.lawyer").last
         expect(lawyer_reply).to_contain_text(REPLY)
-        expect(lawyer_reply.locator(".delivery")).to_have_text("remis")
+        expect(lawyer_reply.locator(".delivery")).to_have_text("envoyé")  # web chat: no « remis »
 
         # --- the person answers: on the case page without a reload
         wait_live(desk)
