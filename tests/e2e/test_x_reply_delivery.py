@@ -9,6 +9,7 @@ shows it as sent, with the time. Never « remis » on a guess.
 
 from __future__ import annotations
 
+import html
 import json
 import urllib.request
 import uuid
@@ -55,6 +56,13 @@ def live_badge(servers, token: str, case_id: int, message_id: int) -> dict:
         return json.loads(response.read())["deliveries"][f"m{message_id}"]
 
 
+def case_page(servers, token: str, case_id: int) -> str:
+    request = urllib.request.Request(f"{servers.base_url}/desk/cases/{case_id}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return html.unescape(response.read().decode())
+
+
 def test_a_reply_x_refuses_shows_as_not_delivered_with_the_reason(servers):
     token = lawyer_token(servers)
     user_id, case = handed_over_on_x(servers, token)
@@ -70,6 +78,8 @@ def test_a_reply_x_refuses_shows_as_not_delivered_with_the_reason(servers):
     assert REPLY not in servers.x_dm_texts(user_id)
     assert live_badge(servers, token, case["id"], body["message_id"]) == {
         "state": "failed", "label": f"non remis : {REFUSED_BY_PERSON}"}
+    assert (f'<span class="delivery failed">non remis : {REFUSED_BY_PERSON}</span>'
+            in case_page(servers, token, case["id"]))
 
 
 def test_a_reply_that_goes_out_shows_as_sent_with_the_time(servers):
@@ -85,3 +95,5 @@ def test_a_reply_that_goes_out_shows_as_sent_with_the_time(servers):
     assert sent["reason"] is None and sent["label"].startswith("envoyé le ")
     badge = live_badge(servers, token, case["id"], body["message_id"])
     assert badge["state"] == "sent" and badge["label"] == sent["label"]
+    page = case_page(servers, token, case["id"])
+    assert f'<span class="delivery sent">{sent["label"]}</span>' in page
