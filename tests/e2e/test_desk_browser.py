@@ -273,6 +273,11 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(desk.locator("#flash")).to_have_text("Réponse envoyée.")
         assert wait_for(lambda: X_REPLY in stack.x_dm_texts(user_id), 30), (
             f"the reply is not in the X outbox: {stack.x_dm_texts(user_id)}")
+        # What X did with it, on the page without a reload (permanence/deliveries.py).
+        x_badge = desk.locator(".msg.lawyer").last.locator(".delivery")
+        expect(x_badge).to_have_text(re.compile(r"^envoyé le \d{1,2} "))
+        expect(x_badge).to_have_class("delivery sent")
+        assert same_document(desk), "the case page was reloaded"
 
         # --- a colleague: only « Reprendre le dossier » (audited); the lawyer takes it back
         colleague_email = add_lawyer(url)
