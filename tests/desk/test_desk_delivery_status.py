@@ -60,3 +60,28 @@ def test_the_desk_never_imports_a_channel() -> None:
             for name in names:
                 assert name.split(".")[0] not in ("connectors", "channels"), (
                     f"{path.name} imports {name}")
+
+
+def test_the_persons_export_says_what_the_channel_did(factory, domain, tmp_path: Path) -> None:
+    """Right of access (desk/access.py): a reply X refused is not exported as sent."""
+    from desk import access, auth, cases
+    from tests.desk.desk_testlib import handoff_tracker
+
+    with factory.begin() as session:
+        lawyer = auth.set_lawyer(session, "a@cabinet.example", "correct horse battery")
+        number = cases.open_case_from_tracker(session, handoff_tracker(domain, "42"), now=T0)[0]
+        cases.take(session, number, lawyer, now=T0)
+        message = cases.reply(session, number, lawyer, "Bonjour", now=T0)
+        cases.set_delivery(session, message, "sent")
+    store = Store.create(f"sqlite:///{tmp_path / 'channels.db'}")
+    deliveries.lookups.register("x-test", store.outbox_deliveries)
+    try:
+        item = store.outbox_enqueue("42", "Bonjour", now=T0, delivery_ref=deliveries.ref(message))
+        store.outbox_failed_permanent(item, 403, REASON)
+        with factory.begin() as session:
+            report = access.collect(session, number, {})
+    finally:
+        deliveries.lookups.unregister("x-test", store.outbox_deliveries)
+        store.close()
+    [exported] = [m for m in report["cases"][0]["messages"] if m["author"] == "lawyer"]
+    assert exported["delivery"] == "failed"
