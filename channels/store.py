@@ -131,6 +131,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from permanence import conversations, sqlite
+from permanence.deliveries import FAILED, QUEUED, Part, Status, combine
+from permanence.deliveries import SENT as DELIVERY_SENT
 from permanence.priority import LAWYER, NORMAL, PRIORITIES
 from permanence.settings import masked, x_database_url
 from permanence.x_budget import DEFAULT_MARGIN_SECONDS, Budget
@@ -143,6 +145,8 @@ INBOX_KINDS = ("dm", "tweet")
 INBOX_PENDING, INBOX_PROCESSING = "pending", "processing"
 INBOX_DONE, INBOX_FAILED = "done", "failed"
 OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sent", "failed_permanent"
+REASON_MAX_LENGTH = 200  # x_outbox.failure_reason
+DELIVERY_REF_MAX_LENGTH = 64  # x_outbox.delivery_ref
 POST_OPEN, POST_DONE = "open", "done"
 X_CHANNEL = "x"  # the channel of the X store's rows (and of every row before the column)
 
@@ -252,10 +256,15 @@ x_outbox = Table(
     Column("external_id", String(128), nullable=True),
     # permanence/priority.py: 0 the lawyer's, 1 a P0 conversation's, 2 the others.
     Column("priority", Integer, nullable=False, default=NORMAL, server_default=str(NORMAL)),
+    # A given-up message's reason, in French, for the lawyer (channels.outcomes.GiveUp).
+    Column("failure_reason", String(REASON_MAX_LENGTH), nullable=True),
+    # The desk's reference of the reply this part belongs to (permanence/deliveries.py).
+    Column("delivery_ref", String(DELIVERY_REF_MAX_LENGTH), nullable=True),
     UniqueConstraint("channel", "recipient_id", "seq", name="uq_x_outbox_channel_recipient_seq"),
     CheckConstraint("state IN ('pending', 'sent', 'failed_permanent')", name="state"),
     Index("ix_x_outbox_state_due", "channel", "state", "next_attempt_at"),
     Index("ix_x_outbox_recipient_state", "channel", "recipient_id", "state"),
+    Index("ix_x_outbox_delivery_ref", "channel", "delivery_ref"),
 )
 
 x_cursor = Table(
@@ -538,6 +547,7 @@ _OUTBOX_INSERT = insert(x_outbox).values(
     state=OUTBOX_PENDING,
     attempts=0,
     priority=bindparam("p_priority"),
+    delivery_ref=bindparam("p_ref"),
     next_attempt_at=bindparam("p_now", type_=UTCDateTime()),
     created_at=bindparam("p_now", type_=UTCDateTime()),
 )
@@ -883,16 +893,20 @@ class Store:
         now: datetime | None = None,
         conversation_key: str | None = None,
         priority: int = NORMAL,
+        delivery_ref: str | None = None,
     ) -> int:
         """Queue a reply, due at once; ``seq`` follows the recipient's previous replies.
 
         ``conversation_key`` defaults to ``recipient_id`` (one DM conversation per person).
-        ``priority``: its class (``permanence/priority.py``), computed by the caller."""
+        ``priority``: its class (``permanence/priority.py``), computed by the caller.
+        ``delivery_ref``: the desk's reference of the reply (:meth:`outbox_deliveries`)."""
         now = _utc(now or utcnow())
         _check_priority(priority)
+        if delivery_ref is not None and len(delivery_ref) > DELIVERY_REF_MAX_LENGTH:
+            raise ValueError("delivery_ref is too long")
         with self._session.begin() as session:
             item_id = self._outbox_insert(session, recipient_id, text, now, conversation_key,
-                                          priority)
+                                          priority, delivery_ref)
         logger.debug("x_store.outbox.enqueued id=%s", item_id)
         return item_id
 
@@ -904,10 +918,11 @@ class Store:
         now: datetime,
         conversation_key: str | None = None,
         priority: int = NORMAL,
+        delivery_ref: str | None = None,
     ) -> int:
         params = {"p_channel": self.channel, "p_recipient": recipient_id,
                   "p_conversation": conversation_key or recipient_id, "p_text": text,
-                  "p_now": now, "p_priority": priority}
+                  "p_now": now, "p_priority": priority, "p_ref": delivery_ref}
         for _ in range(SEQ_RETRIES):
             try:
                 with session.begin_nested():
@@ -1019,10 +1034,12 @@ class Store:
         logger.info("x_store.outbox.retry id=%s code=%s", item_id, error_code)
         return result.rowcount == 1
 
-    def outbox_failed_permanent(self, item_id: int, error_code: str | int) -> bool:
+    def outbox_failed_permanent(self, item_id: int, error_code: str | int,
+                                reason: str | None = None) -> bool:
         """Give up on a reply (e.g. 403: the person does not accept DMs); it is never retried
         and no longer blocks the recipient's next replies. Its text is kept for the desk,
-        except for a reply of an erased conversation (:meth:`erase_person`): deleted."""
+        except for a reply of an erased conversation (:meth:`erase_person`): deleted.
+        ``reason``: what the lawyer reads, in French (``channels.outcomes.GiveUp``)."""
         with self._session.begin() as session:
             if session.execute(
                 delete(x_outbox)
@@ -1036,11 +1053,33 @@ class Store:
             result = session.execute(
                 update(x_outbox)
                 .where(x_outbox.c.id == item_id, x_outbox.c.state == OUTBOX_PENDING)
-                .values(state=OUTBOX_FAILED, last_error_code=str(error_code)[:32])
+                .values(state=OUTBOX_FAILED, last_error_code=str(error_code)[:32],
+                        failure_reason=None if reason is None else reason[:REASON_MAX_LENGTH])
                 .execution_options(synchronize_session=False)
             )
         logger.warning("x_store.outbox.failed_permanent id=%s code=%s", item_id, error_code)
         return result.rowcount == 1
+
+    def outbox_deliveries(self, refs: list[str]) -> dict[str, Status]:
+        """What became of each reply the desk queued here, by its reference
+        (``permanence/deliveries.py``: queued, sent with the time, or given up with the
+        reason); a reference with no part in this channel's outbox is absent."""
+        wanted = [r for r in refs if r]
+        if not wanted:
+            return {}
+        states = {OUTBOX_PENDING: QUEUED, OUTBOX_SENT: DELIVERY_SENT, OUTBOX_FAILED: FAILED}
+        with self._read.begin() as session:
+            rows = session.execute(
+                select(x_outbox.c.delivery_ref, x_outbox.c.state, x_outbox.c.sent_at,
+                       x_outbox.c.failure_reason)
+                .where(x_outbox.c.channel == self.channel, x_outbox.c.delivery_ref.in_(wanted))
+                .order_by(x_outbox.c.id)).all()
+        parts: dict[str, list[Part]] = {}
+        for row in rows:
+            parts.setdefault(row.delivery_ref, []).append(
+                Part(states[row.state], row.sent_at, row.failure_reason))
+        return {ref: status for ref, run in parts.items()
+                if (status := combine(run)) is not None}
 
     def outbox_get(self, item_id: int) -> OutboxItem | None:
         with self._read.begin() as session:

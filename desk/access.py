@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk import cases, views
+from desk import cases, delivery_status, views
 from desk.models import desk_audit, desk_case
 from permanence import events
 
@@ -101,7 +101,8 @@ def collect(session: Session, case_id: int, names: Mapping[int, str],
         .order_by(desk_case.c.opened_at, desk_case.c.id)).scalars())
     found = []
     for number in case_ids:
-        case = cases.get_case(session, number)
+        # A reply's delivery is what its channel did with it, when it says (X).
+        case = delivery_status.with_channel_status(cases.get_case(session, number))
         history = session.execute(
             select(desk_audit).where(desk_audit.c.case_id == number).order_by(desk_audit.c.id))
         found.append({
@@ -114,7 +115,9 @@ def collect(session: Session, case_id: int, names: Mapping[int, str],
             "fact_card": case["facts"], "transcript": case["transcript"],
             "messages": [{"author": m["author"],
                           "lawyer": names.get(m["lawyer_id"]) if m["lawyer_id"] else None,
-                          "text": m["text"], "at": m["at"], "delivery": m["delivery"]}
+                          "text": m["text"], "at": m["at"],
+                          "delivery": (m.get("delivery_status") or {}).get("state")
+                          or m["delivery"]}
                          for m in case["messages"]],
             "labels": [label["name"] for label in case["labels"]],
             "history": [{"at": _iso(row.at), "action": row.action,

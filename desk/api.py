@@ -75,6 +75,7 @@ from desk import (
     cases,
     client_address,
     db,
+    delivery_status,
     erasure,
     figures,
     figures_db,
@@ -85,7 +86,7 @@ from desk import (
 )
 from desk.delivery import deliver_reply, person_channel
 from desk.handback import pause_conversation, resume_conversation
-from permanence import budgets, costs, public_posts, settings
+from permanence import budgets, costs, deliveries, public_posts, settings
 from permanence import erasure as everywhere
 
 logger = logging.getLogger(__name__)
@@ -405,7 +406,8 @@ def make_blueprint(
             lawyer_id = _lawyer(session, kind, token)
             found = cases.get_case(session, _case_id(case_id))
             cases.audit(session, lawyer_id, found["id"], "case.read")
-            return found
+            # What became of each reply on its channel (permanence/deliveries.py).
+            return delivery_status.with_channel_status(found)
 
         found = await in_db(unit)
         # Where the person last wrote, where the reply goes (an X conversation continued on
@@ -492,7 +494,8 @@ def make_blueprint(
         recorded = await in_db(record)
         case = recorded["case"]
         delivery = await deliver_reply(request.app, case["conversation_id"], case["channel"],
-                                       body["text"].strip())
+                                       body["text"].strip(),
+                                       deliveries.ref(recorded["message_id"]))
 
         def mark(session: Session) -> None:
             # Not delivered through the channel either way: the case shows it as failed.

@@ -53,10 +53,11 @@ def output_channel(app: Any, channel_name: str | None) -> Any:
 
 
 async def deliver_reply(app: Any, conversation_id: str, channel_name: str | None,
-                        text: str) -> str:
+                        text: str, delivery_ref: str | None = None) -> str:
     """Send ``text`` to the person where they last wrote (``channel_name``: the case's
     channel, when the conversation says none); record it in the conversation. Returns the
-    delivery state."""
+    delivery state: ``sent`` means handed to the channel (X queues it: what became of it
+    afterwards, the channel tells by ``delivery_ref``, ``permanence/deliveries.py``)."""
     channel_name = await person_channel(app, conversation_id, channel_name)
     output = output_channel(app, channel_name)
     if output is None:
@@ -64,7 +65,10 @@ async def deliver_reply(app: Any, conversation_id: str, channel_name: str | None
                     ref(conversation_id))
         return UNSUPPORTED
     try:
-        await output.send_text_message(conversation_id, text)
+        if delivery_ref is None:
+            await output.send_text_message(conversation_id, text)
+        else:
+            await output.send_text_message(conversation_id, text, delivery_ref=delivery_ref)
     except Exception:  # noqa: BLE001 - the boundary: the case keeps the reply as failed
         logger.exception("desk.reply.failed channel=%s conversation=%s", channel_name,
                          ref(conversation_id))

@@ -53,6 +53,7 @@ from desk import (
     cases,
     db,
     delivery,
+    delivery_status,
     figures,
     figures_view,
     mail,
@@ -372,7 +373,7 @@ def install(bp: Blueprint, factory: Callable[[], sessionmaker]) -> None:
     def case_data(session: Session, lawyer: dict[str, Any], case_id: str) -> dict[str, Any]:
         found = cases.get_case(session, api._case_id(case_id))
         cases.audit(session, lawyer["id"], found["id"], "case.read")
-        return found
+        return delivery_status.with_channel_status(found)
 
     @bp.get("/cases/<case_id>")
     @guarded()

@@ -57,9 +57,13 @@ AUTHOR_LABELS = {
     "lawyer": "Avocat",
     "note": "Note interne",
 }
+# The lawyer's reply as the desk recorded it. « envoyé »: handed to the channel (the web chat
+# shows it in the room at once; nobody can say it was read). A channel that queues its sends
+# (X) then says what became of it (:func:`delivery_view`): never « remis » on a guess.
 DELIVERY_LABELS = {
     "pending": "envoi en cours",
-    "sent": "remis",
+    "queued": "en file d'attente",
+    "sent": "envoyé",
     "failed": "non remis (gardé au dossier)",
     "received": "",
 }
@@ -317,8 +321,24 @@ def queue_row(case: Mapping[str, Any], lawyer_id: int, names: Mapping[int, str],
     }
 
 
+def delivery_view(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The delivery of a lawyer's reply as the desk shows it: the channel's word when it has
+    one (``message["channel_delivery"]``, ``permanence/deliveries.py``: queued, sent with the
+    time, or not delivered with its reason in French), else the desk's own state."""
+    channel = message.get("channel_delivery")
+    state = (channel or {}).get("state") or message.get("delivery") or ""
+    label = DELIVERY_LABELS.get(state, "")
+    if channel and state == "sent" and channel.get("at"):
+        label = f"envoyé le {day_clock(channel['at'])}"
+    elif channel and state == "failed" and channel.get("reason"):
+        label = f"non remis : {channel['reason']}"
+    return {"state": state, "label": label,
+            "at": (channel or {}).get("at"), "reason": (channel or {}).get("reason")}
+
+
 def timeline_item(key: str, kind: str, text: str, at: Any, who: str | None = None,
-                  delivery: str | None = None) -> dict[str, Any]:
+                  delivery: str | None = None,
+                  delivery_label: str | None = None) -> dict[str, Any]:
     return {
         "key": key,
         "kind": kind,
@@ -327,7 +347,8 @@ def timeline_item(key: str, kind: str, text: str, at: Any, who: str | None = Non
         "iso": iso(at),
         "clock": day_clock(at),
         "delivery": delivery,
-        "delivery_label": DELIVERY_LABELS.get(delivery or "", ""),
+        "delivery_label": (DELIVERY_LABELS.get(delivery or "", "") if delivery_label is None
+                           else delivery_label),
     }
 
 
@@ -353,9 +374,10 @@ def after_handover(case: Mapping[str, Any], names: Mapping[int, str], after_mess
                    if message["author"] == "lawyer" else None)
             text = (person_text(message["text"]) if message["author"] == "person"
                     else message["text"])
+            shown = delivery_view(message)
             items.append((message["at"] or "", 0, message["id"], timeline_item(
                 f"m{message['id']}", message["author"], text, message["at"], who,
-                message.get("delivery"))))
+                shown["state"], shown["label"])))
     for note in case.get("notes") or []:
         if note["id"] > after_note:
             who = f"Note interne · {lawyer_name(names, note.get('lawyer_id'), 'avocat')}"
@@ -375,7 +397,8 @@ def last_ids(case: Mapping[str, Any]) -> tuple[int, int]:
 def deliveries(case: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """The lawyer's replies' delivery, by timeline key (it changes after the reply is shown)."""
     return {
-        f"m{m['id']}": {"state": m["delivery"], "label": DELIVERY_LABELS.get(m["delivery"], "")}
+        f"m{m['id']}": {key: value for key, value in delivery_view(m).items()
+                        if key in ("state", "label")}
         for m in case.get("messages") or [] if m["author"] == "lawyer"
     }
 

@@ -86,8 +86,10 @@ class XOutput(OutputChannel):
         self._replies: list[tuple[str, str]] = []
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """``delivery_ref`` (a push from the desk): kept on each queued part, so the desk can
+        show what became of the reply (``permanence/deliveries.py``)."""
         person = x_user_id(recipient_id)
-        if await self._enqueue(person, text):
+        if await self._enqueue(person, text, kwargs.get("delivery_ref")):
             await self._remember(person, None)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str,
@@ -145,7 +147,7 @@ class XOutput(OutputChannel):
             runtime.wake_sender()
         return committed
 
-    async def _enqueue(self, person: str, text: str) -> bool:
+    async def _enqueue(self, person: str, text: str, delivery_ref: str | None = None) -> bool:
         """Queue ``text`` for the X user ``person`` (an id :func:`x_user_id` gave)."""
         if self._runtime.store is None:
             raise RuntimeError("the x channel is not running (no store)")
@@ -155,7 +157,8 @@ class XOutput(OutputChannel):
             return bool(parts)
         for part in parts:
             item_id = await self._runtime.run_db(
-                self._runtime.store.outbox_enqueue, person, part, priority=self._priority)
+                self._runtime.store.outbox_enqueue, person, part, priority=self._priority,
+                delivery_ref=delivery_ref)
             logger.info("x.outbox.enqueued id=%s person=%s", item_id, person_ref(person))
             self._runtime.wake_sender()
         return bool(parts)

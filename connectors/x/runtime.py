@@ -72,6 +72,7 @@ from permanence import (
     continue_store,
     conversations,
     costs,
+    deliveries,
     erasure,
     public_posts,
     x_costs,
@@ -165,6 +166,8 @@ class XRuntime:
         budgets.register(budgets.X, self._budget_report)
         costs.register(costs.X, self.store.cost_totals)
         public_posts.register(public_posts.X, self._posts)
+        # What became of the lawyer's replies queued here (permanence/deliveries.py).
+        deliveries.lookups.register(deliveries.X, self.store.outbox_deliveries)
         if settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
@@ -193,6 +196,7 @@ class XRuntime:
         budgets.unregister(budgets.X, self._budget_report)
         if self.store is not None:
             costs.unregister(costs.X, self.store.cost_totals)
+            deliveries.lookups.unregister(deliveries.X, self.store.outbox_deliveries)
         public_posts.unregister(public_posts.X, self._posts)
         if self.sender is not None:
             await self.run_db(self.sender.stop)

@@ -281,7 +281,8 @@ class OutboxSender:
                 await self._db(store.outbox_retry, item.id, decided, outcome.code)
                 return
             outcome = decided
-        await self._db(store.outbox_failed_permanent, item.id, outcome.reason_code)
+        await self._db(store.outbox_failed_permanent, item.id, outcome.reason_code,
+                       outcome.french_reason)
 
     async def _with_continue_link(self, item: OutboxItem) -> OutboxItem:
         """``item`` with the link to continue on the web chat added to its text (stored), when

@@ -521,6 +521,12 @@
       if (String(event.case_id) !== id) { queueRead(); }
       if (!event.case_id || String(event.case_id) === id) { update(); }
     });
+    // A channel that queues its sends (X) tells what became of a reply without an event:
+    // while a reply is on its way or queued, ask every DELIVERY_SECONDS.
+    var DELIVERY_SECONDS = 5;
+    window.setInterval(function () {
+      if (timeline.querySelector(".delivery.pending, .delivery.queued")) { update(); }
+    }, DELIVERY_SECONDS * 1000);
   }
 
   // ---------------------------------------------------------------- search, closed cases

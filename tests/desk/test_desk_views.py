@@ -125,3 +125,28 @@ def test_lawyers_are_named() -> None:
     message = {"id": 3, "author": "lawyer", "lawyer_id": 2, "text": "Bonjour", "at": None,
                "delivery": "sent"}
     assert views.after_handover({"messages": [message]}, names)[0]["who"] == "Maître Exemple"
+
+
+def test_a_replys_delivery_is_the_channels_word_when_it_has_one() -> None:
+    reply = {"id": 3, "author": "lawyer", "lawyer_id": 2, "text": "Bonjour", "at": None,
+             "delivery": "sent"}
+    # The web chat (no channel word): handed to the room, never « remis ».
+    assert views.delivery_view(reply)["label"] == "envoyé"
+    assert views.delivery_view({**reply, "delivery": "failed"})["label"] == (
+        "non remis (gardé au dossier)")
+    queued = {**reply, "channel_delivery": {"state": "queued", "at": None, "reason": None}}
+    assert views.delivery_view(queued)["label"] == "en file d'attente"
+    sent = {**reply, "channel_delivery": {"state": "sent", "at": "2026-12-07T13:05:00+00:00",
+                                          "reason": None}}
+    assert views.delivery_view(sent)["label"] == "envoyé le 7 déc. 14:05"
+    failed = {**reply, "channel_delivery": {
+        "state": "failed", "at": None, "reason": "la personne n'accepte plus vos messages privés"}}
+    assert views.delivery_view(failed) == {
+        "state": "failed", "label": "non remis : la personne n'accepte plus vos messages privés",
+        "at": None, "reason": "la personne n'accepte plus vos messages privés"}
+    case = {"messages": [failed]}
+    assert views.deliveries(case) == {"m3": {
+        "state": "failed", "label": "non remis : la personne n'accepte plus vos messages privés"}}
+    [item] = views.after_handover(case, {})
+    assert (item["delivery"], item["delivery_label"]) == (
+        "failed", "non remis : la personne n'accepte plus vos messages privés")

@@ -216,7 +216,7 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(chat.locator(".msg.bot").last).to_have_text(REPLY)
         lawyer_reply = desk.locator(".msg.lawyer").last
         expect(lawyer_reply).to_contain_text(REPLY)
-        expect(lawyer_reply.locator(".delivery")).to_have_text("remis")
+        expect(lawyer_reply.locator(".delivery")).to_have_text("envoyé")  # web chat: no « remis »
 
         # --- the person answers: on the case page without a reload
         wait_live(desk)
@@ -273,6 +273,11 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         expect(desk.locator("#flash")).to_have_text("Réponse envoyée.")
         assert wait_for(lambda: X_REPLY in stack.x_dm_texts(user_id), 30), (
             f"the reply is not in the X outbox: {stack.x_dm_texts(user_id)}")
+        # What X did with it, on the page without a reload (permanence/deliveries.py).
+        x_badge = desk.locator(".msg.lawyer").last.locator(".delivery")
+        expect(x_badge).to_have_text(re.compile(r"^envoyé le \d{1,2} "))
+        expect(x_badge).to_have_class("delivery sent")
+        assert same_document(desk), "the case page was reloaded"
 
         # --- a colleague: only « Reprendre le dossier » (audited); the lawyer takes it back
         colleague_email = add_lawyer(url)
