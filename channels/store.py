@@ -133,6 +133,7 @@ from sqlalchemy.types import TypeDecorator
 from permanence import conversations, sqlite
 from permanence.deliveries import FAILED, QUEUED, Part, Status, combine
 from permanence.deliveries import SENT as DELIVERY_SENT
+from permanence.logids import ref
 from permanence.priority import LAWYER, NORMAL, PRIORITIES
 from permanence.settings import masked, x_database_url
 from permanence.x_budget import DEFAULT_MARGIN_SECONDS, Budget
@@ -1365,9 +1366,10 @@ class Store:
                                                         last_invited_at=now)
                         )
                 except IntegrityError:  # invited within the period
-                    logger.debug("x_store.invitation.refused author_id=%s", author_id)
+                    logger.debug("x_store.invitation.refused person=%s",
+                                 ref(f"{self.channel}:{author_id}"))
                     return False
-        logger.debug("x_store.invitation.recorded author_id=%s", author_id)
+        logger.debug("x_store.invitation.recorded person=%s", ref(f"{self.channel}:{author_id}"))
         return True
 
     # ------------------------------------------------------------------ costs

@@ -463,19 +463,20 @@ class XRuntime:
         shown on X before the person went on writing elsewhere (the web chat, by the link to
         continue there) are no longer the question: « 1 » is then just « 1 ». A typed text
         cannot be an intent: leading '/' are removed."""
-        if not await self._last_wrote_on_x(conversations.make(conversations.X, x_user_id)):
-            return typed_text(text)
         raw = await self.run_db(self.store.cursor_get, options_cursor(x_user_id))
         try:
             options = json.loads(raw) if raw else []
         except ValueError:
             options = []
-        if not isinstance(options, list):
-            options = []
+        if not isinstance(options, list) or not options:
+            return typed_text(text)
+        # Only when options were shown: read where the person last wrote (one tracker read).
+        if not await self._last_wrote_on_x(conversations.make(conversations.X, x_user_id)):
+            return typed_text(text)
         payloads = {option.get("payload") for option in options if isinstance(option, dict)}
         if quick_reply_payload and quick_reply_payload in payloads:
             return quick_reply_payload
-        chosen = render.map_reply(text, options) if options else None
+        chosen = render.map_reply(text, options)
         if chosen is not None:
             return chosen
         return typed_text(text)
