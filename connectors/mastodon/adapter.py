@@ -120,14 +120,13 @@ class MastodonAdapter:
         since = {"min_id": state["n"]} if state.get("n") else {}
         page = await _call(self.client, "notifications", types=["mention"], limit=PAGE, **since)
         statuses = [s for s in (parse_notification(n) for n in reversed(page)) if s]
-        if page:
-            state["n"] = str(page[0]["id"])
+        # Read once, even empty, the cursor is pinned: "0" is "from the start", not "newest".
+        state["n"] = str(page[0]["id"]) if page else state.get("n") or "0"
         for tag in self.settings.hashtags:
             since = {"min_id": state["t"][tag]} if state["t"].get(tag) else {}
             posts = await _call(self.client, "timeline_hashtag", tag, limit=TAG_PAGE, **since)
             statuses.extend(parse_status(p) for p in reversed(posts))
-            if posts:
-                state["t"][tag] = str(posts[0]["id"])
+            state["t"][tag] = str(posts[0]["id"]) if posts else state["t"].get(tag) or "0"
         return self._rows(statuses), json.dumps(state, sort_keys=True)
 
     def _rows(self, statuses: list[InboundStatus]) -> list[InboxEvent]:

@@ -90,7 +90,8 @@ async def _api(request, handler, state, path, token, authed) -> web.StreamRespon
     if fault is not None:
         return fault_response(state, fault)
     response = await handler(request)
-    response.headers.update(status.headers())
+    for name, value in status.headers().items():  # a fault's own headers win
+        response.headers.setdefault(name, value)
     return response
 
 
