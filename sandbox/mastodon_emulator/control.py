@@ -134,6 +134,24 @@ async def requests_log(request: web.Request) -> web.Response:
                                                                               1000)):]})
 
 
+async def redeliver(request: web.Request) -> web.Response:
+    """``{"status_id"}``: stream a status again: a person's mention as its notification (a
+    duplicate delivery), the account's own status as ``update`` (its echo)."""
+    state = request.app[STATE_KEY]
+    status = state.statuses.get(str((await _body(request)).get("status_id")))
+    if status is None:
+        return _bad("no such status")
+    if status.author is state.account:
+        state.publish("update", status_json(status, state.config.domain), ("user",))
+        return web.json_response({"event": "update"})
+    found = [n for n in state.notifications if n.status is status and not n.filtered]
+    if not found:
+        return _bad("no notification for this status")
+    state.publish("notification", state.notification_json(found[0]),
+                  ("user", "user:notification"))
+    return web.json_response({"event": "notification", "notification_id": found[0].id})
+
+
 async def reset(request: web.Request) -> web.Response:
     request.app[STATE_KEY].reset()
     return web.json_response({"reset": True})
@@ -147,4 +165,5 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_route("*", "/_control/stream", stream)
     app.router.add_route("*", "/_control/rate_limits", rate_limits)
     app.router.add_get("/_control/requests", requests_log)
+    app.router.add_post("/_control/redeliver", redeliver)
     app.router.add_post("/_control/reset", reset)

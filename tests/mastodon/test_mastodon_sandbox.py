@@ -9,8 +9,8 @@ import pytest
 import requests
 from mastodon import Mastodon, StreamListener
 
-from sandbox.mastodon_emulator.config import EmulatorConfig, LimitsError, load_limits
 from sandbox.mastodon_emulator.config import DEFAULT_ACCESS_TOKEN as TOKEN
+from sandbox.mastodon_emulator.config import EmulatorConfig, LimitsError, load_limits
 from sandbox.mastodon_emulator.ratelimit import RateLimiter
 
 pytestmark = pytest.mark.timeout(60)
@@ -87,3 +87,30 @@ def test_notification_paging_follows_link_headers(emulator):
     raw = requests.get(f"{emulator.base_url}/api/v1/notifications?types[]=mention&limit=2",
                        headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
     assert "types%5B%5D=mention" in raw.headers["Link"] and 'rel="next"' in raw.headers["Link"]
+
+
+def test_the_conformance_driver_plays_a_person_on_the_emulator(emulator):
+    """The Mastodon driver of the conformance kit (not in its DRIVERS until the channel is
+    wired to the runtime) against the emulator alone: the account's replies are written here
+    with Mastodon.py, as the channel's sender will."""
+    from tests.e2e.conformance.drivers import MastodonDriver
+
+    class Servers:
+        @staticmethod
+        def mastodon_control(method, path, body=None):
+            return emulator.control(path.removeprefix("/_control/"),
+                                    body if method == "POST" else None)
+
+    driver = MastodonDriver(Servers())
+    person = driver.new_person()
+    first = driver.send(person, "Bonjour")
+    assert person.conversation_id.startswith("mastodon:")
+    api = Mastodon(access_token=TOKEN, api_base_url=emulator.base_url)
+    api.status_post(f"@{person.state['acct']} Acceptez-vous ?\n\n1. Oui\n2. Non",
+                    in_reply_to_id=first, visibility="direct")
+    [shown] = driver.messages(person)
+    assert (shown.text, shown.options) == ("Acceptez-vous ?", ("Oui", "Non"))
+    choice = driver.choose(person, "Non")
+    assert person.sent[choice] == "2"
+    driver.redeliver(person, first)
+    driver.send_own_echo(person)
