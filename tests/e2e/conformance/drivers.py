@@ -276,3 +276,64 @@ class WebChatDriver(ChannelDriver):
         for thread in closing:
             thread.join(60)
         self.people.clear()
+
+
+# Mastodon (phase 2: not in DRIVERS until the channel is wired to the runtime)
+
+
+class MastodonDriver(ChannelDriver):
+    """People write direct statuses through the Mastodon emulator (``/_control/post``); the
+    account's direct statuses to them (``/_control/sent``) are what they read, their leading
+    ``@acct`` removed; options are numbered lines, as on X. A redelivery streams the same
+    notification again; the account's echo is its own last status streamed back as
+    ``update``. ``servers.mastodon_control(method, path, body)`` is the emulator's control API
+    (to add to the session's servers with the channel's wiring)."""
+
+    name = "mastodon"
+    bot_text_limit = 500  # the emulator's max_characters, the mention included
+
+    def __init__(self, servers: Any) -> None:
+        self.control = servers.mastodon_control
+
+    def new_person(self) -> Person:
+        username = f"citoyen{random.randrange(10**8, 10**9)}"
+        # The conversation id needs the person's account id, known once they have written.
+        return Person("", state={"username": username, "acct": f"{username}@avocats.social"})
+
+    def send(self, person: Person, text: str) -> str:
+        answer = self.control("POST", "/_control/post", {
+            "username": person.state["username"], "domain": "avocats.social", "text": text,
+            "visibility": "direct"})
+        assert answer["notification_id"] and not answer["filtered"], answer
+        person.conversation_id = f"mastodon:{answer['account_id']}"
+        person.sent[answer["status_id"]] = text
+        return answer["status_id"]
+
+    def redeliver(self, person: Person, message_id: str) -> None:
+        answer = self.control("POST", "/_control/redeliver", {"status_id": message_id})
+        assert answer["event"] == "notification", answer
+
+    def _statuses(self, person: Person) -> list[dict]:
+        return [s for s in self.control("GET", "/_control/sent", None)["statuses"]
+                if s["visibility"] == "direct" and person.state["acct"] in s["mentions"]]
+
+    def messages(self, person: Person) -> list[Shown]:
+        prefix = f"@{person.state['acct']} "
+        shown = []
+        for status in self._statuses(person):
+            text = status["text"]
+            body = text[len(prefix):] if text.startswith(prefix) else text
+            seen = shown_from_dm(body)
+            shown.append(Shown(seen.text, seen.options, text, status))
+        return shown
+
+    def choose(self, person: Person, title: str, *, by_title: bool = False) -> str:
+        offering = last_offering(self.messages(person), title)
+        number = offering.options.index(title) + 1
+        return self.send(person, title if by_title else str(number))
+
+    def send_own_echo(self, person: Person) -> None:
+        statuses = self._statuses(person)
+        assert statuses, "the account has not written to this person yet"
+        answer = self.control("POST", "/_control/redeliver", {"status_id": statuses[-1]["id"]})
+        assert answer["event"] == "update", answer
