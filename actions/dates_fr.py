@@ -109,6 +109,24 @@ def _named_weekday_date(weekday: str | None, day: int, month: int, year: int | N
     return min(found, key=lambda d: abs((d - today).days)) if found else None
 
 
+def _weekday_day(name: str, qualifier: str | None, day: int, today: date,
+                 future: bool) -> tuple[list[date], bool]:
+    """« lundi dernier (le 30) »: the day ``day`` of a month near today that is that weekday,
+    the latest not after today (the next one when future or « prochain »); when none is, the
+    weekday's own date and the day number's, both (uncertain)."""
+    ahead = future or qualifier in ("prochain", "qui vient")
+    target = WEEKDAYS.index(name)
+    months = [(today.year * 12 + today.month - 1 + shift) for shift in (-2, -1, 0, 1, 2)]
+    found = [d for index in months
+             if (d := _safe_date(index // 12, index % 12 + 1, day)) is not None
+             and d.weekday() == target and ((d > today) if ahead else (d <= today))]
+    if found:
+        return [min(found) if ahead else max(found)], False
+    by_weekday, _ = _weekday_candidates(name, qualifier, today, future)
+    by_number = _recent_day(day, today, ahead)
+    return [d for d in (*by_weekday, by_number) if d is not None], True
+
+
 def _year(text: str | None) -> int | None:
     if not text:
         return None
@@ -138,6 +156,13 @@ _DAY_ONLY = re.compile(
 )
 _WEEKDAY = re.compile(
     r"\b(" + "|".join(WEEKDAYS) + r")(?: (dernier|passe|prochain|qui vient))?\b"
+)
+# A weekday with the day's number (« lundi dernier (le 30) », « mardi le 3 », « jeudi 10 »): the
+# number says which week; when it is not that weekday in a near month, both days are kept
+# (uncertain: the earlier counts).
+_WEEKDAY_WITH_DAY = re.compile(
+    r"\b(" + "|".join(WEEKDAYS) + r")(?: (dernier|passe|prochain|qui vient))?,? ?\(? ?(?:le )?"
+    r"(1er|[0-3]?\d)\b(?! ?(?:h\b|heures?|[/.:]\d|ans?\b|jours?|semaines?|mois|euros?|€|%|min))"
 )
 # A weekday of last week, said either way (« la semaine dernière mercredi », « mercredi de la
 # semaine dernière »): one day, not the whole week.
@@ -269,7 +294,15 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         year, month = divmod(today.year * 12 + today.month - 1 + shift, 12)
         day = 1 if m[1] == "1er" else int(m[1])
         found = _safe_date(year, month + 1, day)
+        if found and shift == 0 and found > today and not is_future(m.start()):
+            found = _recent_day(day, today, False)  # « le 2 de ce mois » on the 1st: a past 2nd
         add(m.start(), m.end(), [found] if found else [], False, shift > 0)
+    for m in _WEEKDAY_WITH_DAY.finditer(folded):
+        fut = is_future(m.start()) or bool(_COMING_WEEKDAY.search(folded[:m.start()]))
+        day = 1 if m[3] == "1er" else int(m[3])
+        if 1 <= day <= 31:
+            cands, unc = _weekday_day(m[1], m[2], day, today, fut)
+            add(m.start(), m.end(), cands, unc, fut or m[2] in ("prochain", "qui vient"))
     for m in _WEEKDAY_LAST_WEEK.finditer(folded):
         monday = today - timedelta(days=today.weekday() + 7)
         found = monday + timedelta(days=WEEKDAYS.index(m[1] or m[2]))

@@ -138,6 +138,16 @@ DECISION_DOMAINS = {
     "dommage_travaux_publics": "responsabilite_administrative",
     "mesure_animal": "police_administrative",
     "service_public_local": "collectivites",
+    "refus_entree": "etrangers",
+    "asile": "etrangers",
+    "naturalisation": "etrangers",
+    "visa": "etrangers",
+    "expropriation": "urbanisme",
+    "preemption": "urbanisme",
+    "retrait_points": "police_administrative",
+    "bourse": "collectivites",
+    "dalo": "collectivites",
+    "autorisation_sante": "police_administrative",
 }
 # A damage in a public service (a fall at the canteen) is a liability claim, not the service's
 # decision: these kinds do not pull the domain to collectivites.

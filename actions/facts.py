@@ -99,7 +99,8 @@ PUBLIC_DECISIONS = frozenset({
     "fermeture_administrative", "interdiction_manifestation", "suspension_permis_conduire",
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
     "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation",
-    "prestation_sociale"})
+    "prestation_sociale", "refus_entree", "asile", "naturalisation", "visa", "expropriation",
+    "preemption", "retrait_points", "bourse", "dalo", "autorisation_sante"})
 
 # A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
 _DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
@@ -411,6 +412,8 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
         match = re.search(pattern, folded)
         if not match:
             continue
+        if any(d.value == kind for d in decisions):
+            continue  # a kind of several patterns: the first, most precise, reading
         overlaps = any(not (match.end() <= s or match.start() >= e) for s, e in decision_spans)
         if kind in ("permis_construire", "refus_demande", "attribution_marche", "accident",
                     "retrait") and (overlaps or decisions):

@@ -22,7 +22,12 @@ _STOP_PLACES = {
 }
 
 # « permis » that is no building permit (driving, hunting, fishing, weapons, stay).
-NOT_BUILDING_PERMIT = r".{0,12}(?:conduire|chasse|chasser|peche|port d|detention|de sejour)"
+NOT_BUILDING_PERMIT = (r".{0,12}(?:conduire|chasse|chasser|peche|port d|detention|de sejour)"
+                       r"|.{0,40}(?:points?\b|48 ?si\b|invalid)")
+
+_REGIONS = (r"occitanie|bretagne|normandie|grand est|hauts-de-france|ile-de-france|"
+            r"nouvelle-aquitaine|auvergne-rhone-alpes|paca|bourgogne-franche-comte|"
+            r"centre-val de loire|pays de la loire|corse")
 
 ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("prefecture", r"\b(?:sous[- ])?pr[eé]f(?:ecture|et|ete|ecure|ectur)s?\b(?:" + _PLACE + r")?"),
@@ -30,9 +35,7 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("intercommunalite", r"\b(?:communaute (?:de communes|d'agglomeration|urbaine)|agglo(?:meration)?"  # noqa: E501
      r"|epci)\b(?:" + _PLACE + r")?"),
     ("departement", r"\b(?:conseil departemental|departement|cd)\b(?:" + _PLACE + r")?"),
-    ("region", r"\b(?:conseil regional|region)\b(?:" + _PLACE + r"| (occitanie|bretagne|normandie|"
-     r"grand est|hauts-de-france|ile-de-france|nouvelle-aquitaine|auvergne-rhone-alpes|paca|"
-     r"bourgogne-franche-comte|centre-val de loire|pays de la loire|corse))?"),
+    ("region", r"\b(?:conseil regional|region)\b(?:" + _PLACE + r"| (" + _REGIONS + r"))?"),
     ("rectorat", r"\b(?:rectorat|academie|education nationale|inspection academique)\b"
      r"(?:" + _PLACE + r")?"),
     ("hopital_public", r"\b(?:chu|chr|ap-?hp|hopital public|centre hospitalier|hopital)\b"
@@ -43,7 +46,9 @@ ADMINISTRATIONS: tuple[tuple[str, str], ...] = (
     ("caf", r"\bcaf\b"),
     ("urssaf", r"\burssaf\b"),
     ("ofii", r"\bofii\b"),
-    ("ofpra", r"\bofpra\b"),
+    ("ofpra", r"\b(?:ofpra|cnda|cour nationale du droit d'asile)\b"),
+    ("ars", r"\b(?:ars|agence regionale de (?:la )?sante)\b(?: (?:d'|de |du |de la )?("
+     + _REGIONS + r"))?"),
     ("gendarmerie", r"\bgendarm(?:erie|es?)\b"),
     ("police", r"\b(?:police (?:nationale|municipale)|commissariat|la police|les flics|flics)\b"),
     ("sncf_reseau", r"\bsncf reseau\b"),
@@ -141,11 +146,44 @@ _BENEFIT_ACTS = (r"suspen\w*|supprim\w*|suppression|radi\w*|coupe\w*|stoppe\w*|a
 
 
 DECISIONS: tuple[tuple[str, str], ...] = (
+    # At the border: a refusal of entry, the zone d'attente, an asylum claim there.
+    ("refus_entree", r"\b(?:zone d'attente|refus d'entree|non[- ]admission|refoule\w*|"
+     r"police aux frontieres|\bpaf\b)"),
+    ("asile", r"\b(?:demande d'asile|demandeur d'asile|(?:l'|d')asile|refugiee?s?|protection "
+     r"subsidiaire|ofpra|cnda|dublin)\b"),
+    ("naturalisation", r"\b(?:naturalis\w*|nationalite francaise|decret de naturalisation)\b"),
+    ("visa", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |son |sa )?visa|visa "
+     r"(?:a ete |m'a ete |lui a ete )?refuse)"),
+    # The act itself (« arrêté de cessibilité », the DUP) before the verb (« m'exproprier »).
+    ("expropriation", r"\b(?:(?:arrete de )?cessibilite|declaration d'utilite publique|\bdup\b|"
+     r"ordonnance d'expropriation)"),
+    ("expropriation", r"\bexpropri\w*"),
+    ("preemption", r"\b(?:preempt\w*|droit de preemption)\b"),
+    # Driving-licence points (« lettre 48SI », « solde de points nul »): a decision of the
+    # Ministry of the Interior, no building permit.
+    ("retrait_points", r"\b(?:48 ?si|48 ?n|solde (?:de points )?nul|retrait (?:de |des )?points|"
+     r"perte (?:de |des |de tous mes |de mes )?points|(?:perdu|retire) (?:\w+ )?points|"
+     r"(?:mon |le )?permis (?:est |a ete |m'a ete )?invalide|invalidation (?:de |du )?(?:mon |le )?"
+     r"permis)"),
+    # A student grant (CROUS, the Ministry): a public body's decision.
+    ("bourse", r"\b(?:bourses? (?:sur criteres sociaux|d'etudes?|etudiantes?|scolaires?|du crous|"
+     r"au merite|d'enseignement superieur)|(?:refus\w*|supprim\w*|retir\w*|suspen\w*|coup\w*) "
+     r"(?:de |d'|du |ma |mon |la |sa |son |leur )?(?:droit a (?:la |ma )?)?bourse|"
+     r"bourse (?:a ete |m'a ete |est |lui a ete )?(?:refus|supprim|retir|suspend|coupe))"),
+    # The right to housing (DALO): the mediation commission (the préfet), not a landlord.
+    ("dalo", r"\b(?:dalo|commission de mediation|droit au logement opposable)\b"),
+    # A health authority's licence (ARS): a pharmacy's transfer or opening.
+    ("autorisation_sante", r"\b(?:transf\w* (?:de |d')?(?:la |ma |mon |l'|notre |son |sa |une )?"
+     r"(?:pharmacie|officine)|licence (?:de |d')(?:pharmacie|officine)|(?:ouverture|creation) "
+     r"(?:d'une |de la |de ma )?(?:pharmacie|officine))"),
     ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter|m'oblige\w* a quitter|"
      r"(?:oblige|obligee?s?|ordre) (?:a|de) quitter (?:le territoire|la france))"),
     ("refus_titre_sejour", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |la )?"
-     r"(?:titre|carte|renouvel\w*)|(?:titre|carte) de sejour (?:a ete |est )?refus|(?:titre|carte) (?:de sejour )?"  # noqa: E501
-     r"(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?(?:titre|carte|renouvellement))"),
+     r"(?:titre|carte|renouvel\w* (?:de |du |d')?(?:mon |ma |son |sa |leur |notre |le |la )?"
+     r"(?:titre|carte|sejour|recepisse))|(?:titre|carte) de sejour (?:a ete |est )?refus|"
+     r"(?:titre|carte) (?:de sejour )?(?:pas|non) renouvel|ont refuse (?:le |mon |ma )?"
+     r"(?:titre|carte|renouvellement (?:de |du )?(?:mon |ma |son |sa |leur |le |la )?"
+     r"(?:titre|carte|sejour)))"),
     ("irtf", r"\binterdiction de retour\b|\birtf\b"),
     ("eloignement", r"\b(?:expulsion|reconduite? a la frontiere|expulse)\b"),
     ("refus_permis", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |le |la |mon |ma |notre |nos "

@@ -94,6 +94,14 @@ _HOUR = re.compile(r"\b(?:a|vers|environ|aux alentours de)?\s*([01]?\d|2[0-3])\s
                    r"\s*([0-5]\d)?\b")
 _APPLICANT = re.compile(r"\b(?:le mien|la mienne|mon (?:permis|projet)|c'est moi|moi|je suis le "
                         r"demandeur|j'ai demande|notre (?:permis|projet))\b")
+# An answer to « Êtes-vous directement visé(e)… ? » in the first person, with no other role
+# in it (« c'est mon permis à moi », « je suis la pharmacienne qui demande le transfert »):
+# the person concerned, not a question to ask again.
+_CONCERNED = re.compile(r"\b(?:c'est (?:moi|pour moi|mon \w+ a moi|ma \w+ a moi|a moi)|moi[- ]meme|"
+                        r"directement (?:vise|visee|concerne|concernee)|(?:oui,? )?c'est moi|"
+                        r"je suis (?:le |la |l')?(?:concerne|concernee|vise|visee|destinataire|"
+                        r"interesse|interessee)|personnellement|"
+                        r"je suis (?:le |la |l')\w+ (?:qui|titulaire|concernee?|visee?))\b")
 _NEIGHBOUR = re.compile(r"\b(?:voisine?s?|riveraine?s?|d'un voisin|a cote)\b")
 _CONFIRM = re.compile(r"^\s*(?:oui|ouais|ouai|yes|ok|okay|oki|d'accord|dac|exact|exactement|"
                       r"parfait|correct|c'est (?:bien )?(?:ca|cela|correct|exact|juste|bon)|"
@@ -176,6 +184,9 @@ def _in_context(fresh: F.Facts, turn: Turn, before: F.Facts) -> F.Facts:
             role = F.Fact("voisin", whole, text)
         elif _APPLICANT.search(folded):
             role = F.Fact("demandeur", whole, text)
+        changes["role"] = role
+    if role is None and "role" in asked and before.role is None and _CONCERNED.search(folded):
+        role = F.Fact("particulier", whole, text)
         changes["role"] = role
     merged_role = role or before.role
     roles = _asked_date_roles(asked, replace(before, role=merged_role))
@@ -438,14 +449,28 @@ DECISION_LABELS = {
     "retrait": "retrait ou suppression",
     "rejet_reclamation": "rejet d'une réclamation ou d'un recours",
     "silence": "pas de réponse (rejet implicite)",
+    "refus_entree": "refus d'entrée (zone d'attente)",
+    "asile": "asile",
+    "naturalisation": "naturalisation",
+    "visa": "refus de visa",
+    "expropriation": "expropriation",
+    "preemption": "préemption",
+    "retrait_points": "retrait de points / permis invalidé",
+    "bourse": "bourse",
+    "dalo": "DALO (droit au logement opposable)",
+    "autorisation_sante": "autorisation sanitaire",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
                "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
-               "mesure_animal", "service_public_local", "retrait", "prestation_sociale"}
+               "mesure_animal", "service_public_local", "retrait", "prestation_sociale",
+               "asile", "naturalisation", "expropriation", "preemption", "retrait_points",
+               "bourse", "autorisation_sante"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
-                                        "refus_titularisation", "rejet_offre"),
+                                        "refus_titularisation", "rejet_offre", "refus_entree",
+                                        "visa", "bourse", "dalo", "autorisation_sante",
+                                        "naturalisation", "asile"),
                       "permis_construire": ("refus_permis",)}
 
 
@@ -604,7 +629,24 @@ def as_public_law_lawyer(domain: str | None, facts: F.Facts, story: str) -> str 
     reading of a local authority's decision on a user of its services is ``collectivites``."""
     if domain == "fonction_publique" and service_user(facts, story):
         return SERVICE_DOMAIN
+    if (domain == "environnement" and not _ENVIRONMENT_CUES.search(fold(story))
+            and facts.administrations
+            and all(a.kind in _LOCAL_AUTHORITIES for a in facts.administrations)):
+        # « la ville a refusé le renouvellement de notre terrasse » read as environnement: no
+        # word of nature, pollution or nuisance; a local authority's decision.
+        return SERVICE_DOMAIN
     return domain
+
+
+_LOCAL_AUTHORITIES = frozenset({"commune", "metropole", "intercommunalite", "departement",
+                                "region"})
+# Words without which a story is no environmental case, whatever the NLU read.
+_ENVIRONMENT_CUES = re.compile(
+    r"environnement|ecolog|pollu|dechet|ordures|decharge|\beaux?\b|riviere|cours d'eau|nappe|"
+    r"zone humide|especes?|faune|flore|oiseaux|animaux sauvages|protegee?s?\b|arbres?\b|haies?\b|"
+    r"forets?\b|bois\b|defrich|chasse|peche|pesticide|epandage|elevage|carriere|methani|"
+    r"incinerat|eolien|icpe|installation classee|nuisance|odeurs?\b|bruit|natura|parc naturel|"
+    r"littoral|paysage|climat|amiante|radioact|sols?\b|inond")
 
 
 ASK_SCOPE = "ask_scope"

@@ -23,8 +23,9 @@ _PLACE_NAMED = re.compile(r"(?:\b[àa]|\bau|\bsur|\bpr[èe]s de|\bvers|\bcommune
 # saint-omer », « sur le marché de montreuil », « mon commerce à lunel ».
 _PLACE_LOWER = re.compile(
     r"\b(?:habitante?s? (?:de|d')|(?:j'?habite|j'?habitais|je vis|on vit|on habite|nous habitons|"
-    r"installee?s?|situee?s?|(?:mon|ma|notre) (?:commerce|maison|terrain|ecole|village|ville|"
-    r"boutique|restaurant|bar|magasin|entreprise|exploitation)|(?:marche|village)(?: du \w+)?)"
+    r"installee?s?|situee?s?|(?:mon|ma|notre|un|une) (?:commerce|maison|terrain|ecole|village|"
+    r"ville|boutique|restaurant|resto|snack|bar|cafe|hotel|salon|garage|pharmacie|officine|"
+    r"cabinet|magasin|entreprise|exploitation)|(?:marche|village)(?: du \w+)?)"
     r" (?:a|au|de|d'|sur))\s?([a-z][a-z'-]{2,}[a-z](?: (?:sur|sous|en)"
     r"[- ][a-z][a-z-]+)?)(?=[ ,.;!?)\n]|$)")
 # Words after « a » (the verb avoir) that no lower-case town is.

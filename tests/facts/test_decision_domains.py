@@ -1,0 +1,118 @@
+"""The decision or the administration decides the domain, whatever the everyday words around it
+(issue #12 item 6): decisions that belong to one domain only, read from what people write, and
+the date a weekday with its number names. Sentences written for this file, in the way people
+write (no accents, abbreviations)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from actions import domains, intake
+from actions.dates_fr import PARIS, find_dates
+from actions.facts import extract
+
+NOW = datetime(2026, 12, 8, 10, 0, tzinfo=PARIS)  # a Tuesday
+
+
+@pytest.mark.parametrize(("text", "kind", "domain"), [
+    ("mon frere est retenu a l'aeroport en zone d'attente depuis hier", "refus_entree",
+     "etrangers"),
+    ("la police aux frontieres lui a notifie un refus d'entree ce matin", "refus_entree",
+     "etrangers"),
+    ("l'ofpra a rejete ma demande d'asile en octobre", "asile", "etrangers"),
+    ("la prefecture a ajourne ma naturalisation de 2 ans", "naturalisation", "etrangers"),
+    ("le consulat a refuse le visa de ma femme", "visa", "etrangers"),
+    ("la commune veut exproprier notre jardin pour un parking", "expropriation", "urbanisme"),
+    ("j'ai recu l'arrete de cessibilite de la prefecture", "expropriation", "urbanisme"),
+    ("la mairie a preempte la maison que j'achetais", "preemption", "urbanisme"),
+    ("lettre 48SI recue, plus de points", "retrait_points", "police_administrative"),
+    ("mon permis est invalide pour solde de points nul", "retrait_points",
+     "police_administrative"),
+    ("le crous m'a supprime ma bourse en plein semestre", "bourse", "collectivites"),
+    ("refus de la commission de mediation dalo, pas prioritaire", "dalo", "collectivites"),
+    ("l'agence regionale de sante refuse le transfert de mon officine", "autorisation_sante",
+     "police_administrative"),
+])
+def test_a_decision_of_one_domain_overrides_a_wrong_reading(text: str, kind: str,
+                                                            domain: str) -> None:
+    facts = extract(text, NOW)
+    kinds = [d.value for d in facts.decisions]
+    assert kind in kinds
+    assert facts.is_administration() is True
+    for wrong in ("environnement", "elections", "fonction_publique"):
+        if wrong != domain:
+            assert domains.consistent(wrong, kinds) == domain
+
+
+def test_a_driving_licence_is_no_building_permit() -> None:
+    facts = extract("mon permis est invalide, j'ai perdu tous mes points", NOW)
+    kinds = [d.value for d in facts.decisions]
+    assert "permis_construire" not in kinds and "retrait_points" in kinds
+    assert [d.value for d in extract("le permis de mon voisin est affiche", NOW).decisions] == [
+        "permis_construire"]
+
+
+def test_the_ars_is_the_adverse_party_and_the_label_keeps_the_words() -> None:
+    facts = extract("l'ARS Occitanie m'a refuse le transfert de ma pharmacie", NOW)
+    assert [a.kind for a in facts.administrations] == ["ars"]
+    assert "Occitanie" in facts.administrations[0].text
+    assert intake.decision_label(facts).startswith("autorisation sanitaire (transfert")
+
+
+def test_a_refusal_with_a_precise_kind_says_the_kind_not_refus_d_une_demande() -> None:
+    facts = extract("le crous de lille m'a refuse ma bourse sur criteres sociaux", NOW)
+    assert intake.decision_label(facts).startswith("bourse")
+    assert "refus d'une demande" not in intake.decision_label(facts)
+
+
+@pytest.mark.parametrize(("text", "expected", "uncertain"), [
+    ("recu lundi dernier (le 30) la lettre", date(2026, 11, 30), False),
+    ("c'etait mardi le 1er", date(2026, 12, 1), False),
+    ("jeudi 3 on a recu le courrier", date(2026, 12, 3), False),
+    # the 29th is no Monday: both readings, the earlier one first (a deadline never late)
+    ("lundi dernier (le 29) la lettre", date(2026, 11, 29), True),
+])
+def test_a_weekday_with_its_number_names_one_day(text: str, expected: date,
+                                                 uncertain: bool) -> None:
+    [mention] = find_dates(text, NOW)
+    assert mention.day == expected and mention.uncertain is uncertain
+
+
+def test_the_day_of_this_month_said_on_the_first_is_a_past_day() -> None:
+    first = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)
+    [mention] = find_dates("courrier du 2 de ce mois", first)
+    assert mention.day == date(2026, 11, 2)
+    [coming] = find_dates("audience prevue le 2 de ce mois", first)
+    assert coming.day == date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("answer", [
+    "c'est mon permis a moi, non, 87100",
+    "je suis la pharmacienne titulaire qui demande le transfert",
+    "c'est moi directement",
+])
+def test_a_first_person_answer_to_the_role_question_is_the_person_concerned(answer: str) -> None:
+    reading = intake.read([intake.Turn("mon permis est invalide", NOW, ()),
+                           intake.Turn(answer, NOW, ("role", "recours_gracieux", "place"))])
+    assert reading.facts.role is not None and reading.facts.role.value == "particulier"
+
+
+def test_a_neighbour_answer_is_not_taken_for_the_person_concerned() -> None:
+    reading = intake.read([intake.Turn("un permis de construire a cote", NOW, ()),
+                           intake.Turn("je suis le voisin d'en face", NOW, ("role",))])
+    assert reading.facts.role is not None and reading.facts.role.value == "voisin"
+
+
+def test_an_environment_reading_without_a_word_of_nature_is_the_local_authority_s() -> None:
+    story = "la ville de paris a refuse le renouvellement de notre terrasse pour le resto"
+    facts = extract(story, NOW)
+    assert intake.as_public_law_lawyer("environnement", facts, story) == "collectivites"
+    polluted = "la mairie laisse une decharge sauvage polluer le ruisseau derriere chez nous"
+    assert intake.as_public_law_lawyer("environnement", extract(polluted, NOW),
+                                       polluted) == "environnement"
+    # a préfet's order: not a local authority, the reading stands
+    prefet = "le prefet a autorise un projet sur ma commune"
+    assert intake.as_public_law_lawyer("environnement", extract(prefet, NOW),
+                                       prefet) == "environnement"
