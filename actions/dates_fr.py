@@ -186,6 +186,9 @@ _AGO = re.compile(
     r"\b(?:il y a|ya|y a|ca fait|cela fait|depuis) (\d+|" + "|".join(_NUMBER_WORDS) + r") "
     r"(jours?|semaines?|mois|ans?|annees?)\b"
 )
+# « début du mois »: the current month, from its first day (a day number after it is of this
+# month: « début du mois, le 1er ou le 2 »).
+_THIS_MONTH = re.compile(r"\b(?:au |en )?debut (?:du|de ce|de mois)(?: mois)?\b")
 _MONTH_ONLY = re.compile(r"\b(?:en|debut|fin|mi|courant|au mois d'?|depuis) ?-?" + _MONTH_RE
                          + r"(?: (\d{4}))?(?![a-z])")
 _HOUR = re.compile(
@@ -307,6 +310,8 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         monday = today - timedelta(days=today.weekday() + 7)
         found = monday + timedelta(days=WEEKDAYS.index(m[1] or m[2]))
         add(m.start(), m.end(), [found], False, False)
+    for m in _THIS_MONTH.finditer(folded):
+        add(m.start(), m.end(), [today.replace(day=1)], True, False)
     for m in _AGO.finditer(folded):
         cands, unc = _ago(m[1], m[2], today)
         add(m.start(), m.end(), cands, unc, False)

@@ -148,6 +148,7 @@ DECISION_DOMAINS = {
     "bourse": "collectivites",
     "dalo": "collectivites",
     "autorisation_sante": "police_administrative",
+    "evacuation": "police_administrative",
 }
 # A damage in a public service (a fall at the canteen) is a liability claim, not the service's
 # decision: these kinds do not pull the domain to collectivites.

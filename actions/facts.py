@@ -100,7 +100,10 @@ PUBLIC_DECISIONS = frozenset({
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
     "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation",
     "prestation_sociale", "refus_entree", "asile", "naturalisation", "visa", "expropriation",
-    "preemption", "retrait_points", "bourse", "dalo", "autorisation_sante"})
+    "preemption", "retrait_points", "bourse", "dalo", "autorisation_sante", "evacuation"})
+
+# Decisions whose author is asked about by « le projet est-il le vôtre, ou celui d'un voisin ? ».
+PERMIT_KINDS = frozenset({"permis_construire", "refus_permis"})
 
 # A date the person says is wrong: « pas le 4 », « et non le 1er », « au lieu du 2 ».
 _DATE_DENIED = re.compile(r"(?:\bpas|\bet non|\bnon pas|\bau lieu)\s+(?:du |de |le |la |l')?$")
@@ -127,6 +130,7 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline|"
      r"rendez-vous|rdv"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
+     r"l'(?:a|ai|avons|ont) eue?s?|"
      r"parvenue?s?|"
      r"donne|donnee|boite aux lettres|en main propre"),
     ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
@@ -224,7 +228,9 @@ _NOTICE_NO = re.compile(r"\b(?:pas (?:encore )?(?:eu )?d'avis d'attribution|aucu
                         r"d'attribution|sans avis d'attribution|avis d'attribution (?:n'a|n'est)"
                         r" (?:pas|jamais))")
 _MESURES = (
-    ("retention", r"\b(?:retention|cra|centre de retention|retenue?|zone d'attente)\b"),
+    # « retenu(e) » of a person held (« il est retenu à l'aéroport »), not « l'offre retenue »
+    ("retention", r"\b(?:retention|cra|centre de retention|zone d'attente|(?:est|a ete|suis|"
+     r"sommes|sont|etait|ont ete|sera|reste) (?:toujours |encore |actuellement )?retenue?s?)\b"),
     ("assignation", r"\b(?:assignation|assignee?|pointer|pointage|pointe au commissariat)\b"),
     ("detention", r"\b(?:detention|detenue?|prison|incarceree?|maison d'arret|ecrouee?)\b"),
 )
@@ -610,6 +616,8 @@ def _merge_dates(old: tuple[DateFact, ...], new: tuple[DateFact, ...],
         same_role = [i for i, d in enumerate(result) if d.role == fresh.role]
         if correction and fresh.role != "unspecified" and same_role:
             result[same_role[0]] = fresh
+        elif correction and fresh.role == "unspecified" and any(d.day == fresh.day for d in old):
+            continue  # « y a 10 jours c'était l'appel du notaire »: the old date, explained
         elif correction and fresh.role == "unspecified" and result:
             # « non, la date c'est le 8 octobre »: the role of the date it corrects is kept.
             target = same_role[0] if same_role else 0
@@ -781,6 +789,8 @@ def _has(facts: Facts, key: str) -> bool | None:
             for a in facts.administrations)
         return facts.postcode is not None or own_town
     if key == "role_applicant_or_neighbour":
+        if facts.decisions and not any(d.value in PERMIT_KINDS for d in facts.decisions):
+            return None  # a préemption, an expropriation: the person is the one it aims at
         # « je suis propriétaire », « habitante de Lens » say nothing of whose project it is.
         return facts.role is not None and facts.role.value not in ("particulier", "proche")
     if key == "role":
@@ -791,7 +801,9 @@ def _has(facts: Facts, key: str) -> bool | None:
         notified = facts.date_for("notified")
         return notified is not None and notified.hour is not None
     if key == "date_display_or_notified":
-        return facts.date_for("display" if _is_neighbour(facts) else "notified") is not None
+        if _is_neighbour(facts):  # a third party: the display, or the publication
+            return (facts.date_for("display") or facts.date_for("published")) is not None
+        return facts.date_for("notified") is not None
     if key == "date_election":
         return facts.date_for("election") is not None
     if key == "date_rejection":

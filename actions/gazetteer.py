@@ -176,6 +176,10 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("autorisation_sante", r"\b(?:transf\w* (?:de |d')?(?:la |ma |mon |l'|notre |son |sa |une )?"
      r"(?:pharmacie|officine)|licence (?:de |d')(?:pharmacie|officine)|(?:ouverture|creation) "
      r"(?:d'une |de la |de ma )?(?:pharmacie|officine))"),
+    # An order to leave a place (travellers' caravans, a camp): a préfet's police measure.
+    ("evacuation", r"\b(?:mise en demeure de (?:quitter|partir|evacuer|liberer)|(?:font|faire|"
+     r"fera|vont) evacuer|evacuation (?:forcee|du terrain|du campement|des caravanes|du squat)|"
+     r"\d+ ?h(?:eures)? pour (?:partir|quitter|degager|evacuer))"),
     ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter|m'oblige\w* a quitter|"
      r"(?:oblige|obligee?s?|ordre) (?:a|de) quitter (?:le territoire|la france))"),
     ("refus_titre_sejour", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |la )?"

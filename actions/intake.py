@@ -99,6 +99,7 @@ _APPLICANT = re.compile(r"\b(?:le mien|la mienne|mon (?:permis|projet)|c'est moi
 # the person concerned, not a question to ask again.
 _CONCERNED = re.compile(r"\b(?:c'est (?:moi|pour moi|mon \w+ a moi|ma \w+ a moi|a moi)|moi[- ]meme|"
                         r"directement (?:vise|visee|concerne|concernee)|(?:oui,? )?c'est moi|"
+                        r"(?:on est|nous sommes) (?:tous |toutes )?concernee?s|"
                         r"je suis (?:le |la |l')?(?:concerne|concernee|vise|visee|destinataire|"
                         r"interesse|interessee)|personnellement|"
                         r"je suis (?:le |la |l')\w+ (?:qui|titulaire|concernee?|visee?))\b")
@@ -459,13 +460,14 @@ DECISION_LABELS = {
     "bourse": "bourse",
     "dalo": "DALO (droit au logement opposable)",
     "autorisation_sante": "autorisation sanitaire",
+    "evacuation": "ordre de quitter les lieux (évacuation)",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",
                "redressement_fiscal", "dommage_travaux_publics", "licenciement", "refus_demande",
                "mesure_animal", "service_public_local", "retrait", "prestation_sociale",
                "asile", "naturalisation", "expropriation", "preemption", "retrait_points",
-               "bourse", "autorisation_sante"}
+               "bourse", "autorisation_sante", "evacuation"}
 # A general kind says nothing more when a precise one is there.
 _GENERAL_DECISIONS = {"refus_demande": ("refus_permis", "refus_titre_sejour",
                                         "refus_titularisation", "rejet_offre", "refus_entree",
@@ -554,6 +556,15 @@ def _permit_authority(facts: F.Facts, domain: str | None) -> list[str]:
     return [f"{mairie} (auteur du permis, à vérifier)"]
 
 
+def effect_date(facts: F.Facts) -> F.DateFact | None:
+    """The day the measure applies: the first effect date that is not the day the paper was
+    handed over (« hier soir les gendarmes nous ont donné un papier … 48 h pour partir … jusqu'à
+    mercredi »: handed over yesterday, applies on Wednesday)."""
+    notified = {d.day for d in facts.dates if d.role == "notified"}
+    effects = [d for d in facts.dates if d.role == "effect" and d.day is not None]
+    return next((d for d in effects if d.day not in notified), effects[0] if effects else None)
+
+
 def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
     """The case record (``actions/case.py`` slots) from the facts of the conversation."""
     facts = reading.facts
@@ -576,8 +587,7 @@ def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, An
         "date_decision": None,
         "date_decision_source": None,
         "heure_decision": None,
-        "date_effet": (effect.day.isoformat() if (effect := facts.date_for("effect"))
-                       and effect.day else None),
+        "date_effet": (effect.day.isoformat() if (effect := effect_date(facts)) else None),
     }
     if "recours_gracieux" in reading.unknown and recours is None:
         slots["recours_gracieux"] = UNKNOWN
@@ -647,6 +657,24 @@ _ENVIRONMENT_CUES = re.compile(
     r"forets?\b|bois\b|defrich|chasse|peche|pesticide|epandage|elevage|carriere|methani|"
     r"incinerat|eolien|icpe|installation classee|nuisance|odeurs?\b|bruit|natura|parc naturel|"
     r"littoral|paysage|climat|amiante|radioact|sols?\b|inond")
+
+
+THIN_STORY_WORDS = 14
+# A topic named, not a story told (« au sujet de », « concernant », « une question sur »).
+_ABOUT = re.compile(r"\b(?:au sujet d|a propos d|concernant|c'est pour|c'est par rapport|"
+                    r"par rapport (?:a|au|aux)|(?:une |ma )?question (?:sur|pour|concernant)|"
+                    r"c'est (?:a propos|au sujet))")
+
+
+def thin_story(text: str | None, facts: F.Facts) -> bool:
+    """A first message that names no one and nothing decided (« c'est au sujet de l'école de
+    notre village »): no administration, no private party, no decision, no date, a few words.
+    Neither in nor out of scope yet: the story is asked for, never a referral on it."""
+    folded = fold(text or "")
+    words = re.findall(r"[a-z0-9]+", folded)
+    return (0 < len(words) <= THIN_STORY_WORDS and bool(_ABOUT.search(folded))
+            and not facts.administrations
+            and not facts.private_parties and not facts.decisions and not facts.dates)
 
 
 ASK_SCOPE = "ask_scope"

@@ -47,10 +47,13 @@ class ActionRouteQuestion(Action):
         question = slots.get("question_initiale")
         legal_domain = slots.get("domaine")
         answering_scope = tuple(slots.get("asked") or ()) == (intake.SCOPE,)
-        if (says_nothing(question) and not slots.get("handoff_requested")
+        thin = legal_domain == domains.OUT_OF_SCOPE and intake.thin_story(
+            question, intake.read(conversation_turns(tracker)).facts)
+        if ((says_nothing(question) or thin) and not slots.get("handoff_requested")
                 and not answering_scope and not times_sent(tracker, "utter_intake_questions")):
-            # « bjr j'ai besoin d'un conseil svp »: nothing to route yet, whatever the NLU read
-            # (often « hors champ »). Ask for the story, never a referral.
+            # « bjr j'ai besoin d'un conseil svp », « c'est au sujet de l'école du village »:
+            # nothing to route yet, whatever the NLU read (often « hors champ »). Ask for the
+            # story, never a referral on it.
             say(dispatcher, "utter_intake_questions",
                 questions=intake.QUESTION_TEXT[intake.STORY])
             return events + [SlotSet("domaine", None), SlotSet("asked", [intake.STORY]),

@@ -97,6 +97,9 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                   r"(permis|declaration prealable) (m a ete |a ete )?refuse",
                   r"opposition a (ma |notre )?declaration", r"\bmon permis\b",
                   r"\bma demande de permis\b"),
+    # Urbanisme decisions aimed at the person (a pre-emption, an expropriation): notified to
+    # them, the general two months (CJA R. 421-1), not a third party's display rule.
+    "aimed_at": (r"\bpreempt", r"\bexpropri", r"\bcessibilite\b"),
     "silence": (r"pas de reponse", r"sans reponse", r"aucune reponse", r"\bsilence\b",
                 r"(?:jamais|pas|toujours pas|rien) (?:eu |recu )?(?:de |d une )?reponse",
                 r"rejet implicite", r"jamais repondu", r"n a (jamais |pas )?repondu"),
@@ -375,7 +378,7 @@ def _select_deadline(
         paper = "paper_letter" in triggers and "electronic_letter" not in triggers
         return dl.procurement_standstill(decided, electronic=not paper)
 
-    if domaine == "urbanisme" and "applicant" not in triggers:
+    if domaine == "urbanisme" and not triggers & {"applicant", "aimed_at"}:
         return dl.urbanisme_display(decided, recours_gracieux=rg_date, subdiv=subdiv)
 
     if domaine == "environnement":

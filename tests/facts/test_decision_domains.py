@@ -116,3 +116,60 @@ def test_an_environment_reading_without_a_word_of_nature_is_the_local_authority_
     prefet = "le prefet a autorise un projet sur ma commune"
     assert intake.as_public_law_lawyer("environnement", extract(prefet, NOW),
                                        prefet) == "environnement"
+
+
+def test_an_offer_retained_is_no_person_held() -> None:
+    assert extract("la boite retenue est 20% moins chere que nous", NOW).mesure is None
+    held = extract("mon mari est retenu au centre depuis hier", NOW).mesure
+    assert held is not None and held.value == "retention"
+
+
+def test_the_start_of_this_month_and_its_day_number() -> None:
+    facts = extract("arrete notifie debut du mois, le 1er ou le 2 je sais plus", NOW)
+    assert facts.date_for("notified").day == date(2026, 12, 1)
+
+
+def test_a_correction_with_a_new_date_replaces_it_and_the_old_one_explained_stays_out() -> None:
+    turns = [intake.Turn("la mairie a preempte la maison, la lettre on l'a eue y a 10 jours",
+                         NOW, ()),
+             intake.Turn("non, le recommande on l'a eu le 17 novembre, y a 10 jours c'etait le "
+                         "notaire", NOW, (intake.CONFIRM,))]
+    facts = intake.read(turns).facts
+    assert facts.date_for("notified").day == date(2026, 11, 17)
+
+
+def test_pre_emption_asks_no_applicant_or_neighbour_and_counts_from_notification() -> None:
+    from actions.facts import missing
+    from actions.urgency import compute_urgency
+    story = "la mairie a exerce son droit de preemption sur la maison, recu le 17 novembre"
+    facts = extract(story, NOW)
+    assert "role_applicant_or_neighbour" not in missing(facts, "urbanisme")
+    slots = intake.case_slots(intake.Reading(facts), "urbanisme", story)
+    urgency = compute_urgency({**slots, "domaine": "urbanisme", "question_initiale": story},
+                              NOW.date())
+    assert "tiers" not in (urgency.deadline.rule if urgency.deadline else "")
+
+
+def test_a_published_decision_answers_the_third_party_date_question() -> None:
+    from actions.facts import missing
+    facts = extract("notre association conteste l'arrete du prefet publie le 16 octobre", NOW)
+    assert "date_display_or_notified" not in missing(facts, "environnement")
+
+
+def test_an_order_to_leave_a_field_is_a_police_measure_applying_on_its_last_day() -> None:
+    story = ("hier soir vers 22h les gendarmes nous ont donne un papier du prefet, 48h pour "
+             "partir sinon ils nous font evacuer, on a jusqu'a mercredi soir")
+    facts = extract(story, NOW)
+    assert "evacuation" in facts.decision_kinds()
+    assert domains.consistent("environnement", list(facts.decision_kinds())) == (
+        "police_administrative")
+
+
+@pytest.mark.parametrize(("text", "thin"), [
+    ("bonjour, c'est au sujet de l'ecole de notre village", True),
+    ("j'ai une question concernant mon frere", True),
+    ("mon ex ne me laisse pas voir les enfants", False),
+    ("c'est au sujet du permis de construire de mon voisin", False),  # a decision: a story
+])
+def test_a_topic_named_is_a_thin_story(text: str, thin: bool) -> None:
+    assert intake.thin_story(text, extract(text, NOW)) is thin
