@@ -2,11 +2,47 @@
 
 Sessions are issued by the server. On ``session_request`` a socket gets a new unguessable
 secret (``secrets.token_urlsafe(32)``), unless the page presents one it kept (the page keeps
-it in ``sessionStorage``, so a reload of the tab resumes the conversation). The conversation
-id is derived from the secret and does not reveal it: ``web:`` + the first 32 hex digits of
-its SHA-256 (:func:`conversation_id_of`). Nothing is stored: it holds across restarts and
-several processes, and an erasure has nothing more to erase. A secret the server never issued
-is harmless: it only reaches the conversation of its own hash, which nobody else can name.
+it in ``sessionStorage``, so a reload of the tab resumes the conversation; not
+``localStorage``: on a shared phone or a library computer the next person to open the chat
+would find the conversation). The conversation id is derived from the secret and does not
+reveal it: ``web:`` + the first 32 hex digits of its SHA-256 (:func:`conversation_id_of`); the
+secret itself is stored nowhere. A secret the server never issued is harmless: it only reaches
+the conversation of its own hash, which nobody else can name.
+
+Durable messages (``channels/webchat_store.py``). Every message of the assistant and of the
+lawyer to a conversation is stored before it is emitted and carries its id (``"id"``); the
+lawyer's reply (the desk's ``send_text_message`` with a ``delivery_ref``) is one message marked
+``"from": "lawyer"``, which the page shows as « Votre avocat ». The page acknowledges what it
+shows (``ack``, ``{"ids": [...]}``; only ids of the socket's own conversation count); the
+store then clears the text. A socket that (re)connects to a conversation (a reload, another
+tab with the secret, a resume link, a continue link; in any process: the store is the
+database) gets the messages no page acknowledged, in order, to itself only; a page drops an id
+it already shows. Storing comes before the room's emit and the socket joins the room before
+reading what waits, so a message is never missed, at worst received twice (and shown once).
+The desk reads the store (``permanence/deliveries.py``): not acknowledged, « pas encore lu : la
+personne n'a pas rouvert la conversation »; acknowledged, « remis le … ». A turn's messages
+that cannot be stored are still shown (logged ``webchat.keep.failed``); a desk push that
+cannot be stored raises (the desk records the reply as failed). The channel's own notices to
+one socket (refused link, too long, not saved) are not kept. A turn that erased its own
+conversation (« supprimez mes données ») keeps nothing: its confirmation is shown only.
+
+The resume link. When a turn's responses include the handover (``utter_handoff…``), the socket
+gets ``resume_link`` ``{"token", "notice"}`` (to itself, never through Redis), once per
+conversation; the page shows ``<page address>#resume=<token>`` for the person to keep. In the
+fragment, not the query: a browser never sends a fragment to a server, so the token reaches no
+access log of the server, a proxy or a CDN (and no ``Referer``); the page takes it out of its
+address (``history.replaceState``) and presents it in its ``session_request``
+(``{"resume": <token>}``). The server finds the conversation by the token's SHA-256, issues a
+new session secret mapped to it (the SHA-256, ``webchat_session``), binds the socket
+(``"resumed": true``), sends the earlier messages (``history``, from the tracker: the kept ones
+carry their ``ids``, the lawyer's ``"from": "lawyer"``) and then the messages not
+acknowledged. A link may be opened any number of times, in any browser, until the conversation
+is erased (the person's « effacer », the desk's erase, retention): the erasure deletes the
+token, the sessions it opened, the kept messages and the notice address, and the link then
+gets :data:`RESUME_REFUSED` and a new ordinary session. With ``notice`` true (SMTP configured),
+the page offers to leave an e-mail address, with a consent box, to be told that the lawyer
+answered (``notice`` event, ``{"email", "consent": true}``; an empty address withdraws it;
+answered ``notice_confirm``): ``connectors/webchat_notice.py``.
 
 The socket is bound to its conversation on the server (its socket.io session) and joins the
 room of that conversation, server-side only. ``user_uttered`` ignores any id in the payload:
@@ -25,25 +61,27 @@ What a page may send (``user_uttered``):
 The bot's messages of a turn are held until the turn was handled and saved
 (``on_new_message`` returned). If it raised (a failed save, a failed erasure), the person is
 told to send the message again, and the held messages are dropped: an erasure is only
-confirmed once it happened. The desk's pushes (``get_output_channel()``) are not held.
+confirmed once it happened. The desk's pushes (``get_output_channel()``) are not held (they are
+stored, then emitted).
 
 Continuing an X conversation (``permanence/continue_link.py``). When the account's DM budget
 makes a person on X wait, a DM carries ``<base>/chat?continue=<token>``. The page takes the
 token out of its address (``history.replaceState``) and presents it once, in its
 ``session_request`` (``{"continue": <token>}``). The server redeems it
-(``permanence/continue_store.py``: signed for its conversation, not expired, never used; consumed
-in the same transaction as it records the new session), issues a new session secret, keeps
-``sha256(secret) -> x:<X user id>`` server-side, binds the socket to that conversation (the same
-Rasa tracker, so the same desk case) and sends the page the earlier messages of the conversation
-(``history``: the person's and the bot's texts from the tracker, :func:`transcript`), to that
-socket only. From then on the secret (kept in the tab like any other) resumes that
-conversation; an erasure of the conversation deletes the mapping. A token refused for any reason
-(forged, for another conversation, expired, already used) gets :data:`LINK_REFUSED` and a new
-ordinary web session, nothing of the conversation; the reason is logged, never the token. A
-failure to check it (the database) consumes nothing: the page says so (:data:`LINK_FAILED`) and
-the link from X works again. With the feature off, every token is refused. A crawler that
-previews the link (X does) fetches the page only: the token is presented by the page's script,
-not by the request for the page.
+(``permanence/continue_store.py``: signed for its conversation, not expired, never used;
+consumed in the same transaction as it records the new session), issues a new session secret,
+keeps ``sha256(secret) -> x:<X user id>`` server-side, binds the socket to that conversation
+(the same Rasa tracker, so the same desk case) and sends the page the earlier messages of the
+conversation (``history``: the person's and the bot's texts from the tracker,
+:func:`transcript`) and those kept and not acknowledged, to that socket only. From then on the
+secret (kept in the tab like any other) resumes that conversation; an erasure of the
+conversation deletes the mapping. A token refused for any reason (forged, for another
+conversation, expired, already used) gets :data:`LINK_REFUSED` and a new ordinary web session,
+nothing of the conversation; the reason is logged, never the token. A failure to check it (the
+database) consumes nothing: the page says so (:data:`LINK_FAILED`) and the link from X works
+again. With the feature off, every token is refused. A crawler that previews the link (X does)
+fetches the page only: the token is presented by the page's script, not by the request for the
+page.
 
 Origins. socket.io accepts a browser's connection only from the site's own origin:
 ``PERMANENCE_PUBLIC_ORIGIN`` (comma-separated, e.g. ``https://chat.cabinet.fr``) when set, else
@@ -64,6 +102,8 @@ desk's request reached, reaches that conversation's pages in every process. Mess
 socket stay in its process (``ignore_queue``). Redis is pinged when the server is built: an
 unreachable Redis stops the start. Unset, one process, as before. Behind a load balancer, a
 socket's requests must reach the process that holds it (sticky sessions, or WebSocket only).
+What Redis's pub/sub loses (a process cut from it for a while) the store does not: the page
+gets it at its next connection, and the desk does not say « remis » meanwhile.
 """
 
 from __future__ import annotations
