@@ -345,7 +345,7 @@ def shared(url: str | None = None) -> WebchatStore:
         store = _shared.get(url)
         if store is None:
             store = _shared[url] = WebchatStore.create(url)
-        erasure.register(ERASURE_NAME, store.erase_conversation, prune=store.prune)
+            erasure.register(ERASURE_NAME, store.erase_conversation, prune=store.prune)
         return store
 
 

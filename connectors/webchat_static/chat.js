@@ -82,8 +82,17 @@
 
   // The kept messages (with an id) are acknowledged once shown; one shown already is not
   // shown again (it may come again: another tab's socket, a reconnection).
+  // A turn's messages arrive together: one acknowledgement for them.
+  var toAck = [];
   function acknowledge(ids) {
-    if (ids.length) { socket.emit("ack", { ids: ids }); }
+    if (!ids.length) { return; }
+    if (!toAck.length) {
+      window.setTimeout(function () {
+        var ids = toAck.splice(0);
+        while (ids.length) { socket.emit("ack", { ids: ids.splice(0, 100) }); }
+      }, 50);
+    }
+    Array.prototype.push.apply(toAck, ids);
   }
   function isNew(id) {
     if (seen.indexOf(id) !== -1) { return false; }
