@@ -336,6 +336,52 @@ x_budget = Table(
 )
 
 
+# The web chat's durable messages and links (``channels/webchat_store.py``, which reads and
+# writes them; revision 0004). Keyed by conversation id (``web:…``, or ``x:…`` for a person who
+# continued on the web chat); erased with the conversation.
+webchat_message = Table(
+    "webchat_message",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(160), nullable=False),
+    Column("author", String(16), nullable=False),  # bot or lawyer
+    Column("body", Text, nullable=True),  # the message as JSON; NULL once acknowledged
+    Column("event_key", String(80), nullable=True),  # the tracker event it shows
+    Column("delivery_ref", String(DELIVERY_REF_MAX_LENGTH), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acked_at", UTCDateTime, nullable=True),
+    CheckConstraint("author IN ('bot', 'lawyer')", name="author"),
+    Index("ix_webchat_message_conversation", "conversation_id", "id"),
+    Index("ix_webchat_message_delivery_ref", "delivery_ref"),
+)
+
+webchat_resume = Table(
+    "webchat_resume",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("conversation_id", String(160), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webchat_session = Table(
+    "webchat_session",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),
+    Column("conversation_id", String(160), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webchat_session_conversation", "conversation_id"),
+)
+
+webchat_notice = Table(
+    "webchat_notice",
+    metadata,
+    Column("conversation_id", String(160), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("consented_at", UTCDateTime, nullable=False),
+    Column("notified_at", UTCDateTime, nullable=True),
+)
+
+
 @dataclass(frozen=True)
 class InboxEvent:
     """One event to store: see :meth:`Store.inbox_add`."""

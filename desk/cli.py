@@ -31,6 +31,8 @@ import getpass
 import sys
 from datetime import timedelta
 
+from channels import webchat_store
+from channels.webchat_store import WebchatStore
 from desk import auth, cases, db, erasure, mail
 from desk.models import utcnow
 from permanence import continue_store
@@ -138,10 +140,14 @@ def purge(days: int) -> int:
     # The web-chat links of X conversations live in the X channel's database too
     # (permanence/continue_store.py): retention reaches them, with or without the feature on.
     links = ContinueStore.create()
+    # So do the web chat's kept messages, resume links and notice addresses.
+    web = WebchatStore.create()
     with Store.create() as store:
         everywhere.register(everywhere.X_STORE, store.erase_conversation, prune=store.prune)
         everywhere.register(continue_store.ERASURE_NAME, links.erase_conversation,
                             prune=links.prune)
+        everywhere.register(webchat_store.ERASURE_NAME, web.erase_conversation,
+                            prune=web.prune)
         try:
             result = erasure.purge(None, before)
         except everywhere.ErasureFailed as failed:
@@ -150,7 +156,9 @@ def purge(days: int) -> int:
         finally:
             everywhere.unregister(everywhere.X_STORE)
             everywhere.unregister(continue_store.ERASURE_NAME)
+            everywhere.unregister(webchat_store.ERASURE_NAME)
             links.close()
+            web.close()
     print(f"erased {result.conversations} conversations")
     print(f"purged {result.cases} cases")
     print(f"purged {result.pruned.get(everywhere.X_STORE, 0)} X channel records")

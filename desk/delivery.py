@@ -1,14 +1,14 @@
 """The lawyer's reply reaches the person where they last wrote, and goes on the record.
 
-The desk runs in the Rasa server process. It pushes through the ``get_output_channel()`` of
-the input channel (``app.ctx.input_channels``) of the person's latest message: the tracker's
-latest ``user`` event's ``input_channel`` (:func:`latest_input_channel`), else the channel the
-case came from. A person on X who continued on the web chat (``permanence/continue_link.py``)
-gets the reply in the web chat room of the conversation; one who went back to X, in the X
-outbox: a person who prefers X can stay on X. The reply is also added to the conversation's
-tracker as a bot message marked ``{"author": "lawyer"}``, under the conversation's lock, so the
-transcript shows who said what. Channels that cannot push (Rasa's REST channel answers only
-inside a request) give ``unsupported``: the reply stays on the case.
+The desk runs in the Rasa server process. It pushes through the ``get_output_channel()`` of the
+input channel (``app.ctx.input_channels``) of the person's latest message: the tracker's latest
+``user`` event's ``input_channel`` (:func:`latest_input_channel`), else the channel the case
+came from. A person on X who continued on the web chat (``permanence/continue_link.py``) gets
+the reply in the web chat room of the conversation; one who went back to X, in the X outbox: a
+person who prefers X can stay on X. The reply is also added to the conversation's tracker as a
+bot message marked ``{"author": "lawyer"}`` (and its ``delivery_ref``), under the
+conversation's lock, so the transcript shows who said what. Channels that cannot push (Rasa's
+REST channel answers only inside a request) give ``unsupported``: the reply stays on the case.
 """
 
 from __future__ import annotations
@@ -78,7 +78,11 @@ async def deliver_reply(app: Any, conversation_id: str, channel_name: str | None
         async with agent.lock_store.lock(conversation_id):
             tracker = await agent.tracker_store.retrieve(conversation_id)
             if tracker is not None:
-                tracker.update(BotUttered(text, metadata={"author": "lawyer"}))
+                # The reference lets the web chat tell which of its kept messages this
+                # event is (the history a resumed page gets: connectors/webchat.py).
+                metadata = {"author": "lawyer", **({"delivery_ref": delivery_ref}
+                                                   if delivery_ref else {})}
+                tracker.update(BotUttered(text, metadata=metadata))
                 await agent.tracker_store.save(tracker)
     logger.info("desk.reply.sent channel=%s conversation=%s", channel_name,
                 ref(conversation_id))

@@ -1,12 +1,13 @@
 """The channel's word on the lawyer's replies, added to a case the desk shows.
 
-A channel that queues its sends (X) registers a lookup in ``permanence/deliveries.py``; the
-desk never imports it. :func:`with_channel_status` asks it about the case's replies (by their
-reference, :func:`permanence.deliveries.ref`) and puts the answer on each reply as
-``channel_delivery`` (``{"state", "at", "reason"}``, or None when no channel knows the reply:
-the web chat, a channel not running), and ``delivery_status``: what the desk shows
-(``views.delivery_view``). Synchronous (the lookup may read the channel's database): call it
-off the event loop, e.g. in the ``in_db`` unit that read the case.
+A channel that keeps its sends (X's outbox, the web chat until a page acknowledges them)
+registers a lookup in ``permanence/deliveries.py``; the desk never imports it.
+:func:`with_channel_status` asks it about the case's replies (by their reference,
+:func:`permanence.deliveries.ref`) and puts the answer on each reply as ``channel_delivery``
+(``{"state", "at", "reason"}``, or None when no channel knows the reply: a channel not running,
+a reply from before the web chat kept its messages), and ``delivery_status``: what the desk
+shows (``views.delivery_view``). Synchronous (the lookup may read the channel's database): call
+it off the event loop, e.g. in the ``in_db`` unit that read the case.
 """
 
 from __future__ import annotations

@@ -57,13 +57,15 @@ AUTHOR_LABELS = {
     "lawyer": "Avocat",
     "note": "Note interne",
 }
-# The lawyer's reply as the desk recorded it. « envoyé »: handed to the channel (the web chat
-# shows it in the room at once; nobody can say it was read). A channel that queues its sends
-# (X) then says what became of it (:func:`delivery_view`): never « remis » on a guess.
+# The lawyer's reply as the desk recorded it. « envoyé »: handed to the channel. A channel then
+# says what became of it (:func:`delivery_view`): X queues its sends; the web chat keeps the
+# reply until a page of the conversation acknowledges it (« remis le … »). Never « remis » on a
+# guess.
 DELIVERY_LABELS = {
     "pending": "envoi en cours",
     "queued": "en file d'attente",
     "sent": "envoyé",
+    "delivered": "remis",
     "failed": "non remis (gardé au dossier)",
     "received": "",
 }
@@ -323,15 +325,20 @@ def queue_row(case: Mapping[str, Any], lawyer_id: int, names: Mapping[int, str],
 
 def delivery_view(message: Mapping[str, Any]) -> dict[str, Any]:
     """The delivery of a lawyer's reply as the desk shows it: the channel's word when it has
-    one (``message["channel_delivery"]``, ``permanence/deliveries.py``: queued, sent with the
-    time, or not delivered with its reason in French), else the desk's own state."""
+    one (``message["channel_delivery"]``, ``permanence/deliveries.py``: queued, with the web
+    chat's « pas encore lu », sent or delivered with the time, or not delivered with its
+    reason in French), else the desk's own state."""
     channel = message.get("channel_delivery")
     state = (channel or {}).get("state") or message.get("delivery") or ""
     label = DELIVERY_LABELS.get(state, "")
     if channel and state == "sent" and channel.get("at"):
         label = f"envoyé le {day_clock(channel['at'])}"
+    elif channel and state == "delivered" and channel.get("at"):
+        label = f"remis le {day_clock(channel['at'])}"
     elif channel and state == "failed" and channel.get("reason"):
         label = f"non remis : {channel['reason']}"
+    elif channel and state == "queued" and channel.get("reason"):
+        label = channel["reason"]  # the web chat: « pas encore lu : … »
     return {"state": state, "label": label,
             "at": (channel or {}).get("at"), "reason": (channel or {}).get("reason")}
 

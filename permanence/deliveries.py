@@ -5,9 +5,11 @@ The desk tags each reply it hands to a channel with a *delivery reference* (:fun
 desk message's id, never text or a person id). A channel that queues its sends keeps the
 reference on each queued part and registers, when it starts, a *lookup*: a synchronous callable
 (it may read a database; the desk calls it off the event loop) from references to
-:class:`Status`. The desk asks :func:`lookup`; a reference no channel knows (the web chat,
-which hands the message to the chat room at once; a channel that is not running) keeps the
-desk's own state. This module imports no channel and no desk.
+:class:`Status`. The desk asks :func:`lookup`; a reference no channel knows (a channel that is
+not running) keeps the desk's own state. The web chat (``channels/webchat_store.py``) keeps
+each reply until a page of the conversation acknowledges it: « pas encore lu » (``queued``,
+with its French reason), then ``delivered`` with the time a page showed it. This module imports
+no channel and no desk.
 
 :func:`combine` is pure: a reply split into several parts is sent only when every part is,
 and not delivered as soon as one part was given up.
@@ -26,15 +28,17 @@ from permanence.registry import Registry
 logger = logging.getLogger(__name__)
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+DELIVERED = "delivered"  # shown to the person: a web-chat page acknowledged it
 X = "x"
+WEBCHAT = "webchat"
 REF_PREFIX = "desk-message:"
 
 
 @dataclass(frozen=True)
 class Status:
-    state: str  # QUEUED, SENT or FAILED
-    at: datetime | None = None  # when it was sent (SENT)
-    reason: str | None = None  # the channel's reason, in French (FAILED)
+    state: str  # QUEUED, SENT, DELIVERED or FAILED
+    at: datetime | None = None  # when it was sent (SENT) or shown (DELIVERED)
+    reason: str | None = None  # the channel's word, in French (FAILED; QUEUED on the web chat)
 
 
 @dataclass(frozen=True)

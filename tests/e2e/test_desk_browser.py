@@ -213,10 +213,13 @@ def desk_flow(stack: Stack, browser: Browser, shots: Path) -> None:
         desk.fill("#reply", REPLY)
         desk.get_by_role("button", name="Envoyer la réponse").click()
         expect(desk.locator("#flash")).to_have_text("Réponse envoyée.")
-        expect(chat.locator(".msg.bot").last).to_have_text(REPLY)
+        shown = chat.locator(".msg.lawyer")  # the person's page: marked as the lawyer's
+        expect(shown).to_have_count(1)
+        expect(shown).to_have_text(f"Votre avocat : {REPLY}")
         lawyer_reply = desk.locator(".msg.lawyer").last
         expect(lawyer_reply).to_contain_text(REPLY)
-        expect(lawyer_reply.locator(".delivery")).to_have_text("envoyé")  # web chat: no « remis »
+        # The person's page acknowledged it: « remis le … » (« pas encore lu » until then).
+        expect(lawyer_reply.locator(".delivery")).to_have_text(re.compile(r"^remis le "))
 
         # --- the person answers: on the case page without a reload
         wait_live(desk)

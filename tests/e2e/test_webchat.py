@@ -10,7 +10,11 @@ from playwright.sync_api import WebSocketRoute, expect
 from connectors.webchat import CONTINUED, LINK_REFUSED, conversation_id_of
 from permanence import continue_link
 from permanence.continue_store import ContinueStore
+from sandbox.stack import wait_for
 from tests.dialogue import QUESTIONS, SUMMARY, URBANISME
+from tests.e2e.test_desk_handoff import api, api_post, lawyer_token, open_case_of
+
+LAWYER = "Bonjour, ici Maître Exemple. Avez-vous la décision de la préfecture ?"
 
 
 def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
@@ -57,7 +61,39 @@ def test_a_person_holds_the_triage_in_the_browser(servers, browser, tmp_path):
     # The page's policy (no inline script or style, socket on its own origin) let it all run.
     assert not [line for line in console if "Content Security Policy" in line
                 or line.startswith(("error", "pageerror"))], console
-    page.close()
+
+    # The handover gave a resume link, in the address's fragment (never sent to a server).
+    resume = page.get_by_role("region", name="Pour revenir à cette conversation")
+    expect(resume).to_be_visible()
+    link = resume.locator("a.resume-link").get_attribute("href")
+    assert re.fullmatch(re.escape(servers.base_url) + r"/chat/?#resume=[A-Za-z0-9_-]{43}", link)
+    page.close()  # the tab is closed
+
+    # The lawyer answers the closed tab; the desk says it is not read yet.
+    token = lawyer_token(servers)
+    case = open_case_of(servers, token, conversation_id_of(secret))
+    assert api_post(servers, f"/cases/{case['id']}/take", token)[0] == 200
+    assert api_post(servers, f"/cases/{case['id']}/reply", token, {"text": LAWYER})[0] == 200
+    assert lawyer_delivery(servers, token, case["id"])["state"] == "queued"
+
+    # Later, in another browser (a new context: nothing of the first tab), the link.
+    other = browser.new_context().new_page()
+    other.goto(link)
+    lawyer = other.locator(".msg.lawyer")
+    expect(lawyer).to_have_count(1)
+    expect(lawyer).to_contain_text("Votre avocat")
+    expect(lawyer).to_contain_text(LAWYER)
+    expect(other.locator(".msg.user").filter(has_text="رفض تجديد")).to_have_count(1)
+    assert "resume" not in other.url  # taken out of the address and its history
+    assert wait_for(lambda: lawyer_delivery(servers, token, case["id"])["state"] == "delivered")
+    other.reload()  # the same tab: its own secret, the reply shown once
+    expect(other.locator(".msg.lawyer")).to_have_count(1)
+    other.close()
+
+
+def lawyer_delivery(servers, token: str, case_id: int) -> dict:
+    _, detail = api(servers, f"/cases/{case_id}", token)
+    return [m for m in detail["messages"] if m["author"] == "lawyer"][0]["channel_delivery"]
 
 
 

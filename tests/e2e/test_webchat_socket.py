@@ -80,10 +80,12 @@ async def test_server_can_push_to_an_open_page(servers):
     client, received, secret, conversation_id = await _socket_session(servers.base_url)
     try:
         await client.emit("user_uttered", {"message": "bonjour"})
-        await _drain(received)
-        # A second page of the same conversation (same secret: a reload) hears it too.
+        first = await _drain(received)
+        # A second page of the same conversation (same secret: a reload) hears it too; it
+        # first gets what no page acknowledged (this client does not), with the same ids.
         other, other_received, same, other_id = await _socket_session(servers.base_url, secret)
         assert same == secret and other_id == conversation_id
+        assert first and await _drain(other_received) == first and all("id" in m for m in first)
         await client.emit("user_uttered", {"payload": "/affirm"})
         mine, theirs = await _drain(received), await _drain(other_received)
         assert mine and [m["text"] for m in mine] == [m["text"] for m in theirs]

@@ -8,7 +8,10 @@ desk), people writing by X DMs.
   ``permanence-x.db``: the X channel's store), every column scanned; the firm's anonymous
   counts (``desk_figure``) keep the erased case, with nothing left that leads back to it.
 - A conversation continued on the web chat (``permanence/continue_link.py``) and erased there
-  leaves neither its token nor its web session.
+  leaves neither its token nor its web session, nor the messages the web chat kept for it.
+- A web-chat person's conversation erased by the lawyer while the lawyer's reply waits for them
+  (``channels/webchat_store.py``) leaves neither the kept reply nor the resume link (which then
+  opens nothing) nor the sessions it opened.
 - ``python -m desk.cli purge --days 30`` erases conversations idle for 45 days, with a closed
   case or without any case, and keeps the one whose case is open.
 - With the database write-locked for longer than the busy timeout, « supprimez mes données »
@@ -244,8 +247,13 @@ async def test_a_conversation_continued_on_the_web_chat_is_erased_with_its_sessi
         assert confirm.get("continued") is True
         secret = confirm["secret"]
         needles = [user, words, token.token_id, secret_hash(secret)]
+        # An answer on the web chat: kept there (this socket does not acknowledge it).
+        await client.emit("user_uttered", {"message": "je suis toujours là",
+                                           "message_id": "here-1"})
+        while "id" not in await asyncio.wait_for(said.get(), 90):
+            pass  # the channel's own notice (« Vous continuez ici… ») is not kept
         assert {t[1] for t in await run(None, traces, stack, needles)} >= {
-            "continue_token", "continue_session", "events"}
+            "continue_token", "continue_session", "events", "webchat_message"}
         await client.emit("user_uttered", {"message": DELETE, "message_id": "erase-1"})
         while CONFIRMED not in ((await asyncio.wait_for(said.get(), 90)).get("text") or ""):
             pass
@@ -254,6 +262,49 @@ async def test_a_conversation_continued_on_the_web_chat_is_erased_with_its_sessi
     assert await run(None, lambda: wait_for(
         lambda: settled(stack, user) and not traces(stack, needles), 30, 0.2)), (
         traces(stack, needles))
+
+
+async def test_the_lawyers_erase_of_a_web_chat_conversation_takes_its_kept_reply_and_link(
+        stack, token) -> None:
+    from connectors.webchat import RESUME_REFUSED, conversation_id_of
+    from tests.e2e.test_webchat_durable import open_page
+
+    run = asyncio.get_running_loop().run_in_executor
+    words = f"Quelmerville{random.randrange(10**6)}"
+    page = await open_page(stack.base_url, {})
+    conversation = conversation_id_of(page.confirm["secret"])
+    try:
+        for message in ({"message": f"la mairie de {words} refuse mon permis de construire"},
+                        {"payload": "/affirm"}, {"message": ASK_LAWYER}):
+            await page.client.emit("user_uttered", message)
+            assert await page.drain(), f"no answer to {message}"
+        link = page.link["token"]
+    finally:
+        await page.close()
+    [case] = await run(None, lambda: wait_for(lambda: [
+        c for c in desk_api(stack, "GET", "/cases", token)[1]["queue"]
+        if c["sender_id"] == conversation], 30, 0.2))
+    assert (await run(None, desk_api, stack, "POST", f"/cases/{case['id']}/take", token))[0] == 200
+    reply = f"Maître Exemple pour {words}"
+    assert (await run(None, desk_api, stack, "POST", f"/cases/{case['id']}/reply", token,
+                      {"text": reply}))[0] == 200
+    opened = await open_page(stack.base_url, {"resume": link})  # a session the link opened
+    await opened.drain()
+    await opened.close()
+    needles = [conversation, words, secret_hash(link), secret_hash(opened.confirm["secret"])]
+    assert {t[1] for t in await run(None, traces, stack, needles)} >= {
+        "events", "webchat_message", "webchat_resume", "webchat_session"}
+
+    status, body = await run(None, lambda: desk_api(
+        stack, "POST", f"/cases/{case['id']}/erase", token, {"confirm": "erase"}))
+    assert (status, body.get("conversation")) == (200, "erased"), body
+    assert await run(None, traces, stack, needles) == []
+    late = await open_page(stack.base_url, {"resume": link})
+    try:
+        assert [m["text"] for m in await late.drain(first=10)] == [RESUME_REFUSED]
+        assert late.history == [] and "resumed" not in late.confirm
+    finally:
+        await late.close()
 
 
 def test_purge_erases_old_conversations_with_and_without_cases(stack, token) -> None:

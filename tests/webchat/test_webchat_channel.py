@@ -303,6 +303,8 @@ async def test_a_socket_speaks_and_hears_only_its_own_conversation(chat):
     # The victim's own second page (same secret, a reload) hears the conversation too.
     second = await pages(victim.secret)
     assert second.secret == victim.secret
+    # What no page acknowledged is sent again to the page that opens (the durable web chat).
+    assert [m["text"] for m in await second.drain()] == ["Bonjour, ici Maître Exemple."]
     await victim.emit({"message": "merci"})
     assert [m["text"] for m in await second.drain()] == ["reçu : merci", "C'est fait."]
     assert [m["text"] for m in await victim.drain()] == ["reçu : merci", "C'est fait."]
