@@ -139,7 +139,10 @@ _FUTURE_CUE = re.compile(
     r"prevue?s?|programme|audience|convoque|expire|expulse|fermer|demolir|d'ici|jusqu'a|"
     r"avant le|des le|effectiv|execut|entre en vigueur|qui vient|a venir|"
     # « la fermeture commence jeudi » (not « a commencé lundi », folded alike)
-    r"(?<!\ba )(?<!\bont )(?<!avait )(?:commence|debute|demarre)(?:ra)?\b)"
+    r"(?<!\ba )(?<!\bont )(?<!avait )(?:commence|debute|demarre)(?:ra)?\b|"
+    # « les gendarmes passent jeudi », « ils viennent vendredi les récupérer »
+    r"\b(?:passent|viennent|vient|reviennent|arrivent|debarquent|interviennent) "
+    r"(?:me |nous |les |le |la )?(?:\w+ )?$)"
 )
 # Before a month alone, these make it the coming one (« avant fin février »).
 _COMING_MONTH = re.compile(r"\b(?:avant|pour|d'ici|jusqu'a|d'ici a|au plus tard)\s*$")
@@ -186,6 +189,15 @@ _AGO = re.compile(
     r"\b(?:il y a|ya|y a|ca fait|cela fait|depuis) (\d+|" + "|".join(_NUMBER_WORDS) + r") "
     r"(jours?|semaines?|mois|ans?|annees?)\b"
 )
+# Fixed public holidays people date things by (« la veille de la Toussaint », « le lendemain
+# de l'armistice »): (month, day).
+_HOLIDAYS = {"toussaint": (11, 1), "armistice": (11, 11), "noel": (12, 25),
+             "jour de l'an": (1, 1), "nouvel an": (1, 1), "14 juillet": (7, 14),
+             "fete nationale": (7, 14), "1er mai": (5, 1), "fete du travail": (5, 1),
+             "8 mai": (5, 8), "assomption": (8, 15), "saint-sylvestre": (12, 31),
+             "saint sylvestre": (12, 31)}
+_HOLIDAY = re.compile(r"\b(?:(la veille|le lendemain|l'avant-veille)(?: de| du)? )?(?:la |l'|le )?("
+                      + "|".join(re.escape(h) for h in _HOLIDAYS) + r")\b")
 # « début du mois »: the current month, from its first day (a day number after it is of this
 # month: « début du mois, le 1er ou le 2 »).
 _THIS_MONTH = re.compile(r"\b(?:au |en )?debut (?:du|de ce|de mois)(?: mois)?\b")
@@ -195,6 +207,9 @@ _HOUR = re.compile(
     r"(?<![\d/.])([01]?\d|2[0-3]) ?(?:h|heures?|:)(?: ?([0-5]\d))?(?![\d])(?! ?(?:de |d')?(?:delai|pour))|"  # noqa: E501
     r"\b(midi|minuit)\b"
 )
+
+
+LONG_SINCE_YEARS = 5
 
 
 def _weekday_candidates(name: str, qualifier: str | None, today: date,
@@ -310,16 +325,26 @@ def find_dates(text: str, now: datetime) -> list[DateMention]:
         monday = today - timedelta(days=today.weekday() + 7)
         found = monday + timedelta(days=WEEKDAYS.index(m[1] or m[2]))
         add(m.start(), m.end(), [found], False, False)
+    for m in _HOLIDAY.finditer(folded):
+        month, day = _HOLIDAYS[m[2]]
+        shift = {"la veille": -1, "le lendemain": 1, "l'avant-veille": -2}.get(m[1] or "", 0)
+        fut = is_future(m.start()) or bool(_COMING_WEEKDAY.search(folded[:m.start()]))
+        cands = [d + timedelta(days=shift) for d in _day_month(day, month, None, today, fut)]
+        add(m.start(), m.end(), cands, False, fut)
     for m in _THIS_MONTH.finditer(folded):
         add(m.start(), m.end(), [today.replace(day=1)], True, False)
     for m in _AGO.finditer(folded):
+        if (m[0].startswith("depuis") and m[2].startswith(("an", "annee"))
+                and m[1].isdigit() and int(m[1]) >= LONG_SINCE_YEARS):
+            continue  # « chasseur depuis 30 ans »: a life, not a day a deadline runs from
         cands, unc = _ago(m[1], m[2], today)
         add(m.start(), m.end(), cands, unc, False)
     for m in _RELATIVE.finditer(folded):
         cands, unc, fut = _relative(m[1], today)
         add(m.start(), m.end(), cands, unc, fut)
     for m in _WEEKDAY.finditer(folded):
-        fut = is_future(m.start()) or bool(_COMING_WEEKDAY.search(folded[:m.start()]))
+        fut = (is_future(m.start()) or bool(_COMING_WEEKDAY.search(folded[:m.start()]))) and (
+            m[2] not in ("dernier", "passe"))
         cands, unc = _weekday_candidates(m[1], m[2], today, fut)
         add(m.start(), m.end(), cands, unc, fut or m[2] in ("prochain", "qui vient"))
     for m in _MONTH_ONLY.finditer(folded):

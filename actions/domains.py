@@ -149,6 +149,9 @@ DECISION_DOMAINS = {
     "dalo": "collectivites",
     "autorisation_sante": "police_administrative",
     "evacuation": "police_administrative",
+    "armes": "police_administrative",
+    "attribution_marche": "commande_publique",
+    "resultats_election": "elections",
 }
 # A damage in a public service (a fall at the canteen) is a liability claim, not the service's
 # decision: these kinds do not pull the domain to collectivites.

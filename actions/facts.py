@@ -71,6 +71,9 @@ class Facts:
     recours_gracieux: Fact | None = None
     claim_sent: Fact | None = None
     courrier_recu: Fact | None = None
+    # « la mairie m'a dit que ce n'était pas leur problème »: the administration named is not
+    # a party to the dispute.
+    administration_declined: Fact | None = None
     correction: bool = False
     corrected: tuple[str, ...] = field(default=())
 
@@ -84,6 +87,8 @@ class Facts:
     def is_administration(self) -> bool | None:
         """True when an administration is named or a decision only an administration takes (a
         building permit, an OQTF…), False when only a private party is, else None."""
+        if self.administration_declined is not None and self.private_parties:
+            return False  # a neighbour's hedge the mairie said was not its business
         if self.administrations or any(d.value in PUBLIC_DECISIONS for d in self.decisions):
             return True
         if self.mesure is not None and self.mesure.value in ("retention", "assignation"):
@@ -100,7 +105,8 @@ PUBLIC_DECISIONS = frozenset({
     "refus_titularisation", "resultats_election", "redressement_fiscal", "avis_imposition",
     "autorisation_environnementale", "dommage_travaux_publics", "indu_prestation",
     "prestation_sociale", "refus_entree", "asile", "naturalisation", "visa", "expropriation",
-    "preemption", "retrait_points", "bourse", "dalo", "autorisation_sante", "evacuation"})
+    "preemption", "retrait_points", "bourse", "dalo", "autorisation_sante", "evacuation",
+    "armes"})
 
 # Decisions whose author is asked about by « le projet est-il le vôtre, ou celui d'un voisin ? ».
 PERMIT_KINDS = frozenset({"permis_construire", "refus_permis"})
@@ -130,7 +136,7 @@ _ROLE_CUES: tuple[tuple[str, str], ...] = (
     ("hearing", r"audience|convoquee?|convocation|passe devant|conseil de discipline|"
      r"rendez-vous|rdv"),
     ("notified", r"recue?s?|resu|recu|notifiee?s?|notification|remise?|j'?ai eu|arrivee?|"
-     r"l'(?:a|ai|avons|ont) eue?s?|"
+     r"l'(?:a|ai|avons|ont) eue?s?|accuse de reception|avis de reception|"
      r"parvenue?s?|"
      r"donne|donnee|boite aux lettres|en main propre"),
     ("damage", r"accident|tombee?|chute|blesse\w*|degats?|dommages?|inond\w*|abime\w*|cass\w*|"
@@ -209,7 +215,9 @@ _RECOURS_YES = re.compile(r"\b(?:recours gracieux|recours hierarchique|(?:j'?ai|
                           r"(?:ecrit|envoye (?:un|une) (?:lettre|courrier)) (?:a|au) (?:la |le )?"
                           r"(?:maire|prefet|mairie|prefecture|recteur|directeur))")
 _RECOURS_NO = re.compile(r"\b(?:pas (?:encore )?(?:fait|envoye|fais|de) (?:de |d')?(?:recours|"
-                         r"gracieux)|aucun recours|pas de recours|sans recours|n'ai (?:pas|fait "
+                         r"gracieux)|aucun recours|pas de recours|sans recours|(?:j'?ai |on a |"
+                         r"nous avons )?rien (?:envoye|ecrit|fait)(?: a (?:la|le|l') ?\w+)?"
+                         r"(?: pour l'instant| encore)?(?=[,.;!?]|$)|n'ai (?:pas|fait "
                          r"aucun) (?:encore )?(?:fait |envoye )?(?:de |d'|aucun )?recours)")
 _CLAIM_YES = re.compile(r"\b(?:demande prealable|demande d'indemni\w*|demande indemnitaire|"
                         r"reclamation|(?:j'?ai|on a|nous avons) (?:envoye|fait|ecrit) (?:une |ma |"
@@ -237,6 +245,19 @@ _MESURES = (
 _TOWN = re.compile(r"\b(?:j'?habite|j'?abite|je vis|je reside|on habite|nous habitons|on vit|"
                    r"domicilie|habitant) (?:a|au|en|sur|dans) (?:la ville de )?"
                    r"([a-z][a-z'-]*[a-z](?: (?:sur|sous|en|les|le|la)[- ][a-z][a-z-]*)?)")
+# « on est à muret 31600 », « moi je suis a sarcelles, »: the person's town, where a postcode or
+# the clause's end follows (not « je suis à bout de nerfs »).
+_TOWN_SAID = re.compile(r"\b(?:on est|je suis|j'?suis|nous sommes|on habite) a "
+                        r"([a-z][a-z'-]*[a-z](?:[- ](?:sur|sous|en|les|le|la)[- ][a-z][a-z-]*)?)"
+                        r"(?=\s*(?:\(?\d{2} ?\d{3}\)?|[,.;!?]|$))")
+_NOT_A_TOWN = frozenset({"bout", "court", "cote", "jour", "table", "l'heure", "temps", "fond",
+                         "plat", "sec", "terre", "cran", "deux", "trois", "moitie", "peine"})
+_DECLINED = re.compile(
+    r"\b(?:(?:c'est|c'etait|ce n'est|ce n'etait|c est|que c'etait|que c'est|que ce n'etait) )?pas "
+    r"(?:leur|son|de leur|de son|du ressort de la \w+) (?:probleme|ressort|competence|affaire|role|"
+    r"boulot|domaine)|(?:la |le |l')(?:mairie|prefecture|maire|ville|commune|police) (?:m'a|m'ont|"
+    r"nous a|nous ont|a) (?:dit|repondu|explique) (?:qu'(?:elle|il|ils) ne pouv\w+ rien|de (?:voir|"
+    r"m'adresser|aller) (?:avec|au|a|chez))|(?:m'a|m'ont|nous a|nous ont) renvoyee?s? vers")
 _POSTCODE_RE = re.compile(r"(?<![0-9])([0-9]{2} ?[0-9]{3})(?![0-9])")
 # A number followed by what it counts is a quantity, not a postcode (« 40 000 poulets »).
 _QUANTITY_AFTER = re.compile(
@@ -376,7 +397,7 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
                     place = text[p_start:p_end]
             end = max(match.end(), p_end) if place else (
                 match.end() if kind == "etablissement_public"
-                else match.start() + len(match.group(0).split(" de")[0]))
+                else match.start() + len(re.split(r" d(?:e|u|es)\b| d'", match.group(0))[0]))
             seen_spans.append((match.start(), match.end()))
             administrations.append(Administration(kind, place or None, (match.start(), end),
                                                   text[match.start():end]))
@@ -496,8 +517,8 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
             break
 
     town = None
-    match = _TOWN.search(folded)
-    if match and gazetteer.place_ok(match.group(1)):
+    match = _TOWN.search(folded) or _TOWN_SAID.search(folded)
+    if match and gazetteer.place_ok(match.group(1)) and match.group(1) not in _NOT_A_TOWN:
         town = _fact(text, text[match.start(1):match.end(1)], match.start(1), match.end(1))
     elif not town:
         commune = next((a for a in administrations if a.kind == "commune" and a.place), None)
@@ -526,6 +547,8 @@ def extract(text: str, now: datetime, coming_as_effect: bool = True) -> Facts:
         town=town, places=places, contract_signed=contract, award_notice=notice,
         recours_gracieux=recours,
         claim_sent=claim, courrier_recu=courrier, correction=correction, corrected=corrected,
+        administration_declined=(_fact(text, True, *declined.span()) if (
+            declined := _DECLINED.search(folded)) else None),
     )
 
 
@@ -568,7 +591,7 @@ def _yes_no(text: str, folded: str, yes: re.Pattern[str], no: re.Pattern[str]) -
 
 
 _SCALARS = ("role", "mesure", "postcode", "town", "contract_signed", "award_notice",
-            "recours_gracieux", "claim_sent", "courrier_recu")
+            "recours_gracieux", "claim_sent", "courrier_recu", "administration_declined")
 
 
 def merge(previous: Facts, new: Facts) -> Facts:

@@ -76,7 +76,8 @@ PRIVATE_PARTIES: tuple[tuple[str, str], ...] = (
     ("banque", r"\b(?:banque|bancaires?|credit|pret immobilier|huissier|dettes?|"
      r"prelevements? (?:de|d'un|sur)|organisme de credit)\b"),
     ("famille", r"\b(?:divorce|ex[- ]?(?:mari|femme|conjoint|compagnon|compagne)|garde (?:de|des)"
-     r" (?:mon|ma|mes|enfants?)|pension alimentaire|heritage|succession|tutelle|curatelle)\b"),
+     r" (?:mon|ma|mes|enfants?)|pension alimentaire|heritage|succession|tutelle|curatelle|"
+     r"heritiers?|heritieres?|indivision|testament|donation|mes parents sont decedes)\b"),
     ("commercant", r"\b(?:vendeur|vendeuse|garagiste|artisan|operateur|colis|remboursement de ma "
      r"commande|site internet m'a|demarcheurs?|demenageurs?|plombier|electricien|forfait|"
      r"abonnement|salle de sport|agence de voyages?|l'entreprise de|une entreprise de|"
@@ -145,6 +146,9 @@ _BENEFIT_ACTS = (r"suspen\w*|supprim\w*|suppression|radi\w*|coupe\w*|stoppe\w*|a
                  r"refus\w*|retir\w*|retrait|baiss\w*|reduction|reduit\w*|diminu\w*")
 
 
+_NOT_A_SERVICE = (r"(?!(?:ecole|classe|creche|college|lycee|bureau de poste|poste|piscine|gare|"
+                  r"bibliotheque|mediatheque|maternite|urgences)\b)")
+
 DECISIONS: tuple[tuple[str, str], ...] = (
     # At the border: a refusal of entry, the zone d'attente, an asylum claim there.
     ("refus_entree", r"\b(?:zone d'attente|refus d'entree|non[- ]admission|refoule\w*|"
@@ -180,6 +184,12 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("evacuation", r"\b(?:mise en demeure de (?:quitter|partir|evacuer|liberer)|(?:font|faire|"
      r"fera|vont) evacuer|evacuation (?:forcee|du terrain|du campement|des caravanes|du squat)|"
      r"\d+ ?h(?:eures)? pour (?:partir|quitter|degager|evacuer))"),
+    # Weapons taken from their holder by the préfet (CSI L. 312-7 ff.): a police measure.
+    ("armes", r"\b(?:(?:interdi\w*|interdiction) (?:de |d')?(?:detenir|posseder|acquerir|avoir|"
+     r"porter) (?:des |d'|une |mes |ses )?(?:armes?|fusils?)|dessaisi\w*|(?:remise?|remettre|"
+     r"saisie?|saisir|recuperer) (?:de |des |d')?(?:mes |ses |leurs |les )?(?:\d+ )?(?:armes|"
+     r"fusils)|(?:mes|ses|les) (?:\d+ )?(?:armes|fusils) (?:a |aux )?(?:remettre|saisi\w*)|"
+     r"fichier (?:national )?des (?:interdits|personnes interdites))"),
     ("oqtf", r"\b(?:oqtf|o\.q\.t\.f|obligation de quitter|m'oblige\w* a quitter|"
      r"(?:oblige|obligee?s?|ordre) (?:a|de) quitter (?:le territoire|la france))"),
     ("refus_titre_sejour", r"\b(?:refus\w* (?:de |du |d'un |de mon |de ma |mon |ma |le |la )?"
@@ -197,8 +207,10 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("permis_construire", r"\b(?:permis de construire|permis d'amenager|declaration prealable|"
      r"permis de demolir)\b|\bpermis\b(?!" + NOT_BUILDING_PERMIT + r")|\bpanneau\b"
      r"(?! (?:solaire|photovol))"),
-    ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')\w*)|"
-     r"arrete de fermeture|fermer (?:mon|notre|le|l')\w*|ferme administrativement)"),
+    # Not the closing of a public service (a school, a class, a post office): the council's.
+    ("fermeture_administrative", r"\b(?:fermeture (?:administrative|de (?:mon|notre|l')"
+     + _NOT_A_SERVICE + r"\w*)|arrete de fermeture|fermer (?:mon|notre|le|l')" + _NOT_A_SERVICE
+     + r"\w*|ferme administrativement)"),
     ("interdiction_manifestation", r"\binterdi\w* (?:de )?(?:la |notre )?manif|\bmanif\w*\b.{0,100}"
      r"\b(?:l'|l |la )?interdi(?:re|te|t|ction)\b"),
     ("suspension_permis_conduire", r"\b(?:suspension|retrait|suspendu|retire|annulation|annule|"
@@ -224,9 +236,13 @@ DECISIONS: tuple[tuple[str, str], ...] = (
     ("refus_titularisation", r"\brefus\w* (?:de )?(?:ma )?titularisation\b"),
     ("rejet_offre", r"\b(?:lettre de rejet|offre (?:a ete |est )?(?:rejetee|ecartee|pas retenue)|"
      r"(?:pas|non) (?:ete )?retenue?s?|attribue a (?:un|une|notre) (?:concurrent|autre))"),
-    ("attribution_marche", r"\b(?:attribution du marche|marche public|appel d'offres?)\b"),
-    ("resultats_election", r"\b(?:elections?|scrutin|municipales|depouillement|bulletins?|"
-     r"proces-verbal de vote|liste electorale)\b"),
+    ("attribution_marche", r"\b(?:attribution du marche|marches? publics?|appel d'offres?|avis "
+     r"d'attribution|boamp|delegation de service public|\bdsp\b|(?:un |le |ce )marche (?:de |d')"
+     r"(?:travaux|fournitures?|services?|maintenance|nettoyage|videoprotection|"
+     r"videosurveillance|restauration|transport|\w+ion\b))"),
+    ("resultats_election", r"\b(?:elections?|scrutin|municipales|"
+     r"depouillement|bulletins?|proces-verbal de vote|liste electorale|referendum|"
+     r"consultation (?:locale|des (?:habitants|electeurs))|bureau de vote)\b"),
     ("rejet_reclamation", r"\b(?:(?:rejet\w*|refus\w*) (?:de |d'une |d'un )?(?:ma |la |notre |mon "
      r"|leur |sa )?(?:reclamation|recours gracieux|demande prealable|contestation)|(?:reclamation|"
      r"contestation|recours gracieux)\b[^.,;!?]{0,60}? (?:rejetee?|refusee?))\b"),

@@ -461,6 +461,7 @@ DECISION_LABELS = {
     "dalo": "DALO (droit au logement opposable)",
     "autorisation_sante": "autorisation sanitaire",
     "evacuation": "ordre de quitter les lieux (évacuation)",
+    "armes": "interdiction de détenir des armes",
 }
 # Kinds whose label is a family: the person's words say which one.
 _SHOW_WORDS = {"avis_imposition", "sanction_disciplinaire", "autorisation_environnementale",

@@ -173,3 +173,67 @@ def test_an_order_to_leave_a_field_is_a_police_measure_applying_on_its_last_day(
 ])
 def test_a_topic_named_is_a_thin_story(text: str, thin: bool) -> None:
     assert intake.thin_story(text, extract(text, NOW)) is thin
+
+
+@pytest.mark.parametrize(("text", "kind", "domain"), [
+    ("arrete du prefet qui m'interdit de detenir des armes, je dois remettre mes fusils",
+     "armes", "police_administrative"),
+    ("le maire a signe un marche de nettoyage sans consulter personne, avis d'attribution au "
+     "boamp", "attribution_marche", "commande_publique"),
+    ("dimanche referendum local, le bureau de vote a ferme avant l'heure", "resultats_election",
+     "elections"),
+])
+def test_more_decisions_of_one_domain(text: str, kind: str, domain: str) -> None:
+    kinds = list(extract(text, NOW).decision_kinds())
+    assert kind in kinds
+    assert domains.consistent("environnement" if domain != "environnement" else "elections",
+                              kinds) == domain
+
+
+def test_an_inheritance_quarrel_names_no_administration() -> None:
+    facts = extract("mes parents sont decedes, on est 3 heritiers et personne ne peut rien "
+                    "faire contre mon frere", NOW)
+    assert facts.is_administration() is False
+
+
+def test_an_administration_that_said_it_is_not_its_business_is_no_party() -> None:
+    story = ("ma voisine a une haie de 5 m, les racines abiment ma terrasse, la mairie m'a dit "
+             "que c'etait pas leur probleme")
+    facts = extract(story, NOW)
+    assert facts.is_administration() is False
+    assert intake.scope("responsabilite_administrative", facts, None) == "hors_champ"
+    refused = extract("la mairie a refuse mon permis, c'est pas leur probleme qu'ils disent", NOW)
+    assert refused.is_administration() is True  # no private party: still the mairie's decision
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("publie au boamp le lendemain de l'armistice", date(2026, 11, 12)),
+    ("envoye la veille de la toussaint", date(2026, 10, 31)),
+    ("on doit partir avant noel", date(2026, 12, 25)),
+    ("les gendarmes passent jeudi matin", date(2026, 12, 10)),
+    ("il est passe jeudi dernier", date(2026, 12, 3)),
+])
+def test_days_said_by_holidays_and_visits_to_come(text: str, expected: date) -> None:
+    assert find_dates(text, NOW)[0].day == expected
+
+
+def test_a_long_duration_is_no_date_and_a_signed_receipt_is_the_notification() -> None:
+    assert find_dates("chasseur depuis 30 ans", NOW) == []
+    facts = extract("j'ai signe l'accuse de reception le lundi 30 novembre", NOW)
+    assert facts.date_for("notified").day == date(2026, 11, 30)
+
+
+def test_nothing_sent_yet_and_a_town_said_with_its_postcode() -> None:
+    facts = extract("je suis le voisin, jai rien envoye a la mairie pour l'instant, on est a "
+                    "muret 31600", NOW)
+    assert facts.recours_gracieux is not None and facts.recours_gracieux.value is False
+    assert facts.town is not None and facts.town.value == "muret"
+    assert extract("je suis a bout, aidez moi", NOW).town is None
+
+
+def test_a_question_about_the_bot_asks_the_pending_questions_again() -> None:
+    from actions.iamabot import pending_questions
+    assert pending_questions(["date_notified", "place"]) == ("date_notified", "place")
+    assert pending_questions(["consent"]) == ()
+    assert pending_questions([intake.CONFIRM]) == ()
+    assert pending_questions(None) == ()
