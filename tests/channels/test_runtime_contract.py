@@ -22,6 +22,7 @@ import pytest_asyncio
 from channels.adapter import ChannelAdapter
 from channels.outcomes import Delivery, GiveUp, Outcome, RetryAfter, Sent
 from channels.output import ChannelOutput
+from channels.poller import AdapterPoller
 from channels.runtime import ChannelRuntime
 from channels.sender import ChannelSender
 from channels.store import InboxEvent, Store
@@ -42,6 +43,8 @@ class TinyAdapter:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
         self.outcomes: deque[Outcome] = deque()
+        self.source: list[InboxEvent] = []  # what poll reads, oldest first
+        self.polls = 0
         self.lock = threading.Lock()
 
     def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> bool:
@@ -52,7 +55,11 @@ class TinyAdapter:
 
     async def poll(self, client: Any, cursor: str | None
                    ) -> tuple[list[InboxEvent], str | None]:
-        return [], cursor
+        """The source's events from the cursor's on (the last one read again: an overlap),
+        and the newest id read."""
+        self.polls += 1
+        events = [row for row in self.source if int(row.event_id[3:]) >= int(cursor or 0)]
+        return events, (events[-1].event_id[3:] if events else None)
 
     async def send(self, recipient_id: str, text: str) -> Delivery:
         with self.lock:  # called on the sender's thread
@@ -185,3 +192,20 @@ async def test_a_push_to_another_channel_is_refused(tiny):
             continue
         raise AssertionError(f"{conversation_id} was accepted")
     assert runtime.store.outbox_pending_count() == 0
+
+
+async def test_a_polled_source_is_read_into_the_inbox_with_its_cursor_once(tiny):
+    runtime, adapter, agent = tiny
+    poller = AdapterPoller(runtime, adapter, lease_name="mastodon.poller",
+                           cursor_name="mastodon.poll", interval=0.05, ttl_seconds=1.5)
+    runtime.spawn(poller.run())
+    adapter.source.extend([InboxEvent("dm:7", "dm", "dave", {"text": "sept"}),
+                           InboxEvent("dm:9", "dm", "dave", {"text": "neuf"})])
+    assert await eventually(lambda: len(adapter.sent) == 2)
+    polls = adapter.polls
+    assert await eventually(lambda: adapter.polls > polls + 2)  # read again, overlapping
+    await poller.stop()
+    assert adapter.sent == [("dave", "reçu / sept"), ("dave", "reçu / neuf")]
+    assert [text for _, text, _ in agent.seen] == ["sept", "neuf"]  # each once
+    assert runtime.store.cursor_get("mastodon.poll") == "9"
+    assert runtime.store.lease_holder("mastodon.poller") is None  # given up on stop
