@@ -8,7 +8,6 @@ send; ``channels.adapter`` the contract an adapter fulfils; ``channels.runtime``
 workers feeding Rasa, liveness and replay; ``channels.output`` the output channel that queues a
 turn's replies with its inbox item; ``channels.sender`` the sender thread applying outcomes;
 ``channels.ingress`` a thread serving a channel's pushed events; ``channels.poller`` a source
-read through the adapter's ``poll``; ``channels.lease`` and
-``channels.doorbell`` the lease loop and the wake-ups. A channel subclasses them
-(``connectors/x/``).
+read through the adapter's ``poll``; ``channels.lease`` and ``channels.doorbell`` the lease loop
+and the wake-ups. A channel subclasses them (``connectors/x/``).
 """
