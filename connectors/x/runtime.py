@@ -12,10 +12,9 @@ liveness leases, the replay of a saved turn, the doorbell and the sender's threa
   meant for us with :meth:`accept`; an encrypted X Chat message is only counted;
 - a DM's text for Rasa: the payload of the option chosen (quick reply, number or title of the
   options last shown on X: :meth:`message_text`);
-- public posts: one that summons the account (an @mention, a quote of one of its posts) gets
-  one neutral public invitation to DM per person and period; one that only carries the hashtag
-  gets none (X forbids it since 2026-02-23) and is listed on the desk for the lawyer to answer
-  by hand (``x_public_post``, ``permanence/public_posts.py``);
+- public posts (``connectors/x/posts.py``): one that summons the account gets one neutral
+  public invitation to DM per person and period; one that only carries the hashtag is listed on
+  the desk for the lawyer to answer by hand;
 - the sender (``connectors/x/sender.py``: X's DM budget and pacing, the look-up of a DM sent
   before a crash, the link to continue on the web chat), the desk's DM budget and costs.
 
@@ -30,10 +29,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
-import tweepy
 from rasa.core.channels.channel import UserMessage
 
 from channels.runtime import ChannelRuntime
@@ -45,13 +42,13 @@ from connectors.x.inbox import (
     ACCOUNT_CURSOR,
     delivered_charges,
     inbox_rows,
-    person_ref,
     record_chats,
 )
 from connectors.x.ingress import WebhookIngress
 from connectors.x.output import XOutput, options_cursor
-from connectors.x.payloads import EncryptedChat, Inbound, InboundTweet, is_for_us, summons
+from connectors.x.payloads import EncryptedChat, Inbound
 from connectors.x.polling import Poller
+from connectors.x.posts import PublicPosts
 from connectors.x.sender import BUDGET, OutboxSender
 from connectors.x.stream import StreamReader
 from permanence import (
@@ -67,7 +64,6 @@ from permanence import (
 
 logger = logging.getLogger(__name__)
 
-INVITATION_VARIANT_CURSOR = "x.invitation.variant"
 ALIVE_LEASE_PREFIX = "x.alive."  # ChannelRuntime.alive_prefix for the channel x
 
 
@@ -85,7 +81,7 @@ class XRuntime(ChannelRuntime):
         self.account_username = settings.account_username
         self.client: XApiClient | None = None
         self.meter = settings.cost_meter()
-        self._posts = public_posts.Source(self._open_posts, self._post_done)
+        self.posts = PublicPosts(self)
         self.ingress: WebhookIngress | None = None
         self.poller: Poller | None = None
         self.streamer: StreamReader | None = None
@@ -117,7 +113,7 @@ class XRuntime(ChannelRuntime):
         # costs (permanence/costs.py) and the posts to answer by hand (public_posts.py).
         budgets.register(budgets.X, self._budget_report)
         costs.register(costs.X, self.store.cost_totals)
-        public_posts.register(public_posts.X, self._posts)
+        public_posts.register(public_posts.X, self.posts.source)
         if self.settings.ingress_port:
             self.ingress = WebhookIngress(self)
             await self.run_db(self.ingress.start)
@@ -165,7 +161,7 @@ class XRuntime(ChannelRuntime):
         budgets.unregister(budgets.X, self._budget_report)
         if self.store is not None:
             costs.unregister(costs.X, self.store.cost_totals)
-        public_posts.unregister(public_posts.X, self._posts)
+        public_posts.unregister(public_posts.X, self.posts.source)
 
     async def close(self) -> None:
         if self.client is not None:
@@ -205,7 +201,7 @@ class XRuntime(ChannelRuntime):
 
     async def handle_other(self, item: InboxItem) -> None:
         if item.kind == "tweet":
-            await self._handle_tweet(item)
+            await self.posts.handle(item)
         else:
             await super().handle_other(item)
 
@@ -217,23 +213,6 @@ class XRuntime(ChannelRuntime):
         if store is None:
             raise RuntimeError("the x channel is not running (no store)")
         return store.budget_status(BUDGET, None, self.settings.budget_margin_seconds)
-
-    def _open_posts(self) -> list[dict[str, Any]]:
-        """The public posts to answer by hand, for the desk (synchronous): handle and link,
-        never a text."""
-        store = self.store
-        if store is None:
-            raise RuntimeError("the x channel is not running (no store)")
-        return [{"id": post["id"], "handle": post["username"],
-                 "link": render.post_link(post["tweet_id"], post["username"]),
-                 "posted_at": post["posted_at"], "received_at": post["received_at"]}
-                for post in store.public_posts_open()]
-
-    def _post_done(self, post_id: int) -> bool:
-        store = self.store
-        if store is None:
-            raise RuntimeError("the x channel is not running (no store)")
-        return store.public_post_done(post_id)
 
     async def charge(self, charges: list[x_costs.Charge]) -> None:
         """Record what X bills for a call; a failure is logged, never the call's failure."""
@@ -274,70 +253,4 @@ class XRuntime(ChannelRuntime):
         charges = delivered_charges(self.meter, events if delivered is None else delivered,
                                     utcnow())
         return self.accept_rows_from_thread(self._rows(events), costs=charges)
-
-    def _for_us(self, tweet: InboundTweet) -> bool:
-        return is_for_us(tweet, self.account_id or "", self.account_username or "",
-                         self.settings.hashtags)
-
-    async def _handle_tweet(self, item: InboxItem) -> None:
-        payload = item.payload or {}
-        tweet = InboundTweet(
-            tweet_id=str(payload["tweet_id"]), author_id=item.sender_id,
-            username=payload.get("username"), text="",
-            hashtags=tuple(payload.get("hashtags") or ()),
-            mentions=tuple(payload.get("mentions") or ()),
-            in_reply_to_status_id=None, is_retweet=bool(payload.get("is_retweet")),
-            created_at=None,
-            quoted_author_id=self.account_id if payload.get("quotes_account") else None)
-        if not self._for_us(tweet):
-            return
-        if not summons(tweet, self.account_id or "", self.account_username or ""):
-            # Only the hashtag: X allows no automated reply; the lawyer answers by hand.
-            await self._to_desk(item, tweet)
-            return
-        period = timedelta(hours=self.settings.invitation_period_hours)
-        if not await self.run_db(self.store.invitation_allowed, tweet.author_id, period=period):
-            logger.info("x.tweet.invitation_skipped tweet_id=%s person=%s reason=period",
-                        tweet.tweet_id, person_ref(tweet.author_id))
-            return
-        await self._post_invitation(tweet)
-
-    async def _to_desk(self, item: InboxItem, tweet: InboundTweet) -> None:
-        """List a hashtag-only post for the lawyer: its id, author (for erasure) and handle."""
-        posted = (item.payload or {}).get("created_at")
-        try:
-            posted_at = datetime.fromisoformat(posted) if posted else None
-        except ValueError:
-            posted_at = None
-        added = await self.run_db(self.store.public_post_add, tweet.tweet_id, tweet.author_id,
-                                  tweet.username, posted_at)
-        logger.info("x.tweet.to_desk tweet_id=%s person=%s new=%s", tweet.tweet_id,
-                    person_ref(tweet.author_id), added)
-
-    async def _post_invitation(self, tweet: InboundTweet) -> None:
-        """One public reply; X refuses a text identical to an earlier tweet (403), so each
-        invitation uses the next wording (a counter kept in the store). It carries the DM link
-        only with ``invitation_dm_link`` (a post with a URL costs $0.20 instead of $0.01)."""
-        raw = await self.run_db(self.store.cursor_get, INVITATION_VARIANT_CURSOR)
-        variant = int(raw) if raw and raw.isdigit() else 0
-        for attempt in range(len(render.INVITATION_TEMPLATES) + 1):
-            text = render.invitation_text(self.account_username, self.account_id,
-                                          variant=variant + attempt,
-                                          dm_link=self.settings.invitation_dm_link)
-            try:
-                response = await self.client.create_tweet(
-                    text=text, in_reply_to_tweet_id=tweet.tweet_id, user_auth=True)
-            except tweepy.Forbidden:
-                logger.warning("x.tweet.invitation_refused tweet_id=%s attempt=%d",
-                               tweet.tweet_id, attempt)
-                continue
-            # A reply to a post that summoned the account (the only ones answered).
-            await self.charge(self.meter.call(x_costs.post_kind(text, summoned_reply=True)))
-            await self.run_db(self.store.cursor_set, INVITATION_VARIANT_CURSOR,
-                              str(variant + attempt + 1))
-            reply_id = (response.data or {}).get("id")
-            logger.info("x.tweet.invited tweet_id=%s person=%s reply_id=%s",
-                        tweet.tweet_id, person_ref(tweet.author_id), reply_id)
-            return
-        raise RuntimeError("x.tweet.invitation_failed")
 
