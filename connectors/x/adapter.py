@@ -1,9 +1,10 @@
 """The X adapter (``channels/adapter.py``'s contract): the platform side of the X channel.
 
 It delegates to the modules that know X (``signatures``, ``payloads``, ``inbox``, ``render``,
-``send``) and keeps nothing durable. What still runs outside it, in this package, is listed in
-``docs/architecture.md`` (the runtime, the stream reader and the poller have not moved to
-``channels/`` yet).
+``send``) and keeps nothing durable. The generic runtime uses it to send (``channels/sender.py``,
+through ``connectors/x/sender.py``) and to render a turn (``render_messages``, through
+``XOutput``); the webhook routes, the poller and the stream reader still call X's modules
+directly (``docs/architecture.md``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ from connectors.x.payloads import (
 from connectors.x.send import send_dm
 from connectors.x.signatures import SIGNATURE_HEADER, verify_webhook_signature
 from permanence import conversations
+
+
+def render_messages(messages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A turn's messages as DMs: buttons as numbered options, images as links, each text cut
+    to X's length and consecutive ones packed (``XOutput`` queues them so)."""
+    parts: list[str] = []
+    for message in messages:
+        text = message.get("text") or ""
+        if message.get("buttons"):
+            text, _ = render.render_buttons(text, list(message["buttons"]))
+        elif message.get("image"):
+            text = render.render_image(message["image"], text or None)
+        parts.extend(render.split_text(text))
+    return render.pack(parts)
 
 
 class XAdapter:
@@ -67,17 +82,7 @@ class XAdapter:
         return await send_dm(self.client, recipient_id, text)
 
     def render(self, messages: Sequence[Mapping[str, Any]]) -> list[str]:
-        """A turn's messages as DMs: buttons as numbered options, images as links, each text
-        cut to X's length and consecutive ones packed (as ``XOutput`` queues them)."""
-        parts: list[str] = []
-        for message in messages:
-            text = message.get("text") or ""
-            if message.get("buttons"):
-                text, _ = render.render_buttons(text, list(message["buttons"]))
-            elif message.get("image"):
-                text = render.render_image(message["image"], text or None)
-            parts.extend(render.split_text(text))
-        return render.pack(parts)
+        return render_messages(messages)
 
     def is_own_echo(self, event: Any) -> bool:
         if isinstance(event, InboundDM):

@@ -12,7 +12,8 @@ answers 200. Two ways to run it:
   interpreter (no GIL) with inference; the Rasa process's inbox workers pick the events up from
   the database (they look every ``POLL_SECONDS``). The account is read from the database, where
   the Rasa process publishes it, or from ``X_ACCOUNT_ID`` / ``X_ACCOUNT_USERNAME``.
-- **A thread of the Rasa process** (``ingress_port`` in the channel's credentials). Measured with
+- **A thread of the Rasa process** (``ingress_port`` in the channel's credentials; the thread
+  is the generic ``channels/ingress.py``, this module gives it X's routes). Measured with
   ``bench/ack.py``: a thread still competes with inference for the interpreter, so its p99 was
   no better than Rasa's own route; it is kept for single-process set-ups.
 
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from channels.ingress import IngressThread
 from channels.store import Store, utcnow
 from connectors.x.config import XSettings
 from connectors.x.inbox import (
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PATH = "/webhooks/x/webhook"
-START_TIMEOUT_SECONDS = 10.0
 
 
 class StandaloneSink:
@@ -93,56 +94,21 @@ class StandaloneSink:
         return sum(added)
 
 
-class WebhookIngress:
+class WebhookIngress(IngressThread):
+    """X's webhook routes (CRC and POST) on the generic ingress thread (``channels/ingress.py``)."""
+
+    channel = "x"
+
     def __init__(self, runtime: XRuntime | StandaloneSink) -> None:
+        settings = runtime.settings
+        super().__init__(settings.ingress_host, settings.ingress_port, settings.max_body_bytes)
         self.runtime = runtime
-        self.settings = runtime.settings
-        self.crc_limiter = CrcLimiter.for_settings(self.settings)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self.settings = settings
+        self.crc_limiter = CrcLimiter.for_settings(settings)
 
-    def start(self) -> None:
-        """Start the thread and return once it listens (raises if it could not)."""
-        self._thread = threading.Thread(target=self._run, name="x-ingress", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(START_TIMEOUT_SECONDS):
-            raise RuntimeError("x ingress did not start in time")
-        if self._error is not None:
-            raise RuntimeError(f"x ingress could not start: {self._error}") from self._error
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        logger.info("x.ingress.stopped")
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported to start() through _error
-            self._error = exc
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        app = web.Application(client_max_size=self.settings.max_body_bytes)
+    def routes(self, app: web.Application) -> None:
         app.router.add_get(PATH, self._crc)
         app.router.add_post(PATH, self._post)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.settings.ingress_host, self.settings.ingress_port)
-            await site.start()
-            logger.info("x.ingress.listening port=%d", self.settings.ingress_port)
-            self._ready.set()
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
 
     async def _crc(self, request: web.Request) -> web.Response:
         verdict = check_crc(self.settings, request.query.get("crc_token"), self.crc_limiter)

@@ -236,7 +236,7 @@ async def test_a_poller_back_after_the_age_window_leaves_older_messages_out(
     with Store.create(db_url) as store:
         assert store.inbox_pending_count() == 0
     mine = [r.getMessage() for r in caplog.records
-            if r.name in ("connectors.x.polling", "connectors.x.sender")]
+            if r.name in ("connectors.x.polling", "channels.sender")]
     assert any("x.poll.stale_events source=dm_events count=1" in line for line in mine)
     assert any(f"sender={person_ref(recent)}" in line for line in mine)
     assert any(f"recipient={person_ref(recent)}" in line for line in mine)
@@ -599,7 +599,7 @@ async def test_a_turn_that_could_not_be_saved_is_tried_again_in_order(
         emulator, runtimes, http, monkeypatch) -> None:
     """No silent loss (#11): a failed turn sends nothing, goes back to the queue ahead of the
     person's next message, and is answered once it succeeds."""
-    monkeypatch.setattr("connectors.x.runtime.TURN_RETRY_SECONDS", 0.1)
+    monkeypatch.setattr("channels.runtime.TURN_RETRY_SECONDS", 0.1)
     agent = Failing(failures=2)
     await runtimes(agent)
     await write_dm(http, emulator, "4242", "un")
@@ -611,8 +611,8 @@ async def test_a_turn_that_could_not_be_saved_is_tried_again_in_order(
 
 async def test_a_turn_that_keeps_failing_tells_the_person_to_write_again(
         emulator, runtimes, http, monkeypatch, db_url) -> None:
-    monkeypatch.setattr("connectors.x.runtime.TURN_RETRY_SECONDS", 0.05)
-    monkeypatch.setattr("connectors.x.runtime.TURN_ATTEMPTS", 3)
+    monkeypatch.setattr("channels.runtime.TURN_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr("channels.runtime.TURN_ATTEMPTS", 3)
     agent = Failing(failures=3)
     await runtimes(agent)
     await write_dm(http, emulator, "4242", "un")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest_asyncio
 
-from connectors.x import sender as sender_module
+from channels import sender as sender_module  # the generic sender's pace
 from connectors.x.sender import OutboxSender
 from permanence.x_store import OUTBOX_FAILED, Store
 from sandbox.x_emulator import RunningEmulator
