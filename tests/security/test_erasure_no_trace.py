@@ -267,7 +267,7 @@ async def test_a_conversation_continued_on_the_web_chat_is_erased_with_its_sessi
 async def test_the_lawyers_erase_of_a_web_chat_conversation_takes_its_kept_reply_and_link(
         stack, token) -> None:
     from connectors.webchat import RESUME_REFUSED, conversation_id_of
-    from tests.e2e.test_webchat_durable import open_page
+    from tests.e2e.test_webchat_resume_link import open_page
 
     run = asyncio.get_running_loop().run_in_executor
     words = f"Quelmerville{random.randrange(10**6)}"

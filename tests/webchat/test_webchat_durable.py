@@ -4,7 +4,7 @@ lawyer's marked as theirs; the resume link given at the handover; the desk's del
 erasure; the e-mail notice through a real SMTP server on 127.0.0.1 (aiosmtpd).
 
 The channel is served by a real Sanic server to python-socketio's client, with a stand-in for
-Rasa's agent; the real stack is in tests/e2e/test_webchat_durable.py."""
+Rasa's agent; the real stack is in tests/e2e/test_webchat_resume_link.py."""
 
 from __future__ import annotations
 
