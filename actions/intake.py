@@ -33,6 +33,7 @@ from actions.parsing import (
     parse_yes_no,
     says_nothing,
 )
+from actions.places import departement_named
 
 STORY = "story"
 CONFIRM = "confirm"
@@ -533,10 +534,14 @@ _AUTHOR_OF = {"arrete municipal": "commune", "arrêté municipal": "commune",
 _TOWN_KINDS = frozenset({"commune"})
 
 
-def adverse_text(administration: F.Administration, facts: F.Facts) -> str:
+def adverse_text(administration: F.Administration, facts: F.Facts, story: str = "") -> str:
     """The administration as the card shows it: a placeless « maire » or « mairie » gets the
     town the story named (« une maison à Pessac … le maire » → « maire de Pessac »), so that the
-    lawyer can check conflicts; the person's own town when none was named."""
+    lawyer can check conflicts; the person's own town when none was named. A placeless
+    « préfet » gets the one département the story places itself in (« dans le Doubs »)."""
+    if not administration.place and administration.kind == "prefecture":
+        departement = departement_named(story)
+        return f"{administration.text} ({departement})" if departement else administration.text
     if administration.place or administration.kind not in _TOWN_KINDS:
         return administration.text
     # « un arrêté municipal »: the commune is who decided.
@@ -569,7 +574,7 @@ def effect_date(facts: F.Facts) -> F.DateFact | None:
 def case_slots(reading: Reading, domain: str | None, story: str) -> dict[str, Any]:
     """The case record (``actions/case.py`` slots) from the facts of the conversation."""
     facts = reading.facts
-    parties = ([adverse_text(a, facts) for a in facts.administrations]
+    parties = ([adverse_text(a, facts, story) for a in facts.administrations]
                or _permit_authority(facts, domain)
                or [p.text for p in facts.private_parties])
     recours = facts.recours_gracieux

@@ -85,3 +85,27 @@ def named_places(text: str, folded: str) -> list[tuple[str, int, int]]:
                 and all(fold_keep(p[0]) != fold_keep(name) for p in places)):
             places.append((name, m.start(1), m.end(1)))
     return places
+
+
+# Département names that are also everyday words: read only with a capital (« dans le Lot »,
+# not « dans le lot 3 »).
+_AMBIGUOUS_DEPARTEMENTS = frozenset({"lot", "cher", "var", "ain", "orne", "eure", "gers",
+                                     "nord", "somme", "indre", "loire", "marne", "vienne"})
+_DEPARTEMENT_NAMES = {fold_keep(name).replace("-", " "): name for name in DEPARTEMENTS.values()}
+_IN_DEPARTEMENT = re.compile(
+    r"\b(?:dans (?:le |la |les |l')|en )(" + "|".join(
+        re.escape(n) for n in sorted(_DEPARTEMENT_NAMES, key=len, reverse=True)) + r")\b")
+
+
+def departement_named(text: str) -> str | None:
+    """The one département a story places itself in (« une association dans le Doubs », « on
+    habite en Gironde »), or None (none, or several). It completes a placeless « préfet »."""
+    folded = fold_keep(text).replace("-", " ")
+    found = set()
+    for m in _IN_DEPARTEMENT.finditer(folded):
+        name = m[1]
+        capital = text[m.start(1):m.start(1) + 1].isupper()
+        if name.split()[0] in _AMBIGUOUS_DEPARTEMENTS and not capital:
+            continue
+        found.add(_DEPARTEMENT_NAMES[name])
+    return found.pop() if len(found) == 1 else None

@@ -34,3 +34,11 @@ def test_a_departement_name_of_several_words_is_kept_whole() -> None:
     folded = fold_keep("préfecture de seine maritime, arrêté du 2")
     start = folded.index("seine")
     assert folded[start:departement_end(folded, start, start + len("seine"))] == "seine maritime"
+
+
+def test_a_placeless_prefet_gets_the_one_departement_the_story_names() -> None:
+    from actions.places import departement_named
+    assert departement_named("une association dans le Doubs ; le préfet a signé") == "Doubs"
+    assert departement_named("on habite en Gironde") == "Gironde"
+    assert departement_named("notre offre pour le lot 3, dans le lot 3 du marché") is None
+    assert departement_named("dans la Somme et dans le Nord") is None  # two: none shown
