@@ -4,9 +4,10 @@ They use the trained model (models/permanence.tar.gz, built by `make train`) and
 SQLite database, so that tests can read what the tracker store really kept
 (`Stack.stored_events`). The X emulator
 (sandbox/x_emulator) runs too, and Rasa's X channel is pointed at it in webhook mode, with the
-webhook served by the ingress thread. The launcher is `sandbox/stack.py`, shared with `bench/`;
-tests that need their own servers (polling mode, kill -9, PostgreSQL) start a `Stack` of their
-own.
+webhook served by the ingress thread; the Mastodon emulator (sandbox/mastodon_emulator) too,
+read by Rasa's Mastodon channel through its stream. The launcher is `sandbox/stack.py`,
+shared with `bench/`; tests that need their own servers (polling mode, kill -9, PostgreSQL)
+start a `Stack` of their own.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # The link to continue an X conversation on the web chat is on (tests/e2e/test_webchat.py
     # opens one in the browser), but never offered in a DM (a wait of 7 days at most): the
     # tests that read DMs read them as the assistant wrote them.
-    stack = Stack(tmp_path_factory.mktemp("e2e"), x_mode="webhook",
+    stack = Stack(tmp_path_factory.mktemp("e2e"), x_mode="webhook", mastodon=True,
                     api_token=secrets.token_hex(16),
                     env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
                          continue_link.SECRET_ENV: secrets.token_hex(24),
