@@ -81,6 +81,27 @@ def x_faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             print(stack.log(name)[-5000:])
 
 
+# The Mastodon kill -9 and outage tests (test_mastodon_faults.py) likewise, on a stack with the
+# Mastodon channel only: liveness and leases of 3 s, the send backoff from 2 s, a poll every
+# 2 s and a broken stream retried after half a second (the defaults: 30 s, 5 s, 30 s, 1 s).
+MASTODON_FAULTS = {"MASTODON_LIVENESS_SECONDS": "3", "MASTODON_LEASE_SECONDS": "3",
+                   "MASTODON_SEND_RETRY_SECONDS": "2", "MASTODON_POLL_SECONDS": "2",
+                   "MASTODON_STREAM_RETRY_SECONDS": "0.5"}
+
+
+@pytest.fixture(scope="session")
+def mastodon_faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    stack = Stack(tmp_path_factory.mktemp("mastodon-faults"), x_mode=None, mastodon=True,
+                  mastodon_env=MASTODON_FAULTS)
+    with stack:
+        yield stack
+    for name in ("rasa", "mastodon_emulator"):
+        if "Traceback" in stack.log(name):
+            print(stack.log(name)[-5000:])
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium driven by Playwright's sync API (keep it out of async test modules)."""
