@@ -27,7 +27,8 @@ it reserved, and while it is spent every sender waits for its reset (plus
 **Hooks** (a channel's subclass, on the sender's loop): :meth:`open` / :meth:`close` (the
 platform's client and the adapter), :meth:`sent_before` (whether a reply reserved before, by a
 process that died mid-send, already reached the platform: not sent twice), :meth:`prepare`
-(the reply as it will go, e.g. with a link added), :meth:`sent_charges`.
+(the reply as it will go, e.g. with a link added), :meth:`deliver` (the call to the adapter),
+:meth:`sent_charges`.
 
 ``settings`` needs ``senders``, ``send_retry_seconds``, ``budget_margin_seconds`` and
 ``budget_pace_burst``. Store calls run in the sender's own small thread pool; the loop never
@@ -99,6 +100,11 @@ class ChannelSender:
     async def prepare(self, item: OutboxItem) -> OutboxItem:
         """The reply as it will be sent (stored first if changed); default: as queued."""
         return item
+
+    async def deliver(self, item: OutboxItem) -> Delivery:
+        """Hand the reply to the platform; default ``adapter.send(recipient, text)`` (a
+        channel may pass more, e.g. Mastodon an idempotency key per reply)."""
+        return await self.adapter.send(item.recipient_id, item.text)
 
     def sent_charges(self, item: OutboxItem) -> Sequence[Any]:
         """What the platform bills for a message sent, recorded with it; default: nothing."""
@@ -248,7 +254,7 @@ class ChannelSender:
                                sent_as)
                 return
         item = await self.prepare(item)
-        delivery = await self.adapter.send(item.recipient_id, item.text)
+        delivery = await self.deliver(item)
         await self.apply(item, delivery)
 
     async def apply(self, item: OutboxItem, delivery: Delivery) -> None:

@@ -1,4 +1,5 @@
-"""Start the whole assistant on 127.0.0.1: X emulator, action server, Rasa (one or more).
+"""Start the whole assistant on 127.0.0.1: X emulator, action server, Rasa (one or more), and
+the Mastodon emulator with the Mastodon channel when asked (``mastodon=True``).
 
 One launcher for the end-to-end tests (``tests/e2e/conftest.py``), the benchmarks (``bench/``)
 and anything else that needs the real servers on loopback with the X channel pointed at the
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from connectors.mastodon import config as mastodon_config
+from sandbox.mastodon_emulator.config import DEFAULT_ACCESS_TOKEN as MASTODON_SANDBOX_TOKEN
 from sandbox.x_emulator.config import ENV_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +122,10 @@ class Stack:
     ``workdir``.
     ``rasa_count`` > 1 starts several Rasa servers on the same database (each with its own
     ports); ``env`` is added to every server's environment (e.g. a lock store).
+    ``mastodon``: start the Mastodon emulator (``sandbox/mastodon_emulator``) and the Mastodon
+    channel pointed at it (``MASTODON_*`` in the servers' environment, more in
+    ``mastodon_env``, e.g. ``MASTODON_LIVENESS_SECONDS``); :meth:`mastodon_control` calls its
+    control API, :meth:`mastodon_texts` reads what the account sent to a person.
     ``api_token`` turns on Rasa's HTTP API (``--enable-api``) behind that token; see
     :meth:`rasa_api`. ``rest_token`` opens the REST door (``connectors/rest.py``,
     ``PERMANENCE_REST_TOKEN`` in the servers' environment): random unless given; :meth:`say`
@@ -134,6 +141,8 @@ class Stack:
     rasa_count: int = 1
     env: dict[str, str] = field(default_factory=dict)
     x_extra: dict[str, Any] = field(default_factory=dict)
+    mastodon: bool = False
+    mastodon_env: dict[str, str] = field(default_factory=dict)
     endpoints: Path = ROOT / "endpoints.yml"
     model: Path = MODEL
     quiet_emulator: bool = False
@@ -151,6 +160,7 @@ class Stack:
         self.rasa_ports = [free_port() for _ in range(self.rasa_count)]
         self.ingress_ports = [free_port() for _ in range(self.rasa_count)]
         self.x_base_url = f"http://127.0.0.1:{self.x_port}" if self.x_mode else ""
+        self.mastodon_base_url = f"http://127.0.0.1:{free_port()}" if self.mastodon else ""
         self.processes: dict[str, subprocess.Popen] = {}
         self._logs: list[IO[str]] = []
 
@@ -186,8 +196,15 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PERMANENCE_REST_TOKEN": self.rest_token,
+            **self.mastodon_server_env(),
             **self.env,
         }
+
+    def mastodon_server_env(self) -> dict[str, str]:
+        if not self.mastodon:
+            return {}
+        return {mastodon_config.BASE_URL_ENV: self.mastodon_base_url,
+                mastodon_config.TOKEN_ENV: MASTODON_SANDBOX_TOKEN, **self.mastodon_env}
 
     def credentials_file(self, index: int = 0) -> Path:
         path = self.workdir / f"credentials.{index}.yml"
@@ -195,6 +212,8 @@ class Stack:
         if self.x_mode:
             ingress = self.ingress_ports[index] if self.x_mode == "webhook" else None
             text += x_channel_section(self.x_base_url, self.x_mode, ingress, self.x_extra)
+        if self.mastodon:
+            text += "\nconnectors.mastodon.MastodonInput:\n"
         path.write_text(text)
         return path
 
@@ -229,6 +248,17 @@ class Stack:
             "X_SANDBOX_LIMITS": "legacy-2022", **self.server_env(), **X_SANDBOX_CREDENTIALS})
         wait_http(f"{self.x_base_url}/_control/info", process)
 
+    def start_mastodon_emulator(self) -> None:
+        """The Mastodon emulator, its private mentions filtered as on Mastodon >= 4.3 (the
+        channel accepts them when it starts)."""
+        port = self.mastodon_base_url.rsplit(":", 1)[1]
+        command = [sys.executable, "-m", "sandbox.mastodon_emulator", "--host", "127.0.0.1",
+                   "--port", port]
+        if self.quiet_emulator:
+            command += ["--log-level", "WARNING"]
+        process = self._spawn("mastodon_emulator", command, self.server_env())
+        wait_http(f"{self.mastodon_base_url}/api/v1/streaming/health", process)
+
     def start_actions(self, wait: bool = True) -> subprocess.Popen:
         # As scripts/run.sh: a keep-alive longer than Rasa's pool keeps idle connections.
         env = {"SANIC_KEEP_ALIVE_TIMEOUT": "75", **self.server_env()}
@@ -259,6 +289,10 @@ class Stack:
         wait_http(f"{self.rasa_url(index)}/", process)
         if self.x_mode == "webhook":
             wait_http(f"{self.ingress_url(index)}/webhooks/x/webhook?crc_token=up", process)
+        if self.mastodon:  # the account known and its private mentions accepted
+            url = f"{self.rasa_url(index)}/webhooks/mastodon/"
+            if not wait_for(lambda: http_json("GET", url)["ready"], 120, 0.2):
+                raise TimeoutError("the Mastodon channel did not become ready")
 
     def kill_rasa(self, index: int = 0) -> None:
         """``kill -9`` the Rasa server: no shutdown hook runs."""
@@ -272,6 +306,8 @@ class Stack:
         try:
             if self.x_mode:  # first (a second or two): Rasa's X channel calls it as it starts
                 self.start_emulator()
+            if self.mastodon:
+                self.start_mastodon_emulator()
             # The action server and the Rasa servers boot side by side (Rasa calls the action
             # server only when a message comes, and neither touches the database before).
             self.start_actions(wait=False)
@@ -309,6 +345,25 @@ class Stack:
     def x_control(self, method: str, path: str, body: dict | None = None) -> Any:
         """A call to the X emulator's control API (``/_control/...``), decoded."""
         return http_json(method, f"{self.x_base_url}{path}", body, timeout=30)
+
+    def mastodon_control(self, method: str, path: str, body: dict | None = None) -> Any:
+        """A call to the Mastodon emulator's control API (``/_control/...``), decoded."""
+        return http_json(method, f"{self.mastodon_base_url}{path}", body, timeout=30)
+
+    def mastodon_post(self, username: str, text: str) -> dict:
+        """A person (``username@avocats.social``) writes a direct status to the account."""
+        answer = self.mastodon_control("POST", "/_control/post", {
+            "username": username, "domain": "avocats.social", "text": text,
+            "visibility": "direct"})
+        if not answer["notification_id"] or answer["filtered"]:
+            raise RuntimeError(f"the account was not notified: {answer}")
+        return answer
+
+    def mastodon_texts(self, username: str) -> list[str]:
+        """The texts of the direct statuses the account sent to ``username``, oldest first."""
+        acct = f"{username}@avocats.social"
+        return [s["text"] for s in self.mastodon_control("GET", "/_control/sent")["statuses"]
+                if s["visibility"] == "direct" and acct in s["mentions"]]
 
     def rasa_api(self, method: str, path: str, body: Any = None, index: int = 0) -> Any:
         """A call to Rasa's HTTP API (``/conversations/...``); needs ``api_token``."""

@@ -144,9 +144,12 @@ class MastodonAdapter:
 
     # output
 
-    async def send(self, recipient_id: str, text: str) -> Delivery:
+    async def send(self, recipient_id: str, text: str,
+                   idempotency_key: str | None = None) -> Delivery:
         """One direct status to the person, in reply to their last status when known (a
-        person who blocked the account, or deleted it, then gets nothing: 404, GiveUp)."""
+        person who blocked the account, or deleted it, then gets nothing: 404, GiveUp).
+        ``idempotency_key``: the same key sent again (a retry after a timeout, a restart)
+        gets the status Mastodon already created, never a second one."""
         recipient = self._people.get(recipient_id)
         if recipient is None:
             try:
@@ -160,13 +163,14 @@ class MastodonAdapter:
             self.remember(recipient_id, recipient.acct, None)
         return await _locked(self.client, post_status, self.client,
                              rendering.addressed(recipient.acct, text),
-                             recipient.last_status_id, "direct")
+                             recipient.last_status_id, "direct", idempotency_key)
 
-    async def invite(self, post: InboundStatus, visibility: str) -> Delivery:
+    async def invite(self, post: InboundStatus, visibility: str,
+                     idempotency_key: str | None = None) -> Delivery:
         """The public invitation, in reply to a post that mentions the account."""
         text = rendering.invitation_text(post.acct, self.account_acct)
         return await _locked(self.client, post_status, self.client, text, post.status_id,
-                             visibility)
+                             visibility, idempotency_key)
 
     def render(self, messages: Sequence[Mapping[str, Any]]) -> list[str]:
         return rendering.render(messages, self.max_characters)

@@ -6,6 +6,13 @@ means the channel is off (:func:`from_env` returns None), one without the other 
 naming the missing key. ``MASTODON_HASHTAGS`` (comma-separated, without ``#``): the hashtags
 watched; ``MASTODON_INVITATION_PERIOD_HOURS`` (24): at most one public invitation per person
 and period; ``MASTODON_INTAKE`` (``stream``, or ``polling``); ``MASTODON_POLL_SECONDS`` (30).
+
+The durable runtime's (``connectors/mastodon/runtime.py``), rarely changed:
+``MASTODON_WORKERS`` (4) and ``MASTODON_SENDERS`` (2); ``MASTODON_LIVENESS_SECONDS`` (30: a
+server silent this long is taken for dead, its messages handled again);
+``MASTODON_SEND_RETRY_SECONDS`` (5: the first wait after a failed send, doubling);
+``MASTODON_LEASE_SECONDS`` (30: one stream reader and one poller per database);
+``MASTODON_STREAM_RETRY_SECONDS`` (1: the first wait after a broken stream, doubling).
 """
 
 from __future__ import annotations
@@ -22,6 +29,12 @@ HASHTAGS_ENV = "MASTODON_HASHTAGS"
 PERIOD_ENV = "MASTODON_INVITATION_PERIOD_HOURS"
 INTAKE_ENV = "MASTODON_INTAKE"
 POLL_ENV = "MASTODON_POLL_SECONDS"
+WORKERS_ENV = "MASTODON_WORKERS"
+SENDERS_ENV = "MASTODON_SENDERS"
+LIVENESS_ENV = "MASTODON_LIVENESS_SECONDS"
+SEND_RETRY_ENV = "MASTODON_SEND_RETRY_SECONDS"
+LEASE_ENV = "MASTODON_LEASE_SECONDS"
+STREAM_RETRY_ENV = "MASTODON_STREAM_RETRY_SECONDS"
 INTAKES = ("stream", "polling")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _HASHTAG = re.compile(r"\w{1,100}")
@@ -41,6 +54,16 @@ class MastodonSettings:
     intake: str = "stream"
     poll_seconds: float = 30.0
     request_timeout: float = 30.0
+    # the durable runtime's (channels/runtime.py, sender.py)
+    workers: int = 4
+    senders: int = 2
+    liveness_seconds: float = 30.0
+    stale_after_seconds: float = 300.0
+    send_retry_seconds: float = 5.0
+    lease_seconds: float = 30.0
+    stream_retry_seconds: float = 1.0
+    budget_margin_seconds: float = 1.0
+    budget_pace_burst: int | None = None
 
 
 def check_base_url(raw: str) -> str:
@@ -94,4 +117,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> MastodonSettings | Non
         base_url=check_base_url(base_url), access_token=token,
         hashtags=hashtags(env.get(HASHTAGS_ENV) or ""),
         invitation_period_hours=_positive(env, PERIOD_ENV, 24.0), intake=intake,
-        poll_seconds=_positive(env, POLL_ENV, 30.0))
+        poll_seconds=_positive(env, POLL_ENV, 30.0),
+        workers=int(_positive(env, WORKERS_ENV, 4)), senders=int(_positive(env, SENDERS_ENV, 2)),
+        liveness_seconds=_positive(env, LIVENESS_ENV, 30.0),
+        send_retry_seconds=_positive(env, SEND_RETRY_ENV, 5.0),
+        lease_seconds=_positive(env, LEASE_ENV, 30.0),
+        stream_retry_seconds=_positive(env, STREAM_RETRY_ENV, 1.0))

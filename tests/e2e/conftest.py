@@ -4,9 +4,10 @@ They use the trained model (models/permanence.tar.gz, built by `make train`) and
 SQLite database, so that tests can read what the tracker store really kept
 (`Stack.stored_events`). The X emulator
 (sandbox/x_emulator) runs too, and Rasa's X channel is pointed at it in webhook mode, with the
-webhook served by the ingress thread. The launcher is `sandbox/stack.py`, shared with `bench/`;
-tests that need their own servers (polling mode, kill -9, PostgreSQL) start a `Stack` of their
-own.
+webhook served by the ingress thread; the Mastodon emulator (sandbox/mastodon_emulator) too,
+read by Rasa's Mastodon channel through its stream. The launcher is `sandbox/stack.py`,
+shared with `bench/`; tests that need their own servers (polling mode, kill -9, PostgreSQL)
+start a `Stack` of their own.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # The link to continue an X conversation on the web chat is on (tests/e2e/test_webchat.py
     # opens one in the browser), but never offered in a DM (a wait of 7 days at most): the
     # tests that read DMs read them as the assistant wrote them.
-    stack = Stack(tmp_path_factory.mktemp("e2e"), x_mode="webhook",
+    stack = Stack(tmp_path_factory.mktemp("e2e"), x_mode="webhook", mastodon=True,
                     api_token=secrets.token_hex(16),
                     env={"PERMANENCE_SCHEDULE_FILE": str(ALWAYS_LIVE),
                          continue_link.SECRET_ENV: secrets.token_hex(24),
@@ -76,6 +77,27 @@ def x_faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with stack:
         yield stack
     for name in ("rasa", "x_emulator"):
+        if "Traceback" in stack.log(name):
+            print(stack.log(name)[-5000:])
+
+
+# The Mastodon kill -9 and outage tests (test_mastodon_faults.py) likewise, on a stack with the
+# Mastodon channel only: liveness and leases of 3 s, the send backoff from 2 s, a poll every
+# 2 s and a broken stream retried after half a second (the defaults: 30 s, 5 s, 30 s, 1 s).
+MASTODON_FAULTS = {"MASTODON_LIVENESS_SECONDS": "3", "MASTODON_LEASE_SECONDS": "3",
+                   "MASTODON_SEND_RETRY_SECONDS": "2", "MASTODON_POLL_SECONDS": "2",
+                   "MASTODON_STREAM_RETRY_SECONDS": "0.5"}
+
+
+@pytest.fixture(scope="session")
+def mastodon_faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does)")
+    stack = Stack(tmp_path_factory.mktemp("mastodon-faults"), x_mode=None, mastodon=True,
+                  mastodon_env=MASTODON_FAULTS)
+    with stack:
+        yield stack
+    for name in ("rasa", "mastodon_emulator"):
         if "Traceback" in stack.log(name):
             print(stack.log(name)[-5000:])
 

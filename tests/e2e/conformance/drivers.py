@@ -278,7 +278,7 @@ class WebChatDriver(ChannelDriver):
         self.people.clear()
 
 
-# Mastodon (phase 2: not in DRIVERS until the channel is wired to the runtime)
+# Mastodon
 
 
 class MastodonDriver(ChannelDriver):
@@ -287,7 +287,7 @@ class MastodonDriver(ChannelDriver):
     ``@acct`` removed; options are numbered lines, as on X. A redelivery streams the same
     notification again; the account's echo is its own last status streamed back as
     ``update``. ``servers.mastodon_control(method, path, body)`` is the emulator's control API
-    (to add to the session's servers with the channel's wiring)."""
+    (``sandbox/stack.py``)."""
 
     name = "mastodon"
     bot_text_limit = 500  # the emulator's max_characters, the mention included
