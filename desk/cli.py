@@ -31,14 +31,10 @@ import getpass
 import sys
 from datetime import timedelta
 
-from channels import webchat_store
-from channels.webchat_store import WebchatStore
 from desk import auth, cases, db, erasure, mail
 from desk.models import utcnow
-from permanence import continue_store
+from permanence import channel_stores
 from permanence import erasure as everywhere
-from permanence.continue_store import ContinueStore
-from permanence.x_store import Store
 
 
 def read_password(from_stdin: bool) -> str | None:
@@ -137,28 +133,14 @@ def purge(days: int) -> int:
         return 2
     before = utcnow() - timedelta(days=days)
     erasure.register_outside_rasa()
-    # The web-chat links of X conversations live in the X channel's database too
-    # (permanence/continue_store.py): retention reaches them, with or without the feature on.
-    links = ContinueStore.create()
-    # So do the web chat's kept messages, resume links and notice addresses.
-    web = WebchatStore.create()
-    with Store.create() as store:
-        everywhere.register(everywhere.X_STORE, store.erase_conversation, prune=store.prune)
-        everywhere.register(continue_store.ERASURE_NAME, links.erase_conversation,
-                            prune=links.prune)
-        everywhere.register(webchat_store.ERASURE_NAME, web.erase_conversation,
-                            prune=web.prune)
+    # The channels' stores (X's, the web-chat links of X conversations, the web chat's kept
+    # messages, resume links and notice addresses): retention reaches them all.
+    with channel_stores.registered():
         try:
             result = erasure.purge(None, before)
         except everywhere.ErasureFailed as failed:
             print(f"error: {failed}", file=sys.stderr)
             return 1
-        finally:
-            everywhere.unregister(everywhere.X_STORE)
-            everywhere.unregister(continue_store.ERASURE_NAME)
-            everywhere.unregister(webchat_store.ERASURE_NAME)
-            links.close()
-            web.close()
     print(f"erased {result.conversations} conversations")
     print(f"purged {result.cases} cases")
     print(f"purged {result.pruned.get(everywhere.X_STORE, 0)} X channel records")
