@@ -39,7 +39,6 @@ import json
 import logging
 import re
 import secrets
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,10 +57,11 @@ from channels.store import (
     webchat_resume,
     webchat_session,
 )
-from permanence import erasure, sqlite
+from permanence import sqlite
 from permanence.deliveries import DELIVERED, QUEUED, Status
 from permanence.logids import ref
 from permanence.settings import masked, x_database_url
+from permanence.shared_store import SharedStores
 
 logger = logging.getLogger(__name__)
 
@@ -333,25 +333,15 @@ class WebchatStore:
                 .execution_options(synchronize_session=False)).rowcount
 
 
-_shared: dict[str, WebchatStore] = {}
-_shared_lock = threading.Lock()
+_SHARED = SharedStores(WebchatStore.create, ERASURE_NAME)
 
 
 def shared(url: str | None = None) -> WebchatStore:
     """The process's store on ``url`` (default: the channels' database), opened once and
     registered for erasure and retention."""
-    url = url or x_database_url()
-    with _shared_lock:
-        store = _shared.get(url)
-        if store is None:
-            store = _shared[url] = WebchatStore.create(url)
-            erasure.register(ERASURE_NAME, store.erase_conversation, prune=store.prune)
-        return store
+    return _SHARED.get(url)
 
 
 def reset_shared() -> None:
     """Close the shared stores (tests)."""
-    with _shared_lock:
-        for store in _shared.values():
-            store.close()
-        _shared.clear()
+    _SHARED.reset()

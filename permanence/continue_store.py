@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy import (
@@ -50,10 +49,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from permanence import continue_link, erasure, sqlite
+from permanence import continue_link, sqlite
 from permanence.continue_link import Refused, Settings, Token
 from permanence.logids import ref
 from permanence.settings import masked, x_database_url
+from permanence.shared_store import SharedStores
 from permanence.x_store import UTCDateTime, _utc, utcnow
 
 logger = logging.getLogger(__name__)
@@ -198,25 +198,15 @@ class ContinueStore:
         return deleted
 
 
-_shared: dict[str, ContinueStore] = {}
-_shared_lock = threading.Lock()
+_SHARED = SharedStores(ContinueStore.create, ERASURE_NAME)
 
 
 def shared(url: str | None = None) -> ContinueStore:
-    """The process's store on ``url`` (default: the X channel's database), opened once and
+    """The process's store on ``url`` (default: the channels' database), opened once and
     registered for erasure and retention."""
-    url = url or x_database_url()
-    with _shared_lock:
-        store = _shared.get(url)
-        if store is None:
-            store = _shared[url] = ContinueStore.create(url)
-            erasure.register(ERASURE_NAME, store.erase_conversation, prune=store.prune)
-        return store
+    return _SHARED.get(url)
 
 
 def reset_shared() -> None:
     """Close the shared stores (tests)."""
-    with _shared_lock:
-        for store in _shared.values():
-            store.close()
-        _shared.clear()
+    _SHARED.reset()
